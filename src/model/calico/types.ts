@@ -48,6 +48,13 @@ export interface HTTPMatch {
   paths?: HTTPPath[];
 }
 
+/** ProtoPort (FelixConfiguration failsafe ports): protocol TCP/UDP/SCTP, port 0-65535, optional CIDR. */
+export interface ProtoPort {
+  protocol?: string;
+  port?: number;
+  net?: string;
+}
+
 export interface RuleMetadata {
   annotations?: Record<string, string>;
 }
@@ -101,18 +108,21 @@ export interface GlobalNetworkPolicy {
 
 export type StagedAction = 'Set' | 'Delete' | 'Learn' | 'Ignore';
 
+export type StagedNetworkPolicySpec = NetworkPolicySpec & { stagedAction?: StagedAction | string };
+export type StagedGlobalNetworkPolicySpec = GlobalNetworkPolicySpec & { stagedAction?: StagedAction | string };
+
 export interface StagedNetworkPolicy {
   apiVersion: string;
   kind: 'StagedNetworkPolicy';
   metadata?: ObjectMeta;
-  spec?: NetworkPolicySpec & { stagedAction?: StagedAction | string };
+  spec?: StagedNetworkPolicySpec;
 }
 
 export interface StagedGlobalNetworkPolicy {
   apiVersion: string;
   kind: 'StagedGlobalNetworkPolicy';
   metadata?: ObjectMeta;
-  spec?: GlobalNetworkPolicySpec & { stagedAction?: StagedAction | string };
+  spec?: StagedGlobalNetworkPolicySpec;
 }
 
 export interface TierSpec {
