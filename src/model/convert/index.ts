@@ -1,15 +1,17 @@
-/** @module PROVISIONAL CONTRACT — Kubernetes NetworkPolicy → Calico NetworkPolicy (calico-semantics §c). */
-import type { FieldError } from '../field/errors.js';
-import type { NetworkPolicy } from '../calico/types.js';
-
-export interface ConversionResult {
-  /** The Calico policy (`knp.default.<name>`), or undefined when the input is not a decodable k8s NetworkPolicy. */
-  readonly policy: NetworkPolicy | undefined;
-  /** Decode errors, or one error per k8s rule that had to be dropped. */
-  readonly errors: FieldError[];
-}
-
-export function convertKubernetesNetworkPolicy(obj: unknown): ConversionResult {
-  void obj;
-  throw new Error('not built yet');
-}
+/**
+ * @module Kubernetes → Calico conversion (calico-semantics §c): NetworkPolicy → NetworkPolicy
+ * `knp.default.<name>`, StagedKubernetesNetworkPolicy → StagedNetworkPolicy, and the pieces they
+ * are built from (selector text, port simplification, UID transform). Pure.
+ */
+export {
+  convertKubernetesNetworkPolicy,
+  convertStagedKubernetesNetworkPolicy,
+  K8S_NETWORK_POLICY_NAME_PREFIX,
+  K8S_POLICY_ORDER,
+} from './k8s-network-policy.js';
+export type { ConversionResult, StagedConversionResult } from './k8s-network-policy.js';
+export { k8sSelectorToCalico, ORCHESTRATOR_TERM } from './selector.js';
+export type { SelectorRole } from './selector.js';
+export { portFromString, simplifyPorts, portToJSON } from './ports.js';
+export type { CalicoPort } from './ports.js';
+export { convertUID, parseUUID } from './uid.js';
