@@ -1,0 +1,2 @@
+export * from './resource-client.js';
+export * from './errors.js';

@@ -1,0 +1,308 @@
+/**
+ * @module The one write path (used by calicoctl and the API server): decode → default →
+ * validate → store. Nothing invalid reaches the datastore.
+ *
+ * Also the Calico view of Kubernetes NetworkPolicies: listing or getting projectcalico.org
+ * NetworkPolicies includes every networking.k8s.io NetworkPolicy converted to
+ * `knp.default.<name>` (read-only, as in Calico), and StagedKubernetesNetworkPolicies likewise
+ * under StagedNetworkPolicy.
+ */
+import type { Datastore, ObjectKey, StoredObject, LabelPredicate } from '../datastore/index.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../datastore/index.js';
+import { decodeResource, type DecodedResource } from '../model/validate-resource.js';
+import type { KindInfo } from '../model/kind-info.js';
+import { kindFor } from '../model/kinds.js';
+import { FieldPath } from '../model/field/path.js';
+import { invalid } from '../model/field/errors.js';
+import { isPlainObject } from '../model/decode/decoder.js';
+import type { ObjectMeta } from '../model/meta.js';
+import { convertKubernetesNetworkPolicy } from '../model/convert/index.js';
+import { ForbiddenError, InvalidError } from './errors.js';
+
+export interface WriteOptions {
+  /** Validate and compute the result, but store nothing. */
+  readonly dryRun?: boolean;
+  /** Namespace for namespaced kinds whose manifest names none (calicoctl `-n`, default `default`). */
+  readonly defaultNamespace?: string;
+}
+
+export type WriteOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface WriteResult {
+  readonly object: StoredObject;
+  readonly outcome: WriteOutcome;
+}
+
+export interface ListOptions {
+  /** A namespace; undefined means every namespace. */
+  readonly namespace?: string;
+  readonly labels?: LabelPredicate;
+}
+
+/** Prefix of Calico policies derived from Kubernetes NetworkPolicies. */
+export const KNP_PREFIX = 'knp.default.';
+
+/** A derived view: Calico kind X also shows objects of kind `source`, converted. */
+interface DerivedView {
+  readonly source: KindInfo;
+  readonly prefix: string;
+  convert(obj: StoredObject): StoredObject | undefined;
+}
+
+const APPLY_RETRIES = 20;
+
+export class ResourceClient {
+  private readonly views = new Map<KindInfo, DerivedView>();
+
+  constructor(readonly ds: Datastore) {
+    const calicoNp = kindFor('projectcalico.org/v3', 'NetworkPolicy');
+    const k8sNp = kindFor('networking.k8s.io/v1', 'NetworkPolicy');
+    if (calicoNp && k8sNp)
+      this.views.set(calicoNp, {
+        source: k8sNp,
+        prefix: KNP_PREFIX,
+        convert: (o) => _withServerMeta(convertKubernetesNetworkPolicy(o).policy, o),
+      });
+  }
+
+  /** Decodes, defaults and validates; throws InvalidError with every field problem. */
+  decode(raw: unknown, opts: WriteOptions = {}): DecodedResource {
+    const r = decodeResource(raw);
+    const name = _nameOf(raw);
+    if (!r.ok) throw new InvalidError(_kindOf(raw), name, r.error);
+    const { info, resource } = r.value;
+    const meta: ObjectMeta = { ...(resource.metadata ?? {}) };
+    if (info.namespaced && (meta.namespace ?? '') === '') meta.namespace = opts.defaultNamespace ?? 'default';
+    const view = this.views.get(info);
+    if (view && (meta.name ?? '').startsWith(view.prefix))
+      throw new InvalidError(info.kind, meta.name ?? '', [
+        invalid(
+          FieldPath.root('metadata').child('name'),
+          meta.name,
+          `names starting with "${view.prefix}" belong to Kubernetes ${view.source.kind}s, which are read-only through the Calico API; change the Kubernetes object with kubectl instead`,
+        ),
+      ]);
+    return { info, resource: { ...resource, metadata: meta } };
+  }
+
+  private _type(info: KindInfo) {
+    return { group: info.group, plural: info.plural };
+  }
+
+  private _key(info: KindInfo, namespace: string | undefined, name: string): ObjectKey {
+    return { ...this._type(info), namespace: info.namespaced ? (namespace ?? 'default') : '', name };
+  }
+
+  async create(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { info, resource } = this.decode(raw, opts);
+    const obj = resource as StoredObject;
+    if (opts.dryRun) {
+      await this._expectAbsent(info, obj);
+      return { object: obj, outcome: 'created' };
+    }
+    return { object: await this.ds.create(this._type(info), _stripServerFields(obj)), outcome: 'created' };
+  }
+
+  private async _expectAbsent(info: KindInfo, obj: StoredObject): Promise<void> {
+    const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    try {
+      await this.ds.get(key);
+    } catch (e) {
+      if (e instanceof NotFoundError) return;
+      throw e;
+    }
+    throw new AlreadyExistsError(key);
+  }
+
+  /**
+   * Replaces an existing object. With `metadata.resourceVersion` in the input, a stale version
+   * is a ConflictError (reported, not retried, as calicoctl replace does).
+   */
+  async replace(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { info, resource } = this.decode(raw, opts);
+    const obj = resource as StoredObject;
+    const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    const current = await this.ds.get(key);
+    const next = _carryServerFields(obj, current, obj.metadata.resourceVersion ?? current.metadata.resourceVersion);
+    if (opts.dryRun) {
+      if (obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== current.metadata.resourceVersion)
+        throw new ConflictError(key);
+      return { object: next, outcome: _sameContent(next, current) ? 'unchanged' : 'updated' };
+    }
+    return { object: await this.ds.update(this._type(info), next), outcome: 'updated' };
+  }
+
+  /** Creates or updates; conflicts with concurrent writers are retried. */
+  async apply(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { info, resource } = this.decode(raw, opts);
+    const obj = resource as StoredObject;
+    const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    for (let attempt = 0; ; attempt++) {
+      let current: StoredObject | undefined;
+      try {
+        current = await this.ds.get(key);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+      try {
+        if (current === undefined) {
+          if (opts.dryRun) return { object: obj, outcome: 'created' };
+          return { object: await this.ds.create(this._type(info), _stripServerFields(obj)), outcome: 'created' };
+        }
+        const next = _carryServerFields(obj, current, current.metadata.resourceVersion);
+        if (_sameContent(next, current)) return { object: current, outcome: 'unchanged' };
+        if (opts.dryRun) return { object: next, outcome: 'updated' };
+        return { object: await this.ds.update(this._type(info), next), outcome: 'updated' };
+      } catch (e) {
+        const retriable = e instanceof ConflictError || e instanceof AlreadyExistsError;
+        if (!retriable || attempt >= APPLY_RETRIES) throw e;
+      }
+    }
+  }
+
+  async get(info: KindInfo, namespace: string | undefined, name: string): Promise<StoredObject> {
+    const view = this.views.get(info);
+    if (view && name.startsWith(view.prefix)) {
+      const src = await this.ds.get(this._key(view.source, namespace, name.slice(view.prefix.length)));
+      const conv = view.convert(src);
+      if (conv) return conv;
+      throw new NotFoundError(this._key(info, namespace, name));
+    }
+    return this.ds.get(this._key(info, namespace, name));
+  }
+
+  async list(info: KindInfo, opts: ListOptions = {}): Promise<{ items: StoredObject[]; revision: string }> {
+    const q = {
+      ...this._type(info),
+      ...(info.namespaced && opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+    };
+    const own = await this.ds.list(q);
+    const items = [...own.items];
+    let revision = own.revision;
+    const view = this.views.get(info);
+    if (view) {
+      const src = await this.ds.list({ ...q, group: view.source.group, plural: view.source.plural });
+      for (const o of src.items) {
+        const c = view.convert(o);
+        if (c && (!opts.labels || opts.labels(c.metadata.labels ?? {}))) items.push(c);
+      }
+      if (BigInt(src.revision) > BigInt(revision)) revision = src.revision;
+      items.sort(_byNamespaceName);
+    }
+    return { items, revision };
+  }
+
+  async delete(
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: { dryRun?: boolean; resourceVersion?: string } = {},
+  ): Promise<StoredObject> {
+    const view = this.views.get(info);
+    if (view && name.startsWith(view.prefix))
+      throw new ForbiddenError(
+        `${info.kind} "${name}" is derived from the Kubernetes ${view.source.kind} "${name.slice(view.prefix.length)}" and is read-only here; delete it with kubectl`,
+      );
+    const key = this._key(info, namespace, name);
+    if (opts.dryRun) return this.ds.get(key);
+    return this.ds.delete(key, opts.resourceVersion === undefined ? undefined : { resourceVersion: opts.resourceVersion });
+  }
+
+  /** Changes a stored object with `mutate` (on a copy), re-validating, retrying on conflicts. */
+  async modify(
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+    mutate: (obj: Record<string, unknown>) => Record<string, unknown>,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(info, namespace, name);
+      const next = mutate(structuredClone(current) as unknown as Record<string, unknown>);
+      const { resource } = this.decode(next, opts);
+      const obj = _carryServerFields(resource as StoredObject, current, current.metadata.resourceVersion);
+      if (_sameContent(obj, current)) return { object: current, outcome: 'unchanged' };
+      if (opts.dryRun) return { object: obj, outcome: 'updated' };
+      try {
+        return { object: await this.ds.update(this._type(info), obj), outcome: 'updated' };
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= APPLY_RETRIES) throw e;
+      }
+    }
+  }
+}
+
+function _byNamespaceName(a: StoredObject, b: StoredObject): number {
+  const an = a.metadata.namespace ?? '';
+  const bn = b.metadata.namespace ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  const a1 = a.metadata.name ?? '';
+  const b1 = b.metadata.name ?? '';
+  return a1 < b1 ? -1 : a1 > b1 ? 1 : 0;
+}
+
+const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generation'] as const;
+
+function _stripServerFields(obj: StoredObject): StoredObject {
+  const meta: Record<string, unknown> = { ...obj.metadata };
+  for (const f of SERVER_FIELDS) delete meta[f];
+  return { ...obj, metadata: meta as ObjectMeta };
+}
+
+/** The new content with the stored object's server-owned metadata. */
+function _carryServerFields(obj: StoredObject, current: StoredObject, resourceVersion: string | undefined): StoredObject {
+  const meta: ObjectMeta = { ...obj.metadata };
+  for (const f of ['uid', 'creationTimestamp', 'generation'] as const) {
+    const v = current.metadata[f];
+    if (v === undefined) delete meta[f];
+    else (meta as Record<string, unknown>)[f] = v;
+  }
+  if (resourceVersion === undefined) delete meta.resourceVersion;
+  else meta.resourceVersion = resourceVersion;
+  return { ...obj, metadata: meta };
+}
+
+function _sameContent(a: StoredObject, b: StoredObject): boolean {
+  const strip = (o: StoredObject) => {
+    const meta: Record<string, unknown> = { ...o.metadata };
+    for (const f of SERVER_FIELDS) delete meta[f];
+    return _canonical({ ...o, metadata: meta });
+  };
+  return strip(a) === strip(b);
+}
+
+function _canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(_canonical).join(',')}]`;
+  if (isPlainObject(v))
+    return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${_canonical(v[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+function _withServerMeta(policy: unknown, src: StoredObject): StoredObject | undefined {
+  if (!isPlainObject(policy)) return undefined;
+  const p = policy as unknown as StoredObject;
+  return {
+    ...p,
+    metadata: {
+      ...p.metadata,
+      ...(src.metadata.resourceVersion !== undefined ? { resourceVersion: src.metadata.resourceVersion } : {}),
+      ...(src.metadata.creationTimestamp !== undefined ? { creationTimestamp: src.metadata.creationTimestamp } : {}),
+    },
+  };
+}
+
+function _nameOf(raw: unknown): string {
+  if (!isPlainObject(raw) || !isPlainObject(raw['metadata'])) return '';
+  const n = raw['metadata']['name'];
+  return typeof n === 'string' ? n : '';
+}
+
+function _kindOf(raw: unknown): string {
+  return isPlainObject(raw) && typeof raw['kind'] === 'string' ? raw['kind'] : 'resource';
+}
+
