@@ -34,6 +34,11 @@ export interface KindInfo<T extends Resource = Resource> {
   validate(obj: T, path: FieldPath): FieldError[];
   /** Read-only kinds derived by conversion (e.g. `knp.default.*` policies) set this. */
   readonly readOnly?: boolean;
+  /**
+   * Kinds whose objects need no `metadata.name` (the calicoctl config file, `CalicoAPIConfig`,
+   * has `metadata: {}`). A name, when given, is still checked.
+   */
+  readonly nameOptional?: boolean;
 }
 
 export const apiVersionOf = (k: { group: string; version: string }): string =>

@@ -61,9 +61,9 @@ function metadataErrors(info: KindInfo, res: Resource, path: FieldPath): FieldEr
   const errs: FieldError[] = [];
   const mp = path.child('metadata');
   const meta = res.metadata ?? {};
-  if ((meta.name ?? '') === '' && (meta.generateName ?? '') === '')
-    errs.push(required(mp.child('name'), 'name or generateName is required'));
-  else errs.push(...validateName(meta.name, mp.child('name'), (n) => (info.validateName ?? isDNS1123Subdomain)(n)));
+  if ((meta.name ?? '') === '' && (meta.generateName ?? '') === '') {
+    if (!info.nameOptional) errs.push(required(mp.child('name'), 'name or generateName is required'));
+  } else errs.push(...validateName(meta.name, mp.child('name'), (n) => (info.validateName ?? isDNS1123Subdomain)(n)));
   if (!info.namespaced && meta.namespace !== undefined && meta.namespace !== '')
     errs.push(invalid(mp.child('namespace'), meta.namespace, `namespace is not allowed on cluster-scoped kind ${info.kind}`));
   if (info.namespaced && meta.namespace !== undefined && meta.namespace !== '')
