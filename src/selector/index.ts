@@ -1,32 +1,45 @@
 /**
- * @module PROVISIONAL CONTRACT — replaced by the real selector implementation.
- * The Calico selector language: parse, evaluate, print canonically, unique id, label prefixing.
+ * @module The Calico selector language: parse, evaluate, print canonically, unique ID, label
+ * prefixing. Pure: imports only `lib/`, no `node:` modules, no I/O.
+ *
+ * Semantics follow libcalico-go/lib/selector (see the spec digest, section a). Parsing compiles
+ * the AST into closures once, so `matches()` allocates nothing; parsed selectors are cached
+ * by text.
  */
-export class SelectorParseError extends Error {
-  constructor(
-    message: string,
-    readonly selector: string,
-    /** 0-based offset of the problem in the selector text. */
-    readonly offset: number,
-  ) {
-    super(message);
-    this.name = 'SelectorParseError';
-  }
-  /** 1-based column of the problem. */
-  get column(): number {
-    return this.offset + 1;
-  }
-}
-
-export interface Selector {
-  matches(labels: Readonly<Record<string, string>>): boolean;
-  /** Calico's canonical string form. */
-  toString(): string;
-  /** `s:` + base64url(SHA-224(canonical)) */
-  uniqueId(): string;
-}
-
-/** Throws SelectorParseError on bad input. */
-export function parseSelector(text: string): Selector {
-  throw new SelectorParseError('selector parser not built yet', text, 0);
-}
+export { SelectorParseError } from './errors.js';
+export type { Selector } from './selector.js';
+export {
+  parseSelector,
+  tryParseSelector,
+  selectorFromAst,
+  normaliseSelector,
+  prefixLabels,
+  containsGlobal,
+} from './selector.js';
+export type {
+  SelectorNode,
+  SelectorNodeKind,
+  AllNode,
+  GlobalNode,
+  HasNode,
+  LabelValueNode,
+  ValueOperator,
+  EqNode,
+  NeqNode,
+  ContainsNode,
+  StartsWithNode,
+  EndsWithNode,
+  LabelSetNode,
+  SetOperator,
+  InNode,
+  NotInNode,
+  NotNode,
+  AndNode,
+  OrNode,
+  Operands,
+} from './ast.js';
+export { evaluate } from './evaluate.js';
+export type { Labels } from './evaluate.js';
+export { printSelector } from './print.js';
+export { MAX_LABEL_LENGTH, isValidLabel } from './tokenize.js';
+export { MAX_NESTING } from './parse.js';
