@@ -1,39 +1,17 @@
-/** @module PROVISIONAL CONTRACT — multi-document YAML/JSON manifests with located errors. */
-import type { FieldError } from '../model/field/errors.js';
-import type { DecodedResource } from '../model/validate-resource.js';
+/**
+ * @module Multi-document YAML/JSON manifests with located errors: every resource in a file,
+ * decoded, defaulted and validated, or every problem as `file:line:col: path: message`.
+ * Pure: takes text, returns data (file reading lives in the CLI).
+ */
+import { decodeResource } from '../model/validate-resource.js';
+import { parseManifestsWith } from './parse.js';
+import type { ManifestResult } from './types.js';
 
-export interface Location {
-  readonly file: string;
-  /** 1-based */
-  readonly line: number;
-  /** 1-based */
-  readonly col: number;
-}
+export type { Location, LocatedError, LocatedResource, ManifestResult } from './types.js';
+export type { DecodeFn } from './hints.js';
+export { parseManifestsWith } from './parse.js';
 
-export interface LocatedError {
-  readonly location: Location;
-  /** Index of the document in the file (0-based); -1 for a file-level problem. */
-  readonly doc: number;
-  /** The field error, when the problem is at a field; YAML syntax errors have none. */
-  readonly fieldError?: FieldError;
-  /** `file:line:col: path: message` */
-  readonly text: string;
-}
-
-export interface LocatedResource extends DecodedResource {
-  readonly location: Location;
-  readonly doc: number;
-  /** The raw object as read from the file (before defaulting). */
-  readonly raw: unknown;
-}
-
-export interface ManifestResult {
-  readonly resources: LocatedResource[];
-  readonly errors: LocatedError[];
-}
-
+/** Parses every document of a YAML or JSON file through the kind registry. Never throws. */
 export function parseManifests(text: string, filename: string): ManifestResult {
-  void text;
-  void filename;
-  throw new Error('not built yet');
+  return parseManifestsWith(text, filename, (raw, path) => decodeResource(raw, path));
 }

@@ -1,0 +1,121 @@
+/**
+ * @module `npm run bench`: runs every bench/*.bench.ts module (each exports
+ * `run(): Promise<BenchResult[]>`), prints a table and rewrites BENCHMARKS.md with the machine,
+ * the date, the command and the results. `npm run bench -- selector` runs only matching modules
+ * (and then leaves BENCHMARKS.md alone, so it always holds a full run).
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+export interface BenchResult {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  /** `>= 20000`, `<= 5` (ms), or `informational`. */
+  readonly goal: string | number;
+}
+
+const HERE = new URL('.', import.meta.url).pathname;
+const ROOT = join(HERE, '..');
+
+/** Whether a result meets its goal: true/false, or undefined when the goal is not a bound. */
+export function meetsGoal(r: BenchResult): boolean | undefined {
+  if (typeof r.goal === 'number') return r.value >= r.goal;
+  const m = /^\s*(>=|≥|<=|≤|>|<)\s*([\d_,.]+)/.exec(r.goal);
+  if (!m) return undefined;
+  const bound = Number(m[2]!.replace(/[_,]/g, ''));
+  const op = m[1];
+  if (op === '>=' || op === '≥') return r.value >= bound;
+  if (op === '<=' || op === '≤') return r.value <= bound;
+  return op === '>' ? r.value > bound : r.value < bound;
+}
+
+function _decode(x: unknown, file: string): BenchResult[] {
+  if (!Array.isArray(x)) throw new Error(`${file}: run() must return an array`);
+  return x.map((r: unknown, i) => {
+    const o = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {};
+    const { name, value, unit, goal } = o;
+    if (typeof name !== 'string' || typeof value !== 'number' || typeof unit !== 'string' || (typeof goal !== 'string' && typeof goal !== 'number'))
+      throw new Error(`${file}: result ${i} must be {name: string, value: number, unit: string, goal: string | number}`);
+    return { name, value, unit, goal };
+  });
+}
+
+const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 3 }));
+const fmtGoal = (g: string | number): string => (typeof g === 'number' ? `>= ${fmt(g)}` : g.replace(/[\d_]{4,}/g, (d) => fmt(Number(d.replace(/_/g, '')))));
+const verdict = (r: BenchResult): string => {
+  const m = meetsGoal(r);
+  return m === undefined ? '' : m ? 'met' : 'MISSED';
+};
+
+function _table(rows: readonly { module: string; r: BenchResult }[]): string[] {
+  const head = ['benchmark', 'result', 'unit', 'goal', ''];
+  const body = rows.map(({ r }) => [r.name, fmt(r.value), r.unit, fmtGoal(r.goal), verdict(r)]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)];
+}
+
+const _load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(', ');
+const _cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+function _markdown(rows: readonly { module: string; r: BenchResult }[], date: Date, startLoad: readonly number[]): string {
+  const cpu = cpus();
+  const mem = (totalmem() / 2 ** 30).toFixed(1);
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.ts); do not edit by hand. Each `bench/*.bench.ts` module',
+    'measures one area; every figure is single-threaded, the best of a few rounds after a warm-up.',
+    '',
+    `- Date: ${date.toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${mem} GiB memory`,
+    `- OS: ${platform()} ${release()} (${arch()})`,
+    `- Node.js: ${process.version}`,
+    `- Load average (1, 5, 15 min) at start: ${_load(startLoad)}; at end: ${_load(loadavg())} (other work on the machine slows every figure)`,
+    '- Command: `npm run bench`',
+    '',
+    '| Benchmark | Module | Result | Unit | Goal | |',
+    '|---|---|---:|---|---|---|',
+    ...rows.map(({ module, r }) => `| ${_cell(r.name)} | \`${module}\` | ${fmt(r.value)} | ${_cell(r.unit)} | ${_cell(fmtGoal(r.goal))} | ${verdict(r)} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(filter: readonly string[]): Promise<number> {
+  const startLoad = loadavg();
+  const files = readdirSync(HERE)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+    .sort();
+  if (files.length === 0) {
+    console.error('no bench/*.bench.ts modules found');
+    return 1;
+  }
+  const rows: { module: string; r: BenchResult }[] = [];
+  let failed = false;
+  for (const f of files) {
+    process.stderr.write(`running ${f}...\n`);
+    try {
+      const mod: unknown = await import(pathToFileURL(join(HERE, f)).href);
+      const fn = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>)['run'] : undefined;
+      if (typeof fn !== 'function') throw new Error('does not export run()');
+      const results: unknown = await (fn as () => Promise<unknown>)();
+      for (const r of _decode(results, f)) rows.push({ module: f, r });
+    } catch (e) {
+      failed = true;
+      console.error(`${f}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  console.log(_table(rows).join('\n'));
+  if (filter.length === 0 && !failed) {
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), _markdown(rows, new Date(), startLoad));
+    console.error('wrote BENCHMARKS.md');
+  } else console.error('BENCHMARKS.md left unchanged (partial run)');
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

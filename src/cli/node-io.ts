@@ -1,0 +1,29 @@
+/** @module The real Io: the only file of the CLI that touches node:fs and process. */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { IoError, type Io } from './io.js';
+
+function _wrap(path: string, e: unknown): IoError {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : 'EIO';
+  return new IoError(e instanceof Error ? e.message : String(e), code, path);
+}
+
+async function _readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export const nodeIo: Io = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  readFile: (p) => readFile(p, 'utf8').catch((e: unknown) => Promise.reject(_wrap(p, e))),
+  readDir: (p) => readdir(p).catch((e: unknown) => Promise.reject(_wrap(p, e))),
+  stat: (p) =>
+    stat(p).then(
+      (s) => ({ isFile: s.isFile(), isDirectory: s.isDirectory() }),
+      (e: unknown) => Promise.reject(_wrap(p, e)),
+    ),
+  readStdin: _readStdin,
+  env: process.env,
+  cwd: () => process.cwd(),
+};
