@@ -19,7 +19,7 @@ import { parseSelector, SelectorParseError } from '../src/selector/index.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 300);
 /** A single call slower than this counts as a hang. */
-const SLOW_MS = 2000;
+const SLOW_MS = 5_000; // a hang detector, not a performance target (that lives in bench/)
 
 const DIR = new URL('../examples/seed/', import.meta.url).pathname;
 const SEEDS: { name: string; text: string }[] = [];
@@ -227,8 +227,8 @@ void test('validateResource: mutated objects give FieldErrors, never a throw', {
 
 // renderValue (src/model/field/errors.ts) throws "Cannot convert object to primitive value"
 // on a null-prototype object holding a BigInt: String(v) in its catch. Unreachable from YAML or
-// JSON, reachable through the library API. A todo until the model owner fixes it.
-void test('validateResource: exotic JavaScript values give FieldErrors, never a throw', { todo: 'renderValue throws on null-prototype objects holding a BigInt' }, () => {
+// JSON, reachable through the library API.
+void test('validateResource: exotic JavaScript values give FieldErrors, never a throw', () => {
   fc.assert(fc.property(mutatedObject(exotic), checkFieldErrors), { numRuns: RUNS });
 });
 

@@ -26,12 +26,16 @@ export interface Selector {
 }
 
 class _CompiledSelector implements Selector {
-  readonly matches: (labels: Labels) => boolean;
+  #matches: ((labels: Labels) => boolean) | undefined;
   #canonical: string | undefined;
   #uniqueId: string | undefined;
 
-  constructor(readonly ast: SelectorNode) {
-    this.matches = compile(ast);
+  constructor(readonly ast: SelectorNode) {}
+
+  /** Compiled on first use: validation parses many selectors it never evaluates. */
+  get matches(): (labels: Labels) => boolean {
+    if (this.#matches === undefined) this.#matches = compile(this.ast);
+    return this.#matches;
   }
 
   toString(): string {

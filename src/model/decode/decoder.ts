@@ -148,6 +148,7 @@ function _distance(a: string, b: string, cap: number): number {
 
 export function obj<F extends Fields>(fields: F, opts: ObjOptions = {}): Decoder<Decoded<F>> {
   const known = Object.keys(fields);
+  const table = new Map<string, Decoder<unknown>>(known.map((k) => [k, fields[k]!]));
   return (raw, path, errs) => {
     if (!isPlainObject(raw)) {
       errs.push(typeInvalid(path, raw, 'a map'));
@@ -155,8 +156,10 @@ export function obj<F extends Fields>(fields: F, opts: ObjOptions = {}): Decoder
     }
     const out: Record<string, unknown> = {};
     let bad = false;
-    for (const [k, v] of Object.entries(raw)) {
-      const d = Object.prototype.hasOwnProperty.call(fields, k) ? fields[k] : undefined;
+    for (const k in raw) {
+      if (!Object.prototype.hasOwnProperty.call(raw, k)) continue;
+      const v = raw[k];
+      const d = table.get(k);
       if (d === undefined) {
         if (opts.open) out[k] = v;
         else {

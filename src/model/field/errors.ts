@@ -39,7 +39,11 @@ export function renderValue(v: unknown): string {
     const s = JSON.stringify(v);
     return s.length > 200 ? `${s.slice(0, 200)}…` : s;
   } catch {
-    return String(v);
+    try {
+      return String(v);
+    } catch {
+      return Object.prototype.toString.call(v);
+    }
   }
 }
 

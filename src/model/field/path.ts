@@ -8,32 +8,50 @@ export type PathSegment =
   | { readonly kind: 'key'; readonly key: string };
 
 export class FieldPath {
-  private constructor(readonly segments: readonly PathSegment[]) {}
+  // A persistent linked list: child()/index()/key() are O(1) and allocate one small object, so
+  // decoding a valid document pays almost nothing for paths it never reports.
+  private _segs: readonly PathSegment[] | undefined;
+
+  private constructor(
+    private readonly _parent: FieldPath | undefined,
+    private readonly _seg: PathSegment | undefined,
+  ) {}
+
+  private static readonly _ROOT = new FieldPath(undefined, undefined);
 
   static root(name?: string): FieldPath {
-    return new FieldPath(name === undefined || name === '' ? [] : [{ kind: 'field', name }]);
+    return name === undefined || name === '' ? FieldPath._ROOT : FieldPath._ROOT.child(name);
   }
 
   /** Parses the rendered form back (used by tests and by location lookup). */
   static parse(text: string): FieldPath {
-    const segs: PathSegment[] = [];
+    let p = FieldPath._ROOT;
     const re = /([^.[\]]+)|\[(\d+)\]|\[([^\]]*)\]/g;
     for (const m of text.matchAll(re)) {
-      if (m[1] !== undefined) segs.push({ kind: 'field', name: m[1] });
-      else if (m[2] !== undefined) segs.push({ kind: 'index', index: Number(m[2]) });
-      else if (m[3] !== undefined) segs.push({ kind: 'key', key: m[3] });
+      if (m[1] !== undefined) p = p.child(m[1]);
+      else if (m[2] !== undefined) p = p.index(Number(m[2]));
+      else if (m[3] !== undefined) p = p.key(m[3]);
     }
-    return new FieldPath(segs);
+    return p;
+  }
+
+  get segments(): readonly PathSegment[] {
+    if (this._segs === undefined) {
+      const out: PathSegment[] = [];
+      for (let p: FieldPath | undefined = this; p !== undefined && p._seg !== undefined; p = p._parent) out.push(p._seg);
+      this._segs = out.reverse();
+    }
+    return this._segs;
   }
 
   child(name: string): FieldPath {
-    return new FieldPath([...this.segments, { kind: 'field', name }]);
+    return new FieldPath(this, { kind: 'field', name });
   }
   index(i: number): FieldPath {
-    return new FieldPath([...this.segments, { kind: 'index', index: i }]);
+    return new FieldPath(this, { kind: 'index', index: i });
   }
   key(k: string): FieldPath {
-    return new FieldPath([...this.segments, { kind: 'key', key: k }]);
+    return new FieldPath(this, { kind: 'key', key: k });
   }
 
   /** Plain keys to walk a decoded JSON/YAML tree: field names and map keys as strings, indexes as numbers. */
