@@ -37,9 +37,7 @@ export class FieldPath {
 
   get segments(): readonly PathSegment[] {
     if (this._segs === undefined) {
-      const out: PathSegment[] = [];
-      for (let p: FieldPath | undefined = this; p !== undefined && p._seg !== undefined; p = p._parent) out.push(p._seg);
-      this._segs = out.reverse();
+      this._segs = this._seg === undefined ? [] : [...(this._parent?.segments ?? []), this._seg];
     }
     return this._segs;
   }
