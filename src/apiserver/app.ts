@@ -1,0 +1,177 @@
+/**
+ * @module createApp(deps): the Kubernetes-compatible API server as a Hono app — a pure
+ * `Request → Response` function (tests call `app.request()`; only main.ts listens).
+ *
+ * Routes: `/version`, `/healthz` (public); discovery (`/api`, `/apis`, group and group-version
+ * resource lists); OpenAPI (`/openapi/v3`, `/openapi/v3/<gv>`, and an empty `/openapi/v2` so
+ * kubectl falls back to its compiled-in types for strategic merge patches); and the resource
+ * paths `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]` and the same under
+ * `/apis/<group>/<version>`. Anything else is a 404 Status, never a crash.
+ */
+import { Hono } from 'hono';
+import type { Datastore } from '../datastore/index.js';
+import { ResourceClient } from '../client/index.js';
+import { apiVersionOf } from '../model/kind-info.js';
+import { authenticate, authorize, type Tokens } from './auth.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
+import { groupVersionDocument } from './openapi.js';
+import { handleResource, json, verbOf } from './resources.js';
+import { WatchHub } from './watch-hub.js';
+import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
+
+export interface AppDeps {
+  readonly datastore: Datastore;
+  readonly tokens: Tokens;
+  readonly now?: () => Date;
+  /** `host:port` advertised in `/api` (serverAddressByClientCIDRs). */
+  readonly serverAddress?: string;
+  readonly bookmarkIntervalMs?: number;
+  /** Aborting it ends every open watch (server shutdown). */
+  readonly shutdown?: AbortSignal;
+  /** Random suffix for generateName; injected for deterministic tests. */
+  readonly randomSuffix?: () => string;
+}
+
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+
+function _randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  for (const b of bytes) s += alphabet[b % alphabet.length];
+  return s;
+}
+
+/** A cheap content hash for the OpenAPI root's cache-busting `hash=` parameter. */
+function _hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const client = new ResourceClient(deps.datastore);
+  const now = deps.now ?? (() => new Date());
+  const shutdown = deps.shutdown ?? new AbortController().signal;
+  const env = {
+    client,
+    datastore: deps.datastore,
+    now,
+    randomSuffix: deps.randomSuffix ?? _randomSuffix,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
+    shutdown,
+    hub: new WatchHub(deps.datastore),
+  };
+
+  const gvPaths = [
+    { path: 'api/v1', group: '', version: 'v1' },
+    ...groups().flatMap((g) => g.versions.map((v) => ({ path: `apis/${g.name}/${v}`, group: g.name, version: v }))),
+  ];
+  const openapiDocs = new Map(gvPaths.map((gv) => [gv.path, JSON.stringify(groupVersionDocument(kindsOf(gv.group, gv.version)))]));
+  const openapiRoot = JSON.stringify({
+    paths: Object.fromEntries(gvPaths.map((gv) => [gv.path, { serverRelativeURL: `/openapi/v3/${gv.path}?hash=${_hash(openapiDocs.get(gv.path)!)}` }])),
+  });
+
+  app.onError((err) => {
+    const st = toStatus(err);
+    return json(st.code, st);
+  });
+  app.notFound(() => json(404, pathNotFound()));
+
+  app.all('*', async (c) => {
+    const url = new URL(c.req.url);
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (PUBLIC_PATHS.has(path)) return path === '/version' ? json(200, VERSION_INFO) : new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
+    const user = authenticate(c.req.header('authorization'), deps.tokens);
+    if (user === undefined) return json(401, unauthorized());
+    const method = c.req.method;
+
+    // discovery and OpenAPI: read-only documents
+    if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
+    if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
+    if (path === '/openapi/v3') return _readOnly(method) ?? new Response(openapiRoot, { headers: { 'content-type': 'application/json' } });
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiDocs.get(path.slice('/openapi/v3/'.length));
+      if (doc === undefined) return json(404, pathNotFound());
+      return _readOnly(method) ?? new Response(doc, { headers: { 'content-type': 'application/json' } });
+    }
+    if (path === '/openapi/v2') {
+      // An empty protobuf Document (zero bytes): kubectl then validates nothing client-side (the
+      // server does, with fieldValidation) and builds strategic patches from its own types.
+      if (/json/.test(c.req.header('accept') ?? '') && !/protobuf/.test(c.req.header('accept') ?? ''))
+        return json(200, { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths: {}, definitions: {} });
+      return new Response(new Uint8Array(0), { headers: { 'content-type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' } });
+    }
+
+    const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segs[0] === 'api' && segs.length >= 2) {
+      group = '';
+      version = segs[1]!;
+      rest = segs.slice(2);
+    } else if (segs[0] === 'apis' && segs.length >= 2) {
+      group = segs[1]!;
+      if (segs.length === 2) {
+        const g = apiGroup(group);
+        return g === undefined ? json(404, pathNotFound()) : (_readOnly(method) ?? json(200, g));
+      }
+      version = segs[2]!;
+      rest = segs.slice(3);
+    } else return json(404, pathNotFound());
+    if (rest.length === 0) {
+      const list = apiResourceList(group, version);
+      return list === undefined ? json(404, pathNotFound()) : (_readOnly(method) ?? json(200, list));
+    }
+
+    // [namespaces/<ns>/]<plural>[/<name>[/<subresource>]]
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      const k = findKind(group, version, rest[2]!);
+      if (k !== undefined && k.namespaced) {
+        namespace = rest[1]!;
+        rest = rest.slice(2);
+      }
+    }
+    const info = findKind(group, version, rest[0]!);
+    if (info === undefined || rest.length > 3) return json(404, pathNotFound());
+    if (!info.namespaced && namespace !== undefined) return json(404, pathNotFound());
+    const name = rest[1];
+    const sub = rest[2];
+    if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
+    if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
+
+    const verb = verbOf(method, name, url.searchParams);
+    const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
+    if (denied) return json(denied.code, denied);
+    return handleResource(
+      {
+        method,
+        info,
+        namespace,
+        name,
+        query: url.searchParams,
+        accept: c.req.header('accept') ?? '',
+        contentType: c.req.header('content-type') ?? '',
+        userAgent: c.req.header('user-agent') ?? '',
+        body: () => c.req.text(),
+        signal: c.req.raw.signal,
+      },
+      env,
+    );
+  });
+  return app;
+}
+
+function _readOnly(method: string): Response | undefined {
+  if (method === 'GET' || method === 'HEAD') return undefined;
+  const st = toStatus(methodNotAllowed());
+  return json(st.code, st);
+}
+
+/** Every served kind, as `apiVersion Kind plural` lines (for logs and docs). */
+export function servedKinds(): string[] {
+  return SERVED_KINDS.map((k) => `${apiVersionOf(k)} ${k.kind} ${k.plural}`);
+}

@@ -1,0 +1,116 @@
+/**
+ * @module The served API surface and its discovery documents: `/api`, `/apis`, `/api/v1`,
+ * `/apis/<group>`, `/apis/<group>/<version>` and `/version`. Every kind in the model's registry
+ * is served except the few listed in NOT_SERVED. Pure.
+ *
+ * Group order matters to kubectl: a resource name served by two groups (`networkpolicies`)
+ * resolves to the first, so networking.k8s.io comes before projectcalico.org, as in a cluster
+ * where Calico's API server is aggregated after the built-in groups.
+ */
+import { ALL_KINDS } from '../model/kinds.js';
+import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
+
+/** Kinds in the registry that are not stored resources (the calicoctl configuration file). */
+const NOT_SERVED = new Set(['projectcalico.org/CalicoAPIConfig']);
+
+const GROUP_ORDER = ['', 'networking.k8s.io', 'projectcalico.org'];
+
+export const SERVED_KINDS: readonly KindInfo[] = ALL_KINDS.filter((k) => !NOT_SERVED.has(`${k.group}/${k.kind}`)).sort(
+  (a, b) => _groupRank(a.group) - _groupRank(b.group),
+);
+
+function _groupRank(g: string): number {
+  const i = GROUP_ORDER.indexOf(g);
+  return i < 0 ? GROUP_ORDER.length : i;
+}
+
+/** Short names kubectl shows and resolves; calicoctl aliases that would shadow another group's names are left out. */
+const SHORT_NAME_OVERRIDES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['projectcalico.org/NetworkPolicy', ['cnp', 'caliconetworkpolicy', 'caliconetworkpolicies']],
+  ['projectcalico.org/GlobalNetworkPolicy', ['gnp', 'cgnp', 'calicoglobalnetworkpolicies']],
+  ['projectcalico.org/Node', ['cnode', 'caliconode', 'caliconodes']],
+]);
+
+const CATEGORIES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/Pod', ['all']],
+  ['/Service', ['all']],
+]);
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function shortNamesOf(k: KindInfo): readonly string[] {
+  return SHORT_NAME_OVERRIDES.get(`${k.group}/${k.kind}`) ?? k.shortNames.filter((n) => n !== k.plural && n !== k.singular);
+}
+
+export function findKind(group: string, version: string, plural: string): KindInfo | undefined {
+  return SERVED_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
+}
+
+export function kindsOf(group: string, version: string): KindInfo[] {
+  return SERVED_KINDS.filter((k) => k.group === group && k.version === version);
+}
+
+/** Named groups (not the core group) with their versions, in discovery order. */
+export function groups(): { name: string; versions: string[] }[] {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const k of SERVED_KINDS) {
+    if (k.group === '') continue;
+    let g = out.find((x) => x.name === k.group);
+    if (!g) out.push((g = { name: k.group, versions: [] }));
+    if (!g.versions.includes(k.version)) g.versions.push(k.version);
+  }
+  return out;
+}
+
+export function apiVersions(serverAddress: string): unknown {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function _group(g: { name: string; versions: string[] }): unknown {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }));
+  return { name: g.name, versions, preferredVersion: versions[0] };
+}
+
+export function apiGroupList(): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(_group) };
+}
+
+export function apiGroup(name: string): unknown | undefined {
+  const g = groups().find((x) => x.name === name);
+  return g === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ..._group(g) as object };
+}
+
+export function apiResourceList(group: string, version: string): unknown | undefined {
+  const kinds = kindsOf(group, version);
+  if (kinds.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf({ group, version }),
+    resources: kinds.map((k) => {
+      const categories = CATEGORIES.get(`${k.group}/${k.kind}`);
+      const shortNames = shortNamesOf(k);
+      return {
+        name: k.plural,
+        singularName: k.singular,
+        namespaced: k.namespaced,
+        kind: k.kind,
+        verbs: VERBS,
+        ...(shortNames.length > 0 ? { shortNames } : {}),
+        ...(categories ? { categories } : {}),
+      };
+    }),
+  };
+}
+
+export const VERSION_INFO = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-tabby',
+  gitCommit: '',
+  gitTreeState: 'clean',
+  buildDate: '1970-01-01T00:00:00Z',
+  goVersion: 'node',
+  compiler: 'tsc',
+  platform: 'linux/amd64',
+};

@@ -1,0 +1,152 @@
+/**
+ * @module `tabby server`: the only file that listens. runServer() prepares DATA_DIR (TLS
+ * material, tokens, the embedded SQLite datastore unless one is passed in, e.g. etcd), creates
+ * the default namespaces, serves createApp() over HTTPS, and writes DATA_DIR/admin.kubeconfig
+ * and DATA_DIR/calicoctl.cfg for the admin. Several servers may share one etcd datastore: all
+ * state lives there.
+ */
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
+import { ResourceClient } from '../client/index.js';
+import { createApp } from './app.js';
+import { ensurePki, ensureTokens } from './pki.js';
+
+export interface RunServerOptions {
+  readonly dataDir: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default: SQLite at DATA_DIR/tabby.db (closed on stop; a passed-in datastore is not). */
+  readonly datastore?: Datastore;
+  readonly log?: (line: string) => void;
+  /** For tests: the bookmark interval of watches (default 60 s). */
+  readonly bookmarkIntervalMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly adminToken: string;
+  readonly readOnlyToken: string;
+  readonly caPem: string;
+  readonly kubeconfigPath: string;
+  readonly calicoctlCfgPath: string;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** A kubeconfig for one token (YAML; written by hand so this module needs no YAML library). */
+export function kubeconfig(server: string, caPem: string, user: string, token: string): string {
+  const ca = Buffer.from(caPem).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: tabby',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${ca}`,
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    `- name: ${user}@tabby`,
+    '  context:',
+    '    cluster: tabby',
+    `    user: ${user}`,
+    '    namespace: default',
+    `current-context: ${user}@tabby`,
+    'preferences: {}',
+    '',
+  ].join('\n');
+}
+
+export function calicoctlConfig(kubeconfigPath: string): string {
+  return ['apiVersion: projectcalico.org/v3', 'kind: CalicoAPIConfig', 'metadata: {}', 'spec:', '  datastoreType: kubernetes', `  kubeconfig: ${kubeconfigPath}`, ''].join('\n');
+}
+
+async function _ensureNamespaces(ds: Datastore): Promise<void> {
+  const client = new ResourceClient(ds);
+  for (const name of DEFAULT_NAMESPACES) {
+    try {
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+        status: { phase: 'Active' },
+      });
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+  }
+}
+
+export async function runServer(opts: RunServerOptions): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? (() => undefined);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensurePki(join(dataDir, 'pki'));
+  const tokens = await ensureTokens(join(dataDir, 'tokens'));
+  const ownDatastore = opts.datastore === undefined;
+  const ds = opts.datastore ?? (await openSqliteDatastore(join(dataDir, 'tabby.db')));
+  try {
+    await _ensureNamespaces(ds);
+  } catch (e) {
+    if (ownDatastore) await ds.close();
+    throw e;
+  }
+  const shutdown = new AbortController();
+  let serverAddress = `${host}:${opts.port}`;
+  const app = createApp({
+    datastore: ds,
+    tokens,
+    shutdown: shutdown.signal,
+    get serverAddress() {
+      return serverAddress;
+    },
+    ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
+  });
+  const server = await new Promise<Server>((ok, fail) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: opts.port,
+        hostname: host,
+        createServer,
+        serverOptions: { key: pki.keyPem, cert: pki.certPem },
+      },
+      () => ok(s as Server),
+    ) as Server;
+    s.once('error', fail);
+  });
+  const port = (server.address() as AddressInfo).port;
+  serverAddress = `${host}:${port}`;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `https://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`;
+  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+  const calicoctlCfgPath = join(dataDir, 'calicoctl.cfg');
+  await writeFile(kubeconfigPath, kubeconfig(url, pki.caPem, 'tabby-admin', tokens.admin), { mode: 0o600 });
+  await writeFile(calicoctlCfgPath, calicoctlConfig(kubeconfigPath), { mode: 0o600 });
+  log(`tabby API server listening on ${url} (datastore: ${ds.description}); kubeconfig: ${kubeconfigPath}`);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      shutdown.abort();
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
+      if (ownDatastore) await ds.close();
+      log('tabby API server stopped');
+    })());
+  return { url, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
+}

@@ -1,0 +1,517 @@
+/**
+ * @module The REST verbs on one kind, generated from the model's registry: list (with label
+ * and field selectors, limit/continue, Table output), watch, get, create, update (PUT), patch
+ * (JSON, merge, strategic merge, server-side apply), delete and deletecollection. Every write
+ * goes through the ResourceClient (decode → default → validate → store), so the API server
+ * accepts exactly what calicoctl accepts. Pure apart from the injected datastore.
+ */
+import type { Datastore, StoredObject } from '../datastore/index.js';
+import { ConflictError, NotFoundError } from '../datastore/index.js';
+import { ForbiddenError, InvalidError, type ResourceClient } from '../client/index.js';
+import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
+import type { FieldError } from '../model/field/errors.js';
+import { parseManifestsWith } from '../manifest/index.js';
+import { SERVED_KINDS } from './discovery.js';
+import { admit } from './admission.js';
+import { serverSideApply, trackUpdate, type KindRef } from './managed-fields.js';
+import { isObject, jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
+import { supportsStrategicMerge } from './list-keys.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { badRequest, methodNotAllowed, notFound, status, StatusError, strictDecodingStatus, toStatus, unsupportedMediaType, type Subject } from './status.js';
+import { toTable, type IncludeObject } from './tables.js';
+import { watchResponse } from './watch.js';
+import type { WatchHub } from './watch-hub.js';
+
+type JsonObject = { [k: string]: Json };
+
+export interface ResourceEnv {
+  readonly client: ResourceClient;
+  readonly datastore: Datastore;
+  readonly now: () => Date;
+  /** Random suffix for `metadata.generateName`. */
+  readonly randomSuffix: () => string;
+  readonly bookmarkIntervalMs: number;
+  readonly shutdown: AbortSignal;
+  readonly hub: WatchHub;
+}
+
+export interface ResourceRequest {
+  readonly method: string;
+  readonly info: KindInfo;
+  /** The namespace in the URL; undefined for cluster-scoped kinds and all-namespace lists. */
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+  readonly query: URLSearchParams;
+  readonly accept: string;
+  readonly contentType: string;
+  readonly userAgent: string;
+  readonly body: () => Promise<string>;
+  readonly signal: AbortSignal;
+}
+
+/** The RBAC verb of a request, for authorization. */
+export function verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return name !== undefined ? 'get' : _isTrue(query.get('watch')) ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+const _isTrue = (v: string | null): boolean => v === 'true' || v === '1';
+
+export function json(code: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status: code, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+function _subject(info: KindInfo, name?: string): Subject {
+  return { group: info.group, plural: info.plural, kind: info.kind, ...(name === undefined ? {} : { name }) };
+}
+
+export async function handleResource(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  try {
+    return await _dispatch(req, env);
+  } catch (e) {
+    const st = toStatus(e, _subject(req.info, req.name));
+    return json(st.code, st);
+  }
+}
+
+async function _dispatch(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  const verb = verbOf(req.method, req.name, req.query);
+  switch (verb) {
+    case 'get':
+      return _get(req, env);
+    case 'list':
+    case 'watch':
+      return _list(req, env, verb === 'watch');
+    case 'create':
+      if (req.name !== undefined) throw methodNotAllowed();
+      return _create(req, env);
+    case 'update':
+      return _update(req, env);
+    case 'patch':
+      return _patch(req, env);
+    case 'delete':
+      return _delete(req, env);
+    case 'deletecollection':
+      return _deleteCollection(req, env);
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+// ------------------------------------------------------------------ reads
+
+function _tableRequest(req: ResourceRequest): { include: IncludeObject } | undefined {
+  if (!/as=Table/.test(req.accept)) return undefined;
+  const inc = req.query.get('includeObject');
+  return { include: inc === 'None' || inc === 'Object' ? inc : 'Metadata' };
+}
+
+async function _get(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  const obj = await env.client.get(req.info, req.namespace, req.name!);
+  const table = _tableRequest(req);
+  if (table) return json(200, toTable(req.info.group, req.info.kind, [obj], { now: env.now(), include: table.include, resourceVersion: obj.metadata.resourceVersion ?? '' }));
+  return json(200, obj);
+}
+
+function _selectors(req: ResourceRequest) {
+  try {
+    return {
+      labels: parseLabelSelector(req.query.get('labelSelector') ?? ''),
+      fields: parseFieldSelector(req.query.get('fieldSelector') ?? ''),
+    };
+  } catch (e) {
+    if (e instanceof SelectorError) throw badRequest(e.message);
+    throw e;
+  }
+}
+
+interface ContinueToken {
+  readonly rv: string;
+  readonly after: string;
+}
+
+const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+
+function _decodeContinue(s: string): ContinueToken {
+  try {
+    const v: unknown = JSON.parse(atob(s));
+    if (isObject(v as Json) && typeof (v as JsonObject)['rv'] === 'string' && typeof (v as JsonObject)['after'] === 'string') return v as unknown as ContinueToken;
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Promise<Response> {
+  const { labels, fields } = _selectors(req);
+  const table = _tableRequest(req);
+  const listOpts = { ...(req.namespace === undefined ? {} : { namespace: req.namespace }), ...(labels === undefined ? {} : { labels }) };
+  if (watch) {
+    const timeout = Number(req.query.get('timeoutSeconds') ?? '1800');
+    return watchResponse(
+      {
+        info: req.info,
+        namespace: req.namespace,
+        labels,
+        fields,
+        resourceVersion: req.query.get('resourceVersion') ?? '',
+        bookmarks: _isTrue(req.query.get('allowWatchBookmarks')),
+        timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
+        table,
+      },
+      {
+        datastore: env.datastore,
+        hub: env.hub,
+        now: env.now,
+        bookmarkIntervalMs: env.bookmarkIntervalMs,
+        shutdown: env.shutdown,
+        list: () => env.client.list(req.info, listOpts),
+      },
+      req.signal,
+    );
+  }
+  const res = await env.client.list(req.info, listOpts);
+  let items = fields === undefined ? res.items : res.items.filter((o) => fields(o));
+  let revision = res.revision;
+  const cont = req.query.get('continue');
+  if (cont) {
+    const token = _decodeContinue(cont);
+    items = items.filter((o) => _itemKey(o) > token.after);
+    revision = token.rv;
+  }
+  const limit = Number(req.query.get('limit') ?? '0');
+  let next: string | undefined;
+  let remaining: number | undefined;
+  if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+    remaining = items.length - limit;
+    items = items.slice(0, limit);
+    next = btoa(JSON.stringify({ rv: revision, after: _itemKey(items[items.length - 1]!) }));
+  }
+  if (table)
+    return json(200, toTable(req.info.group, req.info.kind, items, { now: env.now(), include: table.include, resourceVersion: revision, ...(next === undefined ? {} : { continue: next }) }));
+  return json(200, {
+    kind: `${req.info.kind}List`,
+    apiVersion: apiVersionOf(req.info),
+    metadata: { resourceVersion: revision, ...(next === undefined ? {} : { continue: next, remainingItemCount: remaining }) },
+    items,
+  });
+}
+
+// ------------------------------------------------------------------ writes: shared steps
+
+interface WriteParams {
+  readonly dryRun: boolean;
+  readonly manager: string;
+  readonly validation: 'Strict' | 'Warn' | 'Ignore';
+}
+
+function _writeParams(req: ResourceRequest, defaultManager: string | undefined): WriteParams {
+  const dry = req.query.getAll('dryRun');
+  for (const d of dry) if (d !== 'All') throw badRequest(`Invalid dry run value: ${JSON.stringify(d)}: supported values: "All"`);
+  const fv = req.query.get('fieldValidation') ?? 'Warn';
+  if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore')
+    throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
+  const manager = req.query.get('fieldManager') ?? defaultManager ?? (req.userAgent.split('/')[0] || 'unknown');
+  return { dryRun: dry.length > 0, manager, validation: fv };
+}
+
+function _parseJson(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (e) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function _parseYamlOrJson(text: string, info: KindInfo): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    let raw: unknown;
+    const r = parseManifestsWith(text, 'request', (doc) => {
+      raw = doc;
+      return { ok: true, value: { info, resource: { apiVersion: '', kind: '' } } };
+    });
+    if (r.errors.length > 0 || raw === undefined) throw badRequest(`error decoding YAML: ${r.errors[0]?.text ?? 'empty document'}`);
+    return raw as Json;
+  }
+}
+
+function _asObject(v: Json, what: string): JsonObject {
+  if (!isObject(v)) throw badRequest(`${what} must be a JSON object`);
+  return v;
+}
+
+/** Fills apiVersion/kind/namespace from the URL and checks they agree with the body. */
+function _normalize(req: ResourceRequest, body: JsonObject): JsonObject {
+  const info = req.info;
+  const apiVersion = apiVersionOf(info);
+  if (body['apiVersion'] !== undefined && body['apiVersion'] !== apiVersion)
+    throw badRequest(`the API version in the data (${String(body['apiVersion'])}) does not match the expected API version (${apiVersion})`);
+  if (body['kind'] !== undefined && body['kind'] !== info.kind)
+    throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (${info.kind})`);
+  const meta: JsonObject = isObject(body['metadata']) ? { ...body['metadata'] } : {};
+  if (info.namespaced) {
+    const ns = meta['namespace'];
+    if (ns !== undefined && ns !== '' && req.namespace !== undefined && ns !== req.namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (req.namespace !== undefined) meta['namespace'] = req.namespace;
+  } else delete meta['namespace'];
+  if (req.name !== undefined) {
+    if (meta['name'] !== undefined && meta['name'] !== req.name)
+      throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${req.name})`);
+    meta['name'] = req.name;
+  }
+  return { ...body, apiVersion, kind: info.kind, metadata: meta };
+}
+
+function _deletePath(obj: JsonObject, keys: readonly (string | number)[]): void {
+  let cur: Json | undefined = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (Array.isArray(cur) && typeof k === 'number') cur = cur[k];
+    else if (isObject(cur) && typeof k === 'string') cur = cur[k];
+    else return;
+  }
+  const last = keys[keys.length - 1];
+  if (isObject(cur) && typeof last === 'string') delete cur[last];
+}
+
+/**
+ * `fieldValidation`: unknown fields are a 400 under Strict; under Warn and Ignore they are
+ * dropped (Warn also returns a `Warning` header per field). Other problems are left for the
+ * client's own decode, which reports them as 422 Invalid.
+ */
+function _checkFields(env: ResourceEnv, info: KindInfo, obj: JsonObject, mode: WriteParams['validation']): { obj: JsonObject; warnings: string[] } {
+  let cur = obj;
+  const warnings: string[] = [];
+  for (let round = 0; round < 8; round++) {
+    let unknown: FieldError[] = [];
+    try {
+      env.client.decode(cur);
+    } catch (e) {
+      if (!(e instanceof InvalidError)) throw e;
+      unknown = e.causes.filter((c) => c.type === 'Unknown');
+    }
+    if (unknown.length === 0) return { obj: cur, warnings };
+    if (mode === 'Strict') throw new StatusError(strictDecodingStatus(info.kind, info.version, unknown));
+    cur = structuredClone(cur);
+    for (const u of unknown) {
+      _deletePath(cur, u.field.keys());
+      warnings.push(`unknown field "${u.path}"`);
+    }
+  }
+  return { obj: cur, warnings };
+}
+
+function _warningHeaders(warnings: readonly string[], mode: WriteParams['validation']): Record<string, string> {
+  if (mode !== 'Warn' || warnings.length === 0) return {};
+  return { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+}
+
+function _kindRef(info: KindInfo): KindRef {
+  return { group: info.group, kind: info.kind, apiVersion: apiVersionOf(info) };
+}
+
+async function _ensureNamespace(env: ResourceEnv, info: KindInfo, namespace: string | undefined): Promise<void> {
+  if (!info.namespaced || namespace === undefined) return;
+  const nsKind = SERVED_KINDS.find((k) => k.group === '' && k.plural === 'namespaces');
+  if (nsKind === undefined) return;
+  try {
+    await env.datastore.get({ group: '', plural: 'namespaces', namespace: '', name: namespace });
+  } catch (e) {
+    if (e instanceof NotFoundError) throw new StatusError(status(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' }));
+    throw e;
+  }
+}
+
+function _generateName(env: ResourceEnv, obj: JsonObject): JsonObject {
+  const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
+  if ((meta['name'] === undefined || meta['name'] === '') && typeof meta['generateName'] === 'string' && meta['generateName'] !== '')
+    return { ...obj, metadata: { ...meta, name: `${meta['generateName']}${env.randomSuffix()}` } };
+  return obj;
+}
+
+// ------------------------------------------------------------------ create / update / patch
+
+async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  const p = _writeParams(req, undefined);
+  let obj = _generateName(env, _normalize(req, _asObject(_parseJson(await req.body()), 'the request body')));
+  obj = admit(req.info.group, req.info.kind, obj);
+  const checked = _checkFields(env, req.info, obj, p.validation);
+  await _ensureNamespace(env, req.info, req.namespace);
+  const tracked = trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now());
+  const name = typeof (tracked['metadata'] as JsonObject)['name'] === 'string' ? ((tracked['metadata'] as JsonObject)['name'] as string) : '';
+  try {
+    const r = await env.client.create(tracked, { dryRun: p.dryRun, ...(req.namespace === undefined ? {} : { defaultNamespace: req.namespace }) });
+    return json(201, r.object, _warningHeaders(checked.warnings, p.validation));
+  } catch (e) {
+    const st = toStatus(e, _subject(req.info, name));
+    return json(st.code, st);
+  }
+}
+
+async function _update(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  if (req.name === undefined) throw methodNotAllowed();
+  const p = _writeParams(req, undefined);
+  let obj = admit(req.info.group, req.info.kind, _normalize(req, _asObject(_parseJson(await req.body()), 'the request body')));
+  const checked = _checkFields(env, req.info, obj, p.validation);
+  const current = await env.client.get(req.info, req.namespace, req.name);
+  obj = trackUpdate(current as unknown as Json, checked.obj, p.manager, _kindRef(req.info), env.now());
+  const r = await env.client.replace(obj, { dryRun: p.dryRun });
+  return json(200, r.object, _warningHeaders(checked.warnings, p.validation));
+}
+
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'] as const;
+type PatchType = (typeof PATCH_TYPES)[number];
+
+async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  if (req.name === undefined) throw methodNotAllowed();
+  const ct = req.contentType.split(';')[0]!.trim().toLowerCase();
+  const type = PATCH_TYPES.find((t) => t === ct);
+  if (type === undefined || (type === 'application/strategic-merge-patch+json' && !supportsStrategicMerge(req.info.group)))
+    throw unsupportedMediaType(ct);
+  const isApply = type === 'application/apply-patch+yaml';
+  if (isApply && !req.query.get('fieldManager'))
+    throw badRequest('PATCH, application/apply-patch+yaml requests must supply a fieldManager');
+  const p = _writeParams(req, undefined);
+  const text = await req.body();
+  const patchBody: Json = isApply ? _parseYamlOrJson(text, req.info) : _parseJson(text);
+  const force = _isTrue(req.query.get('force'));
+  const kind = _kindRef(req.info);
+  for (let attempt = 0; ; attempt++) {
+    let current: StoredObject | undefined;
+    try {
+      current = await env.client.get(req.info, req.namespace, req.name);
+    } catch (e) {
+      if (!(e instanceof NotFoundError) || !isApply) throw e instanceof NotFoundError ? notFound(req.info, req.name) : e;
+    }
+    const base = (current === undefined ? undefined : structuredClone(current)) as unknown as JsonObject | undefined;
+    let next: JsonObject;
+    if (isApply) {
+      const applied = _normalize(req, _asObject(patchBody, 'the applied configuration'));
+      next = serverSideApply(base, applied, p.manager, force, kind, env.now()).object;
+    } else {
+      next = _asObject(_applyPatch(type, base ?? {}, patchBody, req.info), 'the patched object');
+      next = _normalize(req, next);
+      next = trackUpdate(base, next, p.manager, kind, env.now());
+    }
+    next = admit(req.info.group, req.info.kind, next);
+    const requestedRv = _rvOf(next);
+    const explicitRv = requestedRv !== undefined && current !== undefined && requestedRv !== current.metadata.resourceVersion;
+    const checked = _checkFields(env, req.info, next, p.validation);
+    next = checked.obj;
+    const headers = _warningHeaders(checked.warnings, p.validation);
+    try {
+      if (current === undefined) {
+        await _ensureNamespace(env, req.info, req.namespace);
+        const r = await env.client.create(next, { dryRun: p.dryRun });
+        return json(201, r.object, headers);
+      }
+      const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };
+      const r = await env.client.replace({ ...next, metadata: meta }, { dryRun: p.dryRun });
+      return json(200, r.object, headers);
+    } catch (e) {
+      if (e instanceof ConflictError && !explicitRv && attempt < 5) continue;
+      throw e;
+    }
+  }
+}
+
+function _rvOf(o: JsonObject): string | undefined {
+  const m = o['metadata'];
+  return isObject(m) && typeof m['resourceVersion'] === 'string' ? m['resourceVersion'] : undefined;
+}
+
+function _applyPatch(type: PatchType, base: JsonObject, patch: Json, info: KindInfo): Json {
+  switch (type) {
+    case 'application/json-patch+json':
+      return jsonPatch(base, patch);
+    case 'application/merge-patch+json':
+      if (!isObject(patch)) throw badRequest('merge patch must be a JSON object');
+      return mergePatch(base, patch);
+    case 'application/strategic-merge-patch+json':
+      return strategicMergePatch(base, patch, { group: info.group, kind: info.kind });
+    case 'application/apply-patch+yaml':
+      throw badRequest('apply is not a patch');
+  }
+}
+
+// ------------------------------------------------------------------ delete
+
+interface DeleteOptions {
+  readonly dryRun: boolean;
+  readonly resourceVersion: string | undefined;
+}
+
+async function _deleteOptions(req: ResourceRequest): Promise<DeleteOptions> {
+  const text = await req.body();
+  let body: JsonObject = {};
+  if (text.trim() !== '') body = _asObject(_parseJson(text), 'DeleteOptions');
+  const dryRunBody = Array.isArray(body['dryRun']) ? body['dryRun'] : [];
+  const pre = isObject(body['preconditions']) ? body['preconditions'] : {};
+  return {
+    dryRun: req.query.getAll('dryRun').includes('All') || dryRunBody.includes('All'),
+    resourceVersion: typeof pre['resourceVersion'] === 'string' ? pre['resourceVersion'] : undefined,
+  };
+}
+
+/** Deleting a namespace deletes what it holds (Kubernetes' namespace controller, done at once). */
+const CASCADES: ReadonlyMap<string, (env: ResourceEnv, name: string) => Promise<void>> = new Map([
+  [
+    '/Namespace',
+    async (env: ResourceEnv, name: string) => {
+      for (const k of SERVED_KINDS) {
+        if (!k.namespaced) continue;
+        const { items } = await env.datastore.list({ group: k.group, plural: k.plural, namespace: name });
+        for (const o of items) {
+          try {
+            await env.datastore.delete({ group: k.group, plural: k.plural, namespace: name, name: o.metadata.name ?? '' });
+          } catch (e) {
+            if (!(e instanceof NotFoundError)) throw e;
+          }
+        }
+      }
+    },
+  ],
+]);
+
+async function _delete(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  const opts = await _deleteOptions(req);
+  const cascade = CASCADES.get(`${req.info.group}/${req.info.kind}`);
+  const obj = await env.client.delete(req.info, req.namespace, req.name!, {
+    dryRun: opts.dryRun,
+    ...(opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion }),
+  });
+  if (cascade && !opts.dryRun) await cascade(env, req.name!);
+  return json(200, obj);
+}
+
+async function _deleteCollection(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
+  const opts = await _deleteOptions(req);
+  const { labels, fields } = _selectors(req);
+  const res = await env.client.list(req.info, { ...(req.namespace === undefined ? {} : { namespace: req.namespace }), ...(labels === undefined ? {} : { labels }) });
+  const deleted: StoredObject[] = [];
+  for (const o of res.items) {
+    if (fields !== undefined && !fields(o)) continue;
+    try {
+      deleted.push(await env.client.delete(req.info, o.metadata.namespace, o.metadata.name ?? '', { dryRun: opts.dryRun }));
+    } catch (e) {
+      // Gone meanwhile, or a read-only derived object (knp.default.*): skip it.
+      if (!(e instanceof NotFoundError) && !(e instanceof ForbiddenError)) throw e;
+    }
+  }
+  return json(200, { kind: `${req.info.kind}List`, apiVersion: apiVersionOf(req.info), metadata: { resourceVersion: res.revision }, items: deleted });
+}

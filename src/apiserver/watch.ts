@@ -1,0 +1,168 @@
+/**
+ * @module `?watch=1`: a stream of newline-delimited WatchEvent JSON (`{"type","object"}`), as
+ * kubectl and client-go reflectors read it.
+ *
+ * - resourceVersion unset or "0": synthetic ADDED events for the current objects, then changes.
+ *   Otherwise every change after that version; a version older than the datastore keeps ends
+ *   the stream with an ERROR event carrying a 410 Expired Status (what a real API server sends).
+ * - allowWatchBookmarks=true: a BOOKMARK event (only kind, apiVersion and
+ *   metadata.resourceVersion) every `bookmarkIntervalMs` and before the watch times out.
+ * - timeoutSeconds bounds the watch; so do the client going away and server shutdown.
+ * - With `as=Table`, each event's object is a one-row Table.
+ */
+import type { Datastore, StoredObject, WatchEvent } from '../datastore/index.js';
+import { TooOldError } from '../datastore/index.js';
+import type { KindInfo } from '../model/kind-info.js';
+import { apiVersionOf } from '../model/kind-info.js';
+import type { FieldMatcher, LabelMatcher } from './selectors.js';
+import type { WatchHub } from './watch-hub.js';
+import { toStatus } from './status.js';
+import { toTable, type IncludeObject } from './tables.js';
+
+export interface WatchParams {
+  readonly info: KindInfo;
+  readonly namespace: string | undefined;
+  readonly labels: LabelMatcher | undefined;
+  readonly fields: FieldMatcher | undefined;
+  readonly resourceVersion: string;
+  readonly bookmarks: boolean;
+  readonly timeoutMs: number;
+  readonly table: { include: IncludeObject } | undefined;
+}
+
+export interface WatchEnv {
+  readonly datastore: Datastore;
+  /** Shared per-type feeds for watchers without a label selector. */
+  readonly hub: WatchHub;
+  readonly now: () => Date;
+  readonly bookmarkIntervalMs: number;
+  /** Aborted when the server shuts down. */
+  readonly shutdown: AbortSignal;
+  /** Lists the current objects (the resource client, so derived views agree with GET). */
+  list(): Promise<{ items: readonly StoredObject[]; revision: string }>;
+}
+
+/** One abort listener per shutdown signal however many watches are open (no listener-leak warnings). */
+const shutdownHooks = new WeakMap<AbortSignal, Set<() => void>>();
+
+function _onShutdown(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  let hooks = shutdownHooks.get(signal);
+  if (hooks === undefined) {
+    const set = new Set<() => void>();
+    hooks = set;
+    shutdownHooks.set(signal, set);
+    signal.addEventListener('abort', () => {
+      for (const h of [...set]) h();
+    }, { once: true });
+  }
+  hooks.add(fn);
+  const set = hooks;
+  return () => set.delete(fn);
+}
+
+const enc = new TextEncoder();
+const encoded = new WeakMap<WatchEvent, Uint8Array>();
+
+/** A datastore event is encoded once however many watchers send it. */
+function _encode(type: string, object: unknown): Uint8Array {
+  const ev = object as WatchEvent;
+  if (typeof object === 'object' && object !== null && 'revision' in object && 'object' in object) {
+    let bytes = encoded.get(ev);
+    if (bytes === undefined) {
+      bytes = enc.encode(`${JSON.stringify({ type: ev.type, object: ev.object })}\n`);
+      encoded.set(ev, bytes);
+    }
+    return bytes;
+  }
+  return enc.encode(`${JSON.stringify({ type, object })}\n`);
+}
+
+export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: AbortSignal): Response {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  const cleanups: (() => void)[] = [];
+  let lastRevision = p.resourceVersion;
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      const send = (type: string, object: unknown): void => {
+        if (abort.signal.aborted) return;
+        try {
+          controller.enqueue(_encode(type, object));
+        } catch {
+          stop();
+        }
+      };
+      const render = (o: StoredObject): unknown =>
+        p.table === undefined ? o : toTable(p.info.group, p.info.kind, [o], { now: env.now(), include: p.table.include });
+      const bookmark = (): void =>
+        send('BOOKMARK', { kind: p.info.kind, apiVersion: apiVersionOf(p.info), metadata: { resourceVersion: lastRevision } });
+
+      if (requestSignal.aborted) stop();
+      requestSignal.addEventListener('abort', stop, { once: true });
+      cleanups.push(() => requestSignal.removeEventListener('abort', stop));
+      cleanups.push(_onShutdown(env.shutdown, stop));
+      const timeout = setTimeout(() => {
+        if (p.bookmarks) bookmark();
+        stop();
+      }, p.timeoutMs);
+      cleanups.push(() => clearTimeout(timeout));
+      if (p.bookmarks) {
+        const t = setInterval(bookmark, env.bookmarkIntervalMs);
+        cleanups.push(() => clearInterval(t));
+      }
+
+      const run = async (): Promise<void> => {
+        let from = p.resourceVersion;
+        if (from === '' || from === '0') {
+          const cur = await env.list();
+          for (const o of cur.items) if (_matches(p, o)) send('ADDED', render(o));
+          from = cur.revision;
+          lastRevision = from;
+        }
+        const type = { group: p.info.group, plural: p.info.plural };
+        const events: AsyncIterable<WatchEvent> =
+          p.labels === undefined
+            ? env.hub.watch(type, from, abort.signal)
+            : env.datastore.watch({ ...type, ...(p.namespace === undefined ? {} : { namespace: p.namespace }), labels: p.labels }, from, abort.signal);
+        for await (const ev of events) {
+          if (abort.signal.aborted) break;
+          lastRevision = ev.revision;
+          if (p.namespace !== undefined && ev.object.metadata.namespace !== p.namespace) continue;
+          if (p.fields !== undefined && !p.fields(ev.object)) continue;
+          send(ev.type, p.table === undefined ? ev : render(ev.object));
+        }
+      };
+      run()
+        .catch((e: unknown) => {
+          if (abort.signal.aborted) return;
+          if (e instanceof TooOldError) send('ERROR', toStatus(e));
+          else send('ERROR', toStatus(e));
+        })
+        .finally(() => {
+          for (const c of cleanups) c();
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already closed by a cancelled reader
+          }
+        });
+    },
+    cancel: () => {
+      for (const c of cleanups) c();
+      stop();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' },
+  });
+}
+
+function _matches(p: WatchParams, o: StoredObject): boolean {
+  return (p.labels === undefined || p.labels(o.metadata.labels ?? {})) && (p.fields === undefined || p.fields(o));
+}
