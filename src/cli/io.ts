@@ -33,6 +33,11 @@ export interface Io {
   readStdin(): Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
   cwd(): string;
+  /**
+   * Resolves when the user asks a long-running command (`tabby server`, `tabby up`) to stop:
+   * SIGINT or SIGTERM for the node implementation. Fakes resolve it when the test says so.
+   */
+  waitForShutdown(): Promise<string>;
 }
 
 /** Joins path segments with `/` (POSIX; Node accepts it on every platform). */

@@ -26,4 +26,14 @@ export const nodeIo: Io = {
   readStdin: _readStdin,
   env: process.env,
   cwd: () => process.cwd(),
+  waitForShutdown: () =>
+    new Promise<string>((resolve) => {
+      const done = (sig: string) => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve(sig);
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    }),
 };

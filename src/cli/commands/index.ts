@@ -6,8 +6,9 @@ import type { CommandFactory } from './context.js';
 import { convertCommand } from './convert.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
+import { serverCommand } from './server.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, versionCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';

@@ -7,12 +7,16 @@ import { IoError, type FileStat, type Io } from '../io.js';
 export interface FakeIo extends Io {
   readonly out: () => string;
   readonly err: () => string;
+  /** Makes waitForShutdown() resolve, as a SIGTERM would. */
+  readonly shutdown: (signal?: string) => void;
 }
 
 /** `files` maps paths (`a/b.yaml`) to contents; folders are implied by the paths. */
 export function fakeIo(files: Readonly<Record<string, string>>, stdin = '', env: Record<string, string> = {}): FakeIo {
   let out = '';
   let err = '';
+  let stop: (sig: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
   const norm = (p: string): string => p.replace(/^\.\//, '').replace(/\/+$/, '');
   const isDir = (p: string): boolean => {
     const d = norm(p);
@@ -45,5 +49,7 @@ export function fakeIo(files: Readonly<Record<string, string>>, stdin = '', env:
     readStdin: async () => stdin,
     env,
     cwd: () => '/fake',
+    waitForShutdown: () => stopped,
+    shutdown: (sig = 'SIGTERM') => stop(sig),
   };
 }
