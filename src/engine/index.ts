@@ -1,0 +1,45 @@
+/**
+ * @module The policy engine: Calico semantics over an immutable snapshot of resources. Pure:
+ * imports only model, selector and lib; no I/O. Public surface:
+ * - buildSnapshot / loadSnapshot: resources → indexed Snapshot;
+ * - evaluateFlow / runVerdicts: flows → verdicts with traces (and staged verdicts);
+ * - resolveFlow + decide: the allocation-light fast path (no trace);
+ * - LabelIndex: incremental selector → endpoints index.
+ */
+export type {
+  FlowInput,
+  Verdict,
+  VerdictAction,
+  VerdictOutput,
+  Stage,
+  StageKind,
+  Decision,
+  NearMiss,
+  RuleRef,
+} from './types.js';
+export { buildSnapshot, loadSnapshot, resolveTargetPort } from './snapshot.js';
+export type {
+  Snapshot,
+  LoadResult,
+  WorkloadEndpointInfo,
+  HostEndpointInfo,
+  NetworkSetInfo,
+  NodeInfo,
+  ServiceInfo,
+  TierInfo,
+  PolicySet,
+  SnapshotProblem,
+} from './snapshot.js';
+export type { CompiledPolicy, PolicyKind } from './compile-policy.js';
+export { planFor, policiesSelecting } from './resolve.js';
+export type { Plan, TierPlan, Direction, Flavour } from './resolve.js';
+export { evaluateFlow, runVerdicts, resolveFlow, decodeFlows, decide } from './verdicts.js';
+export type { ResolveResult } from './verdicts.js';
+export type { ResolvedFlow, Party, Target } from './evaluate.js';
+export { evaluateResolved, ingressHep, egressHep } from './evaluate.js';
+export { describeDecision } from './describe.js';
+export { protocolNumber, protocolName } from './match.js';
+export { LabelIndex } from './label-index.js';
+export type { MatchListener } from './label-index.js';
+export { verdictMatrix } from './matrix.js';
+export type { VerdictMatrix } from './matrix.js';

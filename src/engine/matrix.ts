@@ -1,0 +1,61 @@
+/**
+ * @module verdictMatrix: every pod → every pod for one protocol/port, fast.
+ *
+ * Pods are grouped into equivalence classes (classes.ts): two pods are interchangeable (as source or as
+ * destination) when they sit on the same node and agree on everything a rule or policy selector
+ * can test — membership in every selector of the snapshot (through the IP-set view, so network
+ * sets count), membership in every CIDR any rule names, their named ports and the Services they
+ * back. The engine is then run once per (source class, destination class) with `decide`, and the
+ * N×N table is filled from the class table. Exact, not an approximation: it is the same
+ * evaluation, deduplicated.
+ */
+import { workloadClasses } from './classes.js';
+import { decide, type ResolvedFlow } from './evaluate.js';
+import type { Snapshot } from './snapshot.js';
+import { PROTO, protocolNumber } from './match.js';
+
+export interface VerdictMatrix {
+  /** `namespace/pod`, row and column order. */
+  readonly pods: readonly string[];
+  /** Row-major: allowed[src * n + dst] is 1 when src → dst is allowed. */
+  readonly allowed: Uint8Array;
+  /** Number of equivalence classes evaluated. */
+  readonly classes: number;
+}
+
+/** Allowed/denied for every ordered pair of pods, one protocol and destination port. */
+export function verdictMatrix(snap: Snapshot, opts: { protocol?: string | number; port?: number } = {}): VerdictMatrix {
+  const pods = snap.workloads;
+  const n = pods.length;
+  const proto = protocolNumber(opts.protocol ?? 'TCP') ?? PROTO.TCP;
+  const port = opts.port ?? -1;
+  const { classOf, reps } = workloadClasses(snap);
+  const c = reps.length;
+  const table = new Uint8Array(c * c);
+  const icmp = proto === PROTO.ICMP || proto === PROTO.ICMPv6;
+  for (let a = 0; a < c; a++) {
+    const s = reps[a]!;
+    for (let b = 0; b < c; b++) {
+      const d = reps[b]!;
+      if (s.ips[0]!.family !== d.ips[0]!.family) continue;
+      const flow: ResolvedFlow = {
+        src: { kind: 'workload', ep: s, ip: s.ips[0]! },
+        dst: { kind: 'workload', ep: d, ip: d.ips[0]! },
+        proto,
+        dstPort: icmp ? -1 : port,
+        srcPort: -1,
+        icmpType: icmp ? (proto === PROTO.ICMP ? 8 : 128) : -1,
+        icmpCode: icmp ? 0 : -1,
+        via: undefined,
+      };
+      table[a * c + b] = decide(snap, flow) ? 1 : 0;
+    }
+  }
+  const allowed = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const row = classOf[i]! * c;
+    const base = i * n;
+    for (let j = 0; j < n; j++) allowed[base + j] = table[row + classOf[j]!]!;
+  }
+  return { pods: pods.map((p) => p.key), allowed, classes: c };
+}

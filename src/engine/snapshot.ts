@@ -1,0 +1,678 @@
+/**
+ * @module buildSnapshot: decoded resources → one immutable, indexed view the evaluator reads.
+ *
+ * Invariants:
+ * - The result depends only on the set of resources, not their order (everything is sorted or
+ *   keyed; duplicates by kind/namespace/name: the last one wins, as a datastore would keep it).
+ * - Workload endpoints come from Pods with an IP that are not hostNetwork and not finished, and
+ *   from WorkloadEndpoint resources (which win over a Pod of the same namespace/name). Their
+ *   labels are Calico's: pod labels + `projectcalico.org/{namespace,orchestrator,serviceaccount}`
+ *   + inherited `pcns.*` (namespace labels, via profile `kns.<ns>`) and `pcsa.*` (service account
+ *   labels, via `ksa.<ns>.<sa>`); the endpoint's own labels win over inherited ones.
+ * - Kubernetes NetworkPolicies are converted (`knp.default.<name>`, tier default, order 1000).
+ * - Namespaces always carry `kubernetes.io/metadata.name` (as the API server sets it); a pod's
+ *   namespace that has no Namespace object is synthesised with only that label.
+ * - Selector results are memoised per owner; the memo is invisible to callers.
+ */
+import type { Resource } from '../model/meta.js';
+import type { Rule } from '../model/calico/types.js';
+import type {
+  FelixConfiguration,
+  GlobalNetworkSet,
+  HostEndpoint,
+  NetworkSet,
+  Profile,
+  WorkloadEndpoint,
+  CalicoNode,
+} from '../model/calico/other-types.js';
+import type { Namespace, Node as K8sNode, Pod, Service, ServiceAccount } from '../model/k8s/types.js';
+import { convertKubernetesNetworkPolicy, convertStagedKubernetesNetworkPolicy } from '../model/convert/index.js';
+import { decodeResource } from '../model/validate-resource.js';
+import { FieldPath } from '../model/field/path.js';
+import type { FieldError } from '../model/field/errors.js';
+import { formatLine } from '../model/field/format.js';
+import { ipFromText, netContains, netFromText, type Ip, type Net } from './ip.js';
+import { protocolNumber, type NamedPort, type Owner, type ServiceBackends, PROTO } from './match.js';
+import {
+  compilePolicy,
+  compileRules,
+  comparePolicies,
+  LABEL_NAME,
+  LABEL_NAMESPACE,
+  LABEL_ORCHESTRATOR,
+  LABEL_SERVICE_ACCOUNT,
+  NS_PREFIX,
+  SA_PREFIX,
+  SelectorRegistry,
+  type CompiledPolicy,
+  type PolicyKind,
+  type PolicyLike,
+} from './compile-policy.js';
+import type { CompiledRule } from './match.js';
+
+export interface WorkloadEndpointInfo extends Owner {
+  readonly kind: 'workload';
+  /** `namespace/name` (the pod name). */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly ips: readonly Ip[];
+  readonly namedPorts: readonly NamedPort[];
+  readonly profiles: readonly string[];
+  readonly serviceAccount: string;
+  /** The pod's own labels (for Service selectors). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Index in Snapshot.workloads. */
+  readonly index: number;
+}
+
+export interface HostEndpointInfo extends Owner {
+  readonly kind: 'host';
+  /** `hep:<name>`. */
+  readonly key: string;
+  readonly name: string;
+  readonly node: string;
+  readonly interfaceName: string;
+  readonly ips: readonly Ip[];
+  readonly namedPorts: readonly NamedPort[];
+  readonly profiles: readonly string[];
+}
+
+export interface NetworkSetInfo extends Owner {
+  readonly kind: 'networkSet';
+  readonly key: string;
+  readonly nets: readonly Net[];
+}
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly internal: readonly Ip[];
+  readonly external: readonly Ip[];
+  readonly addresses: readonly Ip[];
+  readonly hostEndpoints: readonly HostEndpointInfo[];
+}
+
+export interface ServicePortInfo {
+  readonly name: string;
+  readonly proto: number;
+  readonly port: number;
+  readonly nodePort: number;
+  readonly targetPort: number | string;
+}
+
+export interface ServiceInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: string;
+  readonly clusterIPs: readonly Ip[];
+  readonly lbIPs: readonly Ip[];
+  readonly ports: readonly ServicePortInfo[];
+  readonly externalTrafficPolicy: 'Cluster' | 'Local';
+  readonly backends: readonly WorkloadEndpointInfo[];
+}
+
+export interface TierInfo {
+  readonly name: string;
+  /** Infinity when unset. */
+  readonly order: number;
+  readonly defaultAction: 'Deny' | 'Pass';
+}
+
+export interface CompiledProfile {
+  readonly name: string;
+  readonly ingress: readonly CompiledRule[];
+  readonly egress: readonly CompiledRule[];
+}
+
+/** The policies of one view (enforced, or enforced with staged changes applied), sorted. */
+export interface PolicySet {
+  /** Sorted by tier (order, name), then policy (order, name). */
+  readonly policies: readonly CompiledPolicy[];
+  /** A distinct id per set, to key per-endpoint plan caches. */
+  readonly id: number;
+}
+
+export interface FailsafePort {
+  readonly proto: number;
+  readonly port: number;
+  readonly net: Net | null;
+}
+
+export interface FelixSettings {
+  readonly failsafeInbound: readonly FailsafePort[];
+  readonly failsafeOutbound: readonly FailsafePort[];
+  readonly defaultEndpointToHostAction: 'Drop' | 'Accept' | 'Return';
+}
+
+export interface SnapshotProblem {
+  readonly resource: string;
+  readonly message: string;
+}
+
+export interface Snapshot {
+  readonly workloads: readonly WorkloadEndpointInfo[];
+  readonly workloadByKey: ReadonlyMap<string, WorkloadEndpointInfo>;
+  readonly workloadByIp: ReadonlyMap<string, WorkloadEndpointInfo>;
+  readonly hostEndpoints: readonly HostEndpointInfo[];
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  readonly nodeByIp: ReadonlyMap<string, NodeInfo>;
+  readonly networkSets: readonly NetworkSetInfo[];
+  readonly services: readonly ServiceInfo[];
+  readonly tiers: ReadonlyMap<string, TierInfo>;
+  readonly profiles: ReadonlyMap<string, CompiledProfile>;
+  readonly enforced: PolicySet;
+  /** Enforced policies with staged ones applied (Set/Delete); null when there are no staged policies. */
+  readonly stagedView: PolicySet | null;
+  readonly felix: FelixSettings;
+  readonly registry: SelectorRegistry;
+  readonly problems: readonly SnapshotProblem[];
+  /** Backends of a service, for `services` rule matches. */
+  serviceBackends(namespace: string, name: string): ServiceBackends | undefined;
+  /** Labelled owners (workload, host endpoints, network sets) of an address: the IP-set view. */
+  ownersOf(ip: Ip): readonly Owner[];
+  /** Engine-internal memo tables (derived data only; never changes a result). */
+  readonly memo: SnapshotMemo;
+}
+
+/** Slots for derived, lazily computed tables, owned by the modules that fill them. */
+export class SnapshotMemo {
+  fast: unknown = undefined;
+  classes: unknown = undefined;
+  verdictTables: Map<number, unknown> | undefined = undefined;
+  lastVerdictKey = -1;
+  lastVerdictTable: unknown = undefined;
+}
+
+const DEFAULT_TIER_ORDER = 1_000_000;
+let _policySetIds = 0;
+
+const _name = (r: Resource): string => r.metadata?.name ?? '';
+const _ns = (r: Resource): string => r.metadata?.namespace ?? '';
+const _cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function _ipsOf(texts: readonly (string | undefined)[]): Ip[] {
+  const seen = new Set<string>();
+  const out: Ip[] = [];
+  for (const t of texts) {
+    if (t === undefined || t === '') continue;
+    const ip = ipFromText(t.includes('/') ? t.slice(0, t.indexOf('/')) : t);
+    if (ip && !seen.has(ip.text)) {
+      seen.add(ip.text);
+      out.push(ip);
+    }
+  }
+  return out;
+}
+
+function _protoOr(p: string | number | undefined, dflt: number): number {
+  return protocolNumber(p) ?? dflt;
+}
+
+function _failsafe(list: readonly { protocol?: string; port?: number; net?: string }[]): FailsafePort[] {
+  return list.map((p) => ({
+    proto: _protoOr(p.protocol, PROTO.TCP),
+    port: p.port ?? 0,
+    net: p.net !== undefined && p.net !== '' ? (netFromText(p.net) ?? null) : null,
+  }));
+}
+
+const DEFAULT_FAILSAFE_IN = _failsafe([
+  { protocol: 'TCP', port: 22 },
+  { protocol: 'UDP', port: 68 },
+  { protocol: 'TCP', port: 179 },
+  { protocol: 'TCP', port: 2379 },
+  { protocol: 'TCP', port: 2380 },
+  { protocol: 'TCP', port: 5473 },
+  { protocol: 'TCP', port: 6443 },
+  { protocol: 'TCP', port: 6666 },
+  { protocol: 'TCP', port: 6667 },
+]);
+const DEFAULT_FAILSAFE_OUT = _failsafe([
+  { protocol: 'UDP', port: 53 },
+  { protocol: 'UDP', port: 67 },
+  { protocol: 'TCP', port: 179 },
+  { protocol: 'TCP', port: 2379 },
+  { protocol: 'TCP', port: 2380 },
+  { protocol: 'TCP', port: 5473 },
+  { protocol: 'TCP', port: 6443 },
+  { protocol: 'TCP', port: 6666 },
+  { protocol: 'TCP', port: 6667 },
+]);
+
+/** Keeps the last resource per kind/namespace/name, then returns them sorted by that key. */
+function _dedupe(resources: readonly Resource[]): Resource[] {
+  const m = new Map<string, Resource>();
+  for (const r of resources) m.set(`${r.kind}|${r.apiVersion.split('/')[0]}|${_ns(r)}|${_name(r)}`, r);
+  return [...m.entries()].sort((a, b) => _cmp(a[0], b[0])).map((e) => e[1]);
+}
+
+const _isK8sNetpol = (r: Resource): boolean => r.kind === 'NetworkPolicy' && r.apiVersion.startsWith('networking.k8s.io/');
+const _isCalico = (r: Resource): boolean => r.apiVersion.startsWith('projectcalico.org/');
+
+function _prefixed(prefix: string, labels: Readonly<Record<string, string>> | undefined, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels ?? {})) out[prefix + k] = v;
+  out[prefix + LABEL_NAME] = name;
+  return out;
+}
+
+function _containerPorts(pod: Pod): NamedPort[] {
+  const out: NamedPort[] = [];
+  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])])
+    for (const p of c.ports ?? [])
+      if (p.name !== undefined && p.name !== '' && p.containerPort !== undefined)
+        out.push({ name: p.name, proto: _protoOr(p.protocol, PROTO.TCP), port: p.containerPort });
+  return out;
+}
+
+interface _Built {
+  policies: PolicyLike[];
+  staged: PolicyLike[];
+}
+
+/** Builds the snapshot from decoded, defaulted resources (any order, any mix of kinds). */
+export function buildSnapshot(input: readonly Resource[]): Snapshot {
+  const resources = _dedupe(input);
+  const problems: SnapshotProblem[] = [];
+  const registry = new SelectorRegistry();
+  const byKind = (kind: string, pred: (r: Resource) => boolean = () => true): Resource[] =>
+    resources.filter((r) => r.kind === kind && pred(r));
+
+  // ---- profiles (explicit), namespaces, service accounts
+  const explicitProfiles = new Map<string, Profile>();
+  for (const r of byKind('Profile')) explicitProfiles.set(_name(r), r as Profile);
+
+  const nsLabels = new Map<string, Record<string, string>>();
+  for (const r of byKind('Namespace')) {
+    const n = _name(r);
+    nsLabels.set(n, { 'kubernetes.io/metadata.name': n, ...((r as Namespace).metadata?.labels ?? {}) });
+  }
+  const nsLabelsOf = (ns: string): Record<string, string> => {
+    let l = nsLabels.get(ns);
+    if (l === undefined) {
+      l = { 'kubernetes.io/metadata.name': ns };
+      nsLabels.set(ns, l);
+    }
+    return l;
+  };
+  const saLabels = new Map<string, Record<string, string>>();
+  for (const r of byKind('ServiceAccount')) saLabels.set(`${_ns(r)}/${_name(r)}`, (r as ServiceAccount).metadata?.labels ?? {});
+
+  const profileLabels = (name: string): Record<string, string> => explicitProfiles.get(name)?.spec?.labelsToApply ?? {};
+
+  // ---- workload endpoints
+  type WepDraft = Omit<WorkloadEndpointInfo, 'index' | 'memo'>;
+  const weps = new Map<string, WepDraft>();
+  for (const r of byKind('Pod')) {
+    const pod = r as Pod;
+    const ns = _ns(pod) || 'default';
+    const name = _name(pod);
+    if (pod.spec?.hostNetwork === true) continue;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    const ips = _ipsOf([pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p) => p.ip)]);
+    if (ips.length === 0) continue;
+    const sa = pod.spec?.serviceAccountName || 'default';
+    const own = pod.metadata?.labels ?? {};
+    const labels: Record<string, string> = {
+      ..._prefixed(NS_PREFIX, nsLabelsOf(ns), ns),
+      ..._prefixed(SA_PREFIX, saLabels.get(`${ns}/${sa}`), sa),
+      ...own,
+      [LABEL_NAMESPACE]: ns,
+      [LABEL_ORCHESTRATOR]: 'k8s',
+      [LABEL_SERVICE_ACCOUNT]: sa,
+    };
+    weps.set(`${ns}/${name}`, {
+      kind: 'workload',
+      key: `${ns}/${name}`,
+      namespace: ns,
+      name,
+      node: pod.spec?.nodeName ?? '',
+      ips,
+      namedPorts: _containerPorts(pod),
+      profiles: [`kns.${ns}`, `ksa.${ns}.${sa}`],
+      serviceAccount: sa,
+      labels,
+      podLabels: own,
+    });
+  }
+  for (const r of byKind('WorkloadEndpoint')) {
+    const w = r as WorkloadEndpoint;
+    const ns = _ns(w) || 'default';
+    const spec = w.spec ?? {};
+    const name = spec.pod || spec.workload || _name(w);
+    const ips = _ipsOf(spec.ipNetworks ?? []);
+    if (ips.length === 0) continue;
+    const profiles = spec.profiles ?? [];
+    const inherited: Record<string, string> = {};
+    for (const p of profiles) {
+      if (p.startsWith('kns.') && !explicitProfiles.has(p)) Object.assign(inherited, _prefixed(NS_PREFIX, nsLabelsOf(p.slice(4)), p.slice(4)));
+      else if (p.startsWith('ksa.') && !explicitProfiles.has(p)) {
+        const rest = p.slice(4);
+        const dot = rest.indexOf('.');
+        const sa = dot < 0 ? rest : rest.slice(dot + 1);
+        Object.assign(inherited, _prefixed(SA_PREFIX, saLabels.get(`${rest.slice(0, Math.max(dot, 0))}/${sa}`), sa));
+      } else Object.assign(inherited, profileLabels(p));
+    }
+    const own = w.metadata?.labels ?? {};
+    const labels: Record<string, string> = { ...inherited, ...own, [LABEL_NAMESPACE]: ns };
+    if (labels[LABEL_ORCHESTRATOR] === undefined && spec.orchestrator) labels[LABEL_ORCHESTRATOR] = spec.orchestrator;
+    const sa = spec.serviceAccountName ?? own[LABEL_SERVICE_ACCOUNT] ?? '';
+    if (sa !== '') labels[LABEL_SERVICE_ACCOUNT] = sa;
+    weps.set(`${ns}/${name}`, {
+      kind: 'workload',
+      key: `${ns}/${name}`,
+      namespace: ns,
+      name,
+      node: spec.node ?? '',
+      ips,
+      namedPorts: (spec.ports ?? []).filter((p) => p.name && p.port !== undefined).map((p) => ({ name: p.name!, proto: _protoOr(p.protocol, PROTO.TCP), port: p.port! })),
+      profiles,
+      serviceAccount: sa,
+      labels,
+      podLabels: own,
+    });
+  }
+  const workloads: WorkloadEndpointInfo[] = [...weps.values()]
+    .sort((a, b) => _cmp(a.key, b.key))
+    .map((w, index) => ({ ...w, index, memo: new Int8Array(0) }));
+  const workloadByKey = new Map(workloads.map((w) => [w.key, w]));
+  const workloadByIp = new Map<string, WorkloadEndpointInfo>();
+  for (const w of workloads)
+    for (const ip of w.ips) {
+      if (workloadByIp.has(ip.text)) problems.push({ resource: `Pod ${w.key}`, message: `IP ${ip.text} is also used by ${workloadByIp.get(ip.text)!.key}` });
+      else workloadByIp.set(ip.text, w);
+    }
+
+  // ---- host endpoints and nodes
+  const hostEndpoints: HostEndpointInfo[] = byKind('HostEndpoint').map((r) => {
+    const h = r as HostEndpoint;
+    const spec = h.spec ?? {};
+    const inherited: Record<string, string> = {};
+    for (const p of spec.profiles ?? []) Object.assign(inherited, profileLabels(p));
+    return {
+      kind: 'host',
+      key: `hep:${_name(h)}`,
+      name: _name(h),
+      node: spec.node ?? '',
+      interfaceName: spec.interfaceName ?? '',
+      ips: _ipsOf(spec.expectedIPs ?? []),
+      namedPorts: (spec.ports ?? []).filter((p) => p.name && p.port !== undefined).map((p) => ({ name: p.name!, proto: _protoOr(p.protocol, PROTO.TCP), port: p.port! })),
+      profiles: spec.profiles ?? [],
+      labels: { ...inherited, ...(h.metadata?.labels ?? {}) },
+      memo: new Int8Array(0),
+    };
+  });
+
+  const nodeDraft = new Map<string, { internal: (string | undefined)[]; external: (string | undefined)[] }>();
+  const draft = (n: string): { internal: (string | undefined)[]; external: (string | undefined)[] } => {
+    let d = nodeDraft.get(n);
+    if (!d) {
+      d = { internal: [], external: [] };
+      nodeDraft.set(n, d);
+    }
+    return d;
+  };
+  for (const r of byKind('Node')) {
+    const d = draft(_name(r));
+    if (_isCalico(r)) {
+      const n = r as CalicoNode;
+      d.internal.push(n.spec?.bgp?.ipv4Address, n.spec?.bgp?.ipv6Address);
+      for (const a of n.spec?.addresses ?? []) (a.type === 'ExternalIP' ? d.external : d.internal).push(a.address);
+    } else {
+      for (const a of (r as K8sNode).status?.addresses ?? []) {
+        if (a.type === 'InternalIP') d.internal.push(a.address);
+        else if (a.type === 'ExternalIP') d.external.push(a.address);
+      }
+    }
+  }
+  for (const w of workloads) if (w.node !== '') draft(w.node);
+  for (const h of hostEndpoints) if (h.node !== '') draft(h.node);
+  const nodes = new Map<string, NodeInfo>();
+  const nodeByIp = new Map<string, NodeInfo>();
+  for (const name of [...nodeDraft.keys()].sort(_cmp)) {
+    const d = nodeDraft.get(name)!;
+    const heps = hostEndpoints.filter((h) => h.node === name);
+    const internal = _ipsOf(d.internal);
+    const external = _ipsOf(d.external);
+    const addresses = _ipsOf([...internal, ...external, ...heps.flatMap((h) => h.ips)].map((i) => i.text));
+    const info: NodeInfo = { name, internal, external, addresses, hostEndpoints: heps };
+    nodes.set(name, info);
+    for (const ip of addresses) if (!nodeByIp.has(ip.text)) nodeByIp.set(ip.text, info);
+  }
+
+  // ---- network sets
+  const networkSets: NetworkSetInfo[] = [];
+  for (const r of [...byKind('GlobalNetworkSet'), ...byKind('NetworkSet')]) {
+    const ns = r.kind === 'NetworkSet' ? _ns(r) || 'default' : '';
+    const nets = ((r as NetworkSet | GlobalNetworkSet).spec?.nets ?? []).map((t) => netFromText(t)).filter((n): n is Net => n !== undefined);
+    const own = r.metadata?.labels ?? {};
+    const labels = ns === '' ? { ...own } : { ..._prefixed(NS_PREFIX, nsLabelsOf(ns), ns), ...own, [LABEL_NAMESPACE]: ns };
+    networkSets.push({ kind: 'networkSet', key: ns === '' ? `globalnetworkset:${_name(r)}` : `networkset:${ns}/${_name(r)}`, nets, labels, memo: new Int8Array(0) });
+  }
+
+  // ---- services
+  const services: ServiceInfo[] = byKind('Service').map((r) => {
+    const s = r as Service;
+    const spec = s.spec ?? {};
+    const ns = _ns(s) || 'default';
+    const sel = spec.selector;
+    const backends =
+      sel === undefined || Object.keys(sel).length === 0
+        ? []
+        : workloads.filter((w) => w.namespace === ns && Object.entries(sel).every(([k, v]) => w.podLabels[k] === v));
+    const type = spec.type ?? 'ClusterIP';
+    const clusterIPs = spec.clusterIP === 'None' ? [] : _ipsOf([spec.clusterIP, ...(spec.clusterIPs ?? [])].filter((x) => x !== 'None'));
+    const lbIPs = type === 'LoadBalancer' ? _ipsOf([spec.loadBalancerIP, ...(s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)]) : [];
+    return {
+      namespace: ns,
+      name: _name(s),
+      type,
+      clusterIPs,
+      lbIPs,
+      ports: (spec.ports ?? []).map((p) => ({
+        name: p.name ?? '',
+        proto: _protoOr(p.protocol, PROTO.TCP),
+        port: p.port ?? 0,
+        nodePort: type === 'NodePort' || type === 'LoadBalancer' ? (p.nodePort ?? 0) : 0,
+        targetPort: p.targetPort ?? p.port ?? 0,
+      })),
+      externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+      backends,
+    };
+  });
+  const backendCache = new Map<string, ServiceBackends>();
+  for (const s of services) {
+    const ipPorts = new Set<string>();
+    const ips = new Set<string>();
+    for (const b of s.backends)
+      for (const ip of b.ips) {
+        ips.add(ip.text);
+        for (const p of s.ports) {
+          const tp = resolveTargetPort(b, p);
+          if (tp !== undefined) ipPorts.add(`${ip.text}|${tp}`);
+        }
+      }
+    backendCache.set(`${s.namespace}/${s.name}`, { ipPorts, ips });
+  }
+
+  // ---- tiers
+  const tiers = new Map<string, TierInfo>();
+  tiers.set('default', { name: 'default', order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' });
+  for (const r of byKind('Tier')) {
+    const spec = (r as { spec?: { order?: number; defaultAction?: string } }).spec ?? {};
+    const name = _name(r);
+    tiers.set(name, {
+      name,
+      order: typeof spec.order === 'number' ? spec.order : name === 'default' ? DEFAULT_TIER_ORDER : Infinity,
+      defaultAction: spec.defaultAction === 'Pass' ? 'Pass' : 'Deny',
+    });
+  }
+
+  // ---- policies
+  const built: _Built = { policies: [], staged: [] };
+  const add = (p: PolicyLike): void => {
+    (p.staged ? built.staged : built.policies).push(p);
+  };
+  type Spec = PolicyLike['spec'] & { stagedAction?: string };
+  for (const r of resources) {
+    const name = _name(r);
+    const ns = _ns(r);
+    const spec = (r as { spec?: Spec }).spec ?? {};
+    if (_isK8sNetpol(r)) {
+      const c = convertKubernetesNetworkPolicy(r);
+      for (const e of c.errors) problems.push({ resource: `NetworkPolicy ${ns}/${name}`, message: _fe(e) });
+      if (c.policy) add({ kind: 'KubernetesNetworkPolicy', namespace: ns || 'default', name: c.policy.metadata?.name ?? name, spec: c.policy.spec ?? {}, staged: false });
+    } else if (r.kind === 'StagedKubernetesNetworkPolicy') {
+      const c = convertStagedKubernetesNetworkPolicy(r);
+      for (const e of c.errors) problems.push({ resource: `StagedKubernetesNetworkPolicy ${ns}/${name}`, message: _fe(e) });
+      if (c.policy) {
+        const s = (c.policy.spec ?? {}) as Spec;
+        add({ kind: 'StagedKubernetesNetworkPolicy', namespace: ns || 'default', name: c.policy.metadata?.name ?? name, spec: { ...s, stagedAction: (r as { spec?: Spec }).spec?.stagedAction } as Spec, staged: true });
+      }
+    } else if (_isCalico(r) && (r.kind === 'NetworkPolicy' || r.kind === 'StagedNetworkPolicy')) {
+      add({ kind: r.kind as PolicyKind, namespace: ns || 'default', name, spec, staged: r.kind === 'StagedNetworkPolicy' });
+    } else if (_isCalico(r) && (r.kind === 'GlobalNetworkPolicy' || r.kind === 'StagedGlobalNetworkPolicy')) {
+      add({ kind: r.kind as PolicyKind, namespace: '', name, spec, staged: r.kind === 'StagedGlobalNetworkPolicy' });
+    }
+  }
+  const tierKey = (t: string): [number, string] => [tiers.get(t)?.order ?? Infinity, t];
+  const sortPolicies = (list: CompiledPolicy[]): CompiledPolicy[] =>
+    list.sort((a, b) => {
+      const [ao, an] = tierKey(a.tier);
+      const [bo, bn] = tierKey(b.tier);
+      if (ao !== bo) return ao < bo ? -1 : 1;
+      if (an !== bn) return _cmp(an, bn);
+      return comparePolicies(a, b);
+    });
+  const compileAll = (list: readonly PolicyLike[]): CompiledPolicy[] => {
+    const out: CompiledPolicy[] = [];
+    for (const p of list) {
+      try {
+        out.push(compilePolicy(p, registry));
+      } catch (e) {
+        problems.push({ resource: `${p.kind} ${p.namespace === '' ? '' : p.namespace + '/'}${p.name}`, message: `not evaluated: ${(e as Error).message}` });
+      }
+    }
+    return out;
+  };
+  const enforcedList = sortPolicies(compileAll(built.policies));
+  const enforced: PolicySet = { policies: enforcedList, id: ++_policySetIds };
+  let stagedView: PolicySet | null = null;
+  if (built.staged.length > 0) {
+    // The staged view: each staged policy, enforced, replaces (Set) or removes (Delete) the policy
+    // it stages; Learn and Ignore change nothing.
+    const keyOf = (p: { kind: string; namespace: string; name: string }): string =>
+      `${p.namespace === '' ? 'global' : 'ns'}|${p.namespace}|${p.name}`;
+    const view = new Map<string, PolicyLike>(built.policies.map((p) => [keyOf(p), p]));
+    for (const s of built.staged) {
+      const action = (s.spec as Spec).stagedAction ?? 'Set';
+      if (action === 'Delete') view.delete(keyOf(s));
+      else if (action === 'Set' || action === '') view.set(keyOf(s), s);
+    }
+    stagedView = { policies: sortPolicies(compileAll([...view.values()])), id: ++_policySetIds };
+  }
+
+  // ---- profiles
+  const profiles = new Map<string, CompiledProfile>();
+  const allowAll: Rule[] = [{ action: 'Allow' }];
+  const compileProfile = (name: string, ingress: readonly Rule[] | undefined, egress: readonly Rule[] | undefined): CompiledProfile => ({
+    name,
+    ingress: compileRules(ingress as Rule[] | undefined, { registry, namespace: '' }),
+    egress: compileRules(egress as Rule[] | undefined, { registry, namespace: '' }),
+  });
+  for (const [name, p] of explicitProfiles) profiles.set(name, compileProfile(name, p.spec?.ingress, p.spec?.egress));
+  for (const w of workloads)
+    for (const p of w.profiles)
+      if (!profiles.has(p)) {
+        if (p.startsWith('kns.')) profiles.set(p, compileProfile(p, allowAll, allowAll));
+        else if (p.startsWith('ksa.')) profiles.set(p, compileProfile(p, [], []));
+      }
+
+  // ---- Felix configuration
+  const fcs = byKind('FelixConfiguration') as FelixConfiguration[];
+  const fc = fcs.find((f) => _name(f) === 'default') ?? fcs[0];
+  const e2h = fc?.spec?.defaultEndpointToHostAction?.toLowerCase();
+  const felix: FelixSettings = {
+    failsafeInbound: fc?.spec?.failsafeInboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeInboundHostPorts) : DEFAULT_FAILSAFE_IN,
+    failsafeOutbound: fc?.spec?.failsafeOutboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeOutboundHostPorts) : DEFAULT_FAILSAFE_OUT,
+    defaultEndpointToHostAction: e2h === 'accept' ? 'Accept' : e2h === 'return' ? 'Return' : 'Drop',
+  };
+
+  // ---- owners by IP (IP-set membership), memoised
+  const ownerCache = new Map<string, readonly Owner[]>();
+  const ownersOf = (ip: Ip): readonly Owner[] => {
+    let o = ownerCache.get(ip.text);
+    if (o === undefined) {
+      const list: Owner[] = [];
+      const w = workloadByIp.get(ip.text);
+      if (w) list.push(w);
+      for (const h of hostEndpoints) if (h.ips.some((x) => x.text === ip.text)) list.push(h);
+      for (const s of networkSets) if (s.nets.some((n) => netContains(n, ip))) list.push(s);
+      o = list;
+      ownerCache.set(ip.text, o);
+    }
+    return o;
+  };
+
+  return {
+    workloads,
+    workloadByKey,
+    workloadByIp,
+    hostEndpoints,
+    nodes,
+    nodeByIp,
+    networkSets,
+    services,
+    tiers,
+    profiles,
+    enforced,
+    stagedView,
+    felix,
+    registry,
+    problems,
+    serviceBackends: (namespace, name) => backendCache.get(`${namespace}/${name}`),
+    ownersOf,
+    memo: new SnapshotMemo(),
+  };
+}
+
+function _fe(e: FieldError): string {
+  return formatLine(e);
+}
+
+/** A service port's targetPort on one backend: a number, or a named container port for the protocol. */
+export function resolveTargetPort(b: WorkloadEndpointInfo, p: ServicePortInfo): number | undefined {
+  if (typeof p.targetPort === 'number') return p.targetPort;
+  if (/^\d+$/.test(p.targetPort)) return Number(p.targetPort);
+  return b.namedPorts.find((n) => n.name === p.targetPort && n.proto === p.proto)?.port;
+}
+
+export interface LoadResult {
+  readonly snapshot: Snapshot;
+  /** Raw objects that failed to decode or validate, by input index. */
+  readonly invalid: readonly { readonly index: number; readonly kind: string; readonly name: string; readonly errors: readonly FieldError[] }[];
+}
+
+/** Decodes raw objects (a `kind: List` is opened), reports invalid ones, and builds a snapshot of the rest. */
+export function loadSnapshot(raws: readonly unknown[]): LoadResult {
+  const good: Resource[] = [];
+  const invalid: { index: number; kind: string; name: string; errors: FieldError[] }[] = [];
+  const one = (raw: unknown, index: number, path: FieldPath): void => {
+    const r = decodeResource(raw, path);
+    if (r.ok) good.push(r.value.resource);
+    else {
+      const o = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown; metadata?: { name?: unknown } }) : {};
+      invalid.push({ index, kind: String(o.kind ?? ''), name: String(o.metadata?.name ?? ''), errors: r.error });
+    }
+  };
+  raws.forEach((raw, index) => {
+    const o = raw as { kind?: unknown; items?: unknown } | null;
+    if (o !== null && typeof o === 'object' && o.kind === 'List' && Array.isArray(o.items)) {
+      o.items.forEach((it, j) => one(it, index, FieldPath.root('items').index(j)));
+    } else one(raw, index, FieldPath.root());
+  });
+  return { snapshot: buildSnapshot(good), invalid };
+}
+
