@@ -1,0 +1,3 @@
+export * from './exec.js';
+export * from './clock.js';
+export * from './netns.js';

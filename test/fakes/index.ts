@@ -1,0 +1,3 @@
+export * from './fake-iptables.js';
+export * from './fake-ipset.js';
+export { FakeClock } from '../../src/sys/clock.js';
