@@ -42,4 +42,5 @@ export { protocolNumber, protocolName } from './match.js';
 export { LabelIndex } from './label-index.js';
 export type { MatchListener } from './label-index.js';
 export { verdictMatrix } from './matrix.js';
+export { workloadInterfaceName, WORKLOAD_IFACE_PREFIX } from './names.js';
 export type { VerdictMatrix } from './matrix.js';
