@@ -9,15 +9,18 @@ export type PathSegment =
 
 export class FieldPath {
   // A persistent linked list: child()/index()/key() are O(1) and allocate one small object, so
-  // decoding a valid document pays almost nothing for paths it never reports.
+  // decoding a valid document pays almost nothing for paths it never reports. The segment is
+  // stored inline (kind + value) and only materialised when someone asks for `segments`.
   private _segs: readonly PathSegment[] | undefined;
 
   private constructor(
     private readonly _parent: FieldPath | undefined,
-    private readonly _seg: PathSegment | undefined,
+    /** 0 root, 1 field, 2 index, 3 key */
+    private readonly _kind: 0 | 1 | 2 | 3,
+    private readonly _value: string | number,
   ) {}
 
-  private static readonly _ROOT = new FieldPath(undefined, undefined);
+  private static readonly _ROOT = new FieldPath(undefined, 0, '');
 
   static root(name?: string): FieldPath {
     return name === undefined || name === '' ? FieldPath._ROOT : FieldPath._ROOT.child(name);
@@ -37,19 +40,28 @@ export class FieldPath {
 
   get segments(): readonly PathSegment[] {
     if (this._segs === undefined) {
-      this._segs = this._seg === undefined ? [] : [...(this._parent?.segments ?? []), this._seg];
+      if (this._kind === 0) this._segs = [];
+      else {
+        const seg: PathSegment =
+          this._kind === 1
+            ? { kind: 'field', name: this._value as string }
+            : this._kind === 2
+              ? { kind: 'index', index: this._value as number }
+              : { kind: 'key', key: this._value as string };
+        this._segs = [...(this._parent?.segments ?? []), seg];
+      }
     }
     return this._segs;
   }
 
   child(name: string): FieldPath {
-    return new FieldPath(this, { kind: 'field', name });
+    return new FieldPath(this, 1, name);
   }
   index(i: number): FieldPath {
-    return new FieldPath(this, { kind: 'index', index: i });
+    return new FieldPath(this, 2, i);
   }
   key(k: string): FieldPath {
-    return new FieldPath(this, { kind: 'key', key: k });
+    return new FieldPath(this, 3, k);
   }
 
   /** Plain keys to walk a decoded JSON/YAML tree: field names and map keys as strings, indexes as numbers. */
