@@ -15,6 +15,7 @@ export {
   normaliseSelector,
   prefixLabels,
   containsGlobal,
+  checkSelectorSyntax,
 } from './selector.js';
 export type {
   SelectorNode,

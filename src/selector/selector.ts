@@ -174,3 +174,13 @@ function _containsGlobal(node: SelectorNode): boolean {
 export function containsGlobal(sel: Selector): boolean {
   return _containsGlobal(sel.ast);
 }
+
+/**
+ * Syntax check for validation: parses without compiling or caching (validating thousands of
+ * distinct selectors must not churn the shared cache). Returns the tree, or throws
+ * SelectorParseError.
+ */
+export function checkSelectorSyntax(text: string): { readonly ast: SelectorNode; readonly hasGlobal: boolean } {
+  const ast = parseAst(text);
+  return { ast, hasGlobal: _containsGlobal(ast) };
+}

@@ -18,7 +18,7 @@ import {
   type FieldError,
 } from '../field/errors.js';
 import { arr, int, obj, str, type Decoder } from '../decode/decoder.js';
-import { parseSelector, SelectorParseError } from '../../selector/index.js';
+import { checkSelectorSyntax, SelectorParseError, type SelectorNode } from '../../selector/index.js';
 import { parseCidrOrIp } from '../../lib/net.js';
 import type { HTTPMatch, HTTPPath, ICMPFields, Port, ProtoPort, Protocol } from './types.js';
 
@@ -248,22 +248,29 @@ export const GLOBAL_NOT_COMBINED = 'global() cannot be combined with other selec
  */
 export type GlobalRule = 'forbid' | 'whole';
 
-const GLOBAL_CALL = /global\([ \t]*\)/;
 
 /** Syntax, length and `global()` placement of one selector field. Empty means all(). */
+function _stripNots(n: SelectorNode): SelectorNode {
+  return n.kind === 'not' ? _stripNots(n.operand) : n;
+}
+
 export function validateSelector(sel: string | undefined, path: FieldPath, globalRule: GlobalRule): FieldError[] {
   if (sel === undefined || sel === '') return [];
   const errs: FieldError[] = [];
   if (sel.length > MAX_SELECTOR_LENGTH) errs.push(tooLong(path, sel, MAX_SELECTOR_LENGTH));
+  let parsed: { ast: SelectorNode; hasGlobal: boolean } | undefined;
   try {
-    parseSelector(sel);
+    parsed = checkSelectorSyntax(sel);
   } catch (e) {
     if (e instanceof SelectorParseError) errs.push(invalid(path, sel, `invalid selector: ${e.message} (at column ${e.column})`));
     else errs.push(invalid(path, sel, `invalid selector: ${e instanceof Error ? e.message : String(e)}`));
   }
   if (globalRule === 'forbid') {
-    if (GLOBAL_CALL.test(sel)) errs.push(invalid(path, sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
-  } else if (sel.includes('global(') && sel.replace(/[ \t]/g, '') !== 'global()') {
+    // Calico: any selector text containing "global()" (it checks the raw string).
+    if (parsed?.hasGlobal || sel.includes('global()')) errs.push(invalid(path, sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
+  } else if (parsed?.hasGlobal && _stripNots(parsed.ast).kind !== 'global') {
+    // Calico matches the canonical form against `(&&|||) global()|global() (&&|||)`: global() may
+    // stand alone or negated, never as an operand of && or ||.
     errs.push(invalid(path, sel, GLOBAL_NOT_COMBINED));
   }
   return errs;

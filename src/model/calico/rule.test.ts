@@ -223,6 +223,9 @@ const cases: readonly Case[] = [
     value: { namespaceSelector: 'global()||all()' },
     want: [e('Invalid', 'namespaceSelector')],
   },
+  { name: 'accepts negated global() as namespaceSelector (Calico checks only && and ||)', fragment: 'EntityRule', value: { namespaceSelector: '!global()' }, want: [] },
+  { name: 'rejects global() nested under && in namespaceSelector', fragment: 'EntityRule', value: { namespaceSelector: '(a == "x" || b == "y") && !global()' }, want: [e('Invalid', 'namespaceSelector')] },
+  { name: 'accepts the text global() inside a quoted value of a namespaceSelector', fragment: 'EntityRule', value: { namespaceSelector: 'a == "global()"' }, want: [] },
   { name: 'rejects global() && bad in selector', fragment: 'EntityRule', value: { selector: 'global() && bad' }, want: [e('Invalid', 'selector')] },
   {
     name: 'rejects a selector longer than 1024 characters',
