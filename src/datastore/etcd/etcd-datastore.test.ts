@@ -1,0 +1,210 @@
+/**
+ * The conformance suite against real etcd servers started by the test (single member, TLS
+ * member with client certificates, 3-member cluster), plus what only etcd has: the Calico key
+ * layout, a member killed mid-run, unreachable endpoints. Skipped only when etcd-server is
+ * not installed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Etcd3 } from 'etcd3';
+import { findLeader, freePorts, etcdSkipReason, startEtcd, type EtcdCluster } from '../../../test/support/etcd.js';
+import { runDatastoreConformance, type OpenHarness } from '../conformance.js';
+import type { StoredObject } from '../datastore.js';
+import { UnavailableError, AlreadyExistsError } from '../errors.js';
+import { openEtcdDatastore, type EtcdDatastoreOptions } from './etcd-datastore.js';
+
+const skip = etcdSkipReason();
+
+/** A conformance harness over a cluster that the enclosing describe() starts and stops. */
+function harness(cluster: () => EtcdCluster, extra: () => Partial<EtcdDatastoreOptions> = () => ({})): OpenHarness {
+  return async (opts) => {
+    const ds = await openEtcdDatastore({ endpoints: cluster().endpoints, ...extra(), ...opts });
+    return { ds, compact: () => ds.compact(), cleanup: () => ds.close() };
+  };
+}
+
+function tlsFiles(c: EtcdCluster): Partial<EtcdDatastoreOptions> {
+  const t = c.tls;
+  if (t === undefined) throw new Error('cluster has no TLS');
+  return { caFile: t.caFile, certFile: t.clientCertFile, keyFile: t.clientKeyFile };
+}
+
+describe('etcd: single member', { skip }, () => {
+  let cluster: EtcdCluster | undefined;
+  const c = (): EtcdCluster => {
+    if (cluster === undefined) throw new Error('etcd not started');
+    return cluster;
+  };
+  before(async () => {
+    cluster = await startEtcd({ members: 1 });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  runDatastoreConformance('etcd (1 member)', harness(c));
+
+  test('stores Calico resources under Calico\'s keys, as JSON without resourceVersion', async () => {
+    const ds = await openEtcdDatastore({ endpoints: c().endpoints });
+    const raw = new Etcd3({ hosts: [...c().endpoints] });
+    try {
+      const created = await ds.create(
+        { group: 'projectcalico.org', plural: 'networkpolicies' },
+        { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'allow-web', namespace: 'prod' }, spec: { order: 10 } } as StoredObject,
+      );
+      await ds.create({ group: 'projectcalico.org', plural: 'globalnetworkpolicies' }, { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'deny' } });
+      await ds.create({ group: 'networking.k8s.io', plural: 'networkpolicies' }, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'k', namespace: 'prod' } });
+      const kv = (await raw.get('/calico/resources/v3/projectcalico.org/networkpolicies/prod/allow-web').exec()).kvs[0];
+      assert.ok(kv !== undefined);
+      assert.equal(kv.mod_revision, created.metadata.resourceVersion);
+      const stored = JSON.parse(kv.value.toString()) as { metadata: Record<string, unknown>; spec: unknown; kind: string };
+      assert.equal(stored.kind, 'NetworkPolicy');
+      assert.deepEqual(stored.spec, { order: 10 });
+      assert.equal(stored.metadata['uid'], created.metadata.uid);
+      assert.equal('resourceVersion' in stored.metadata, false);
+      assert.equal(await raw.get('/calico/resources/v3/projectcalico.org/globalnetworkpolicies/deny').exists(), true);
+      assert.equal(await raw.get('/calico/resources/v3/k8s/networking.k8s.io/networkpolicies/prod/k').exists(), true);
+      // And what a Calico component writes, Tabby reads (resourceVersion from mod_revision).
+      await raw.put('/calico/resources/v3/projectcalico.org/globalnetworksets/from-calico').value(
+        JSON.stringify({ kind: 'GlobalNetworkSet', apiVersion: 'projectcalico.org/v3', metadata: { name: 'from-calico', uid: 'u-1', creationTimestamp: '2024-01-01T00:00:00Z' }, spec: { nets: ['10.0.0.0/8'] } }),
+      );
+      const got = await ds.get({ group: 'projectcalico.org', plural: 'globalnetworksets', namespace: '', name: 'from-calico' });
+      assert.deepEqual((got as StoredObject & { spec: unknown }).spec, { nets: ['10.0.0.0/8'] });
+      assert.match(got.metadata.resourceVersion ?? '', /^\d+$/);
+    } finally {
+      raw.close();
+      await ds.close();
+    }
+  });
+});
+
+describe('etcd: TLS with client certificates', { skip }, () => {
+  let cluster: EtcdCluster | undefined;
+  const c = (): EtcdCluster => {
+    if (cluster === undefined) throw new Error('etcd not started');
+    return cluster;
+  };
+  before(async () => {
+    cluster = await startEtcd({ members: 1, tls: true });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  runDatastoreConformance('etcd (TLS, client certificate)', harness(c, () => tlsFiles(c())));
+
+  test('without a client certificate the server refuses: one clear error', async () => {
+    const { caFile } = tlsFiles(c());
+    await assert.rejects(openEtcdDatastore({ endpoints: c().endpoints, ...(caFile ? { caFile } : {}), timeoutMs: 2_000 }), (e: unknown) => {
+      assert.ok(e instanceof UnavailableError, String(e));
+      assert.ok(e.message.startsWith(`cannot reach etcd at ${c().endpoints[0] ?? ''}: TLS handshake failed`), e.message);
+      assert.equal(e.message.includes('\n'), false);
+      return true;
+    });
+  });
+
+  test('a missing certificate file is named', async () => {
+    await assert.rejects(
+      openEtcdDatastore({ endpoints: c().endpoints, ...tlsFiles(c()), certFile: '/nonexistent/client.crt' }),
+      /cannot read certFile \/nonexistent\/client\.crt/,
+    );
+  });
+});
+
+describe('etcd: 3-member cluster', { skip }, () => {
+  let cluster: EtcdCluster | undefined;
+  const c = (): EtcdCluster => {
+    if (cluster === undefined) throw new Error('etcd not started');
+    return cluster;
+  };
+  before(async () => {
+    cluster = await startEtcd({ members: 3 });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  runDatastoreConformance('etcd (3 members)', harness(c));
+
+  // Runs last in this describe: it leaves one member dead.
+  test('the leader SIGKILLed mid-run: writers carry on and no acknowledged write is lost', { timeout: 90_000 }, async (t) => {
+    const endpoints = c().endpoints;
+    const type = { group: 'projectcalico.org', plural: 'globalnetworksets' };
+    const writers = 4;
+    const perWriter = 60;
+    const total = writers * perWriter;
+    const acked = new Map<string, string>(); // name → resourceVersion the datastore acknowledged
+    const landedUnacked = new Set<string>(); // outcome unknown, then AlreadyExists on retry: it had landed
+    let unknownOutcomes = 0;
+    const stores = await Promise.all(Array.from({ length: writers }, () => openEtcdDatastore({ endpoints, timeoutMs: 3_000 })));
+    try {
+      const run = async (w: number): Promise<void> => {
+        const ds = stores[w];
+        if (ds === undefined) throw new Error('no store');
+        for (let i = 0; i < perWriter; i++) {
+          const name = `w${w}-${i}`;
+          const obj = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name, labels: { w: String(w), i: String(i) } } };
+          // The caller's bounded retry of a write whose outcome is unknown (UnavailableError).
+          for (let attempt = 0; ; attempt++) {
+            try {
+              const made = await ds.create(type, obj);
+              acked.set(name, made.metadata.resourceVersion ?? '');
+              break;
+            } catch (e) {
+              if (e instanceof AlreadyExistsError && attempt > 0) {
+                landedUnacked.add(name);
+                break;
+              }
+              if (!(e instanceof UnavailableError) || attempt >= 50) throw e;
+              unknownOutcomes++;
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+        }
+      };
+      const leader = await findLeader(c());
+      const writing = Promise.all(Array.from({ length: writers }, (_, w) => run(w)));
+      const t0 = Date.now();
+      while (acked.size < total / 3 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 2));
+      await leader.kill('SIGKILL');
+      assert.equal(leader.running, false);
+      await writing;
+      assert.equal(acked.size + landedUnacked.size, total, 'every write was eventually made');
+      // Read back through the surviving members only: every acknowledged write is there, unchanged.
+      const reader = await openEtcdDatastore({ endpoints: endpoints.filter((e) => e !== leader.clientUrl) });
+      try {
+        const { items } = await reader.list(type);
+        const stored = new Map(items.map((o) => [o.metadata.name ?? '', o.metadata.resourceVersion ?? '']));
+        for (const [name, rv] of acked) assert.equal(stored.get(name), rv, `acknowledged ${name}@${rv} is stored`);
+        for (const name of landedUnacked) assert.ok(stored.has(name), `${name} is stored`);
+        assert.equal(stored.size, total);
+      } finally {
+        await reader.close();
+      }
+      t.diagnostic(`leader killed after ${total / 3} acknowledged writes; ${unknownOutcomes} calls had an unknown outcome and were retried`);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});
+
+describe('etcd: unreachable endpoints (no server needed)', () => {
+  test('a closed port is one clear error naming the endpoint, quickly', async () => {
+    const [port] = await freePorts(1);
+    const endpoint = `http://127.0.0.1:${port ?? 1}`;
+    const t0 = Date.now();
+    await assert.rejects(openEtcdDatastore({ endpoints: [endpoint], timeoutMs: 2_000 }), (e: unknown) => {
+      assert.ok(e instanceof UnavailableError, String(e));
+      assert.equal(e.reason, 'Unavailable');
+      assert.equal(e.message, `cannot reach etcd at ${endpoint}: connection refused`);
+      assert.equal(e.message.includes('\n'), false);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+  });
+
+  test('a malformed endpoint is named', async () => {
+    await assert.rejects(openEtcdDatastore({ endpoints: ['127.0.0.1:2379'] }), /cannot reach etcd at 127\.0\.0\.1:2379: endpoint must look like/);
+    await assert.rejects(openEtcdDatastore({ endpoints: [] }), /no endpoints configured/);
+  });
+});
