@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-/** @module The `calicoctl` executable (placeholder until the calicoctl work lands). */
-process.stderr.write('calicoctl: not implemented yet\n');
-process.exitCode = 1;
+/** @module The `calicoctl` executable: wires the process to calicoctlMain(argv, io). */
+import { calicoctlMain } from '../src/cli/calicoctl/main.js';
+import { nodeIo } from '../src/cli/node-io.js';
+
+process.exitCode = await calicoctlMain(process.argv.slice(2), nodeIo);

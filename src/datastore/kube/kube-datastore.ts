@@ -1,0 +1,328 @@
+/**
+ * @module A Datastore over the Kubernetes REST API of a Tabby API server (what calicoctl's
+ * `datastoreType: kubernetes` talks to): `/apis/<group>/<version>/[namespaces/<ns>/]<plural>
+ * [/<name>]`, `/api/v1/...` for the core group, bearer token or client certificate, the
+ * cluster CA. Watches are `?watch=1&resourceVersion=R` streams. Status errors come back as the
+ * datastore's typed errors (NotFound, AlreadyExists, Conflict, Expired); a server that cannot
+ * be reached is one UnavailableError naming it.
+ *
+ * Objects come back without `metadata.managedFields`: that is the API server's own bookkeeping
+ * (server-side apply), not part of the resource the Datastore port stores.
+ *
+ * The API server serves projectcalico.org NetworkPolicies with the `knp.default.*` view of
+ * Kubernetes NetworkPolicies already merged in; this datastore drops those, because the
+ * ResourceClient above it derives them itself from the networking.k8s.io objects.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Datastore, DeletePrecondition, ListQuery, ListResult, ObjectKey, ResourceType, StoredObject, WatchEvent } from '../datastore.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, TooOldError, UnavailableError } from '../errors.js';
+import { ALL_KINDS } from '../../model/kinds.js';
+
+export interface KubeDatastoreOptions {
+  /** `https://127.0.0.1:6443` */
+  readonly server: string;
+  readonly token?: string;
+  readonly caPem?: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
+  readonly insecureSkipTlsVerify?: boolean;
+  /** The kubeconfig context's namespace (informational). */
+  readonly namespace?: string;
+  /** Bound on connecting and on each non-watch request (default 5,000 ms). */
+  readonly timeoutMs?: number;
+}
+
+/** A Status the API server answered that has no datastore error class (Invalid, Forbidden...). */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+  override get name(): string {
+    return 'KubeApiError';
+  }
+}
+
+interface Response {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+type Obj = Record<string, unknown>;
+const _obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+
+const DERIVED_PREFIX = 'knp.default.';
+
+/** The object without the API server's managedFields. */
+function _clean(o: unknown): StoredObject {
+  const obj = o as StoredObject;
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  if (meta === undefined || !('managedFields' in meta)) return obj;
+  const { managedFields: _drop, ...rest } = meta;
+  return { ...obj, metadata: rest as StoredObject['metadata'] };
+}
+
+function _versionOf(group: string, plural: string): string {
+  const k = ALL_KINDS.find((x) => x.group === group && x.plural === plural);
+  return k?.version ?? (group === '' ? 'v1' : group === 'projectcalico.org' ? 'v3' : 'v1');
+}
+
+function _describeNetError(e: unknown, timeoutMs: number): string {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'no such host';
+    case 'ECONNRESET':
+      return 'connection reset by peer';
+    case 'ETIMEDOUT':
+    case 'TIMEOUT':
+      return `no answer within ${timeoutMs / 1000}s`;
+    case 'EHOSTUNREACH':
+      return 'no route to host';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+export class KubeDatastore implements Datastore {
+  readonly description: string;
+  private readonly url: URL;
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly timeoutMs: number;
+  private readonly closer = new AbortController();
+  private closed = false;
+
+  constructor(private readonly o: KubeDatastoreOptions) {
+    this.url = new URL(o.server);
+    this.description = `kubernetes at ${o.server}`;
+    this.timeoutMs = o.timeoutMs ?? 5_000;
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new HttpsAgent({
+            keepAlive: true,
+            ...(o.caPem !== undefined ? { ca: o.caPem } : {}),
+            ...(o.certPem !== undefined ? { cert: o.certPem } : {}),
+            ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
+            rejectUnauthorized: o.insecureSkipTlsVerify !== true,
+          })
+        : new HttpAgent({ keepAlive: true });
+  }
+
+  private _unavailable(detail: string): UnavailableError {
+    return new UnavailableError('kubernetes', this.o.server, detail);
+  }
+
+  private _path(type: ResourceType, namespace: string | undefined, name?: string): string {
+    const base = type.group === '' ? '/api/v1' : `/apis/${type.group}/${_versionOf(type.group, type.plural)}`;
+    const ns = namespace !== undefined && namespace !== '' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${base}${ns}/${type.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+  }
+
+  /** Sends one request; the response stream is returned for watches, the parsed body otherwise. */
+  private _send(method: string, path: string, body: unknown, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
+    if (this.closed) return Promise.reject(this._unavailable('the datastore is closed'));
+    const target = new URL(path, this.url);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'calicoctl/tabby' };
+    if (this.o.token !== undefined) headers['authorization'] = `Bearer ${this.o.token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(target, { method, headers, agent: this.agent, ...(stream ? {} : { timeout: this.timeoutMs }) }, resolve);
+      const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
+      signal?.addEventListener('abort', abort, { once: true });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      req.on('error', (e) => reject(this._unavailable(_describeNetError(e, this.timeoutMs))));
+      req.end(payload);
+    });
+  }
+
+  private async _call(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await this._send(method, path, body, false);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res) chunks.push(c as Buffer);
+    } catch (e) {
+      throw this._unavailable(_describeNetError(e, this.timeoutMs));
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text for the error
+    }
+    return { status: res.statusCode ?? 0, body: parsed };
+  }
+
+  /** Maps a failed response to the datastore error for `key`. */
+  private _error(res: Response, key: ObjectKey): Error {
+    const st = _obj(res.body);
+    const message = typeof st['message'] === 'string' ? st['message'] : typeof res.body === 'string' ? res.body.trim() : `HTTP ${res.status}`;
+    const reason = typeof st['reason'] === 'string' ? st['reason'] : '';
+    const withCause = <E extends Error>(e: E): E => Object.assign(e, { cause: message });
+    if (res.status === 404 && reason === 'NotFound') return withCause(new NotFoundError(key));
+    if (res.status === 409 && reason === 'AlreadyExists') return withCause(new AlreadyExistsError(key));
+    if (res.status === 409) return withCause(new ConflictError(key));
+    if (res.status === 410) return new TooOldError('');
+    if (res.status === 503 || res.status === 502 || res.status === 504) return this._unavailable(message);
+    if (res.status === 401) return this._unavailable(`unauthorized: ${message} (check the kubeconfig credentials)`);
+    return new KubeApiError(message, reason || `HTTP ${res.status}`, res.status);
+  }
+
+  /** Checks that the server answers and serves projectcalico.org/v3. */
+  async ping(): Promise<void> {
+    const res = await this._call('GET', '/apis/projectcalico.org/v3');
+    if (res.status === 200) return;
+    if (res.status === 401 || res.status === 403) throw this._unavailable(`unauthorized (HTTP ${res.status}); check the kubeconfig credentials`);
+    throw this._unavailable(`the server does not serve projectcalico.org/v3 (HTTP ${res.status})`);
+  }
+
+  async create(type: ResourceType, obj: StoredObject): Promise<StoredObject> {
+    const ns = obj.metadata.namespace;
+    const res = await this._call('POST', this._path(type, ns), obj);
+    if (res.status === 200 || res.status === 201) return _clean(res.body);
+    throw this._error(res, { ...type, namespace: ns ?? '', name: obj.metadata.name ?? '' });
+  }
+
+  async update(type: ResourceType, obj: StoredObject): Promise<StoredObject> {
+    const ns = obj.metadata.namespace;
+    const name = obj.metadata.name ?? '';
+    const res = await this._call('PUT', this._path(type, ns, name), obj);
+    if (res.status === 200 || res.status === 201) return _clean(res.body);
+    throw this._error(res, { ...type, namespace: ns ?? '', name });
+  }
+
+  async get(key: ObjectKey): Promise<StoredObject> {
+    const res = await this._call('GET', this._path(key, key.namespace, key.name));
+    if (res.status === 200) return _clean(res.body);
+    throw this._error(res, key);
+  }
+
+  private _derived(type: ResourceType, o: StoredObject): boolean {
+    return type.group === 'projectcalico.org' && type.plural === 'networkpolicies' && (o.metadata.name ?? '').startsWith(DERIVED_PREFIX);
+  }
+
+  async list(q: ListQuery): Promise<ListResult> {
+    const res = await this._call('GET', this._path(q, q.namespace));
+    if (res.status !== 200) throw this._error(res, { ...q, namespace: q.namespace ?? '', name: '' });
+    const body = _obj(res.body);
+    const items = (Array.isArray(body['items']) ? (body['items'] as unknown[]).map(_clean) : []).filter(
+      (o) => !this._derived(q, o) && (q.labels === undefined || q.labels(o.metadata.labels ?? {})),
+    );
+    const revision = String(_obj(body['metadata'])['resourceVersion'] ?? '0');
+    return { items, revision };
+  }
+
+  async delete(key: ObjectKey, precondition?: DeletePrecondition): Promise<StoredObject> {
+    const pre = precondition === undefined ? undefined : { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: precondition };
+    const res = await this._call('DELETE', this._path(key, key.namespace, key.name), pre);
+    if (res.status === 200 || res.status === 202) return _clean(res.body);
+    throw this._error(res, key);
+  }
+
+  async *watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const both = AbortSignal.any([signal, this.closer.signal]);
+    if (both.aborted) return;
+    // Seeds which objects match a label filter, so a change that stops matching becomes DELETED.
+    const matching = new Set<string>();
+    const keyOf = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    if (q.labels !== undefined) for (const o of (await this.list(q)).items) matching.add(keyOf(o));
+    const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(fromRevision)}`;
+    let res: IncomingMessage;
+    try {
+      res = await this._send('GET', path, undefined, true, both);
+    } catch (e) {
+      if (both.aborted) return;
+      throw e;
+    }
+    if (res.statusCode !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      throw this._error({ status: res.statusCode ?? 0, body }, { ...q, namespace: q.namespace ?? '', name: '' });
+    }
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          const ev = _obj(JSON.parse(line));
+          const type = ev['type'];
+          const object = _clean(ev['object']);
+          if (type === 'ERROR') {
+            const st = _obj(object);
+            if (st['code'] === 410) throw new TooOldError(fromRevision);
+            throw new KubeApiError(String(st['message'] ?? 'watch failed'), String(st['reason'] ?? ''), Number(st['code'] ?? 500));
+          }
+          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') continue;
+          if (this._derived(q, object)) continue;
+          const revision = object.metadata.resourceVersion ?? '';
+          if (q.labels === undefined) {
+            yield { type, object, revision };
+            continue;
+          }
+          const k = keyOf(object);
+          const was = matching.has(k);
+          const now = type !== 'DELETED' && q.labels(object.metadata.labels ?? {});
+          if (now) matching.add(k);
+          else matching.delete(k);
+          if (now) yield { type: was ? 'MODIFIED' : 'ADDED', object, revision };
+          else if (was) yield { type: 'DELETED', object, revision };
+        }
+      }
+    } catch (e) {
+      if (both.aborted) return;
+      if (e instanceof TooOldError || e instanceof KubeApiError) throw e;
+      throw this._unavailable(_describeNetError(e, this.timeoutMs));
+    } finally {
+      res.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closer.abort();
+    this.agent.destroy();
+  }
+}
+
+/** Connects and checks the server answers; an unreachable server is one UnavailableError. */
+export async function openKubeDatastore(o: KubeDatastoreOptions): Promise<KubeDatastore> {
+  let url: URL;
+  try {
+    url = new URL(o.server);
+  } catch {
+    throw new UnavailableError('kubernetes', o.server, 'server must be a URL such as https://10.0.0.1:6443');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnavailableError('kubernetes', o.server, 'server URL scheme must be http or https');
+  const ds = new KubeDatastore(o);
+  try {
+    await ds.ping();
+  } catch (e) {
+    await ds.close();
+    throw e;
+  }
+  return ds;
+}
