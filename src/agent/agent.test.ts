@@ -1,0 +1,197 @@
+/**
+ * The agent against fakes: a memory datastore, FakeIptables and FakeIpset behind one runner.
+ * Proves: fail closed until in sync; list + watch drives applies; only changes are written;
+ * bursts coalesce; TooOldError re-lists; status is published on the Calico Node and status
+ * writes never wake agents.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeIpset, FakeIptables } from '../../test/fakes/index.js';
+import { openMemoryDatastore, TooOldError, type Datastore, type ResourceType, type StoredObject } from '../datastore/index.js';
+import { ResourceClient } from '../client/index.js';
+import { IptablesTable } from '../dataplane/iptables/table.js';
+import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { FakeClock, type CommandRunner } from '../sys/index.js';
+import { workloadInterfaceName, loadSnapshot } from '../engine/index.js';
+import { effectiveFelixConfig } from '../model/calico/felix-configuration.js';
+import { AgentLoop } from './loop.js';
+import { runAgent } from './main.js';
+import { ANNOTATION, readNodeStatus } from './status.js';
+
+function fakes(): { runner: CommandRunner; ipt: FakeIptables; ips: FakeIpset } {
+  const ips = new FakeIpset();
+  const ipt = new FakeIptables({ ipsetExists: (n) => ips.sets.has(n) });
+  const runner: CommandRunner = { run: (c) => (c.argv[0] === 'ipset' ? ips.run(c) : ipt.run(c)) };
+  return { runner, ipt, ips };
+}
+
+const pod = (name: string, ip: string, labels: Record<string, string>, node = 'w1'): unknown => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default', labels },
+  spec: { nodeName: node, containers: [{ name: 'c' }] },
+  status: { podIP: ip },
+});
+const allowWeb = {
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'allow-web', namespace: 'default' },
+  spec: { selector: "app == 'db'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'web'" }, destination: { ports: [5432] } }] },
+};
+
+async function seeded(): Promise<{ ds: Datastore; client: ResourceClient }> {
+  const ds = await openMemoryDatastore();
+  const client = new ResourceClient(ds);
+  for (const r of [pod('web', '10.0.0.1', { app: 'web' }), pod('db', '10.0.0.2', { app: 'db' })]) await client.apply(r);
+  return { ds, client };
+}
+
+async function latestRevision(ds: Datastore): Promise<string> {
+  return (await ds.list({ group: '', plural: 'pods' })).revision;
+}
+
+test('agent: fail closed until in sync, then the real rules replace the fail-closed ones', async () => {
+  const { runner, ipt, ips } = fakes();
+  const clock = new FakeClock();
+  const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
+  const source = { inSync: false, revision: '1', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const tables = {
+    raw: new IptablesTable({ table: 'raw', runner, clock }),
+    mangle: new IptablesTable({ table: 'mangle', runner, clock }),
+    filter: new IptablesTable({ table: 'filter', runner, clock }),
+  };
+  const loop = new AgentLoop({ node: 'w1', source, tables, ipsets: new IpsetApplier({ runner, clock }), clock });
+  const ac = new AbortController();
+  const running = loop.run(ac.signal);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ipt.chainNames('filter').includes('cali-fail-closed-in'), 'fail-closed chains installed');
+  assert.equal(loop.applies, 0, 'nothing applied before in sync');
+  source.inSync = true;
+  loop.markDirty();
+  await loop.whenProgrammed('1');
+  assert.ok(!ipt.chainNames('filter').includes('cali-fail-closed-in'), 'fail-closed chains swept');
+  assert.ok(ipt.chainNames('filter').includes(`cali-tw-${workloadInterfaceName('default', 'web')}`));
+  assert.deepEqual(ipt.rules('filter', 'INPUT').map((r) => r.replace(/-m comment --comment "cali:[^"]+" /, '')), ['-j cali-INPUT']);
+  assert.equal(ips.sets.size, 0);
+  ac.abort();
+  await running;
+});
+
+test('agent: list + watch → programmed; a policy change is applied incrementally and published', async () => {
+  const { ds, client } = await seeded();
+  const { runner, ipt, ips } = fakes();
+  const logs: string[] = [];
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, log: (m) => logs.push(m), refreshIntervalMs: 60_000 });
+  try {
+    await agent.whenProgrammed(await latestRevision(ds));
+    const db = workloadInterfaceName('default', 'db');
+    const before = ipt.rules('filter', `cali-tw-${db}`);
+    assert.ok(!before.some((r) => r.includes('cali-pi-')), 'no policy yet: profiles only');
+    const status0 = await readNodeStatus(ds, 'w1');
+    assert.ok(status0 !== undefined && status0.policyCount === 0);
+
+    const fwIds = ipt.ruleIds('filter', `cali-fw-${db}`);
+    const w = await client.apply(allowWeb);
+    const rev = w.object.metadata.resourceVersion!;
+    await agent.whenProgrammed(rev);
+    const after = ipt.rules('filter', `cali-tw-${db}`);
+    assert.ok(after.some((r) => r.includes('-j cali-pi-')), 'ingress chain jumps to the policy');
+    assert.deepEqual(ipt.ruleIds('filter', `cali-fw-${db}`), fwIds, 'unchanged chain not rewritten');
+    assert.equal(ips.sets.size, 1);
+    assert.deepEqual([...ips.sets.values()][0]!.members.size, 1);
+    const latency = agent.loop.last!.latencyMs;
+    assert.ok(latency < 2000, `change → rules in ${latency} ms`);
+
+    // Status: published at the change's revision; the status write itself does not advance it.
+    const deadline = Date.now() + 2000;
+    let st = await readNodeStatus(ds, 'w1');
+    while ((st?.revision !== rev || st.policyCount !== 1) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      st = await readNodeStatus(ds, 'w1');
+    }
+    assert.equal(st?.revision, rev);
+    assert.equal(st?.policyCount, 1);
+    const node = await ds.get({ group: 'projectcalico.org', plural: 'nodes', namespace: '', name: 'w1' });
+    assert.equal(node.metadata.annotations?.[ANNOTATION.policies], 'default/allow-web');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(agent.syncer.revision, rev, 'own status writes do not advance the revision');
+
+    // Delete: policy chain and IP set swept.
+    const del = await ds.delete({ group: 'projectcalico.org', plural: 'networkpolicies', namespace: 'default', name: 'allow-web' });
+    await agent.whenProgrammed(del.metadata.resourceVersion!);
+    assert.ok(!ipt.chainNames('filter').some((c) => c.startsWith('cali-pi-')));
+    assert.equal(ips.sets.size, 0);
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+});
+
+test('agent: a burst of changes is coalesced into few applies', async () => {
+  const { ds, client } = await seeded();
+  const { runner } = fakes();
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, minApplyIntervalMs: 50, publishStatus: false });
+  try {
+    await agent.whenProgrammed(await latestRevision(ds));
+    const n0 = agent.loop.applies;
+    let rev = '';
+    for (let i = 0; i < 30; i++) rev = (await client.apply(pod(`p${i}`, `10.0.1.${i + 1}`, { app: 'web' }))).object.metadata.resourceVersion!;
+    await agent.whenProgrammed(rev);
+    const n = agent.loop.applies - n0;
+    assert.ok(n >= 1 && n <= 10, `30 changes took ${n} applies`);
+    assert.equal(agent.loop.lastDesired?.workloads.length, 32);
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+});
+
+test('agent: TooOldError on watch re-lists and stays correct', async () => {
+  const { ds, client } = await seeded();
+  let failed = 0;
+  const flaky: Datastore = Object.assign(Object.create(ds) as Datastore, {
+    watch(q: ResourceType, from: string, signal: AbortSignal): AsyncIterable<{ type: 'ADDED'; object: StoredObject; revision: string }> {
+      if (q.plural === 'networkpolicies' && q.group === 'projectcalico.org' && failed++ === 0) {
+        return {
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new TooOldError(from)) }),
+        } as AsyncIterable<{ type: 'ADDED'; object: StoredObject; revision: string }>;
+      }
+      return ds.watch(q, from, signal) as AsyncIterable<{ type: 'ADDED'; object: StoredObject; revision: string }>;
+    },
+  });
+  const { runner, ipt } = fakes();
+  const logs: string[] = [];
+  const agent = runAgent({ node: 'w1', datastore: flaky, runner, publishStatus: false, log: (m) => logs.push(m) });
+  try {
+    await agent.whenProgrammed(await latestRevision(ds));
+    const w = await client.apply(allowWeb);
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    assert.ok(ipt.chainNames('filter').some((c) => c.startsWith('cali-pi-')));
+    assert.ok(logs.some((l) => /re-listing/.test(l)), logs.join('\n'));
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+});
+
+test('agent: NFLOG group and per-node FelixConfiguration are honoured', async () => {
+  const { ds, client } = await seeded();
+  await client.apply({ apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'node.w1' }, spec: { logPrefix: 'w1-drop', defaultEndpointToHostAction: 'Accept' } });
+  const w = await client.apply({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'log', namespace: 'default' },
+    spec: { selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Log' }] },
+  });
+  const { runner, ipt } = fakes();
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, nflogGroup: 42, publishStatus: false });
+  try {
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    const pi = ipt.chainNames('filter').find((c) => c.startsWith('cali-pi-'))!;
+    assert.match(ipt.rules('filter', pi).join('\n'), /-j NFLOG --nflog-group 42 --nflog-prefix "w1-drop"/);
+    assert.match(ipt.rules('filter', 'cali-wl-to-host').join('\n'), /-j ACCEPT/);
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+});

@@ -1,0 +1,93 @@
+/**
+ * @module runAgent: one agent per node (`tabby agent --node <name>`). Wires the syncer (list +
+ * watch of the datastore), the loop (compute → render → apply) and the appliers (iptables raw,
+ * mangle and filter tables and IP sets, run through `runner`, inside `netns` when given: how
+ * the lab runs one agent per worker namespace), and publishes per-node status on the Calico
+ * Node (see status.ts).
+ *
+ * The returned handle stops everything (`stop()`); the dataplane is left as programmed (like
+ * Felix, stopping the agent does not remove policy).
+ */
+import { setMaxListeners } from 'node:events';
+import type { Datastore } from '../datastore/index.js';
+import { IptablesTable } from '../dataplane/iptables/table.js';
+import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
+import { AgentLoop } from './loop.js';
+import { publishNodeStatus } from './status.js';
+import { Syncer } from './syncer.js';
+
+export interface AgentOptions {
+  readonly node: string;
+  readonly datastore: Datastore;
+  readonly runner: CommandRunner;
+  /** Run iptables and ipset inside this network namespace (`ip netns exec <netns>`). */
+  readonly netns?: string;
+  readonly clock?: Clock;
+  readonly log?: (msg: string) => void;
+  /** Log rules use NFLOG with this group instead of LOG. */
+  readonly nflogGroup?: number;
+  readonly minApplyIntervalMs?: number;
+  readonly refreshIntervalMs?: number;
+  /** Publish status on the Calico Node (default true). */
+  readonly publishStatus?: boolean;
+  /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
+  readonly iptablesBackend?: 'default' | 'nft' | 'legacy';
+}
+
+export interface AgentHandle {
+  readonly syncer: Syncer;
+  readonly loop: AgentLoop;
+  /** Resolves once the datastore revision `revision` (or later) is programmed. */
+  whenProgrammed(revision: string): Promise<void>;
+  /** Stops watching and applying; resolves when both have ended. */
+  stop(): Promise<void>;
+  /** Resolves when the agent stops (after `stop()`). */
+  readonly done: Promise<void>;
+}
+
+export function runAgent(opts: AgentOptions): AgentHandle {
+  const log = opts.log ?? ((): void => undefined);
+  const clock = opts.clock ?? realClock;
+  const runner = opts.netns !== undefined ? inNetns(opts.runner, opts.netns) : opts.runner;
+  const backend = opts.iptablesBackend ?? 'default';
+  const table = (t: 'raw' | 'mangle' | 'filter'): IptablesTable =>
+    new IptablesTable({ table: t, runner, clock, backend, log: (m) => log(m) });
+  const tables = { raw: table('raw'), mangle: table('mangle'), filter: table('filter') };
+  const ipsets = new IpsetApplier({ runner, clock, log: (m) => log(m) });
+  const ref: { loop?: AgentLoop } = {};
+  const syncer = new Syncer({ datastore: opts.datastore, onChange: () => ref.loop?.markDirty(), log: (m) => log(`syncer: ${m}`) });
+  const loop = new AgentLoop({
+    node: opts.node,
+    source: syncer,
+    tables,
+    ipsets,
+    clock,
+    ...(opts.nflogGroup !== undefined ? { nflogGroup: opts.nflogGroup } : {}),
+    ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
+    ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
+    ...(opts.publishStatus === false
+      ? {}
+      : {
+          publish: async (s): Promise<void> => {
+            await publishNodeStatus(opts.datastore, opts.node, s);
+          },
+        }),
+    log,
+  });
+  ref.loop = loop;
+  const ac = new AbortController();
+  setMaxListeners(100, ac.signal); // one watch per kind listens on it
+  const l = loop;
+  const done = Promise.all([syncer.run(ac.signal), l.run(ac.signal)]).then(() => undefined);
+  return {
+    syncer,
+    loop: l,
+    whenProgrammed: (rev) => l.whenProgrammed(rev),
+    stop: async () => {
+      ac.abort();
+      await done;
+    },
+    done,
+  };
+}

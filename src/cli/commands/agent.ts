@@ -1,0 +1,63 @@
+/**
+ * @module `tabby agent --node <name> [--netns NS] [--config calicoctl.cfg] [--nflog-group N]`:
+ * runs the per-node agent (see agent/main.ts) against the datastore the calicoctl config names
+ * (embedded SQLite, etcd, or the Kubernetes API of a Tabby server), until SIGINT/SIGTERM.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { runAgent } from '../../agent/main.js';
+import { nodeRunner } from '../../sys/index.js';
+import { loadCalicoctlConfig } from '../calicoctl/config.js';
+import { openDatastoreFromConfig } from '../datastore-config.js';
+import { EXIT, stringOpt, type CommandContext } from './context.js';
+
+function _int(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
+    return n;
+  };
+}
+
+export function agentCommand(ctx: CommandContext): Command {
+  return new Command('agent')
+    .description('program one node: watch the datastore and keep iptables and IP sets in line with policy')
+    .requiredOption('--node <name>', 'the node this agent programs (its workloads and host endpoints)')
+    .option('--netns <name>', 'run iptables and ipset inside this network namespace')
+    .option('-c, --config <file>', 'calicoctl config naming the datastore (default /etc/calico/calicoctl.cfg, else the environment)')
+    .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', _int(0, 65535))
+    .option('--min-apply-interval <ms>', 'at least this long between applies', _int(0, 60_000), 50)
+    .action(async (opts: unknown) => {
+      const o = opts as { nflogGroup?: number; minApplyInterval: number };
+      const node = stringOpt(opts, 'node') ?? '';
+      const cfg = await loadCalicoctlConfig(ctx.io, stringOpt(opts, 'config'));
+      if (!cfg.ok) {
+        ctx.io.stderr(`Failed to create Calico API client: ${cfg.error}\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      let datastore;
+      try {
+        datastore = await openDatastoreFromConfig(cfg.value.spec, { env: ctx.io.env });
+      } catch (e) {
+        ctx.io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      const netns = stringOpt(opts, 'netns');
+      const agent = runAgent({
+        node,
+        datastore,
+        runner: nodeRunner,
+        ...(netns !== undefined ? { netns } : {}),
+        ...(o.nflogGroup !== undefined ? { nflogGroup: o.nflogGroup } : {}),
+        minApplyIntervalMs: o.minApplyInterval,
+        log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
+      });
+      ctx.io.stderr(`tabby agent for node ${node}${netns !== undefined ? ` (netns ${netns})` : ''} on ${datastore.description}\n`);
+      const sig = await ctx.io.waitForShutdown();
+      ctx.io.stderr(`${sig}: stopping\n`);
+      await agent.stop();
+      await datastore.close();
+      ctx.exit(EXIT.ok);
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * @module The renderer: DesiredState → iptables chains and hooks for the raw, mangle and filter
+ * tables, and IP sets (Felix's rules renderer). Pure: no I/O; output sorted by chain name and
+ * deterministic, so equal desired states give equal (and equally hashed) chains.
+ *
+ * Which table: doNotTrack (untracked) policy → raw; preDNAT → mangle; everything else → filter.
+ * Only policies and profiles that some endpoint of this node uses get chains, in the tables
+ * where they are used, and only for the directions they are used in.
+ */
+import type { DesiredHostEndpoint, DesiredState, DesiredTier } from '../../engine/index.js';
+import type { Chain, Insertion, IpSet, Table } from '../model.js';
+import { renderDispatchChain, type DispatchTarget } from './dispatch.js';
+import { hostChainName, renderEndpointChain, workloadChainName, type EndpointChainType } from './endpoint.js';
+import { renderIpSets } from './ipsets.js';
+import { CHAIN, markBits, PREFIX, type MarkBits } from './names.js';
+import { renderPolicyChain, renderProfileChain, type PolicyRenderContext } from './policy.js';
+import { FILTER_HOOKS, MANGLE_HOOKS, RAW_HOOKS, renderFilterStatic, renderMangleStatic, renderRawStatic } from './static.js';
+
+export interface RenderedTable {
+  readonly table: Table;
+  readonly chains: readonly Chain[];
+  readonly hooks: readonly Insertion[];
+}
+
+export interface RenderedDataplane {
+  readonly filter: RenderedTable;
+  readonly raw: RenderedTable;
+  readonly mangle: RenderedTable;
+  readonly ipSets: readonly IpSet[];
+}
+
+/** Collects the chains of one table and the policies/profiles they reference. */
+class _TableBuilder {
+  readonly chains: Chain[] = [];
+  readonly policies = { ingress: new Set<string>(), egress: new Set<string>() };
+  readonly profiles = { ingress: new Set<string>(), egress: new Set<string>() };
+  constructor(private readonly marks: MarkBits) {}
+
+  endpoint(
+    name: string,
+    direction: 'ingress' | 'egress',
+    type: EndpointChainType,
+    tiers: readonly DesiredTier[],
+    extra: { profiles?: readonly string[]; failsafe?: string } = {},
+  ): void {
+    for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
+    for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
+    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, ...extra }));
+  }
+
+  finish(d: DesiredState, ctx: PolicyRenderContext): Chain[] {
+    for (const dir of ['ingress', 'egress'] as const) {
+      for (const key of this.policies[dir]) {
+        const p = d.policies.get(key);
+        if (p !== undefined) this.chains.push(renderPolicyChain(p, dir, ctx));
+      }
+      for (const name of this.profiles[dir]) {
+        const p = d.profiles.get(name);
+        if (p !== undefined) this.chains.push(renderProfileChain(p, dir, ctx));
+      }
+    }
+    const byName = new Map<string, Chain>();
+    for (const c of this.chains) {
+      if (byName.has(c.name)) throw new Error(`renderer produced chain ${c.name} twice`);
+      byName.set(c.name, c);
+    }
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+}
+
+const _target = (h: DesiredHostEndpoint, prefix: string): DispatchTarget => ({ iface: h.iface, chain: hostChainName(prefix, h.iface) });
+
+export function render(d: DesiredState): RenderedDataplane {
+  const marks = markBits(d.markMask);
+  const ctx: PolicyRenderContext = { marks, log: d.log };
+
+  // ---- filter
+  const filter = new _TableBuilder(marks);
+  filter.chains.push(...renderFilterStatic(d, marks));
+  for (const w of d.workloads) {
+    filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
+    filter.endpoint(workloadChainName('egress', w.iface), 'egress', 'normal', w.egress, { profiles: w.profiles });
+  }
+  for (const h of d.hostEndpoints) {
+    filter.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'normal', h.normal.ingress, { profiles: h.profiles, failsafe: CHAIN.failsafeIn });
+    filter.endpoint(hostChainName(PREFIX.toHostEndpoint, h.iface), 'egress', 'normal', h.normal.egress, { profiles: h.profiles, failsafe: CHAIN.failsafeOut });
+    filter.endpoint(hostChainName(PREFIX.fromHostEndpointForward, h.iface), 'ingress', 'forward', h.forward.ingress);
+    filter.endpoint(hostChainName(PREFIX.toHostEndpointForward, h.iface), 'egress', 'forward', h.forward.egress);
+  }
+  const wlIn = d.workloads.map((w) => ({ iface: w.iface, chain: workloadChainName('egress', w.iface) }));
+  const wlOut = d.workloads.map((w) => ({ iface: w.iface, chain: workloadChainName('ingress', w.iface) }));
+  filter.chains.push(
+    renderDispatchChain(CHAIN.fromWorkloadDispatch, 'in', wlIn, true),
+    renderDispatchChain(CHAIN.toWorkloadDispatch, 'out', wlOut, true),
+    renderDispatchChain(CHAIN.fromHostEndpoint, 'in', d.hostEndpoints.map((h) => _target(h, PREFIX.fromHostEndpoint)), false),
+    renderDispatchChain(CHAIN.toHostEndpoint, 'out', d.hostEndpoints.map((h) => _target(h, PREFIX.toHostEndpoint)), false),
+    renderDispatchChain(CHAIN.fromHostEndpointForward, 'in', d.hostEndpoints.map((h) => _target(h, PREFIX.fromHostEndpointForward)), false),
+    renderDispatchChain(CHAIN.toHostEndpointForward, 'out', d.hostEndpoints.map((h) => _target(h, PREFIX.toHostEndpointForward)), false),
+  );
+
+  // ---- raw (untracked)
+  const raw = new _TableBuilder(marks);
+  raw.chains.push(...renderRawStatic(d, marks));
+  for (const h of d.hostEndpoints) {
+    raw.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'untracked', h.untracked.ingress, { failsafe: CHAIN.failsafeIn });
+    raw.endpoint(hostChainName(PREFIX.toHostEndpoint, h.iface), 'egress', 'untracked', h.untracked.egress, { failsafe: CHAIN.failsafeOut });
+  }
+  raw.chains.push(
+    renderDispatchChain(CHAIN.fromHostEndpoint, 'in', d.hostEndpoints.map((h) => _target(h, PREFIX.fromHostEndpoint)), false),
+    renderDispatchChain(CHAIN.toHostEndpoint, 'out', d.hostEndpoints.map((h) => _target(h, PREFIX.toHostEndpoint)), false),
+  );
+
+  // ---- mangle (preDNAT)
+  const mangle = new _TableBuilder(marks);
+  mangle.chains.push(...renderMangleStatic(d, marks));
+  for (const h of d.hostEndpoints)
+    mangle.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'preDNAT', h.preDNAT.ingress, { failsafe: CHAIN.failsafeIn });
+  mangle.chains.push(renderDispatchChain(CHAIN.fromHostEndpoint, 'in', d.hostEndpoints.map((h) => _target(h, PREFIX.fromHostEndpoint)), false));
+
+  return {
+    filter: { table: 'filter', chains: filter.finish(d, ctx), hooks: FILTER_HOOKS },
+    raw: { table: 'raw', chains: raw.finish(d, ctx), hooks: RAW_HOOKS },
+    mangle: { table: 'mangle', chains: mangle.finish(d, ctx), hooks: MANGLE_HOOKS },
+    ipSets: renderIpSets(d),
+  };
+}
+
+export { chainName, ipSetName, markBits, CHAIN, PREFIX } from './names.js';
+export type { MarkBits } from './names.js';
+export { renderPolicyChain, renderProfileChain, renderRule, splitPorts, expandLogPrefix } from './policy.js';
+export { renderEndpointChain, workloadChainName, hostChainName } from './endpoint.js';
+export { renderDispatchChain } from './dispatch.js';
+export { renderIpSets } from './ipsets.js';

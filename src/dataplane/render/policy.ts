@@ -1,0 +1,176 @@
+/**
+ * @module Policy and profile rules → iptables rules (Felix `rules/policy.go`).
+ *
+ * One Calico rule becomes one iptables rule per port variant (numeric ports in multiport chunks
+ * of at most 15, plus one per named-port IP set), followed, for Allow and Pass, by one
+ * "return if marked" rule:
+ * - Allow: `MARK --set-xmark <accept>` then `-m mark --mark <accept> -j RETURN`;
+ * - Pass: the same with the pass bit (the endpoint chain skips the rest of the tier);
+ * - Deny: `DROP`;
+ * - Log: `LOG --log-prefix <prefix>` (or `NFLOG`), and evaluation continues.
+ * Selectors, CIDR lists, named ports and services are IP set matches, so the number of rules
+ * depends only on the policy text. A skipped rule (see DesiredRule.skip) renders to nothing.
+ */
+import type { DesiredLogConfig, DesiredPolicy, DesiredProfile, DesiredRule, DesiredRuleSide, NetMatch, PortRange } from '../../engine/index.js';
+import type { Action, Chain, MatchCriterion, Protocol, Rule } from '../model.js';
+import { chainName, ipSetName, PREFIX, type MarkBits } from './names.js';
+
+export interface PolicyRenderContext {
+  readonly marks: MarkBits;
+  readonly log: DesiredLogConfig;
+}
+
+/** Splits ports into multiport-sized chunks (15 slots; a range takes two). */
+export function splitPorts(ports: readonly PortRange[]): PortRange[][] {
+  const out: PortRange[][] = [];
+  let cur: PortRange[] = [];
+  let used = 0;
+  for (const p of ports) {
+    const cost = p.first === p.last ? 1 : 2;
+    if (used + cost > 15) {
+      out.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(p);
+    used += cost;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+function _proto(p: number): Protocol {
+  switch (p) {
+    case 6:
+      return 'tcp';
+    case 17:
+      return 'udp';
+    case 132:
+      return 'sctp';
+    case 136:
+      return 'udplite';
+    case 1:
+      return 'icmp';
+    case 58:
+      return 'icmpv6';
+    default:
+      return p;
+  }
+}
+
+function _net(side: 'src' | 'dst', n: NetMatch, negated: boolean): MatchCriterion {
+  if ('cidr' in n) return { kind: side === 'src' ? 'srcNet' : 'dstNet', cidr: n.cidr, ...(negated ? { negated } : {}) };
+  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(n.ipSet), ...(negated ? { negated } : {}) };
+}
+
+function _set(side: 'src' | 'dst', id: string, withPort: boolean, negated: boolean): MatchCriterion {
+  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(id), ...(withPort ? { withPort } : {}), ...(negated ? { negated } : {}) };
+}
+
+/** The side's criteria that hold for every variant, and the variants (alternatives). */
+function _sideMatches(side: 'src' | 'dst', s: DesiredRuleSide): { common: MatchCriterion[]; variants: MatchCriterion[][] } {
+  const common: MatchCriterion[] = [];
+  if (s.net !== null) common.push(_net(side, s.net, false));
+  if (s.notNet !== null) common.push(_net(side, s.notNet, true));
+  if (s.notSelector !== null) common.push(_set(side, s.notSelector, false, true));
+  if (s.service !== null) common.push(_set(side, s.service.ipSet, s.service.withPort, false));
+  for (const chunk of splitPorts(s.notPorts)) common.push({ kind: side === 'src' ? 'srcPorts' : 'dstPorts', ports: chunk, negated: true });
+  for (const id of s.notNamedPorts) common.push(_set(side, id, true, true));
+  const sel: MatchCriterion[] = s.selector === null ? [] : [_set(side, s.selector, false, false)];
+  if (s.ports === null && s.namedPorts.length === 0) return { common, variants: [sel] };
+  const variants: MatchCriterion[][] = [];
+  for (const chunk of splitPorts(s.ports ?? [])) variants.push([...sel, { kind: side === 'src' ? 'srcPorts' : 'dstPorts', ports: chunk }]);
+  // A named-port set holds only the ip,port pairs of endpoints matching the selector.
+  for (const id of s.namedPorts) variants.push([_set(side, id, true, false)]);
+  return { common, variants };
+}
+
+/** `%t` tier, `%k` kind, `%n` name, `%p` namespace/name (Felix's LogPrefix expansion). */
+export function expandLogPrefix(prefix: string, who: { tier: string; kind: string; name: string; namespace: string }): string {
+  return prefix.replace(/%([tknp%])/g, (_, c: string) => {
+    switch (c) {
+      case 't':
+        return who.tier;
+      case 'k':
+        return who.kind;
+      case 'n':
+        return who.name;
+      case 'p':
+        return who.namespace === '' ? who.name : `${who.namespace}/${who.name}`;
+      default:
+        return '%';
+    }
+  });
+}
+
+const _KIND_ABBREV: Readonly<Record<string, string>> = {
+  GlobalNetworkPolicy: 'gnp',
+  NetworkPolicy: 'np',
+  KubernetesNetworkPolicy: 'knp',
+  StagedNetworkPolicy: 'snp',
+  StagedGlobalNetworkPolicy: 'sgnp',
+  StagedKubernetesNetworkPolicy: 'sknp',
+  Profile: 'pro',
+};
+
+/** The iptables rules of one Calico rule (none for a skipped rule). */
+export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: string): Rule[] {
+  if (r.skip !== null) return [];
+  const base: MatchCriterion[] = [];
+  if (r.protocol !== null) base.push({ kind: 'protocol', protocol: _proto(r.protocol) });
+  if (r.notProtocol !== null) base.push({ kind: 'notProtocol', protocol: _proto(r.notProtocol) });
+  if (r.icmp !== null) base.push({ kind: 'icmpType', family: 4, type: r.icmp.type, ...(r.icmp.code !== undefined ? { code: r.icmp.code } : {}) });
+  if (r.notIcmp !== null)
+    base.push({ kind: 'icmpType', family: 4, type: r.notIcmp.type, ...(r.notIcmp.code !== undefined ? { code: r.notIcmp.code } : {}), negated: true });
+  const src = _sideMatches('src', r.src);
+  const dst = _sideMatches('dst', r.dst);
+  const { marks } = ctx;
+  let action: Action;
+  let returnMark = 0;
+  switch (r.action) {
+    case 'Allow':
+      action = { kind: 'setMark', mark: marks.accept, mask: marks.accept };
+      returnMark = marks.accept;
+      break;
+    case 'Pass':
+      action = { kind: 'setMark', mark: marks.pass, mask: marks.pass };
+      returnMark = marks.pass;
+      break;
+    case 'Deny':
+      action = { kind: 'drop' };
+      break;
+    case 'Log':
+      action = ctx.log.nflogGroup !== null ? { kind: 'nflog', group: ctx.log.nflogGroup, prefix: logPrefix } : { kind: 'log', prefix: logPrefix };
+      break;
+  }
+  const out: Rule[] = [];
+  for (const sv of src.variants)
+    for (const dv of dst.variants) {
+      const match = [...base, ...src.common, ...sv, ...dst.common, ...dv];
+      out.push({ match, action });
+    }
+  if (returnMark !== 0) out.push({ match: [{ kind: 'mark', value: returnMark, mask: returnMark }], action: { kind: 'return' } });
+  return out;
+}
+
+function _rules(rules: readonly DesiredRule[], ctx: PolicyRenderContext, logPrefix: string): Rule[] {
+  return rules.flatMap((r) => renderRule(r, ctx, logPrefix));
+}
+
+export const policyChainName = (dir: 'ingress' | 'egress', key: string): string =>
+  chainName(dir === 'ingress' ? PREFIX.policyInbound : PREFIX.policyOutbound, key);
+
+export const profileChainName = (dir: 'ingress' | 'egress', name: string): string =>
+  chainName(dir === 'ingress' ? PREFIX.profileInbound : PREFIX.profileOutbound, name);
+
+/** `cali-pi-<tier>/<policy>` (ingress) or `cali-po-…` (egress). */
+export function renderPolicyChain(p: DesiredPolicy, dir: 'ingress' | 'egress', ctx: PolicyRenderContext): Chain {
+  const prefix = expandLogPrefix(ctx.log.prefix, { tier: p.tier, kind: _KIND_ABBREV[p.kind] ?? p.kind, name: p.name, namespace: p.namespace });
+  return { name: policyChainName(dir, p.key), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix) };
+}
+
+/** `cali-pri-<profile>` (ingress) or `cali-pro-…` (egress). */
+export function renderProfileChain(p: DesiredProfile, dir: 'ingress' | 'egress', ctx: PolicyRenderContext): Chain {
+  const prefix = expandLogPrefix(ctx.log.prefix, { tier: '', kind: 'pro', name: p.name, namespace: '' });
+  return { name: profileChainName(dir, p.name), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix) };
+}
