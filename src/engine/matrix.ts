@@ -12,7 +12,10 @@
 import { workloadClasses } from './classes.js';
 import { decide, type ResolvedFlow } from './evaluate.js';
 import type { Snapshot } from './snapshot.js';
-import { PROTO, protocolNumber } from './match.js';
+import { PROTO, protocolName, protocolNumber } from './match.js';
+import type { Resource } from '../model/meta.js';
+import type { Pod } from '../model/k8s/types.js';
+import type { WorkloadEndpoint } from '../model/calico/other-types.js';
 
 export interface VerdictMatrix {
   /** `namespace/pod`, row and column order. */
@@ -58,4 +61,46 @@ export function verdictMatrix(snap: Snapshot, opts: { protocol?: string | number
     for (let j = 0; j < n; j++) allowed[base + j] = table[row + classOf[j]!]!;
   }
   return { pods: pods.map((p) => p.key), allowed, classes: c };
+}
+
+/** One protocol/port a matrix is computed for. */
+export interface MatrixPort {
+  readonly protocol: string;
+  readonly port: number;
+}
+
+/**
+ * The ports the cluster declares: every container port of the Pods (and ports of
+ * WorkloadEndpoints), deduplicated, sorted by protocol then port.
+ */
+export function declaredPorts(resources: readonly Resource[]): MatrixPort[] {
+  const seen = new Map<string, MatrixPort>();
+  const add = (protocol: string | undefined, port: number | undefined): void => {
+    if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65535) return;
+    const p = protocolNumber(protocol ?? 'TCP');
+    if (p === undefined) return;
+    const name = protocolName(p);
+    seen.set(`${name}/${port}`, { protocol: name, port });
+  };
+  for (const r of resources) {
+    if (r.kind === 'Pod' && r.apiVersion === 'v1') {
+      const spec = (r as Pod).spec;
+      for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) for (const p of c.ports ?? []) add(p.protocol, p.containerPort);
+    } else if (r.kind === 'WorkloadEndpoint') {
+      for (const p of (r as WorkloadEndpoint).spec?.ports ?? []) add(p.protocol === undefined ? undefined : String(p.protocol), p.port);
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.port - b.port));
+}
+
+/** `80/TCP`, `TCP/80`, `53/udp` or `80` (TCP) → MatrixPort; undefined when it does not parse. */
+export function parseMatrixPort(text: string): MatrixPort | undefined {
+  const t = text.trim();
+  const m = /^(\d+)(?:\/([A-Za-z0-9]+))?$/.exec(t) ?? /^([A-Za-z][A-Za-z0-9]*)\/(\d+)$/.exec(t);
+  if (!m) return undefined;
+  const [portText, protoText] = /^\d+$/.test(m[1]!) ? [m[1]!, m[2] ?? 'TCP'] : [m[2]!, m[1]!];
+  const port = Number(portText);
+  const p = protocolNumber(protoText);
+  if (p === undefined || port < 0 || port > 65535) return undefined;
+  return { protocol: protocolName(p), port };
 }

@@ -3,12 +3,20 @@
  * CommandFactory and add it here; main.ts wires output, errors and exit codes for all of them.
  */
 import type { CommandFactory } from './context.js';
+import { calicoctlCommand } from './calicoctl.js';
 import { convertCommand } from './convert.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
 import { serverCommand } from './server.js';
+import { agentCommand } from './agent.js';
+import { verdictCommand } from './verdict.js';
+import { matrixCommand } from './matrix.js';
+import { testCommand } from './test.js';
+import { diffCommand } from './diff.js';
+import { lintCommand } from './lint.js';
+import { queryCommand } from './query.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';
