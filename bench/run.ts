@@ -18,7 +18,10 @@ export interface BenchResult {
 }
 
 const HERE = new URL('.', import.meta.url).pathname;
-const ROOT = join(HERE, '..');
+/** `npm run bench` runs the compiled copy in dist/bench (the code users run); tsx runs bench/ directly. */
+const COMPILED = /\/dist\/bench\/?$/.test(HERE);
+const ROOT = COMPILED ? join(HERE, '..', '..') : join(HERE, '..');
+const isBench = (f: string): boolean => f.endsWith('.bench.ts') || (f.endsWith('.bench.js') && COMPILED);
 
 /** Whether a result meets its goal: true/false, or undefined when the goal is not a bound. */
 export function meetsGoal(r: BenchResult): boolean | undefined {
@@ -75,7 +78,9 @@ function _markdown(rows: readonly { module: string; r: BenchResult }[], date: Da
     `- OS: ${platform()} ${release()} (${arch()})`,
     `- Node.js: ${process.version}`,
     `- Load average (1, 5, 15 min) at start: ${_load(startLoad)}; at end: ${_load(loadavg())} (other work on the machine slows every figure)`,
-    '- Command: `npm run bench`',
+    '- Command: `npm run bench` (compiled with tsc, run from `dist/bench` with plain node: the code users run)',
+    '- CPU-bound single-core figures are timed in CPU time (process.cpuUsage), so other load on the machine changes them little;',
+    '  latencies and throughputs that wait on I/O or other processes are wall-clock.',
     '',
     '| Benchmark | Module | Result | Unit | Goal | |',
     '|---|---|---:|---|---|---|',
@@ -88,7 +93,7 @@ function _markdown(rows: readonly { module: string; r: BenchResult }[], date: Da
 async function main(filter: readonly string[]): Promise<number> {
   const startLoad = loadavg();
   const files = readdirSync(HERE)
-    .filter((f) => f.endsWith('.bench.ts'))
+    .filter(isBench)
     .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
     .sort();
   if (files.length === 0) {

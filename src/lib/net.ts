@@ -89,8 +89,21 @@ export function parseIp(s: string): IpAddr | undefined {
   return v === undefined ? undefined : { family: 4, value: v };
 }
 
+const _cidrCache = new Map<string, Cidr | null>();
+const CIDR_CACHE_MAX = 4096;
+
 /** Parses `addr/prefix`; undefined when invalid. Host bits are kept (see `isMasked`). */
 export function parseCidr(s: string): Cidr | undefined {
+  // Results are immutable and the same CIDRs recur across rules and policies: cache them.
+  const hit = _cidrCache.get(s);
+  if (hit !== undefined) return hit ?? undefined;
+  const c = _parseCidr(s);
+  if (_cidrCache.size >= CIDR_CACHE_MAX) _cidrCache.clear();
+  _cidrCache.set(s, c ?? null);
+  return c;
+}
+
+function _parseCidr(s: string): Cidr | undefined {
   const slash = s.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIp(s.slice(0, slash));
