@@ -1,10 +1,21 @@
 /**
- * @module `tabby server [--data-dir DIR] [--port N] [--host H]`: the Kubernetes-compatible API
- * server on the embedded datastore in DIR (default: see paths.ts). Writes DIR/admin.kubeconfig
- * and DIR/calicoctl.cfg, prints how to use them, and runs until SIGINT/SIGTERM.
+ * @module `tabby server [--data-dir DIR] [--port N] [--host H] [-c calicoctl.cfg]`: the
+ * Kubernetes-compatible API server. Its datastore is the embedded one in DIR (default: see
+ * paths.ts) unless a calicoctl config names another: `--config FILE`, or the calicoctl
+ * environment (`DATASTORE_TYPE`/`ETCD_ENDPOINTS`/`EMBEDDED_PATH`, also as `CALICO_<NAME>`). On
+ * etcd several servers may run side by side and serve the same state. `kubernetes` is refused:
+ * the server *is* the Kubernetes API, it cannot store into one. Writes DIR/admin.kubeconfig and
+ * DIR/calicoctl.cfg, prints how to use them, and runs until SIGINT/SIGTERM.
+ *
+ * `KUBECONFIG` alone does not choose the datastore here (unlike calicoctl): the server tells its
+ * users to export KUBECONFIG pointing at itself, and a restart must not then refuse to start.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runServer } from '../../apiserver/main.js';
+import type { Datastore } from '../../datastore/index.js';
+import { loadCalicoctlConfig } from '../calicoctl/config.js';
+import { openDatastoreFromConfig } from '../datastore-config.js';
+import type { Io } from '../io.js';
 import { defaultDataDir } from '../paths.js';
 import { EXIT, stringOpt, type CommandContext } from './context.js';
 
@@ -14,29 +25,69 @@ export function parsePort(v: string): number {
   return n;
 }
 
+/** Environment variables that make the server use the calicoctl configuration. */
+const _SELECTING_ENV = ['DATASTORE_TYPE', 'ETCD_ENDPOINTS', 'EMBEDDED_PATH'].flatMap((n) => [n, `CALICO_${n}`]);
+
+/**
+ * The datastore a calicoctl config names, or undefined for runServer's default (SQLite in the
+ * data directory). Throws an Error with a one-line message when it cannot be used.
+ */
+export async function _serverDatastore(io: Io, configPath: string | undefined): Promise<Datastore | undefined> {
+  if (configPath === undefined && !_SELECTING_ENV.some((n) => (io.env[n] ?? '') !== '')) return undefined;
+  const cfg = await loadCalicoctlConfig(io, configPath);
+  if (!cfg.ok) throw new Error(`invalid datastore configuration: ${cfg.error}`);
+  const spec = cfg.value.spec;
+  const type = spec.datastoreType ?? 'embedded';
+  if (type === 'kubernetes') {
+    throw new Error(
+      `datastoreType kubernetes is not supported by tabby server (${cfg.value.file ?? 'environment'}): the server is itself a Kubernetes API; use etcdv3 or embedded`,
+    );
+  }
+  if (type === 'embedded' && (spec.embeddedPath ?? '') === '') return undefined;
+  return openDatastoreFromConfig(spec, { env: io.env });
+}
+
 export function serverCommand(ctx: CommandContext): Command {
   return new Command('server')
     .description('run the Kubernetes-compatible API server (kubectl and calicoctl talk to it)')
     .option('--data-dir <dir>', 'where the datastore, certificates, tokens and configs live')
     .option('--port <n>', 'HTTPS port (0 picks a free one)', parsePort, 6443)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
     .action(async (opts: unknown) => {
       const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
       const o = opts as { port: number };
-      const s = await runServer({
-        dataDir,
-        port: o.port,
-        host: stringOpt(opts, 'host') ?? '127.0.0.1',
-        log: (line) => ctx.io.stderr(`${line}\n`),
-      });
+      let datastore: Datastore | undefined;
+      try {
+        datastore = await _serverDatastore(ctx.io, stringOpt(opts, 'config'));
+      } catch (e) {
+        ctx.io.stderr(`tabby server: ${e instanceof Error ? e.message : String(e)}\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      let s;
+      try {
+        s = await runServer({
+          dataDir,
+          port: o.port,
+          host: stringOpt(opts, 'host') ?? '127.0.0.1',
+          ...(datastore !== undefined ? { datastore } : {}),
+          log: (line) => ctx.io.stderr(`${line}\n`),
+        });
+      } catch (e) {
+        await datastore?.close();
+        throw e;
+      }
+      const where = datastore !== undefined ? `datastore: ${datastore.description}` : `data in ${dataDir}`;
       ctx.io.stdout(
-        `Tabby API server listening on ${s.url} (data in ${dataDir})\n` +
+        `Tabby API server listening on ${s.url} (${where})\n` +
           `  export KUBECONFIG=${s.kubeconfigPath}\n` +
           `  calicoctl --config=${s.calicoctlCfgPath} get nodes\n`,
       );
       const sig = await ctx.io.waitForShutdown();
       ctx.io.stderr(`${sig}: stopping\n`);
       await s.stop();
+      await datastore?.close();
       ctx.exit(EXIT.ok);
     });
 }

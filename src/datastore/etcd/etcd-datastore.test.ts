@@ -76,6 +76,54 @@ describe('etcd: single member', { skip }, () => {
       await ds.close();
     }
   });
+
+  test('lists more than gRPC\'s 4 MiB receive limit, page by page', { timeout: 60_000 }, async () => {
+    const ds = await openEtcdDatastore({ endpoints: c().endpoints });
+    const type = { group: 'projectcalico.org', plural: 'networkpolicies' };
+    const big = 'x'.repeat(400 * 1024);
+    const count = 14; // 14 × 400 KiB ≈ 5.5 MiB, like 10,000 policies
+    try {
+      for (let i = 0; i < count; i++) {
+        await ds.create(type, {
+          apiVersion: 'projectcalico.org/v3',
+          kind: 'NetworkPolicy',
+          metadata: { name: `p${String(i).padStart(2, '0')}`, namespace: 'big-list', annotations: { blob: big } },
+        });
+      }
+      const { items, revision } = await ds.list({ ...type, namespace: 'big-list' });
+      assert.equal(items.length, count);
+      assert.deepEqual(items.map((o) => o.metadata.name), Array.from({ length: count }, (_, i) => `p${String(i).padStart(2, '0')}`));
+      assert.ok(items.every((o) => o.metadata.annotations?.['blob'] === big));
+      assert.match(revision, /^\d+$/);
+    } finally {
+      await ds.close();
+    }
+  });
+
+  test('a paged list is one snapshot at its revision, even while others write', { timeout: 60_000 }, async () => {
+    const ds = await openEtcdDatastore({ endpoints: c().endpoints, listPageSize: 1 });
+    const writer = await openEtcdDatastore({ endpoints: c().endpoints });
+    const raw = new Etcd3({ hosts: [...c().endpoints] });
+    const type = { group: 'projectcalico.org', plural: 'networkpolicies' };
+    const make = (name: string): StoredObject => ({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name, namespace: 'paged' } });
+    try {
+      for (let i = 0; i < 30; i++) await writer.create(type, make(`a${String(i).padStart(2, '0')}`));
+      // Writes land before, between and after the list's pages, in the key range it reads.
+      const writing = (async () => {
+        for (let i = 0; i < 30; i++) await writer.create(type, make(`${i % 2 === 0 ? 'a' : 'z'}${String(i).padStart(2, '0')}x`));
+      })();
+      const { items, revision } = await ds.list({ ...type, namespace: 'paged' });
+      await writing;
+      const atRevision = await raw.getAll().prefix('/calico/resources/v3/projectcalico.org/networkpolicies/paged/').revision(revision).keys();
+      assert.deepEqual(items.map((o) => o.metadata.name), atRevision.map((k) => k.split('/').pop()).sort());
+      assert.ok(items.every((o) => Number(o.metadata.resourceVersion) <= Number(revision)));
+      assert.equal((await ds.list({ ...type, namespace: 'paged' })).items.length, 60);
+    } finally {
+      raw.close();
+      await writer.close();
+      await ds.close();
+    }
+  });
 });
 
 describe('etcd: TLS with client certificates', { skip }, () => {

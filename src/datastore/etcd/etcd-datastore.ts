@@ -13,7 +13,7 @@
  *   rather than guessing.
  * Reads are retried across endpoints within the timeout.
  */
-import type { Etcd3, IKeyValue } from 'etcd3';
+import { Range, type Etcd3, type IKeyValue } from 'etcd3';
 import type {
   Datastore,
   DatastoreOptions,
@@ -42,7 +42,20 @@ import { _connect, _endpointList, _isBreakerOpen, _isPermanent, _unavailable, ty
 import { etcdKeyFor, etcdPrefixFor, parseEtcdKey } from './keys.js';
 import { _etcdWatch } from './watch.js';
 
-export interface EtcdDatastoreOptions extends EtcdConnectionOptions, DatastoreOptions {}
+export interface EtcdDatastoreOptions extends EtcdConnectionOptions, DatastoreOptions {
+  /** Most keys one range read returns when listing (default 500); lists read page by page. */
+  readonly listPageSize?: number;
+}
+
+/** Reply size a list page aims at: half of gRPC's default 4 MiB receive limit. */
+const PAGE_BYTES = 2 * 1024 * 1024;
+
+/** Keys in a list's first page, before any object's size is known (32 KiB each fit in PAGE_BYTES). */
+const FIRST_PAGE = 64;
+
+/** gRPC refused a reply over its receive limit: a smaller page will do. */
+const _isTooLarge = (e: unknown): boolean =>
+  e instanceof Error && /RESOURCE_EXHAUSTED|larger than max/i.test(e.message);
 
 /** Bound on compare-and-swap rounds for writes without a caller resourceVersion. */
 const MAX_CAS_ROUNDS = 100;
@@ -58,6 +71,7 @@ export class EtcdDatastore implements Datastore {
   private readonly closeHooks = new Set<() => void>();
   private readonly endpoints: readonly string[];
   private readonly timeoutMs: number;
+  private readonly pageSize: number;
 
   constructor(
     private readonly client: Etcd3,
@@ -66,6 +80,7 @@ export class EtcdDatastore implements Datastore {
   ) {
     this.endpoints = [...o.endpoints];
     this.timeoutMs = o.timeoutMs ?? 5_000;
+    this.pageSize = Math.max(1, Math.floor(o.listPageSize ?? 500));
     this.description = `etcd at ${_endpointList(this.endpoints)}`;
   }
 
@@ -122,16 +137,60 @@ export class EtcdDatastore implements Datastore {
 
   async list(q: ListQuery): Promise<ListResult> {
     this.ensureOpen();
-    const res = await this.read(() => this.client.getAll().prefix(etcdPrefixFor(q, q.namespace)).exec());
     const rows: { key: ObjectKey; obj: StoredObject }[] = [];
-    for (const kv of res.kvs) {
+    const revision = await this.rangePaged(etcdPrefixFor(q, q.namespace), (kv) => {
       const key = parseEtcdKey(q, kv.key.toString());
-      if (key === undefined) continue;
+      if (key === undefined) return;
       const obj = _decode(kv.value.toString(), kv.mod_revision);
       if (obj !== undefined && _matchesLabels(q, obj)) rows.push({ key, obj });
-    }
+    });
     rows.sort((a, b) => cmp(a.key.namespace, b.key.namespace) || cmp(a.key.name, b.key.name));
-    return { items: rows.map((r) => r.obj), revision: res.header.revision };
+    return { items: rows.map((r) => r.obj), revision };
+  }
+
+  /**
+   * Reads every key under a prefix in pages, so no single gRPC reply nears the client's 4 MiB
+   * receive limit. Each page starts just after the previous page's last key, and every page
+   * after the first reads at the first page's revision, so the whole list is one consistent
+   * snapshot. Returns that revision.
+   *
+   * Page sizes adapt to the largest object seen so far, aiming at PAGE_BYTES per reply, and
+   * start at FIRST_PAGE. A reply that is still too large is read again one key at a time
+   * (one value is at most etcd's 1.5 MiB request limit): a too-large reply counts as a host
+   * failure in etcd3's circuit breaker, and the next call's success resets that count.
+   */
+  private async rangePaged(prefix: string, each: (kv: IKeyValue) => void): Promise<string> {
+    const end = Range.prefix(prefix).end;
+    let start: Buffer = Buffer.from(prefix);
+    let revision: string | undefined;
+    let limit = Math.min(this.pageSize, FIRST_PAGE);
+    let largest = 1;
+    for (;;) {
+      const page = await this.read(async () => {
+        for (;;) {
+          const b = this.client.getAll().inRange({ start, end }).limit(limit);
+          if (revision !== undefined) b.revision(revision);
+          try {
+            return await b.exec();
+          } catch (e) {
+            if (limit > 1 && _isTooLarge(e)) {
+              limit = 1;
+              continue;
+            }
+            throw e;
+          }
+        }
+      });
+      revision ??= page.header.revision;
+      for (const kv of page.kvs) {
+        largest = Math.max(largest, kv.key.length + kv.value.length);
+        each(kv);
+      }
+      const last = page.kvs[page.kvs.length - 1];
+      if (!page.more || last === undefined) return revision;
+      start = Buffer.concat([last.key, Buffer.from([0])]);
+      limit = Math.max(1, Math.min(this.pageSize, Math.floor(PAGE_BYTES / largest)));
+    }
   }
 
   async delete(key: ObjectKey, precondition?: DeletePrecondition): Promise<StoredObject> {
