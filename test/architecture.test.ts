@@ -45,10 +45,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   sys: ['*node'],
   datastore: ['model', 'lib', '*node', 'better-sqlite3', 'etcd3'],
   client: ['model', 'datastore', 'lib', 'selector', 'manifest'],
+  // The lab plays scheduler, kubelet, CNI and kube-proxy around real agents in network namespaces.
+  lab: ['agent', 'client', 'datastore', 'engine', 'dataplane', 'model', 'selector', 'sys', 'lib', '*node'],
+  // Cluster profiles, the host-endpoint controller and policy packs: data plus the client.
+  cluster: ['client', 'datastore', 'engine', 'model', 'selector', 'manifest', 'lib', 'yaml'],
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
   apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', '*node', 'hono', '@hono/node-server'],
   cli: [
-    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver',
+    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab',
     '*node', 'commander', 'yaml',
   ],
   web: ['model', 'selector', 'engine', 'lib', 'preact', '@preact/signals'],
