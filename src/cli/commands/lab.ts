@@ -1,0 +1,278 @@
+/**
+ * @module `tabby lab up|down|status|exec|probe|verify` (root only): the network-namespace
+ * cluster of src/lab. `up` starts a daemon (`lab up --foreground`, detached, logging to
+ * `<state-dir>/lab.log`) that holds the agents, responders and controller; the other commands
+ * read `<state-dir>/lab.json` and the lab's datastore (`<state-dir>/tabby.db`, which calicoctl
+ * and `tabby server --data-dir <state-dir>` can use too). `verify` brings up a lab of its own,
+ * runs the differential test and removes the lab; its last line is `<agreeing>/<total> flows agree`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
+import { deleteNamespaces } from '../../lab/netns-builder.js';
+import { PodProcess } from '../../lab/pod-process.js';
+import { formatProbe, matrixFlows, runProbe } from '../../lab/probe.js';
+import { runVerify } from '../../lab/verify.js';
+import { openMemoryDatastore, openSqliteDatastore } from '../../datastore/index.js';
+import { readNodeStatus } from '../../agent/status.js';
+import { nodeRunner } from '../../sys/index.js';
+import { runServer } from '../../apiserver/main.js';
+import { defaultDataDir } from '../datastore-config.js';
+import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
+
+function _int(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
+    return n;
+  };
+}
+
+export function labStateDir(ctx: CommandContext, opts: unknown): string {
+  return stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), 'lab');
+}
+
+export function readLabState(dir: string): LabState | undefined {
+  const f = join(dir, STATE_FILE);
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as LabState;
+}
+
+const _alive = (pid: number | undefined): boolean => {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function _notRoot(ctx: CommandContext): boolean {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    ctx.io.stderr('tabby lab needs root: it creates network namespaces\n');
+    ctx.exit(EXIT.failed);
+    return true;
+  }
+  return false;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Removes a lab from its state file: stops the daemon, then whatever it left behind. */
+export async function labDown(dir: string, log: (s: string) => void): Promise<string[]> {
+  const st = readLabState(dir);
+  if (st === undefined) return [`no lab state in ${dir}`];
+  if (st.daemonPid !== undefined && st.daemonPid !== process.pid && _alive(st.daemonPid)) {
+    process.kill(st.daemonPid, 'SIGTERM');
+    for (let i = 0; i < 300 && _alive(st.daemonPid); i++) await sleep(100);
+    if (_alive(st.daemonPid)) log(`daemon ${st.daemonPid} did not stop in 30 s`);
+  }
+  const after = readLabState(dir) ?? st;
+  for (const pid of after.pids) {
+    // Only our processes: their command line names a lab namespace or this state directory.
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(`${st.prefix}-`) || cmd.includes(dir)) process.kill(pid, 'SIGKILL');
+  }
+  const errors = await deleteNamespaces(nodeRunner, st.prefix, [...after.namespaces].reverse());
+  if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
+  return errors;
+}
+
+function _netnsOf(st: LabState, target: string): string | undefined {
+  if (target === 'internet') return st.plan.internet.netns;
+  if (target === 'system') return st.plan.system.netns;
+  const w = st.plan.workers.find((x) => x.name === target || `node:${x.name}` === target);
+  if (w) return w.netns;
+  const key = target.includes('/') ? target : `default/${target}`;
+  return st.pods.find((p) => p.key === key)?.netns;
+}
+
+export function labCommand(ctx: CommandContext): Command {
+  const lab = new Command('lab').description('a cluster of network namespaces with real agents, pods and services (root only)');
+  const dirOpt = (c: Command): Command => c.option('--state-dir <dir>', 'where the lab keeps its state, datastore and logs (default $XDG_DATA_HOME/tabby/lab)');
+
+  dirOpt(lab.command('up'))
+    .description('create the lab and start its daemon (agents, responders, controller)')
+    .option('--workers <n>', 'number of workers', _int(1, 20), 2)
+    .option('--host-endpoints', 'register a HostEndpoint (ibm.role: worker_public) for each worker public interface')
+    .option('--api', 'also serve the Kubernetes API on 127.0.0.1 (kubeconfig in the state dir)')
+    .option('--foreground', 'run the lab in this process until SIGINT/SIGTERM')
+    .action(async (opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const dir = labStateDir(ctx, opts);
+      const o = opts as { workers: number };
+      const st = readLabState(dir);
+      if (st !== undefined && (_alive(st.daemonPid) || st.namespaces.length > 0) && st.daemonPid !== process.pid) {
+        ctx.io.stderr(`a lab (${st.prefix}) is already recorded in ${dir}; run tabby lab down first\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      if (!flag(opts, 'foreground')) {
+        const { mkdirSync } = await import('node:fs');
+        mkdirSync(dir, { recursive: true });
+        rmSync(join(dir, STATE_FILE), { force: true });
+        const out = openSync(join(dir, 'lab.log'), 'a');
+        const args = [...process.execArgv, process.argv[1] ?? '', 'lab', 'up', '--foreground', '--state-dir', dir, '--workers', String(o.workers)];
+        if (flag(opts, 'hostEndpoints')) args.push('--host-endpoints');
+        if (flag(opts, 'api')) args.push('--api');
+        const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
+        child.unref();
+        for (let i = 0; i < 1200; i++) {
+          const s = readLabState(dir);
+          if (s?.ready === true) {
+            ctx.io.stdout(`lab ${s.prefix} is up: ${s.plan.workers.length} workers, state in ${dir}\n`);
+            ctx.exit(EXIT.ok);
+            return;
+          }
+          if (child.exitCode !== null) break;
+          await sleep(100);
+        }
+        ctx.io.stderr(`the lab did not come up; see ${join(dir, 'lab.log')}\n`);
+        await labDown(dir, (m) => ctx.io.stderr(`${m}\n`));
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      const l = await Lab.up({
+        stateDir: dir,
+        workers: o.workers,
+        datastore: await openSqliteDatastore(join(dir, 'tabby.db')),
+        hostEndpoints: flag(opts, 'hostEndpoints'),
+        log: (m) => ctx.io.stderr(`${new Date().toISOString()} ${m}\n`),
+      });
+      const api = flag(opts, 'api') ? await runServer({ dataDir: dir, port: 0, datastore: l.ds }) : undefined;
+      if (api) ctx.io.stderr(`API server ${api.url}; kubeconfig ${api.kubeconfigPath}; calicoctl config ${api.calicoctlCfgPath}\n`);
+      ctx.io.stderr(`lab ${l.plan.prefix} up (${l.plan.workers.length} workers)\n`);
+      const sig = await ctx.io.waitForShutdown();
+      ctx.io.stderr(`${sig}: removing the lab\n`);
+      await api?.stop();
+      const errors = await l.down();
+      await l.ds.close();
+      for (const e of errors) ctx.io.stderr(`${e}\n`);
+      if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
+      ctx.exit(errors.length === 0 ? EXIT.ok : EXIT.failed);
+    });
+
+  dirOpt(lab.command('down'))
+    .description('remove exactly what up created (namespaces, processes)')
+    .action(async (opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const errors = await labDown(labStateDir(ctx, opts), (m) => ctx.io.stderr(`${m}\n`));
+      for (const e of errors) ctx.io.stderr(`${e}\n`);
+      ctx.exit(errors.length === 0 ? EXIT.ok : EXIT.failed);
+    });
+
+  dirOpt(lab.command('status'))
+    .description('workers, clients, pods and what each agent has programmed')
+    .action(async (opts: unknown) => {
+      const dir = labStateDir(ctx, opts);
+      const st = readLabState(dir);
+      if (st === undefined) {
+        ctx.io.stdout(`no lab in ${dir}\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      const lines = [`lab ${st.prefix} (daemon ${st.daemonPid ?? '-'} ${_alive(st.daemonPid) ? 'running' : 'not running'}), state ${dir}`];
+      const ds = existsSync(join(dir, 'tabby.db')) ? await openSqliteDatastore(join(dir, 'tabby.db')) : undefined;
+      for (const w of st.plan.workers) {
+        const s = ds ? await readNodeStatus(ds, w.name) : undefined;
+        lines.push(`node ${w.name}  netns ${w.netns}  eth0 ${w.privateIp}  eth1 ${w.publicIp}  pods ${w.podCidr}  programmed-revision ${s?.revision ?? '-'}  policies ${s?.policyCount ?? '-'}${st.logFiles[w.name] ? `  log ${st.logFiles[w.name]}` : ''}`);
+      }
+      lines.push(`client internet  netns ${st.plan.internet.netns}  ${st.plan.internet.ip}`, `client system  netns ${st.plan.system.netns}  ${st.plan.system.ip}`);
+      for (const p of st.pods) lines.push(`pod ${p.key}  node ${p.node}  ip ${p.ip}  netns ${p.netns}  tcp ${p.tcp.join(',') || '-'}  udp ${p.udp.join(',') || '-'}`);
+      await ds?.close();
+      ctx.io.stdout(`${lines.join('\n')}\n`);
+      ctx.exit(EXIT.ok);
+    });
+
+  dirOpt(lab.command('exec'))
+    .description('run a command inside a worker, pod (ns/name), internet or system namespace')
+    .argument('<target>')
+    .argument('<command...>')
+    .allowUnknownOption()
+    .option('--timeout <ms>', 'kill the command after this long', _int(1, 3_600_000), 300_000)
+    .action(async (target: string, command: string[], opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const st = readLabState(labStateDir(ctx, opts));
+      const ns = st ? _netnsOf(st, target) : undefined;
+      if (ns === undefined) {
+        ctx.io.stderr(`unknown lab target ${JSON.stringify(target)} (a worker, ns/pod, internet or system)\n`);
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      const r = await nodeRunner.run({ argv: ['ip', 'netns', 'exec', ns, ...command], timeoutMs: (opts as { timeout: number }).timeout });
+      ctx.io.stdout(r.stdout);
+      ctx.io.stderr(r.stderr);
+      ctx.exit(r.code);
+    });
+
+  dirOpt(lab.command('probe'))
+    .description('real connectivity matrix (TCP, UDP, ICMP) next to the engine verdicts; !! marks disagreements')
+    .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action(async (opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const st = readLabState(labStateDir(ctx, opts));
+      if (st === undefined || !st.ready) {
+        ctx.io.stderr('no lab is up\n');
+        ctx.exit(EXIT.failed);
+        return;
+      }
+      const ds = await openSqliteDatastore(join(st.stateDir, 'tabby.db'));
+      const procs = new Map<string, PodProcess>();
+      try {
+        const { snapshot } = await snapshotOf(ds);
+        const sources: [string, string][] = [
+          ...st.pods.map((p): [string, string] => [p.key, p.netns]),
+          ...st.plan.workers.map((w): [string, string] => [`node:${w.name}`, w.netns]),
+          ['internet', st.plan.internet.netns],
+          ['system', st.plan.system.netns],
+        ];
+        for (const [k, ns] of sources) procs.set(k, new PodProcess(ns, { name: `probe ${k}`, tcp: [], udp: [], maxLifetimeMs: 600_000 }));
+        await Promise.all([...procs.values()].map((p) => p.ready()));
+        const view = { plan: st.plan, probe: (from: string, proto: 'tcp' | 'udp' | 'icmp', ip: string, port: number, t: number) => procs.get(from)?.probe(proto, ip, port, t) ?? Promise.resolve('error' as const) };
+        const rows = await runProbe(view, snapshot, matrixFlows(view, st.pods, snapshot, { nodePorts: [10250, 52311] }), (opts as { timeout: number }).timeout);
+        if (stringOpt(opts, 'output') === 'json') ctx.io.stdout(`${JSON.stringify(rows, null, 2)}\n${rows.filter((r) => r.agree).length}/${rows.length} flows agree\n`);
+        else ctx.io.stdout(formatProbe(rows));
+        ctx.exit(rows.every((r) => r.agree) ? EXIT.ok : EXIT.failed);
+      } finally {
+        await Promise.all([...procs.values()].map((p) => p.stop()));
+        await ds.close();
+      }
+    });
+
+  lab
+    .command('verify')
+    .description('differential test: seeded random clusters and policies, real probes vs engine verdicts (creates and removes its own lab)')
+    .option('--cases <n>', 'number of random cases', _int(1, 1_000_000), 200)
+    .option('--seed <s>', 'random seed', _int(0, 2 ** 31 - 1), 1)
+    .option('--workers <n>', 'workers of the lab', _int(1, 8), 2)
+    .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
+    .option('--include-host-local', 'also probe worker → pods on the same worker')
+    .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
+    .action(async (opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const o = opts as { cases: number; seed: number; workers: number; timeout: number };
+      const dir = stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), `lab-verify-${process.pid}`);
+      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore() });
+      let code: number;
+      try {
+        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: flag(opts, 'includeHostLocal'), log: (line) => ctx.io.stdout(`${line}\n`) });
+        ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
+        code = r.agree === r.total ? EXIT.ok : EXIT.failed;
+      } finally {
+        const errors = await l.down();
+        for (const e of errors) ctx.io.stderr(`${e}\n`);
+        if (errors.length === 0) rmSync(dir, { recursive: true, force: true });
+      }
+      ctx.exit(code);
+    });
+  return lab;
+}

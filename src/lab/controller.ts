@@ -1,0 +1,569 @@
+/**
+ * @module The lab: a cluster made of network namespaces, and the controller that plays
+ * scheduler, kubelet, CNI and kube-proxy for it (Lab.up / Lab.down).
+ *
+ * - up: plans the topology (topology.ts), builds it (netns-builder.ts), registers the workers
+ *   (Kubernetes Node + Calico Node with their addresses), starts one agent per worker (in
+ *   process, `netns` = the worker), one responder per worker and client namespace (probes),
+ *   optionally one ulogd per worker (logs.ts), then watches Pods and Services.
+ * - Pods: placed round-robin on workers (or on `spec.nodeName` when it names one), given a
+ *   namespace `<prefix>-pN`, a /32 from the worker's range and a responder on the declared
+ *   container ports; `spec.nodeName`, `status.podIP` and `phase: Running` are written back.
+ *   A deleted Pod loses all of that.
+ * - Services: a ClusterIP, NodePorts and a LoadBalancer IP are allocated when missing, and each
+ *   worker's nat table is re-rendered (kube-proxy.ts) whenever Pods or Services change.
+ * - State: `<stateDir>/lab.json` lists every namespace and process the lab created, written
+ *   before the next step, so `tabby lab down` (even from another process) removes exactly that.
+ *
+ * Every wait is bounded; `down` runs even after a failed `up`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { runAgent, type AgentHandle } from '../agent/main.js';
+import { engineResourceTypes } from '../agent/syncer.js';
+import { ResourceClient } from '../client/index.js';
+import { ConflictError, NotFoundError, openSqliteDatastore, type Datastore, type ResourceType, type StoredObject } from '../datastore/index.js';
+import { buildSnapshot, workloadInterfaceName, type Snapshot } from '../engine/index.js';
+import { decodeResource } from '../model/validate-resource.js';
+import type { Resource } from '../model/meta.js';
+import { inNetns, nodeRunner, type CommandRunner } from '../sys/index.js';
+import { applyKubeProxy, renderKubeProxy } from './kube-proxy.js';
+import { deleteNamespaces, plumbPod, runSteps } from './netns-builder.js';
+import { PodProcess } from './pod-process.js';
+import type { ProbeProto, ProbeResult } from './responder.js';
+import { hostInCidr24, namespaces, planLab, upSteps, type LabPlan, type WorkerPlan } from './topology.js';
+import { startUlogd, type UlogdHandle } from './logs.js';
+
+export const STATE_FILE = 'lab.json';
+export const NFLOG_GROUP = 7;
+const POD_TYPE: ResourceType = { group: '', plural: 'pods' };
+const SVC_TYPE: ResourceType = { group: '', plural: 'services' };
+const RESPONDER_LIFETIME_MS = 7 * 24 * 3600_000;
+
+export interface LabOptions {
+  readonly stateDir: string;
+  readonly workers: number;
+  readonly prefix?: string;
+  /** Default: SQLite at `<stateDir>/tabby.db` (closed by down). A passed-in one is not closed. */
+  readonly datastore?: Datastore;
+  readonly runner?: CommandRunner;
+  readonly log?: (line: string) => void;
+  /** Register a HostEndpoint for each worker's public interface (`ibm.role: worker_public`). */
+  readonly hostEndpoints?: boolean;
+  /** Run ulogd per worker (NFLOG → `<stateDir>/<worker>.syslog`). Default: when ulogd exists. */
+  readonly logs?: boolean;
+}
+
+export interface PodRecord {
+  readonly key: string;
+  readonly uid: string;
+  readonly netns: string;
+  readonly ip: string;
+  readonly node: string;
+  readonly iface: string;
+  readonly tcp: readonly number[];
+  readonly udp: readonly number[];
+}
+
+export interface LabState {
+  readonly version: 1;
+  readonly prefix: string;
+  readonly stateDir: string;
+  readonly plan: LabPlan;
+  readonly namespaces: readonly string[];
+  readonly pids: readonly number[];
+  readonly pods: readonly PodRecord[];
+  readonly logFiles: Readonly<Record<string, string>>;
+  readonly daemonPid?: number;
+  readonly ready: boolean;
+}
+
+export function newPrefix(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `tby${[...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+/** Every engine kind, listed and decoded into a snapshot (what the agents see). */
+export async function snapshotOf(ds: Datastore): Promise<{ snapshot: Snapshot; resources: Resource[]; revision: string }> {
+  const resources: Resource[] = [];
+  let revision = '0';
+  for (const t of engineResourceTypes()) {
+    const l = await ds.list(t);
+    if (BigInt(l.revision) > BigInt(revision)) revision = l.revision;
+    for (const o of l.items) {
+      const r = decodeResource(o);
+      if (r.ok) resources.push(r.value.resource);
+    }
+  }
+  return { snapshot: buildSnapshot(resources), resources, revision };
+}
+
+type Obj = StoredObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
+
+export class Lab {
+  readonly plan: LabPlan;
+  readonly ds: Datastore;
+  readonly client: ResourceClient;
+  private readonly _runner: CommandRunner;
+  private readonly _log: (line: string) => void;
+  private readonly _ownsDs: boolean;
+  private readonly _namespaces: string[] = [];
+  private readonly _pods = new Map<string, PodRecord>();
+  private readonly _procs = new Map<string, PodProcess>();
+  private readonly _agents: AgentHandle[] = [];
+  private readonly _ulogds: UlogdHandle[] = [];
+  private readonly _natText = new Map<string, string>();
+  private readonly _ac = new AbortController();
+  private _podSeq = 0;
+  private _rr = 0;
+  private _dirty = true;
+  private _wake: (() => void) | undefined;
+  private _reconciled = -1n;
+  private _lastWrite = 0n;
+  private _loopDone: Promise<void> = Promise.resolve();
+  private _ready = false;
+  private _down = false;
+  private _logFiles: Record<string, string> = {};
+  lastError: string | undefined;
+
+  private constructor(
+    readonly opts: LabOptions,
+    plan: LabPlan,
+    ds: Datastore,
+    ownsDs: boolean,
+  ) {
+    this.plan = plan;
+    this.ds = ds;
+    this._ownsDs = ownsDs;
+    this.client = new ResourceClient(ds);
+    this._runner = opts.runner ?? nodeRunner;
+    this._log = opts.log ?? ((): void => undefined);
+  }
+
+  /** Builds the lab; on failure everything already created is removed and the error rethrown. */
+  static async up(opts: LabOptions): Promise<Lab> {
+    mkdirSync(opts.stateDir, { recursive: true });
+    const plan = planLab({ prefix: opts.prefix ?? newPrefix(), workers: opts.workers });
+    const ds = opts.datastore ?? (await openSqliteDatastore(join(opts.stateDir, 'tabby.db')));
+    const lab = new Lab(opts, plan, ds, opts.datastore === undefined);
+    try {
+      await lab._up();
+      return lab;
+    } catch (e) {
+      await lab.down().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async _up(): Promise<void> {
+    this._saveState();
+    await runSteps(this._runner, upSteps(this.plan), (ns) => {
+      this._namespaces.push(ns);
+      this._saveState();
+    });
+    for (const w of this.plan.workers) await applyKubeProxy(inNetns(this._runner, w.netns), renderKubeProxy(buildSnapshot([]), this.plan, w));
+    await this._registerNodes();
+    const hosts: { key: string; netns: string; tcp: number[] }[] = [
+      ...this.plan.workers.map((w) => ({ key: `node:${w.name}`, netns: w.netns, tcp: [10250, 52311] })),
+      { key: 'internet', netns: this.plan.internet.netns, tcp: [] },
+      { key: 'system', netns: this.plan.system.netns, tcp: [] },
+    ];
+    for (const h of hosts) this._procs.set(h.key, new PodProcess(h.netns, { name: h.key, tcp: h.tcp, udp: [], maxLifetimeMs: RESPONDER_LIFETIME_MS }));
+    this._saveState();
+    await Promise.all([...this._procs.values()].map((p) => p.ready()));
+    if (this.opts.logs ?? true) {
+      for (const w of this.plan.workers) {
+        const u = await startUlogd(this.opts.stateDir, w.name, w.netns, NFLOG_GROUP, this._log);
+        if (u === undefined) break;
+        this._ulogds.push(u);
+        this._logFiles[w.name] = u.logFile;
+        this._saveState();
+      }
+    }
+    for (const w of this.plan.workers)
+      this._agents.push(
+        runAgent({ node: w.name, datastore: this.ds, runner: this._runner, netns: w.netns, nflogGroup: NFLOG_GROUP, minApplyIntervalMs: 20, log: (m) => this._log(`agent ${w.name}: ${m}`) }),
+      );
+    this._loopDone = this._run(this._ac.signal);
+    this._ready = true;
+    this._saveState();
+    await this.settle();
+  }
+
+  private async _registerNodes(): Promise<void> {
+    const note = (w: { object: StoredObject }): void => this._noteWrite(w.object);
+    note(await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }));
+    for (const w of this.plan.workers) {
+      note(await this.client.apply({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'tabby.dev/lab': this.plan.prefix } },
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: w.privateIp },
+            { type: 'ExternalIP', address: w.publicIp },
+            { type: 'Hostname', address: w.name },
+          ],
+        },
+      }));
+      note(await this.client.apply({
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'Node',
+        metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name } },
+        spec: {
+          bgp: { ipv4Address: `${w.privateIp}/24` },
+          addresses: [
+            { address: w.privateIp, type: 'InternalIP' },
+            { address: w.publicIp, type: 'ExternalIP' },
+          ],
+        },
+      }));
+      if (this.opts.hostEndpoints === true)
+        await this.client.apply({
+          apiVersion: 'projectcalico.org/v3',
+          kind: 'HostEndpoint',
+          metadata: { name: `${w.name}-public`, labels: { 'ibm.role': 'worker_public' } },
+          spec: { node: w.name, interfaceName: 'eth1', expectedIPs: [w.publicIp] },
+        });
+    }
+  }
+
+  // ------------------------------------------------------------------ state
+
+  state(): LabState {
+    return {
+      version: 1,
+      prefix: this.plan.prefix,
+      stateDir: this.opts.stateDir,
+      plan: this.plan,
+      namespaces: [...this._namespaces],
+      pids: [...this._procs.values(), ...this._ulogds].map((p) => p.pid).filter((p): p is number => p !== undefined),
+      pods: [...this._pods.values()],
+      logFiles: { ...this._logFiles },
+      daemonPid: process.pid,
+      ready: this._ready,
+    };
+  }
+
+  private _saveState(): void {
+    if (this._down) return;
+    writeFileSync(join(this.opts.stateDir, STATE_FILE), `${JSON.stringify(this.state(), null, 2)}\n`);
+  }
+
+  pods(): readonly PodRecord[] {
+    return [...this._pods.values()];
+  }
+
+  pod(key: string): PodRecord | undefined {
+    return this._pods.get(key.includes('/') ? key : `default/${key}`);
+  }
+
+  // ------------------------------------------------------------------ reconcile loop
+
+  private async _run(signal: AbortSignal): Promise<void> {
+    const watchers = [POD_TYPE, SVC_TYPE].map((t) => this._watch(t, signal));
+    while (!signal.aborted) {
+      if (!this._dirty) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 2000);
+          this._wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this._wake = undefined;
+        if (signal.aborted) break;
+        if (!this._dirty) this._dirty = true; // periodic resync
+      }
+      this._dirty = false;
+      try {
+        const rev = await this._reconcile();
+        if (rev > this._reconciled) this._reconciled = rev;
+        this.lastError = undefined;
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this._log(`lab: reconcile failed: ${this.lastError}`);
+        this._dirty = true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await Promise.all(watchers);
+  }
+
+  private _markDirty(): void {
+    this._dirty = true;
+    this._wake?.();
+  }
+
+  private async _watch(t: ResourceType, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const { revision } = await this.ds.list(t);
+        this._markDirty();
+        for await (const _ev of this.ds.watch(t, revision, signal)) this._markDirty();
+      } catch (e) {
+        if (signal.aborted) break;
+        this._log(`lab: watch ${t.plural}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!signal.aborted) await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private async _reconcile(): Promise<bigint> {
+    const pods = await this.ds.list(POD_TYPE);
+    const seen = new Set<string>();
+    for (const o of pods.items as Obj[]) {
+      if (o.spec?.['hostNetwork'] === true) continue;
+      const key = `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
+      const uid = o.metadata.uid ?? '';
+      seen.add(key);
+      const rec = this._pods.get(key);
+      if (rec !== undefined && rec.uid !== uid) await this._removePod(rec);
+      if (rec === undefined || rec.uid !== uid) await this._addPod(key, o);
+      else if (o.status?.['podIP'] !== rec.ip || o.spec?.['nodeName'] !== rec.node) await this._writePodStatus(key, rec);
+    }
+    for (const rec of [...this._pods.values()]) if (!seen.has(rec.key)) await this._removePod(rec);
+    await this._allocateServices();
+    const { snapshot } = await snapshotOf(this.ds);
+    for (const w of this.plan.workers) {
+      const text = renderKubeProxy(snapshot, this.plan, w);
+      if (this._natText.get(w.name) === text) continue;
+      await applyKubeProxy(inNetns(this._runner, w.netns), text);
+      this._natText.set(w.name, text);
+    }
+    return BigInt(pods.revision);
+  }
+
+  private _worker(name: unknown): WorkerPlan {
+    const named = this.plan.workers.find((w) => w.name === name);
+    if (named) return named;
+    const w = this.plan.workers[this._rr % this.plan.workers.length]!;
+    this._rr++;
+    return w;
+  }
+
+  private async _addPod(key: string, o: Obj): Promise<void> {
+    const worker = this._worker(o.spec?.['nodeName']);
+    const used = new Set([...this._pods.values()].filter((p) => p.node === worker.name).map((p) => p.ip));
+    let ip: string | undefined;
+    for (let k = 2; k <= 254 && ip === undefined; k++) if (!used.has(hostInCidr24(worker.podCidr, k))) ip = hostInCidr24(worker.podCidr, k);
+    if (ip === undefined) throw new Error(`no free pod address on ${worker.name}`);
+    const tcp = new Set<number>();
+    const udp = new Set<number>();
+    const containers = Array.isArray(o.spec?.['containers']) ? (o.spec['containers'] as { ports?: { containerPort?: number; protocol?: string }[] }[]) : [];
+    for (const c of containers)
+      for (const p of c.ports ?? []) {
+        if (typeof p.containerPort !== 'number') continue;
+        if ((p.protocol ?? 'TCP') === 'UDP') udp.add(p.containerPort);
+        else if ((p.protocol ?? 'TCP') === 'TCP') tcp.add(p.containerPort);
+      }
+    const [ns, name] = key.split('/') as [string, string];
+    const rec: PodRecord = {
+      key,
+      uid: o.metadata.uid ?? '',
+      netns: `${this.plan.prefix}-p${++this._podSeq}`,
+      ip,
+      node: worker.name,
+      iface: workloadInterfaceName(ns, name),
+      tcp: [...tcp].sort((a, b) => a - b),
+      udp: [...udp].sort((a, b) => a - b),
+    };
+    this._pods.set(key, rec);
+    await plumbPod(this._runner, { worker, netns: rec.netns, iface: rec.iface, ip }, (n) => {
+      this._namespaces.push(n);
+      this._saveState();
+    });
+    const proc = new PodProcess(rec.netns, { name: key, tcp: rec.tcp, udp: rec.udp, maxLifetimeMs: RESPONDER_LIFETIME_MS });
+    this._procs.set(key, proc);
+    this._saveState();
+    await proc.ready();
+    await this._writePodStatus(key, rec);
+    this._log(`lab: pod ${key} on ${worker.name} at ${ip} (netns ${rec.netns})`);
+  }
+
+  private async _writePodStatus(key: string, rec: PodRecord): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    for (let i = 0; i < 10; i++) {
+      let cur: Obj;
+      try {
+        cur = (await this.ds.get({ ...POD_TYPE, namespace, name })) as Obj;
+      } catch (e) {
+        if (e instanceof NotFoundError) return;
+        throw e;
+      }
+      if ((cur.metadata.uid ?? '') !== rec.uid) return;
+      const next = {
+        ...cur,
+        spec: { ...(cur.spec ?? {}), nodeName: rec.node },
+        status: { ...(cur.status ?? {}), phase: 'Running', podIP: rec.ip, podIPs: [{ ip: rec.ip }], hostIP: this.plan.workers.find((w) => w.name === rec.node)?.privateIp },
+      };
+      try {
+        const w = await this.ds.update(POD_TYPE, next);
+        this._noteWrite(w);
+        return;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    throw new Error(`pod ${key}: status update kept conflicting`);
+  }
+
+  private _noteWrite(o: StoredObject): void {
+    const rv = o.metadata.resourceVersion;
+    if (rv !== undefined && /^\d+$/.test(rv) && BigInt(rv) > this._lastWrite) this._lastWrite = BigInt(rv);
+  }
+
+  private async _removePod(rec: PodRecord): Promise<void> {
+    this._pods.delete(rec.key);
+    const p = this._procs.get(rec.key);
+    this._procs.delete(rec.key);
+    await p?.stop();
+    const errs = await deleteNamespaces(this._runner, this.plan.prefix, [rec.netns]);
+    if (errs.length > 0) throw new Error(errs.join('; '));
+    const i = this._namespaces.indexOf(rec.netns);
+    if (i >= 0) this._namespaces.splice(i, 1);
+    // The veth's worker end went with the pod namespace; the /32 route with it.
+    this._saveState();
+    this._log(`lab: pod ${rec.key} removed`);
+  }
+
+  private async _allocateServices(): Promise<void> {
+    const svcs = (await this.ds.list(SVC_TYPE)).items as Obj[];
+    const usedCluster = new Set<string>();
+    const usedLb = new Set<string>();
+    const usedNodePorts = new Set<number>();
+    type Port = { nodePort?: number };
+    for (const s of svcs) {
+      const cip = s.spec?.['clusterIP'];
+      if (typeof cip === 'string') usedCluster.add(cip);
+      for (const p of (s.spec?.['ports'] as Port[] | undefined) ?? []) if (typeof p.nodePort === 'number') usedNodePorts.add(p.nodePort);
+      const ing = ((s.status?.['loadBalancer'] as { ingress?: { ip?: string }[] } | undefined)?.ingress ?? []).map((x) => x.ip);
+      for (const ip of ing) if (ip !== undefined) usedLb.add(ip);
+    }
+    const pick = (cidr: string, used: Set<string>): string => {
+      for (let k = 10; k <= 254; k++) {
+        const ip = hostInCidr24(cidr, k);
+        if (!used.has(ip)) {
+          used.add(ip);
+          return ip;
+        }
+      }
+      throw new Error(`no free address in ${cidr}`);
+    };
+    for (const s of svcs) {
+      const spec = { ...(s.spec ?? {}) };
+      const type = typeof spec['type'] === 'string' ? spec['type'] : 'ClusterIP';
+      let changed = false;
+      if (spec['clusterIP'] === undefined || spec['clusterIP'] === '') {
+        spec['clusterIP'] = pick(this.plan.serviceCidr, usedCluster);
+        spec['clusterIPs'] = [spec['clusterIP']];
+        changed = true;
+      }
+      if (type === 'NodePort' || type === 'LoadBalancer') {
+        const ports = ((spec['ports'] as Port[] | undefined) ?? []).map((p) => {
+          if (typeof p.nodePort === 'number' && p.nodePort > 0) return p;
+          let np = 30000;
+          while (usedNodePorts.has(np) && np < 32767) np++;
+          usedNodePorts.add(np);
+          changed = true;
+          return { ...p, nodePort: np };
+        });
+        spec['ports'] = ports;
+      }
+      let status = s.status;
+      const ingress = (status?.['loadBalancer'] as { ingress?: unknown[] } | undefined)?.ingress ?? [];
+      if (type === 'LoadBalancer' && ingress.length === 0 && spec['loadBalancerIP'] === undefined) {
+        status = { ...(status ?? {}), loadBalancer: { ingress: [{ ip: pick(this.plan.lbCidr, usedLb) }] } };
+        changed = true;
+      }
+      if (!changed) continue;
+      try {
+        this._noteWrite(await this.ds.update(SVC_TYPE, { ...s, spec, ...(status !== undefined ? { status } : {}) } as StoredObject));
+      } catch (e) {
+        if (!(e instanceof ConflictError) && !(e instanceof NotFoundError)) throw e;
+        this._dirty = true;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ settle, probe
+
+  /**
+   * Waits (bounded) until the controller has handled every Pod/Service change up to now, and
+   * every agent has programmed the datastore as of then (including the controller's writes).
+   */
+  async settle(minRevision?: string, timeoutMs = 30_000): Promise<void> {
+    const t0 = performance.now();
+    const deadline = (): number => timeoutMs - (performance.now() - t0);
+    for (let round = 0; round < 20; round++) {
+      const { revision } = await this.ds.list(POD_TYPE);
+      let target = BigInt(revision);
+      if (minRevision !== undefined && BigInt(minRevision) > target) target = BigInt(minRevision);
+      this._markDirty();
+      while (this._reconciled < target) {
+        if (deadline() <= 0) throw new Error(`lab: not settled after ${timeoutMs} ms (controller at ${this._reconciled}, want ${target})${this.lastError ? `: ${this.lastError}` : ''}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Agents advance only on changes that matter to them (not on their own status annotations),
+      // so wait for the writes we know of: the caller's and the controller's.
+      const min = minRevision !== undefined ? BigInt(minRevision) : 0n;
+      const want = (this._lastWrite > min ? this._lastWrite : min).toString();
+      await _bounded(Promise.all(this._agents.map((a) => a.whenProgrammed(want))), Math.max(1, deadline()), `lab: agents did not program revision ${want}`);
+      const after = await this.ds.list(POD_TYPE);
+      if (after.revision === revision && !this._dirty) return;
+    }
+  }
+
+  /** Runs one probe from a pod (`ns/name`), a worker (`node:<name>`), `internet` or `system`. */
+  async probe(from: string, proto: ProbeProto, ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+    const key = from.startsWith('node:') || from === 'internet' || from === 'system' || from.includes('/') ? from : `default/${from}`;
+    const p = this._procs.get(key);
+    if (p === undefined) return 'error';
+    return p.probe(proto, ip, port, timeoutMs);
+  }
+
+  /**
+   * Forgets every tracked connection on the workers (`conntrack -F`), so the next probes are new
+   * flows: a UDP or ICMP probe reusing the 5-tuple of one allowed earlier would otherwise ride
+   * the old conntrack entry. Returns false when the conntrack tool is missing.
+   */
+  async flushConntrack(): Promise<boolean> {
+    const rs = await Promise.all(this.plan.workers.map((w) => inNetns(this._runner, w.netns).run({ argv: ['conntrack', '-F'], timeoutMs: 10_000 })));
+    return rs.every((r) => r.code === 0 || /flow entries have been deleted/.test(r.stderr));
+  }
+
+  sources(): string[] {
+    return [...this._procs.keys()].sort();
+  }
+
+  agents(): readonly AgentHandle[] {
+    return this._agents;
+  }
+
+  /** Stops everything and removes every namespace the lab created. Safe to call twice. */
+  async down(): Promise<string[]> {
+    if (this._down) return [];
+    this._ac.abort();
+    this._wake?.();
+    await _bounded(this._loopDone, 10_000, 'lab: controller did not stop').catch(() => undefined);
+    for (const a of this._agents) await _bounded(a.stop(), 10_000, 'agent stop').catch(() => undefined);
+    for (const u of this._ulogds) await u.stop();
+    await Promise.all([...this._procs.values()].map((p) => p.stop()));
+    const infra = namespaces(this.plan);
+    const pods = this._namespaces.filter((n) => !infra.includes(n));
+    const errors = await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]);
+    this._down = true;
+    if (this._ownsDs) await this.ds.close();
+    return errors;
+  }
+}
+
+async function _bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} (after ${Math.round(ms)} ms)`)), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * @module The lab's topology as data: from a LabSpec (prefix, worker count) to the namespaces,
+ * links, addresses and routes that make the cluster, and the `ip` commands that build it. Pure:
+ * no I/O; the same spec always gives the same plan.
+ *
+ * Layout (every address inside 198.18.0.0/15, every device inside a lab namespace):
+ *
+ *   <p>-fab     the fabric: bridges `brpriv` (private VLAN 198.18.0.0/24) and `brpub`
+ *               (public VLAN 198.18.1.0/24); one veth end per attached host
+ *   <p>-wN      worker N: eth0 198.18.0.(10+N) private, eth1 198.18.1.(10+N) public,
+ *               pod range 198.19.N.0/24, a route to every other worker's pod range via its
+ *               private address, a default route via the internet client, ip_forward on
+ *   <p>-inet    an "internet" client on the public VLAN (198.18.1.250), with a route to the
+ *               LoadBalancer range via worker 1's public address (the load balancer)
+ *   <p>-sys     an unrelated system on the private VLAN (198.18.0.250)
+ *   <p>-pK      pod K (see podSteps): eth0 with a /32, joined to its worker by a `cali…` veth
+ *
+ * Invariants: every namespace name starts with `<prefix>-`; interface names are ≤ 15 chars;
+ * `namespaces(plan)` lists exactly what `upSteps` creates (pods are tracked by the controller).
+ */
+
+export interface LabSpec {
+  /** `tby` + random characters; every namespace is `<prefix>-…`. */
+  readonly prefix: string;
+  readonly workers: number;
+}
+
+export interface WorkerPlan {
+  /** The node name in the datastore. */
+  readonly name: string;
+  readonly netns: string;
+  readonly index: number;
+  readonly privateIp: string;
+  readonly publicIp: string;
+  /** /24 pod range. */
+  readonly podCidr: string;
+}
+
+export interface HostPlan {
+  readonly name: string;
+  readonly netns: string;
+  readonly ip: string;
+  readonly vlan: 'private' | 'public';
+}
+
+export interface LabPlan {
+  readonly prefix: string;
+  readonly fabric: string;
+  readonly workers: readonly WorkerPlan[];
+  readonly internet: HostPlan;
+  readonly system: HostPlan;
+  /** Covers every worker's pod range. */
+  readonly podSupernet: string;
+  readonly privateCidr: string;
+  readonly publicCidr: string;
+  /** Where the lab allocates Service ClusterIPs and LoadBalancer IPs. */
+  readonly serviceCidr: string;
+  readonly lbCidr: string;
+  /** kube-proxy sends Service traffic with no endpoint here (nat cannot DROP); blackholed on workers. */
+  readonly blackhole: string;
+}
+
+export const MAX_WORKERS = 50;
+export const PREFIX_RE = /^tby[a-z0-9]{3,6}$/;
+
+export function planLab(spec: LabSpec): LabPlan {
+  if (!PREFIX_RE.test(spec.prefix)) throw new Error(`invalid lab prefix ${JSON.stringify(spec.prefix)} (want tby + 3-6 of [a-z0-9])`);
+  if (!Number.isInteger(spec.workers) || spec.workers < 1 || spec.workers > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
+  const p = spec.prefix;
+  const workers: WorkerPlan[] = [];
+  for (let i = 1; i <= spec.workers; i++)
+    workers.push({ name: `worker${i}`, netns: `${p}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` });
+  return {
+    prefix: p,
+    fabric: `${p}-fab`,
+    workers,
+    internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', vlan: 'public' },
+    system: { name: 'system', netns: `${p}-sys`, ip: '198.18.0.250', vlan: 'private' },
+    podSupernet: '198.19.0.0/16',
+    privateCidr: '198.18.0.0/24',
+    publicCidr: '198.18.1.0/24',
+    serviceCidr: '198.18.16.0/24',
+    lbCidr: '198.18.32.0/24',
+    blackhole: '198.18.255.254',
+  };
+}
+
+/** Every namespace `upSteps` creates, fabric first. */
+export function namespaces(plan: LabPlan): string[] {
+  return [plan.fabric, ...plan.workers.map((w) => w.netns), plan.internet.netns, plan.system.netns];
+}
+
+/** One command; `ip netns add` steps are marked so a builder can record what it created. */
+export interface Step {
+  readonly argv: readonly string[];
+  readonly createsNetns?: string;
+}
+
+const ip = (...a: string[]): Step => ({ argv: ['ip', ...a] });
+const inNs = (ns: string, ...a: string[]): Step => ({ argv: ['ip', 'netns', 'exec', ns, ...a] });
+const sysctl = (ns: string, kv: string): Step => inNs(ns, 'sysctl', '-qw', kv);
+
+function _attach(plan: LabPlan, ns: string, bridge: string, peer: string, dev: string, addr: string): Step[] {
+  return [
+    ip('-n', plan.fabric, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', dev, 'netns', ns),
+    ip('-n', plan.fabric, 'link', 'set', peer, 'master', bridge, 'up'),
+    ip('-n', ns, 'addr', 'add', addr, 'dev', dev),
+    ip('-n', ns, 'link', 'set', dev, 'up'),
+  ];
+}
+
+/** The commands that build the lab (namespaces, fabric, workers, clients), in order. */
+export function upSteps(plan: LabPlan): Step[] {
+  const steps: Step[] = [];
+  for (const ns of namespaces(plan)) {
+    steps.push({ argv: ['ip', 'netns', 'add', ns], createsNetns: ns });
+    steps.push(ip('-n', ns, 'link', 'set', 'lo', 'up'));
+  }
+  for (const br of ['brpriv', 'brpub']) steps.push(ip('-n', plan.fabric, 'link', 'add', br, 'type', 'bridge'), ip('-n', plan.fabric, 'link', 'set', br, 'up'));
+  for (const w of plan.workers) {
+    steps.push(..._attach(plan, w.netns, 'brpriv', `w${w.index}priv`, 'eth0', `${w.privateIp}/24`));
+    steps.push(..._attach(plan, w.netns, 'brpub', `w${w.index}pub`, 'eth1', `${w.publicIp}/24`));
+    steps.push(sysctl(w.netns, 'net.ipv4.ip_forward=1'), sysctl(w.netns, 'net.ipv4.conf.all.rp_filter=0'), sysctl(w.netns, 'net.ipv4.conf.default.rp_filter=0'));
+    for (const o of plan.workers) if (o !== w) steps.push(ip('-n', w.netns, 'route', 'add', o.podCidr, 'via', o.privateIp, 'dev', 'eth0'));
+    // Host-originated Service traffic leaves from the InternalIP (then kube-proxy DNATs it);
+    // anything else goes to the "internet".
+    steps.push(ip('-n', w.netns, 'route', 'add', plan.serviceCidr, 'dev', 'eth0', 'scope', 'link'));
+    steps.push(ip('-n', w.netns, 'route', 'add', 'default', 'via', plan.internet.ip, 'dev', 'eth1'));
+    steps.push(ip('-n', w.netns, 'route', 'add', 'blackhole', `${plan.blackhole}/32`));
+  }
+  steps.push(..._attach(plan, plan.internet.netns, 'brpub', 'inet', 'eth0', `${plan.internet.ip}/24`));
+  const lb = plan.workers[0];
+  if (lb) steps.push(ip('-n', plan.internet.netns, 'route', 'add', plan.lbCidr, 'via', lb.publicIp, 'dev', 'eth0'));
+  steps.push(..._attach(plan, plan.system.netns, 'brpriv', 'sys', 'eth0', `${plan.system.ip}/24`));
+  return steps;
+}
+
+/** A pod's plumbing, as Calico's CNI does it (static neighbours instead of proxy ARP). */
+export interface PodPlumbing {
+  readonly worker: WorkerPlan;
+  readonly netns: string;
+  /** Host-side veth name (`workloadInterfaceName(ns, pod)`). */
+  readonly iface: string;
+  readonly ip: string;
+}
+
+/** Creates the pod namespace and its veth; MAC-dependent neighbour entries follow (podNeighSteps). */
+export function podSteps(p: PodPlumbing): Step[] {
+  const w = p.worker.netns;
+  return [
+    { argv: ['ip', 'netns', 'add', p.netns], createsNetns: p.netns },
+    ip('-n', p.netns, 'link', 'set', 'lo', 'up'),
+    ip('-n', w, 'link', 'add', p.iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', p.netns),
+    ip('-n', p.netns, 'addr', 'add', `${p.ip}/32`, 'dev', 'eth0'),
+    ip('-n', p.netns, 'link', 'set', 'eth0', 'up'),
+    ip('-n', w, 'link', 'set', p.iface, 'up'),
+    ip('-n', p.netns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'),
+    ip('-n', p.netns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'),
+    ip('-n', w, 'route', 'add', `${p.ip}/32`, 'dev', p.iface, 'scope', 'link'),
+  ];
+}
+
+export function podNeighSteps(p: PodPlumbing, workerMac: string, podMac: string): Step[] {
+  return [
+    ip('-n', p.netns, 'neigh', 'replace', '169.254.1.1', 'lladdr', workerMac, 'dev', 'eth0', 'nud', 'permanent'),
+    ip('-n', p.worker.netns, 'neigh', 'replace', p.ip, 'lladdr', podMac, 'dev', p.iface, 'nud', 'permanent'),
+  ];
+}
+
+/** IPv4 text ↔ number, for allocation. */
+export function ipToNum(ip: string): number {
+  return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+}
+export function numToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/** The `k`-th host address (1-based) of a /24 written `a.b.c.0/24`. */
+export function hostInCidr24(cidr: string, k: number): string {
+  const base = cidr.split('/')[0] ?? '0.0.0.0';
+  if (k < 1 || k > 254) throw new Error(`address ${k} is outside ${cidr}`);
+  return numToIp(ipToNum(base) + k);
+}

@@ -1,0 +1,317 @@
+/**
+ * @module The differential test: seeded random clusters and policies, applied to a running lab,
+ * probed with real packets and compared with the engine's verdicts flow by flow.
+ *
+ * The physical pods are set up once (POOL_PODS pods spread over the workers, in namespaces
+ * `va` and `vb`, each serving TCP 80 and 8080 and UDP 53). Each case then randomises everything
+ * policy depends on: pod labels, namespace labels, which pod backs the Service `va/vsvc`
+ * (port 8081 → 8080; always exactly one backend, so the real choice is deterministic), and
+ * 1-4 policies: Kubernetes NetworkPolicies (pod and namespace selectors, both together,
+ * ipBlocks with except, ports, ingress and egress) and Calico NetworkPolicies and
+ * GlobalNetworkPolicies (Allow/Deny/Pass/Log, orders, nets, protocols, ports, selectors).
+ * After the writes the lab settles (the controller and every agent have programmed the last
+ * write revision), then every flow of the case is probed.
+ *
+ * Flows: pod → pod (TCP 80, TCP 8080, UDP 53, ICMP), pod → Service ClusterIP, and worker →
+ * pods on other workers. Worker → pods on the same worker is left out unless asked for:
+ * the dataplane (like Felix) does not police host → local workload traffic; see the report.
+ */
+import type { Lab, PodRecord } from './controller.js';
+import { snapshotOf } from './controller.js';
+import { runProbe, type ProbeFlow, type ProbeRow } from './probe.js';
+import { runVerdicts } from '../engine/index.js';
+import type { ResourceType, StoredObject } from '../datastore/index.js';
+
+export const POOL_PODS = 4;
+const NAMESPACES = ['va', 'vb'] as const;
+const POD_TYPE: ResourceType = { group: '', plural: 'pods' };
+const NS_TYPE: ResourceType = { group: '', plural: 'namespaces' };
+
+/** mulberry32: small, fast, and the same sequence on every platform. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Gen {
+  readonly r: () => number;
+  pick<T>(xs: readonly T[]): T;
+  chance(p: number): boolean;
+  int(lo: number, hi: number): number;
+}
+
+function _gen(r: () => number): Gen {
+  return {
+    r,
+    pick: (xs) => xs[Math.floor(r() * xs.length)]!,
+    chance: (p) => r() < p,
+    int: (lo, hi) => lo + Math.floor(r() * (hi - lo + 1)),
+  };
+}
+
+export interface PoolPod {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export function poolPods(): PoolPod[] {
+  return Array.from({ length: POOL_PODS }, (_, i) => ({ namespace: NAMESPACES[i % NAMESPACES.length]!, name: `vp${i}` }));
+}
+
+export interface CaseSpec {
+  readonly podLabels: readonly Record<string, string>[];
+  readonly nsLabels: Readonly<Record<string, Record<string, string>>>;
+  readonly policies: readonly unknown[];
+}
+
+const APPS = ['web', 'db', 'api'];
+const TIERS = ['fe', 'be'];
+const TEAMS = ['x', 'y'];
+
+/** One random case (pure): labels and policies; `pods[i]` gets `podLabels[i]`. */
+export function generateCase(seed: number, index: number, pods: readonly PodRecord[]): CaseSpec {
+  const g = _gen(rng(seed * 100_003 + index));
+  const pool = poolPods();
+  const podLabels = pool.map(() => {
+    const l: Record<string, string> = { app: g.pick(APPS) };
+    if (g.chance(0.6)) l['tier'] = g.pick(TIERS);
+    return l;
+  });
+  const backends = pool.map((p, i) => (p.namespace === 'va' ? i : -1)).filter((i) => i >= 0);
+  podLabels[g.pick(backends)]!['svc'] = 'vsvc';
+  const nsLabels: Record<string, Record<string, string>> = {};
+  for (const ns of NAMESPACES) nsLabels[ns] = g.chance(0.8) ? { team: g.pick(TEAMS) } : {};
+  const ips = pods.map((p) => p.ip);
+  const policies: unknown[] = [];
+  const n = g.int(1, 4);
+  for (let k = 0; k < n; k++) policies.push(g.chance(0.6) ? _k8sPolicy(g, k, ips) : _calicoPolicy(g, k, ips));
+  return { podLabels, nsLabels, policies };
+}
+
+function _matchLabels(g: Gen): Record<string, string> {
+  const m: Record<string, string> = {};
+  if (g.chance(0.7)) m['app'] = g.pick(APPS);
+  if (g.chance(0.3)) m['tier'] = g.pick(TIERS);
+  return m;
+}
+
+function _k8sPeer(g: Gen, ips: readonly string[]): unknown {
+  const kind = g.int(0, 4);
+  switch (kind) {
+    case 0:
+      return { podSelector: { matchLabels: _matchLabels(g) } };
+    case 1:
+      return { namespaceSelector: g.chance(0.3) ? {} : { matchLabels: { team: g.pick(TEAMS) } } };
+    case 2:
+      return { podSelector: { matchLabels: _matchLabels(g) }, namespaceSelector: { matchLabels: { team: g.pick(TEAMS) } } };
+    case 3: {
+      const ip = g.pick(ips);
+      return { ipBlock: { cidr: `${ip}/32` } };
+    }
+    default: {
+      const ip = g.pick(ips);
+      const block = `${ip.split('.').slice(0, 2).join('.')}.0.0/16`;
+      return { ipBlock: { cidr: block, except: [`${g.pick(ips)}/32`] } };
+    }
+  }
+}
+
+function _k8sPorts(g: Gen): unknown[] | undefined {
+  if (g.chance(0.4)) return undefined;
+  const opts = [{ protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 8080 }, { protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 8000, endPort: 8100 }];
+  const out = [g.pick(opts)];
+  if (g.chance(0.3)) out.push(g.pick(opts));
+  return out;
+}
+
+function _k8sRules(g: Gen, ips: readonly string[], dir: 'from' | 'to'): unknown[] {
+  const rules: unknown[] = [];
+  const n = g.int(0, 2);
+  for (let i = 0; i < n; i++) {
+    const rule: Record<string, unknown> = {};
+    if (g.chance(0.8)) rule[dir] = Array.from({ length: g.int(1, 2) }, () => _k8sPeer(g, ips));
+    const ports = _k8sPorts(g);
+    if (ports !== undefined) rule['ports'] = ports;
+    rules.push(rule);
+  }
+  return rules;
+}
+
+function _k8sPolicy(g: Gen, k: number, ips: readonly string[]): unknown {
+  const types = g.pick([['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
+  const spec: Record<string, unknown> = { podSelector: g.chance(0.3) ? {} : { matchLabels: _matchLabels(g) }, policyTypes: types };
+  if (types.includes('Ingress')) spec['ingress'] = _k8sRules(g, ips, 'from');
+  if (types.includes('Egress')) spec['egress'] = _k8sRules(g, ips, 'to');
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `vk${k}`, namespace: g.pick(NAMESPACES) }, spec };
+}
+
+function _calicoSelector(g: Gen): string {
+  return g.pick([`app == '${g.pick(APPS)}'`, `tier == '${g.pick(TIERS)}'`, `has(tier)`, `app in {'${g.pick(APPS)}', '${g.pick(APPS)}'}`, 'all()', `!has(svc)`]);
+}
+
+function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress'): unknown {
+  const rule: Record<string, unknown> = { action: g.pick(['Allow', 'Allow', 'Deny', 'Pass', 'Log']) };
+  const proto = g.pick([undefined, 'TCP', 'UDP', 'ICMP']);
+  if (proto !== undefined) rule['protocol'] = proto;
+  const peer: Record<string, unknown> = {};
+  if (g.chance(0.4)) peer['selector'] = _calicoSelector(g);
+  if (g.chance(0.2)) peer['nets'] = [`${g.pick(ips)}/32`];
+  if (g.chance(0.15)) peer['namespaceSelector'] = `team == '${g.pick(TEAMS)}'`;
+  const ports: Record<string, unknown> = {};
+  if ((proto === 'TCP' || proto === 'UDP') && g.chance(0.6)) ports['ports'] = [proto === 'UDP' ? 53 : g.pick([80, 8080, '8000:8100'])];
+  const other = dir === 'ingress' ? 'source' : 'destination';
+  const self = dir === 'ingress' ? 'destination' : 'source';
+  if (Object.keys(peer).length > 0) rule[other] = peer;
+  if (Object.keys(ports).length > 0) rule[dir === 'ingress' ? self : other] = { ...((rule[dir === 'ingress' ? self : other] as object | undefined) ?? {}), ...ports };
+  return rule;
+}
+
+function _calicoPolicy(g: Gen, k: number, ips: readonly string[]): unknown {
+  const types = g.pick([['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
+  const spec: Record<string, unknown> = { selector: _calicoSelector(g), types, order: g.pick([10, 100, 500, 1000, 3000]) };
+  if (types.includes('Ingress')) spec['ingress'] = Array.from({ length: g.int(0, 2) }, () => _calicoRule(g, ips, 'ingress'));
+  if (types.includes('Egress')) spec['egress'] = Array.from({ length: g.int(0, 2) }, () => _calicoRule(g, ips, 'egress'));
+  if (g.chance(0.3)) return { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: `vg${k}` }, spec: { ...spec, selector: `${spec['selector'] as string} && projectcalico.org/orchestrator == 'k8s'` } };
+  return { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: `vc${k}`, namespace: g.pick(NAMESPACES) }, spec };
+}
+
+export interface VerifyOptions {
+  readonly cases: number;
+  readonly seed: number;
+  readonly timeoutMs?: number;
+  /** Also probe worker → pods on the same worker (see the module doc). */
+  readonly includeHostLocal?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface VerifyResult {
+  readonly agree: number;
+  readonly total: number;
+  readonly cases: number;
+  readonly disagreements: readonly string[];
+  readonly ms: number;
+}
+
+/** Creates the pod pool and the Service (once). */
+export async function preparePool(lab: Lab): Promise<void> {
+  let rev = '0';
+  for (const ns of NAMESPACES) rev = (await lab.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).object.metadata.resourceVersion ?? rev;
+  for (const p of poolPods()) {
+    const w = await lab.client.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: p.name, namespace: p.namespace, labels: { app: 'web' } },
+      spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }, { containerPort: 8080, name: 'alt' }, { containerPort: 53, protocol: 'UDP' }] }] },
+    });
+    rev = w.object.metadata.resourceVersion ?? rev;
+  }
+  const s = await lab.client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'vsvc', namespace: 'va' }, spec: { selector: { svc: 'vsvc' }, ports: [{ port: 8081, targetPort: 8080 }] } });
+  await lab.settle(s.object.metadata.resourceVersion ?? rev, 60_000);
+}
+
+async function _setLabels(lab: Lab, type: ResourceType, namespace: string, name: string, labels: Record<string, string>): Promise<string | undefined> {
+  for (let i = 0; i < 10; i++) {
+    const cur = await lab.ds.get({ ...type, namespace, name });
+    if (JSON.stringify(cur.metadata.labels ?? {}) === JSON.stringify(labels)) return undefined;
+    try {
+      const w = await lab.ds.update(type, { ...cur, metadata: { ...cur.metadata, labels } } as StoredObject);
+      return w.metadata.resourceVersion;
+    } catch {
+      // conflict with the controller's status write: read again
+    }
+  }
+  throw new Error(`labels of ${namespace}/${name} kept conflicting`);
+}
+
+const POLICY_TYPES: readonly ResourceType[] = [
+  { group: 'networking.k8s.io', plural: 'networkpolicies' },
+  { group: 'projectcalico.org', plural: 'networkpolicies' },
+  { group: 'projectcalico.org', plural: 'globalnetworkpolicies' },
+];
+
+/** Applies one case; returns the highest revision written. */
+export async function applyCase(lab: Lab, c: CaseSpec): Promise<string> {
+  let rev = 0n;
+  const note = (rv: string | undefined): void => {
+    if (rv !== undefined && /^\d+$/.test(rv) && BigInt(rv) > rev) rev = BigInt(rv);
+  };
+  for (const t of POLICY_TYPES)
+    for (const o of (await lab.ds.list(t)).items) {
+      if (o.metadata.name?.startsWith('knp.')) continue; // the Calico view of a k8s policy
+      const d = await lab.ds.delete({ ...t, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' }).catch(() => undefined);
+      note(d?.metadata.resourceVersion);
+    }
+  for (const ns of NAMESPACES) note(await _setLabels(lab, NS_TYPE, '', ns, c.nsLabels[ns] ?? {}));
+  const pool = poolPods();
+  for (let i = 0; i < pool.length; i++) note(await _setLabels(lab, POD_TYPE, pool[i]!.namespace, pool[i]!.name, c.podLabels[i]!));
+  for (const p of c.policies) note((await lab.client.apply(p)).object.metadata.resourceVersion);
+  return rev.toString();
+}
+
+export function caseFlows(lab: Lab, pods: readonly PodRecord[], svcIp: string | undefined, includeHostLocal: boolean): ProbeFlow[] {
+  const flows: ProbeFlow[] = [];
+  for (const a of pods) {
+    for (const b of pods) {
+      if (a === b) continue;
+      flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'tcp', port: 80 });
+      flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'tcp', port: 8080 });
+      flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'udp', port: 53 });
+      flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'icmp', port: 0 });
+    }
+    if (svcIp !== undefined) flows.push({ from: a.key, toLabel: 'svc va/vsvc', ip: svcIp, proto: 'tcp', port: 8081 });
+  }
+  for (const w of lab.plan.workers)
+    for (const b of pods) {
+      if (b.node === w.name && !includeHostLocal) continue;
+      flows.push({ from: `node:${w.name}`, toLabel: b.key, ip: b.ip, proto: 'tcp', port: 80 });
+      flows.push({ from: `node:${w.name}`, toLabel: b.key, ip: b.ip, proto: 'icmp', port: 0 });
+    }
+  return flows;
+}
+
+function _describe(row: ProbeRow, trace: string): string {
+  const f = row.flow;
+  return `${f.from} → ${f.toLabel} ${f.ip}${f.proto === 'icmp' ? '' : `:${f.port}`}/${f.proto}: engine ${row.engine}, real ${row.real}${trace ? ` (${trace})` : ''}`;
+}
+
+/** Runs the differential test on a lab that is up; prints one line per disagreement. */
+export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResult> {
+  const log = o.log ?? ((): void => undefined);
+  const t0 = performance.now();
+  await preparePool(lab);
+  const pods = poolPods().map((p) => lab.pod(`${p.namespace}/${p.name}`));
+  if (pods.some((p) => p === undefined)) throw new Error('verify: the pod pool did not come up');
+  const pool = pods as PodRecord[];
+  let agree = 0;
+  let total = 0;
+  const disagreements: string[] = [];
+  for (let i = 0; i < o.cases; i++) {
+    const c = generateCase(o.seed, i, pool);
+    const rev = await applyCase(lab, c);
+    await lab.settle(rev, 30_000);
+    if (!(await lab.flushConntrack()) && i === 0) log('verify: conntrack not installed; stale UDP/ICMP entries may ride earlier allowed flows');
+    const { snapshot } = await snapshotOf(lab.ds);
+    const svcIp = snapshot.services.find((s) => s.namespace === 'va' && s.name === 'vsvc')?.clusterIPs[0]?.text;
+    const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? false), o.timeoutMs ?? 300);
+    total += rows.length;
+    for (const r of rows) {
+      if (r.agree) {
+        agree++;
+        continue;
+      }
+      const v = runVerdicts(snapshot, [{ from: r.flow.from, to: r.flow.ip, protocol: r.flow.proto.toUpperCase(), ...(r.flow.proto !== 'icmp' ? { port: r.flow.port } : {}) }])[0]!;
+      const last = v.trace.filter((s) => s.action !== 'Continue').at(-1);
+      const line = `case ${i} (seed ${o.seed}): ${_describe(r, last ? `${last.stage} ${last.endpoint ?? ''} ${JSON.stringify(last.decidedBy ?? {})}` : '')}`;
+      disagreements.push(line);
+      log(line);
+    }
+    if ((i + 1) % 50 === 0) log(`… ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree`);
+  }
+  return { agree, total, cases: o.cases, disagreements, ms: performance.now() - t0 };
+}
