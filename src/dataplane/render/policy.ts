@@ -140,7 +140,11 @@ export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: 
       action = { kind: 'drop' };
       break;
     case 'Log':
-      action = ctx.log.nflogGroup !== null ? { kind: 'nflog', group: ctx.log.nflogGroup, prefix: logPrefix } : { kind: 'log', prefix: logPrefix };
+      // Felix: `--log-prefix "<prefix>: " --log-level 5`, so kernel lines read `calico-packet: IN=…`.
+      action =
+        ctx.log.nflogGroup !== null
+          ? { kind: 'nflog', group: ctx.log.nflogGroup, prefix: `${logPrefix}: ` }
+          : { kind: 'log', prefix: `${logPrefix}: `, level: 5 };
       break;
   }
   const out: Rule[] = [];

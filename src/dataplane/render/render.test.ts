@@ -122,7 +122,7 @@ const ruleCases: { name: string; rule: DesiredRule; want: string[] }[] = [
   { name: 'allow all', rule: R({}), want: ['-j MARK --set-xmark 0x10000/0x10000', '-m mark --mark 0x10000/0x10000 -j RETURN'] },
   { name: 'deny all', rule: R({ action: 'Deny' }), want: ['-j DROP'] },
   { name: 'pass', rule: R({ action: 'Pass' }), want: ['-j MARK --set-xmark 0x20000/0x20000', '-m mark --mark 0x20000/0x20000 -j RETURN'] },
-  { name: 'log', rule: R({ action: 'Log' }), want: ['-j LOG --log-prefix "calico-packet"'] },
+  { name: 'log', rule: R({ action: 'Log' }), want: ['-j LOG --log-prefix "calico-packet: " --log-level 5'] },
   { name: 'a skipped rule renders to nothing', rule: R({ skip: 'ipVersion 6' }), want: [] },
   {
     name: 'protocol, selector, CIDR and ports',
@@ -167,7 +167,7 @@ for (const c of ruleCases)
 
 test('rule: NFLOG instead of LOG when a group is configured', () => {
   const r = renderRule(R({ action: 'Log' }), { marks, log: { prefix: 'calico-packet', nflogGroup: 7 } }, 'calico-packet');
-  assert.deepEqual(r.map(formatRuleSpec), ['-j NFLOG --nflog-group 7 --nflog-prefix "calico-packet"']);
+  assert.deepEqual(r.map(formatRuleSpec), ['-j NFLOG --nflog-group 7 --nflog-prefix "calico-packet: "']);
 });
 
 test('multiport chunks hold at most 15 slots (a range takes two)', () => {
@@ -215,7 +215,7 @@ test('effective FelixConfiguration: log prefix, failsafe ports and DefaultEndpoi
   const felix = effectiveFelixConfig({ logPrefix: 'drop-%n', failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }], defaultEndpointToHostAction: 'Accept' });
   const r = render(computeDesiredState(snapshot, 'w1', felix));
   const text = formatDataplane(r);
-  assert.match(text, /-A cali-pi-\S+ -j LOG --log-prefix "drop-log-denied-packets"/);
+  assert.match(text, /-A cali-pi-\S+ -j LOG --log-prefix "drop-log-denied-packets: " --log-level 5/);
   assert.match(text, /-A cali-failsafe-in -p tcp -m multiport --dports 2222 -j ACCEPT/);
   assert.match(text, /-A cali-wl-to-host -m comment --comment "Configured DefaultEndpointToHostAction" -j ACCEPT/);
 });
