@@ -103,7 +103,7 @@ test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Lo
       assert.equal(await lab.probe('default/a', 'tcp', b.ip, 80, 300), 'timeout');
       let line: string | undefined;
       while (line === undefined && performance.now() - t1 < 1500) {
-        line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('calico-packet') && l.includes(`SRC=${a.ip}`) && l.includes('DPT=80'));
+        line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('calico-packet: IN=') && l.includes(`SRC=${a.ip}`) && l.includes('DPT=80'));
         if (line === undefined) await new Promise((r) => setTimeout(r, 20));
       }
       assert.ok(line, `a calico-packet line in ${file}\n${readFileSync(file, 'utf8')}`);
