@@ -14,6 +14,12 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { etcdSkipReason, startEtcd, type EtcdCluster } from '../support/etcd.js';
+import { runServer, type RunningServer } from '../../src/apiserver/main.js';
+import { openSqliteDatastore, type Datastore } from '../../src/datastore/index.js';
+import { ResourceClient } from '../../src/client/index.js';
+
+let server: RunningServer | undefined;
+let serverDs: Datastore | undefined;
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'calicoctl.ts');
@@ -146,6 +152,24 @@ const backends: Backend[] = [
       await etcd?.stop();
     },
   },
+  {
+    // calicoctl's `datastoreType: kubernetes`, through Tabby's API server and the calicoctl.cfg
+    // (with its kubeconfig) that `tabby server` writes.
+    name: 'kubernetes',
+    skip: false,
+    async setup(dir) {
+      const ds = await openSqliteDatastore(join(dir, 'server.db'));
+      // As in a real cluster, namespaced objects need their namespace.
+      await new ResourceClient(ds).apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+      server = await runServer({ dataDir: join(dir, 'server'), port: 0, datastore: ds, log: () => undefined });
+      serverDs = ds;
+      return { cfg: server.calicoctlCfgPath, env: { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: server.kubeconfigPath } };
+    },
+    async teardown() {
+      await server?.stop();
+      await serverDs?.close();
+    },
+  },
 ];
 
 for (const b of backends) {
@@ -210,7 +234,11 @@ for (const b of backends) {
       assert.match(bad.stderr, /^Failed to apply 'GlobalNetworkPolicy' resource: \[bad\.yaml:12:9: spec\.ingress\[0\]\.destination\.ports\[0\]: /);
       const missing = await calicoctl(['get', 'gnp', 'nope', `--config=${cfg}`], {}, dir);
       assert.equal(missing.code, 1);
-      assert.equal(missing.stderr, 'resource does not exist: GlobalNetworkPolicy(nope) with error: <nil>\n');
+      // As calicoctl: the etcd backend has no underlying error (<nil>); the Kubernetes datastore
+      // reports the API server's NotFound.
+      if (b.name === 'kubernetes')
+        assert.match(missing.stderr, /^resource does not exist: GlobalNetworkPolicy\(nope\) with error: globalnetworkpolicies\.projectcalico\.org "nope" not found\n$/);
+      else assert.equal(missing.stderr, 'resource does not exist: GlobalNetworkPolicy(nope) with error: <nil>\n');
     });
   });
 }
