@@ -7,7 +7,7 @@
  */
 import type { Datastore, StoredObject } from '../datastore/index.js';
 import { ConflictError, NotFoundError } from '../datastore/index.js';
-import { ForbiddenError, InvalidError, type ResourceClient } from '../client/index.js';
+import { FORCE_QUERY, ForbiddenError, InvalidError, ProviderManagedError, type ResourceClient } from '../client/index.js';
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import type { FieldError } from '../model/field/errors.js';
 import { parseManifestsWith } from '../manifest/index.js';
@@ -82,10 +82,20 @@ export async function handleResource(req: ResourceRequest, env: ResourceEnv): Pr
   try {
     return await _dispatch(req, env);
   } catch (e) {
-    const st = toStatus(e, _subject(req.info, req.name));
+    const st = _toStatus(e, _subject(req.info, req.name));
     return json(st.code, st);
   }
 }
+
+/** toStatus, plus the refusal to change a provider-managed object: 403 Forbidden with the reason. */
+function _toStatus(e: unknown, subject: Subject) {
+  if (e instanceof ProviderManagedError)
+    return status(403, 'Forbidden', e.message, { ...(subject.name !== undefined ? { name: subject.name } : {}), ...(subject.group ? { group: subject.group } : {}), kind: subject.plural });
+  return toStatus(e, subject);
+}
+
+/** `?force=true`: change or delete a provider-managed object anyway (client/admission.ts). */
+const _force = (req: ResourceRequest): boolean => _isTrue(req.query.get(FORCE_QUERY));
 
 async function _dispatch(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
   const verb = verbOf(req.method, req.name, req.query);
@@ -358,7 +368,7 @@ async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response
     const r = await env.client.create(tracked, { dryRun: p.dryRun, ...(req.namespace === undefined ? {} : { defaultNamespace: req.namespace }) });
     return json(201, r.object, _warningHeaders(checked.warnings, p.validation));
   } catch (e) {
-    const st = toStatus(e, _subject(req.info, name));
+    const st = _toStatus(e, _subject(req.info, name));
     return json(st.code, st);
   }
 }
@@ -370,7 +380,7 @@ async function _update(req: ResourceRequest, env: ResourceEnv): Promise<Response
   const checked = _checkFields(env, req.info, obj, p.validation);
   const current = await env.client.get(req.info, req.namespace, req.name);
   obj = trackUpdate(current as unknown as Json, checked.obj, p.manager, _kindRef(req.info), env.now());
-  const r = await env.client.replace(obj, { dryRun: p.dryRun });
+  const r = await env.client.replace(obj, { dryRun: p.dryRun, force: _force(req) });
   return json(200, r.object, _warningHeaders(checked.warnings, p.validation));
 }
 
@@ -421,7 +431,7 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
         return json(201, r.object, headers);
       }
       const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };
-      const r = await env.client.replace({ ...next, metadata: meta }, { dryRun: p.dryRun });
+      const r = await env.client.replace({ ...next, metadata: meta }, { dryRun: p.dryRun, force: !isApply && force });
       return json(200, r.object, headers);
     } catch (e) {
       if (e instanceof ConflictError && !explicitRv && attempt < 5) continue;
@@ -454,6 +464,8 @@ function _applyPatch(type: PatchType, base: JsonObject, patch: Json, info: KindI
 interface DeleteOptions {
   readonly dryRun: boolean;
   readonly resourceVersion: string | undefined;
+  /** `kubectl delete --force --grace-period=0` (gracePeriodSeconds 0) or `?force=true`: delete a provider-managed object anyway. */
+  readonly force: boolean;
 }
 
 async function _deleteOptions(req: ResourceRequest): Promise<DeleteOptions> {
@@ -465,6 +477,7 @@ async function _deleteOptions(req: ResourceRequest): Promise<DeleteOptions> {
   return {
     dryRun: req.query.getAll('dryRun').includes('All') || dryRunBody.includes('All'),
     resourceVersion: typeof pre['resourceVersion'] === 'string' ? pre['resourceVersion'] : undefined,
+    force: _force(req) || body['gracePeriodSeconds'] === 0,
   };
 }
 
@@ -493,6 +506,7 @@ async function _delete(req: ResourceRequest, env: ResourceEnv): Promise<Response
   const cascade = CASCADES.get(`${req.info.group}/${req.info.kind}`);
   const obj = await env.client.delete(req.info, req.namespace, req.name!, {
     dryRun: opts.dryRun,
+    force: opts.force,
     ...(opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion }),
   });
   if (cascade && !opts.dryRun) await cascade(env, req.name!);
@@ -507,10 +521,10 @@ async function _deleteCollection(req: ResourceRequest, env: ResourceEnv): Promis
   for (const o of res.items) {
     if (fields !== undefined && !fields(o)) continue;
     try {
-      deleted.push(await env.client.delete(req.info, o.metadata.namespace, o.metadata.name ?? '', { dryRun: opts.dryRun }));
+      deleted.push(await env.client.delete(req.info, o.metadata.namespace, o.metadata.name ?? '', { dryRun: opts.dryRun, force: opts.force }));
     } catch (e) {
-      // Gone meanwhile, or a read-only derived object (knp.default.*): skip it.
-      if (!(e instanceof NotFoundError) && !(e instanceof ForbiddenError)) throw e;
+      // Gone meanwhile, a read-only derived object (knp.default.*) or a provider-managed one: skip it.
+      if (!(e instanceof NotFoundError) && !(e instanceof ForbiddenError) && !(e instanceof ProviderManagedError)) throw e;
     }
   }
   return json(200, { kind: `${req.info.kind}List`, apiVersion: apiVersionOf(req.info), metadata: { resourceVersion: res.revision }, items: deleted });

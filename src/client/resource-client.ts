@@ -15,15 +15,32 @@ import { kindFor } from '../model/kinds.js';
 import { FieldPath } from '../model/field/path.js';
 import { invalid } from '../model/field/errors.js';
 import { isPlainObject } from '../model/decode/decoder.js';
-import type { ObjectMeta } from '../model/meta.js';
+import type { ObjectMeta, Resource } from '../model/meta.js';
 import { convertKubernetesNetworkPolicy } from '../model/convert/index.js';
 import { ForbiddenError, InvalidError } from './errors.js';
+import { KubeDatastore } from '../datastore/kube/index.js';
+import { admitWrite, isProviderManaged, released, takeForce, withForceAnnotation } from './admission.js';
 
 export interface WriteOptions {
   /** Validate and compute the result, but store nothing. */
   readonly dryRun?: boolean;
   /** Namespace for namespaced kinds whose manifest names none (calicoctl `-n`, default `default`). */
   readonly defaultNamespace?: string;
+  /** Change or delete a provider-managed object anyway (see admission.ts). */
+  readonly force?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /**
+   * The stored object as a recent list saw it (null: absent), from existing(); undefined reads
+   * it. Only a hint: the write still compares resourceVersions and retries on a conflict.
+   */
+  readonly current?: StoredObject | null;
+}
+
+/** The key of existing()'s map. */
+export function existingKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
 }
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged';
@@ -70,7 +87,12 @@ export class ResourceClient {
     const r = decodeResource(raw);
     const name = _nameOf(raw);
     if (!r.ok) throw new InvalidError(_kindOf(raw), name, r.error);
-    const { info, resource } = r.value;
+    return this._finish(r.value, opts);
+  }
+
+  /** What every write adds to a decoded resource: the default namespace, the derived-view name check. */
+  private _finish(d: DecodedResource, opts: WriteOptions): DecodedResource {
+    const { info, resource } = d;
     const meta: ObjectMeta = { ...(resource.metadata ?? {}) };
     if (info.namespaced && (meta.namespace ?? '') === '') meta.namespace = opts.defaultNamespace ?? 'default';
     const view = this.views.get(info);
@@ -85,6 +107,26 @@ export class ResourceClient {
     return { info, resource: { ...resource, metadata: meta } };
   }
 
+  /**
+   * A resource decoded, defaulted and validated already (by parseManifests, with the same
+   * decodeResource), ready for createDecoded/applyDecoded: only the force annotation is taken
+   * off (which cannot make it invalid) and the write's own checks run, so validation runs once.
+   */
+  private _admitDecoded(d: DecodedResource, opts: WriteOptions): { decoded: DecodedResource; force: boolean } {
+    const t = takeForce(d.resource);
+    return { decoded: this._finish({ info: d.info, resource: t.raw as Resource }, opts), force: t.force || opts.force === true };
+  }
+
+  /**
+   * Every stored object of a kind (not its derived view), keyed by `namespace/name`: one list
+   * instead of a get per object when applying a large batch (pass the entry, or null when
+   * absent, as `ApplyOptions.current`).
+   */
+  async existing(info: KindInfo, namespace?: string): Promise<Map<string, StoredObject>> {
+    const own = await this.ds.list({ ...this._type(info), ...(info.namespaced && namespace !== undefined ? { namespace } : {}) });
+    return new Map(own.items.map((o) => [existingKey(o.metadata.namespace, o.metadata.name ?? ''), o]));
+  }
+
   private _type(info: KindInfo) {
     return { group: info.group, plural: info.plural };
   }
@@ -93,8 +135,17 @@ export class ResourceClient {
     return { ...this._type(info), namespace: info.namespaced ? (namespace ?? 'default') : '', name };
   }
 
-  async create(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    const { info, resource } = this.decode(raw, opts);
+  async create(input: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { raw } = this._admission(input, opts);
+    return this._create(this.decode(raw, opts), opts);
+  }
+
+  /** create() for a resource decodeResource already accepted (see _admitDecoded). */
+  async createDecoded(d: DecodedResource, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this._create(this._admitDecoded(d, opts).decoded, opts);
+  }
+
+  private async _create({ info, resource }: DecodedResource, opts: WriteOptions): Promise<WriteResult> {
     const obj = resource as StoredObject;
     if (opts.dryRun) {
       await this._expectAbsent(info, obj);
@@ -118,32 +169,50 @@ export class ResourceClient {
    * Replaces an existing object. With `metadata.resourceVersion` in the input, a stale version
    * is a ConflictError (reported, not retried, as calicoctl replace does).
    */
-  async replace(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+  async replace(input: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { raw, force } = this._admission(input, opts);
     const { info, resource } = this.decode(raw, opts);
     const obj = resource as StoredObject;
     const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
     const current = await this.ds.get(key);
     const next = _carryServerFields(obj, current, obj.metadata.resourceVersion ?? current.metadata.resourceVersion);
+    if (!_sameContent(next, current)) admitWrite('update', current, force);
     if (opts.dryRun) {
       if (obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== current.metadata.resourceVersion)
         throw new ConflictError(key);
       return { object: next, outcome: _sameContent(next, current) ? 'unchanged' : 'updated' };
     }
-    return { object: await this.ds.update(this._type(info), next), outcome: 'updated' };
+    return { object: await this.ds.update(this._type(info), this._outgoing(next, current, force)), outcome: 'updated' };
   }
 
   /** Creates or updates; conflicts with concurrent writers are retried. */
-  async apply(raw: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    const { info, resource } = this.decode(raw, opts);
+  async apply(input: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { raw, force } = this._admission(input, opts);
+    return this._apply(this.decode(raw, opts), force, opts);
+  }
+
+  /**
+   * apply() for a resource decodeResource already accepted (see _admitDecoded). With
+   * `opts.current` (from existing()) the first attempt skips the read; a stale hint only costs
+   * a retry, as with any concurrent writer.
+   */
+  async applyDecoded(d: DecodedResource, opts: ApplyOptions = {}): Promise<WriteResult> {
+    const { decoded, force } = this._admitDecoded(d, opts);
+    return this._apply(decoded, force, opts);
+  }
+
+  private async _apply({ info, resource }: DecodedResource, force: boolean, opts: ApplyOptions): Promise<WriteResult> {
     const obj = resource as StoredObject;
     const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
     for (let attempt = 0; ; attempt++) {
       let current: StoredObject | undefined;
-      try {
-        current = await this.ds.get(key);
-      } catch (e) {
-        if (!(e instanceof NotFoundError)) throw e;
-      }
+      if (attempt === 0 && opts.current !== undefined) current = opts.current ?? undefined;
+      else
+        try {
+          current = await this.ds.get(key);
+        } catch (e) {
+          if (!(e instanceof NotFoundError)) throw e;
+        }
       try {
         if (current === undefined) {
           if (opts.dryRun) return { object: obj, outcome: 'created' };
@@ -151,8 +220,9 @@ export class ResourceClient {
         }
         const next = _carryServerFields(obj, current, current.metadata.resourceVersion);
         if (_sameContent(next, current)) return { object: current, outcome: 'unchanged' };
+        admitWrite('update', current, force);
         if (opts.dryRun) return { object: next, outcome: 'updated' };
-        return { object: await this.ds.update(this._type(info), next), outcome: 'updated' };
+        return { object: await this.ds.update(this._type(info), this._outgoing(next, current, force)), outcome: 'updated' };
       } catch (e) {
         const retriable = e instanceof ConflictError || e instanceof AlreadyExistsError;
         if (!retriable || attempt >= APPLY_RETRIES) throw e;
@@ -197,7 +267,7 @@ export class ResourceClient {
     info: KindInfo,
     namespace: string | undefined,
     name: string,
-    opts: { dryRun?: boolean; resourceVersion?: string } = {},
+    opts: { dryRun?: boolean; resourceVersion?: string; force?: boolean } = {},
   ): Promise<StoredObject> {
     const view = this.views.get(info);
     if (view && name.startsWith(view.prefix))
@@ -205,8 +275,16 @@ export class ResourceClient {
         `${info.kind} "${name}" is derived from the Kubernetes ${view.source.kind} "${name.slice(view.prefix.length)}" and is read-only here; delete it with kubectl`,
       );
     const key = this._key(info, namespace, name);
-    if (opts.dryRun) return this.ds.get(key);
-    return this.ds.delete(key, opts.resourceVersion === undefined ? undefined : { resourceVersion: opts.resourceVersion });
+    const current = await this.ds.get(key);
+    admitWrite('delete', current, opts.force === true);
+    if (opts.dryRun) return current;
+    let rv = opts.resourceVersion;
+    if (this._releaseBeforeDelete(current, opts.force === true)) {
+      if (rv !== undefined && rv !== current.metadata.resourceVersion) throw new ConflictError(key);
+      const rel = await this.ds.update(this._type(info), withForceAnnotation(released(current)));
+      if (rv !== undefined) rv = rel.metadata.resourceVersion;
+    }
+    return this.ds.delete(key, rv === undefined ? undefined : { resourceVersion: rv });
   }
 
   /** Changes a stored object with `mutate` (on a copy), re-validating, retrying on conflicts. */
@@ -219,17 +297,35 @@ export class ResourceClient {
   ): Promise<WriteResult> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(info, namespace, name);
-      const next = mutate(structuredClone(current) as unknown as Record<string, unknown>);
+      const { raw: next, force } = this._admission(mutate(structuredClone(current) as unknown as Record<string, unknown>), opts);
       const { resource } = this.decode(next, opts);
       const obj = _carryServerFields(resource as StoredObject, current, current.metadata.resourceVersion);
       if (_sameContent(obj, current)) return { object: current, outcome: 'unchanged' };
+      admitWrite('update', current, force);
       if (opts.dryRun) return { object: obj, outcome: 'updated' };
       try {
-        return { object: await this.ds.update(this._type(info), obj), outcome: 'updated' };
+        return { object: await this.ds.update(this._type(info), this._outgoing(obj, current, force)), outcome: 'updated' };
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= APPLY_RETRIES) throw e;
       }
     }
+  }
+
+  // ---------------------------------------------------------------- admission (admission.ts)
+
+  /** The input without the force annotation, and whether the write is forced. */
+  private _admission(input: unknown, opts: WriteOptions): { raw: unknown; force: boolean } {
+    const t = takeForce(input);
+    return { raw: t.raw, force: t.force || opts.force === true };
+  }
+
+  /** A remote datastore's API server runs this check again: a forced write carries the annotation there. */
+  private _outgoing(obj: StoredObject, current: StoredObject, force: boolean): StoredObject {
+    return force && this.ds instanceof KubeDatastore && isProviderManaged(current) ? withForceAnnotation(obj) : obj;
+  }
+
+  private _releaseBeforeDelete(current: StoredObject, force: boolean): boolean {
+    return force && this.ds instanceof KubeDatastore && isProviderManaged(current);
   }
 }
 

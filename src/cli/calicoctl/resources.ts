@@ -7,6 +7,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import type { KindInfo } from '../../model/kind-info.js';
+import type { DecodedResource } from '../../model/validate-resource.js';
 import { kindByAlias } from '../../model/kinds.js';
 import { readManifests } from '../input/read-manifests.js';
 import type { Io } from '../io.js';
@@ -19,6 +20,8 @@ export interface Target {
   readonly info: KindInfo;
   /** The object to send, as read (apiVersion, kind, metadata, spec...). */
   readonly obj: Obj;
+  /** `obj` decoded, defaulted and validated when it was read (from files), so writes skip doing it again. */
+  readonly decoded?: DecodedResource;
 }
 
 export type Item =
@@ -69,7 +72,7 @@ export async function loadFromFiles(io: Io, files: readonly string[], recursive:
         add(r.doc, { ok: false, kind, error: `${where}: Unknown resource type (${kind}) and/or version (${String(raw['apiVersion'])}); use kubectl for Kubernetes resources` });
         continue;
       }
-      add(r.doc, { ok: true, kind, target: { info: r.info, obj: raw } });
+      add(r.doc, { ok: true, kind, target: { info: r.info, obj: raw, decoded: { info: r.info, resource: r.resource } } });
     }
     const kinds = errorsByDoc.size > 0 ? await _docKinds(io, f.name) : [];
     for (const [doc, texts] of errorsByDoc) add(doc, { ok: false, kind: kinds[doc] ?? '', error: texts.join(', ') });

@@ -15,8 +15,13 @@ import { testCommand } from './test.js';
 import { diffCommand } from './diff.js';
 import { lintCommand } from './lint.js';
 import { queryCommand } from './query.js';
+import { labCommand } from './lab.js';
+import { logsCommand } from './logs.js';
+import { upCommand } from './up.js';
+import { downCommand } from './down.js';
+import { packCommand } from './pack.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';

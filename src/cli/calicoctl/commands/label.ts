@@ -4,6 +4,8 @@
  */
 import { Command } from 'commander';
 import type { CalicoctlContext } from '../context.js';
+import { ProviderManagedError } from '../../../client/index.js';
+import { KubeApiError } from '../../../datastore/kube/index.js';
 import { calicoKind, withNamespace as applyNamespace } from '../resources.js';
 import { bool, str, withConfig, withDryRun, withNamespace } from './_options.js';
 
@@ -20,6 +22,7 @@ export function labelCommand(ctx: CalicoctlContext): Command {
     .argument('<label>', '<key>=<value>, or <key> with --remove')
     .option('--overwrite', 'overwrite the value when the key is already present in labels', false)
     .option('--remove', 'remove the specified key in labels of the resource', false)
+    .option('--force', 'change or delete a provider-managed resource (label tabby.dev/managed-by: provider) anyway', false)
     .action(async (kind: string, name: string, label: string, o: Opts) => {
       const { io } = ctx;
       const remove = bool(o, 'remove');
@@ -86,10 +89,11 @@ export function labelCommand(ctx: CalicoctlContext): Command {
             else meta['labels'] = labels;
             return { ...cur, metadata: meta };
           },
-          { dryRun: bool(o, 'dryRun') },
+          { dryRun: bool(o, 'dryRun'), force: bool(o, 'force') },
         );
-      } catch {
-        io.stderr(`failed to update ${kind} ${name}, label not changed\n`);
+      } catch (e) {
+        const managed = e instanceof ProviderManagedError || (e instanceof KubeApiError && e.code === 403);
+        io.stderr(`failed to update ${kind} ${name}, label not changed${managed ? `: ${e.message}` : ''}\n`);
         return ctx.exit(1);
       }
       if (remove) io.stdout(`Successfully removed label ${key} from ${kind} ${name}\n`);

@@ -20,6 +20,7 @@ export function patchCommand(ctx: CalicoctlContext): Command {
     .argument('<NAME>', 'resource name')
     .requiredOption('-p, --patch <PATCH>', 'spec to use to patch the resource (JSON)')
     .option('-t, --type <TYPE>', 'patch type: strategic (default), merge or json', 'strategic')
+    .option('--force', 'change or delete a provider-managed resource (label tabby.dev/managed-by: provider) anyway', false)
     .action(async (kind: string, name: string, o: Opts) => {
       const { io } = ctx;
       const info = calicoKind(kind);
@@ -64,7 +65,7 @@ export function patchCommand(ctx: CalicoctlContext): Command {
             }
             return mergePatch(cur as Json, patch) as Record<string, unknown>;
           },
-          { dryRun: bool(o, 'dryRun') },
+          { dryRun: bool(o, 'dryRun'), force: bool(o, 'force') },
         );
       } catch (e) {
         const msg = describeError(e, info.kind, namespace, name, 'patch');

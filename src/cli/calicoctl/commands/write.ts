@@ -7,6 +7,8 @@
 import { Command } from 'commander';
 import type { StoredObject } from '../../../datastore/index.js';
 import { NotFoundError, AlreadyExistsError } from '../../../datastore/index.js';
+import { existingKey, type ResourceClient } from '../../../client/index.js';
+import type { KindInfo } from '../../../model/kind-info.js';
 import type { CalicoctlContext } from '../context.js';
 import { describeError } from '../errors.js';
 import { execute, reportContinuing, reportDelete, reportTerminating, type Results } from '../execute.js';
@@ -35,6 +37,21 @@ async function _load(ctx: CalicoctlContext, o: Opts): Promise<Loaded | undefined
 /** Writes in flight at once: hides etcd and API-server round trips (SQLite runs them in turn anyway). */
 const WRITE_CONCURRENCY = 32;
 
+/**
+ * From this many resources of one kind on, apply lists that kind once up front instead of
+ * reading each object before writing it.
+ */
+const BATCH_LIST_MIN = 100;
+
+/** The stored objects of each kind with at least BATCH_LIST_MIN file-read resources in the batch. */
+async function _existing(client: ResourceClient, loaded: Loaded): Promise<Map<KindInfo, Map<string, StoredObject>>> {
+  const counts = new Map<KindInfo, number>();
+  for (const item of loaded.items) if (item.ok && item.target.decoded !== undefined) counts.set(item.target.info, (counts.get(item.target.info) ?? 0) + 1);
+  const out = new Map<KindInfo, Map<string, StoredObject>>();
+  for (const [info, n] of counts) if (n >= BATCH_LIST_MIN) out.set(info, await client.existing(info));
+  return out;
+}
+
 const _nsFlags = (o: Opts) => ({ namespace: str(o, 'namespace'), allNamespaces: false });
 
 type WriteAction = 'create' | 'apply' | 'replace';
@@ -49,12 +66,23 @@ async function _runWrite(ctx: CalicoctlContext, action: WriteAction, o: Opts): P
   const conn = await ctx.connect(str(o, 'config'));
   if (!conn) return 1;
   const dryRun = bool(o, 'dryRun');
+  const force = bool(o, 'force');
   const skipExists = bool(o, 'skipExists');
   const op = action === 'create' ? 'create or apply' : 'apply or replace';
+  const existing = action === 'apply' ? await _existing(conn.client, loaded) : new Map<KindInfo, Map<string, StoredObject>>();
   const r: Results = await execute(loaded, { ..._nsFlags(o), stopOnError: action === 'replace', concurrency: WRITE_CONCURRENCY }, async (t: Target, obj: Obj) => {
     const ns = namespaceOf(obj);
+    const wo = { dryRun, force, ...(ns === undefined ? {} : { defaultNamespace: ns }) };
     try {
-      const res = await conn.client[action](obj, { dryRun, ...(ns === undefined ? {} : { defaultNamespace: ns }) });
+      // Read from a file and not re-namespaced (withNamespace returns the object itself): the
+      // resource validated while reading is the one to write.
+      const d = obj === t.obj ? t.decoded : undefined;
+      let res;
+      if (d !== undefined && action === 'apply') {
+        const known = existing.get(t.info);
+        res = await conn.client.applyDecoded(d, known === undefined ? wo : { ...wo, current: known.get(existingKey(ns, nameOf(obj))) ?? null });
+      } else if (d !== undefined && action === 'create') res = await conn.client.createDecoded(d, wo);
+      else res = await conn.client[action](obj, wo);
       return _asObj(res.object);
     } catch (e) {
       if (skipExists && e instanceof AlreadyExistsError) return obj;
@@ -75,6 +103,7 @@ async function _runWrite(ctx: CalicoctlContext, action: WriteAction, o: Opts): P
 function _writeCommand(ctx: CalicoctlContext, action: WriteAction, description: string): Command {
   const cmd = withDryRun(withNamespace(withConfig(withFiles(new Command(action).description(description), action))));
   if (action === 'create') cmd.option('--skip-exists', 'skip over and treat as successful any attempts to create an entry that already exists', false);
+  else cmd.option('--force', 'change or delete a provider-managed resource (label tabby.dev/managed-by: provider) anyway', false);
   return cmd.action(async (o: Opts) => {
     if (list(o, 'filename').length === 0) {
       ctx.io.stderr(`Invalid option: 'calicoctl ${action}'. Use flag '--help' to read about a specific subcommand.\n`);
@@ -96,6 +125,7 @@ export function deleteCommand(ctx: CalicoctlContext): Command {
     .argument('[KIND]', 'resource type (case-insensitive, may be pluralized or abbreviated)')
     .argument('[NAME...]', 'resource names')
     .option('-s, --skip-not-exists', "skip over and treat as successful, resources that don't exist", false)
+    .option('--force', 'change or delete a provider-managed resource (label tabby.dev/managed-by: provider) anyway', false)
     .action(async (kind: string | undefined, names: string[], o: Opts) => {
       const files = list(o, 'filename');
       if ((files.length === 0) === (kind === undefined) || (files.length > 0 && names.length > 0)) {
@@ -126,7 +156,7 @@ export function deleteCommand(ctx: CalicoctlContext): Command {
         const ns = namespaceOf(obj);
         const name = nameOf(obj);
         try {
-          return _asObj(await conn.client.delete(t.info, ns, name, { dryRun }));
+          return _asObj(await conn.client.delete(t.info, ns, name, { dryRun, force: bool(o, 'force') }));
         } catch (e) {
           if (skip && e instanceof NotFoundError) return obj;
           throw new Error(describeError(e, t.info.kind, ns, name, 'delete'), { cause: e });

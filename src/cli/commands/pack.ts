@@ -1,0 +1,131 @@
+/**
+ * @module `tabby pack list | show NAME [--set k=v]... | apply NAME [--set k=v]... [--dry-run]`:
+ * the seed's policy sets as packs with parameters (src/cluster/packs). `apply` writes through
+ * the ResourceClient to the cluster of `-c calicoctl.cfg`, else the one `tabby up` runs on the
+ * data dir (DIR/calicoctl.cfg), else the embedded datastore of the data dir.
+ */
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ResourceClient } from '../../client/index.js';
+import type { Datastore } from '../../datastore/index.js';
+import type { CalicoAPIConfigSpec } from '../../model/calico/other-types.js';
+import { PACKS, applyPack, renderPack, type PackDefinition, type RenderedPack } from '../../cluster/index.js';
+import { loadCalicoctlConfig } from '../calicoctl/config.js';
+import { describeError } from '../calicoctl/errors.js';
+import { toCalicoYaml } from '../calicoctl/output/yaml.js';
+import { openDatastoreFromConfig } from '../datastore-config.js';
+import { defaultDataDir } from '../paths.js';
+import { EXIT, collect, flag, stringList, stringOpt, type CommandContext } from './context.js';
+
+function _sets(opts: unknown): { values: Record<string, string>; errors: string[] } {
+  const values: Record<string, string> = {};
+  const errors: string[] = [];
+  for (const s of stringList(opts, 'set')) {
+    const i = s.indexOf('=');
+    if (i <= 0) errors.push(`--set ${s}: want name=value`);
+    else values[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return { values, errors };
+}
+
+function _render(ctx: CommandContext, name: string, opts: unknown): RenderedPack | undefined {
+  const pack = PACKS.find((p) => p.name === name);
+  if (pack === undefined) {
+    ctx.io.stderr(`tabby pack: unknown pack ${JSON.stringify(name)} (see tabby pack list)\n`);
+    ctx.exit(EXIT.usage);
+    return undefined;
+  }
+  const { values, errors } = _sets(opts);
+  const r = renderPack(pack, values);
+  const all = [...errors, ...(r.ok ? [] : r.error)];
+  if (all.length > 0 || !r.ok) {
+    ctx.io.stderr(`tabby pack ${name}: ${all.length} problem${all.length === 1 ? '' : 's'}:\n${all.map((e) => `  ${e}\n`).join('')}`);
+    ctx.exit(EXIT.usage);
+    return undefined;
+  }
+  return r.value;
+}
+
+const _paramText = (p: PackDefinition): string =>
+  p.params.length === 0 ? '-' : p.params.map((x) => (x.default === undefined ? `${x.name} (required)` : `${x.name}=${x.default}`)).join(', ');
+
+function _list(ctx: CommandContext): void {
+  const rows = PACKS.map((p) => [p.name, _paramText(p), p.description]);
+  const w0 = Math.max(4, ...rows.map((r) => r[0]!.length));
+  const w1 = Math.max(10, ...rows.map((r) => r[1]!.length));
+  const line = (r: readonly string[]): string => `${r[0]!.padEnd(w0)}   ${r[1]!.padEnd(w1)}   ${r[2]}\n`;
+  ctx.io.stdout(line(['NAME', 'PARAMETERS', 'DESCRIPTION']) + rows.map(line).join(''));
+}
+
+function _show(ctx: CommandContext, r: RenderedPack): void {
+  const p = r.pack;
+  let out = `# Pack ${p.name}: ${p.description}\n# From the seed: "${p.seed}"\n`;
+  for (const x of p.params) out += `# --set ${x.name}=${r.values[x.name] ?? ''}   ${x.description}\n`;
+  for (const t of p.hostEndpointTemplates ?? [])
+    out += `# Adds the host endpoint template ${t.generateName ?? ''} (interface ${t.interfacePattern ?? ''}, labels ${Object.entries(t.labels ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')}) to KubeControllersConfiguration default: one HostEndpoint per worker, kept current as workers join\n`;
+  out += r.manifests.map((m) => toCalicoYaml(m)).join('---\n');
+  ctx.io.stdout(out);
+}
+
+async function _apply(ctx: CommandContext, r: RenderedPack, opts: unknown): Promise<void> {
+  const io = ctx.io;
+  const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env);
+  const upCfg = join(dataDir, 'calicoctl.cfg');
+  const cfgPath = stringOpt(opts, 'config') ?? (existsSync(upCfg) ? upCfg : undefined);
+  let spec: CalicoAPIConfigSpec = { datastoreType: 'embedded', embeddedPath: join(dataDir, 'tabby.db') };
+  if (cfgPath !== undefined) {
+    const loaded = await loadCalicoctlConfig(io, cfgPath);
+    if (!loaded.ok) {
+      io.stderr(`tabby pack apply: ${loaded.error}\n`);
+      return ctx.exit(EXIT.failed);
+    }
+    spec = loaded.value.spec;
+  }
+  let ds: Datastore;
+  try {
+    ds = await openDatastoreFromConfig(spec, { env: io.env });
+  } catch (e) {
+    io.stderr(`tabby pack apply: ${e instanceof Error ? e.message : String(e)}\n`);
+    return ctx.exit(EXIT.failed);
+  }
+  const dryRun = flag(opts, 'dryRun');
+  try {
+    const results = await applyPack(new ResourceClient(ds), r, { dryRun });
+    for (const x of results) io.stdout(`${x.id}: ${x.outcome}${dryRun ? ' (dry run)' : ''}\n`);
+    io.stdout(`Pack ${r.pack.name} applied${dryRun ? ' (dry run)' : ''}: ${results.length} object${results.length === 1 ? '' : 's'}\n`);
+    ctx.exit(EXIT.ok);
+  } catch (e) {
+    io.stderr(`tabby pack apply ${r.pack.name}: ${describeError(e, 'resource', undefined, '', 'apply')}\n`);
+    ctx.exit(EXIT.failed);
+  } finally {
+    await ds.close();
+  }
+}
+
+export function packCommand(ctx: CommandContext): Command {
+  const pack = new Command('pack').description("policy packs: the seed's policy sets, with parameters");
+  pack.command('list').description('list the packs').action(() => _list(ctx));
+  pack
+    .command('show')
+    .description('print the resources a pack would write')
+    .argument('<name>')
+    .option('--set <name=value>', 'a parameter (repeatable)', collect)
+    .action((name: string, opts: unknown) => {
+      const r = _render(ctx, name, opts);
+      if (r !== undefined) _show(ctx, r);
+    });
+  pack
+    .command('apply')
+    .description('validate and write a pack (calicoctl apply semantics)')
+    .argument('<name>')
+    .option('--set <name=value>', 'a parameter (repeatable)', collect)
+    .option('--dry-run', 'validate against the cluster and report, write nothing', false)
+    .option('-c, --config <file>', 'calicoctl.cfg of the cluster (default: DIR/calicoctl.cfg of a running tabby up, else the embedded datastore in DIR)')
+    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .action(async (name: string, opts: unknown) => {
+      const r = _render(ctx, name, opts);
+      if (r !== undefined) await _apply(ctx, r, opts);
+    });
+  return pack;
+}

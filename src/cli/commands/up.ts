@@ -1,0 +1,316 @@
+/**
+ * @module `tabby up [--data-dir DIR] [--profile ibm-classic|none] [--workers N] [--port N]
+ * [--no-lab]`: a whole cluster in one command (the README's first step, `npm start`).
+ *
+ * 1. the API server on the embedded datastore in DIR (as `tabby server`): DIR/admin.kubeconfig
+ *    and DIR/calicoctl.cfg, and the two lines to use them;
+ * 2. the cluster profile (default `ibm-classic`): created where missing, kept where present, so
+ *    a restart keeps the datastore and the operator's edits;
+ * 3. the host endpoint controller (automatic HostEndpoints from Nodes);
+ * 4. the lab (src/lab: workers in network namespaces with an agent each, so policy is enforced
+ *    on real packets) when this machine can run it; otherwise it says why, creates the
+ *    profile's workers as Nodes, and runs without enforcement.
+ *
+ * Runs until SIGINT/SIGTERM (`tabby down` sends SIGTERM, finding the process through
+ * DIR/tabby-up.json), then stops what it started, in reverse order, and removes the pid file.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runServer } from '../../apiserver/main.js';
+import { ResourceClient } from '../../client/index.js';
+import { openSqliteDatastore, type Datastore } from '../../datastore/index.js';
+import {
+  DEFAULT_PROFILE,
+  PROFILES,
+  loadProfile,
+  profileNamed,
+  startHostEndpointController,
+  type ClusterProfile,
+  type HostEndpointController,
+  type WorkerSpec,
+} from '../../cluster/index.js';
+import { defaultDataDir } from '../paths.js';
+import { parsePort } from './server.js';
+import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
+
+/** DIR/tabby-up.json: who is running `tabby up` on DIR. */
+export const UP_STATE_FILE = 'tabby-up.json';
+/** The lab keeps its state (lab.json, logs) here, under the data dir. */
+export const LAB_DIR = 'lab';
+
+export interface UpState {
+  readonly pid: number;
+  readonly url: string;
+  readonly profile: string;
+  readonly workers: readonly string[];
+  readonly lab: boolean;
+  readonly startedAt: string;
+}
+
+// ------------------------------------------------------------------ the lab hook
+
+/**
+ * What `tabby up` needs from the lab (src/lab). The one place the lab plugs in: set
+ * LAB_DRIVER to an adapter over src/lab/index.ts.
+ */
+export interface LabDriver {
+  /** Why the lab cannot run here (not root, a kernel tool missing), or undefined when it can. */
+  unavailable(): Promise<string | undefined>;
+  /** Brings up `workers` workers with an agent each, registering them as Nodes in `datastore`. */
+  up(o: { readonly stateDir: string; readonly workers: number; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
+  /** Removes what a `tabby up` that died left of the lab (from the state in stateDir); what it removed. */
+  cleanup(stateDir: string): Promise<readonly string[]>;
+}
+
+export interface RunningLab {
+  /** The workers as the lab registered them (names, addresses, pod CIDRs). */
+  readonly workers: readonly WorkerSpec[];
+  down(): Promise<void>;
+}
+
+/**
+ * The parts of src/lab that `tabby up` uses, structurally, so the adapter below compiles before
+ * the lab module's public surface (src/lab/index.ts) exists.
+ */
+export interface LabModule {
+  readonly Lab: {
+    up(o: { readonly stateDir: string; readonly workers: number; readonly datastore: Datastore; readonly hostEndpoints: boolean; readonly log: (line: string) => void }): Promise<{
+      readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
+      down(): Promise<readonly string[]>;
+    }>;
+  };
+  /** Removes a lab from its state directory (another process's, or a dead one's). */
+  readonly downFromState?: (stateDir: string) => Promise<readonly string[]>;
+}
+
+/**
+ * The LabDriver over the lab module. Host endpoints are the controller's job (the profile's
+ * templates), so the lab registers none; the lab's eth0 is private and eth1 public, the
+ * ibm-classic convention.
+ */
+export function labDriverFrom(lab: LabModule): LabDriver {
+  return {
+    unavailable: () => Promise.resolve(undefined),
+    async up(o) {
+      const running = await lab.Lab.up({ stateDir: o.stateDir, workers: o.workers, datastore: o.datastore, hostEndpoints: false, log: o.log });
+      return {
+        workers: running.plan.workers.map((w) => ({ name: w.name, internalIP: w.privateIp, externalIP: w.publicIp, podCIDR: w.podCidr, labels: {} })),
+        async down() {
+          const errors = await running.down();
+          if (errors.length > 0) throw new Error(`lab down: ${errors.join('; ')}`);
+        },
+      };
+    },
+    cleanup: (stateDir) => (lab.downFromState ? lab.downFromState(stateDir) : Promise.resolve([])),
+  };
+}
+
+/**
+ * THE LAB HOOK. Unset until src/lab/index.ts exists; then this becomes
+ * `labDriverFrom(lab)` with `import * as lab from '../../lab/index.js'`.
+ */
+export const LAB_DRIVER: LabDriver | undefined = undefined;
+
+const LAB_MISSING = 'this build of Tabby has no lab (src/lab/index.ts)';
+
+// ------------------------------------------------------------------ running
+
+export interface UpOptions {
+  readonly dataDir: string;
+  readonly profile: ClusterProfile;
+  readonly workers: number;
+  readonly port: number;
+  readonly host: string;
+  /** false: never start the lab (`--no-lab`). */
+  readonly lab: boolean;
+  readonly labDriver?: LabDriver | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface RunningCluster {
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  readonly calicoctlCfgPath: string;
+  readonly workers: readonly WorkerSpec[];
+  readonly created: number;
+  readonly kept: number;
+  /** Why policies are not enforced, or undefined when the lab enforces them. */
+  readonly noEnforcement: string | undefined;
+  readonly controller: HostEndpointController;
+  readonly datastore: Datastore;
+  stop(): Promise<void>;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EPERM';
+  }
+}
+
+export function readUpState(dataDir: string): UpState | undefined {
+  try {
+    const v: unknown = JSON.parse(readFileSync(join(dataDir, UP_STATE_FILE), 'utf8'));
+    if (typeof v === 'object' && v !== null && typeof (v as { pid?: unknown }).pid === 'number') return v as UpState;
+  } catch {
+    // missing or unreadable: nobody is up
+  }
+  return undefined;
+}
+
+function _onPath(tool: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  for (const dir of (env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    try {
+      accessSync(join(dir, tool), fsConstants.X_OK);
+      return true;
+    } catch {
+      // next
+    }
+  }
+  return false;
+}
+
+/** The machine-level reasons the lab cannot run, before asking the lab itself. */
+export function labPrerequisites(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root (the lab creates network namespaces)';
+  const missing = ['ip', 'iptables-restore', 'iptables-save', 'ipset'].filter((t) => !_onPath(t, env));
+  if (missing.length > 0) return `kernel tools missing: ${missing.join(', ')}`;
+  return undefined;
+}
+
+/** Starts everything; on failure stops what it started and rethrows. */
+export async function startCluster(o: UpOptions): Promise<RunningCluster> {
+  const dataDir = resolve(o.dataDir);
+  const prior = readUpState(dataDir);
+  if (prior !== undefined && prior.pid !== process.pid && isAlive(prior.pid))
+    throw new Error(`tabby up is already running on ${dataDir} (pid ${prior.pid}, ${prior.url}); stop it with: tabby down --data-dir ${dataDir}`);
+  const undo: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const u of undo.reverse()) await u().catch((e: unknown) => o.log(`stopping: ${e instanceof Error ? e.message : String(e)}`));
+    undo.length = 0;
+  };
+  try {
+    // One datastore for the server, the controller and the lab.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const ds = await openSqliteDatastore(join(dataDir, 'tabby.db'));
+    undo.push(() => ds.close());
+    const server = await runServer({ dataDir, port: o.port, host: o.host, datastore: ds, log: o.log });
+    undo.push(() => server.stop());
+    const client = new ResourceClient(ds);
+
+    let noEnforcement: string | undefined;
+    let lab: RunningLab | undefined;
+    if (!o.lab) noEnforcement = 'the lab was turned off (--no-lab)';
+    else if (o.labDriver === undefined) noEnforcement = LAB_MISSING;
+    else noEnforcement = labPrerequisites(process.env) ?? (await o.labDriver.unavailable());
+    if (noEnforcement === undefined && o.labDriver !== undefined) {
+      lab = await o.labDriver.up({ stateDir: join(dataDir, LAB_DIR), workers: o.workers, datastore: ds, log: o.log });
+      const running = lab;
+      undo.push(() => running.down());
+    }
+    const workers = lab?.workers ?? o.profile.workers(o.workers);
+    const report = await loadProfile(client, o.profile, { workers, scheduler: lab ? 'lab' : 'static', createNodes: lab === undefined });
+    const controller = startHostEndpointController(ds, {
+      convention: o.profile.interfaces,
+      onChange: (r) => {
+        for (const n of r.created) o.log(`host endpoint created: ${n}`);
+        for (const n of r.updated) o.log(`host endpoint updated: ${n}`);
+        for (const n of r.deleted) o.log(`host endpoint deleted: ${n}`);
+      },
+      onError: (e) => o.log(`host endpoint controller: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    undo.push(() => controller.stop());
+    await controller.ready;
+
+    const state: UpState = {
+      pid: process.pid,
+      url: server.url,
+      profile: o.profile.name,
+      workers: workers.map((w) => w.name),
+      lab: lab !== undefined,
+      startedAt: new Date().toISOString(),
+    };
+    const stateFile = join(dataDir, UP_STATE_FILE);
+    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    undo.push(async () => rmSync(stateFile, { force: true }));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      kubeconfigPath: server.kubeconfigPath,
+      calicoctlCfgPath: server.calicoctlCfgPath,
+      workers,
+      created: report.created.length,
+      kept: report.kept.length,
+      noEnforcement,
+      controller,
+      datastore: ds,
+      stop: () => (stopping ??= unwind()),
+    };
+  } catch (e) {
+    await unwind();
+    throw e;
+  }
+}
+
+function _parseWorkers(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('must be a number of workers (1-50)');
+  return n;
+}
+
+export function upCommand(ctx: CommandContext): Command {
+  return new Command('up')
+    .description('start a cluster: API server, cluster profile, host endpoint controller and (as root) a lab that enforces policy')
+    .option('--data-dir <dir>', 'where the datastore, certificates, tokens and configs live')
+    .option('--profile <name>', `cluster profile: ${PROFILES.map((p) => p.name).join(', ')}`, DEFAULT_PROFILE)
+    .option('--workers <n>', 'number of workers', _parseWorkers, 3)
+    .option('--port <n>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--no-lab', 'never start the lab (no enforcement, no root needed)')
+    .action(async (opts: unknown) => {
+      const io = ctx.io;
+      const dataDir = resolve(stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env));
+      const profileName = stringOpt(opts, 'profile') ?? DEFAULT_PROFILE;
+      const profile = profileNamed(profileName);
+      if (profile === undefined) {
+        io.stderr(`tabby up: unknown profile ${JSON.stringify(profileName)} (known: ${PROFILES.map((p) => p.name).join(', ')})\n`);
+        return ctx.exit(EXIT.usage);
+      }
+      const o = opts as { workers: number; port: number; lab: boolean };
+      let c: RunningCluster;
+      try {
+        c = await startCluster({
+          dataDir,
+          profile,
+          workers: o.workers,
+          port: o.port,
+          host: stringOpt(opts, 'host') ?? '127.0.0.1',
+          lab: flag(opts, 'lab'),
+          labDriver: LAB_DRIVER,
+          log: (line) => io.stderr(`${line}\n`),
+        });
+      } catch (e) {
+        io.stderr(`tabby up: ${e instanceof Error ? e.message : String(e)}\n`);
+        return ctx.exit(EXIT.failed);
+      }
+      io.stdout(
+        `Tabby cluster is up: API server ${c.url}, profile ${profile.name}, ${c.workers.length} worker${c.workers.length === 1 ? '' : 's'} (data in ${dataDir})\n` +
+          `  export KUBECONFIG=${c.kubeconfigPath}\n` +
+          `  calicoctl --config=${c.calicoctlCfgPath} get nodes\n` +
+          `profile ${profile.name}: ${c.created} object${c.created === 1 ? '' : 's'} created, ${c.kept} already present and kept\n` +
+          (c.noEnforcement === undefined
+            ? `enforcement: on (lab: one agent per worker)\n`
+            : `enforcement: off: ${c.noEnforcement}; policies are stored, validated and analysed (tabby verdict, matrix, lint), not enforced\n`) +
+          `Stop with Ctrl-C or: tabby down --data-dir ${dataDir}\n`,
+      );
+      const sig = await io.waitForShutdown();
+      io.stderr(`${sig}: stopping\n`);
+      await c.stop();
+      io.stderr('tabby up: stopped\n');
+      ctx.exit(EXIT.ok);
+    });
+}

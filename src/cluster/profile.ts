@@ -1,0 +1,87 @@
+/**
+ * @module Cluster profiles: what a fresh cluster holds before the operator writes anything. A
+ * profile is data: the resources to create, the workers to create as Kubernetes Nodes, and
+ * the interface convention of its workers (which address sits on which interface). Pure.
+ */
+import type { AutoHostEndpointTemplate } from '../model/calico/other-types.js';
+import { BREAKS_ANNOTATION, MANAGED_BY_LABEL, PROFILE_LABEL, PROVIDER } from './markers.js';
+
+export type Manifest = Readonly<Record<string, unknown>>;
+
+/** One worker: the Kubernetes Node to create (and the lab to bring up, when there is one). */
+export interface WorkerSpec {
+  readonly name: string;
+  /** Private address (Node InternalIP). */
+  readonly internalIP: string;
+  /** Public address (Node ExternalIP), if the worker is on a public VLAN. */
+  readonly externalIP?: string;
+  /** This worker's pod CIDR. */
+  readonly podCIDR: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Node address type → interface name: where a provider puts each address on its workers. */
+export type InterfaceConvention = Readonly<Partial<Record<'InternalIP' | 'ExternalIP', string>>>;
+
+export interface ClusterProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly interfaces: InterfaceConvention;
+  /** The workers of a cluster of `count` workers, 1-based: worker i is `workers(n)[i-1]`. */
+  workers(count: number): readonly WorkerSpec[];
+  /** The resources the profile creates (provider-managed ones carry the marker). */
+  resources(ctx: ProfileContext): readonly Manifest[];
+}
+
+export interface ProfileContext {
+  /** The cluster's workers (the profile's own, or the lab's). */
+  readonly workers: readonly WorkerSpec[];
+  /**
+   * Who places pods: `static` means nobody, so the profile's pods carry `spec.nodeName` and a
+   * `status.podIP` from the first worker's pod CIDR; `lab` leaves both to the lab.
+   */
+  readonly scheduler: 'static' | 'lab';
+}
+
+/** The host address `n` of an IPv4 /24 (`172.30.1.0/24`, 10 → `172.30.1.10`). */
+export function hostInCidr(cidr: string, n: number): string {
+  const base = cidr.split('/')[0]!.split('.');
+  return [...base.slice(0, 3), String(n)].join('.');
+}
+
+/** A Kubernetes v1 Node for a worker. */
+export function nodeManifest(w: WorkerSpec): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...w.labels } },
+    spec: { podCIDR: w.podCIDR, podCIDRs: [w.podCIDR] },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: w.internalIP },
+        ...(w.externalIP === undefined ? [] : [{ type: 'ExternalIP', address: w.externalIP }]),
+        { type: 'Hostname', address: w.name },
+      ],
+    },
+  };
+}
+
+/** `metadata` for a provider-managed object of `profile`; `breaks` says what stops working without it. */
+export function providerMeta(profile: string, name: string, breaks: string, extra: { namespace?: string; labels?: Record<string, string> } = {}): Record<string, unknown> {
+  return {
+    name,
+    ...(extra.namespace === undefined ? {} : { namespace: extra.namespace }),
+    labels: { ...(extra.labels ?? {}), [MANAGED_BY_LABEL]: PROVIDER, [PROFILE_LABEL]: profile },
+    annotations: { [BREAKS_ANNOTATION]: breaks },
+  };
+}
+
+/** A KubeControllersConfiguration `default` with automatic host endpoints from `templates`. */
+export function kubeControllersConfig(profile: string, templates: readonly AutoHostEndpointTemplate[]): Manifest {
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'KubeControllersConfiguration',
+    metadata: providerMeta(profile, 'default', 'the automatic host endpoints of every worker (they would be deleted, leaving the workers\' interfaces without host policy)'),
+    spec: { controllers: { node: { hostEndpoint: { autoCreate: 'Enabled', templates: [...templates] } } } },
+  };
+}
