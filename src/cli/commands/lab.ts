@@ -11,7 +11,7 @@ import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
-import { deleteNamespaces } from '../../lab/netns-builder.js';
+import { downFromState, readLabState } from '../../lab/state.js';
 import { PodProcess } from '../../lab/pod-process.js';
 import { formatProbe, matrixFlows, runProbe } from '../../lab/probe.js';
 import { runVerify } from '../../lab/verify.js';
@@ -34,11 +34,7 @@ export function labStateDir(ctx: CommandContext, opts: unknown): string {
   return stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), 'lab');
 }
 
-export function readLabState(dir: string): LabState | undefined {
-  const f = join(dir, STATE_FILE);
-  if (!existsSync(f)) return undefined;
-  return JSON.parse(readFileSync(f, 'utf8')) as LabState;
-}
+export { readLabState };
 
 const _alive = (pid: number | undefined): boolean => {
   if (pid === undefined) return false;
@@ -61,29 +57,9 @@ function _notRoot(ctx: CommandContext): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Removes a lab from its state file: stops the daemon, then whatever it left behind. */
+/** Removes a lab from its state file (see src/lab/state.ts); the errors, empty when all went. */
 export async function labDown(dir: string, log: (s: string) => void): Promise<string[]> {
-  const st = readLabState(dir);
-  if (st === undefined) return [`no lab state in ${dir}`];
-  if (st.daemonPid !== undefined && st.daemonPid !== process.pid && _alive(st.daemonPid)) {
-    process.kill(st.daemonPid, 'SIGTERM');
-    for (let i = 0; i < 300 && _alive(st.daemonPid); i++) await sleep(100);
-    if (_alive(st.daemonPid)) log(`daemon ${st.daemonPid} did not stop in 30 s`);
-  }
-  const after = readLabState(dir) ?? st;
-  for (const pid of after.pids) {
-    // Only our processes: their command line names a lab namespace or this state directory.
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (cmd.includes(`${st.prefix}-`) || cmd.includes(dir)) process.kill(pid, 'SIGKILL');
-  }
-  const errors = await deleteNamespaces(nodeRunner, st.prefix, [...after.namespaces].reverse());
-  if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
-  return errors;
+  return [...(await downFromState(dir, log)).errors];
 }
 
 function _netnsOf(st: LabState, target: string): string | undefined {

@@ -14,6 +14,7 @@
  * Runs until SIGINT/SIGTERM (`tabby down` sends SIGTERM, finding the process through
  * DIR/tabby-up.json), then stops what it started, in reverse order, and removes the pid file.
  */
+import * as lab from '../../lab/index.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -106,11 +107,15 @@ export function labDriverFrom(lab: LabModule): LabDriver {
   };
 }
 
-/**
- * THE LAB HOOK. Unset until src/lab/index.ts exists; then this becomes
- * `labDriverFrom(lab)` with `import * as lab from '../../lab/index.js'`.
- */
-export const LAB_DRIVER: LabDriver | undefined = undefined;
+/** The lab that `tabby up` brings up as root (src/lab). */
+export const LAB_DRIVER: LabDriver | undefined = labDriverFrom({
+  Lab: lab.Lab,
+  downFromState: async (dir) => {
+    const r = await lab.downFromState(dir);
+    if (r.errors.length > 0 && !(r.errors.length === 1 && r.errors[0]!.startsWith('no lab state'))) throw new Error(`lab down: ${r.errors.join('; ')}`);
+    return r.errors.length === 0 ? r.namespaces : [];
+  },
+});
 
 const LAB_MISSING = 'this build of Tabby has no lab (src/lab/index.ts)';
 

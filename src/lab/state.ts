@@ -1,0 +1,60 @@
+/**
+ * @module A lab's state file (`<stateDir>/lab.json`) and the teardown that works from it alone:
+ * used by `tabby lab down` and `tabby down` to remove a lab whose daemon (or `tabby up`) is in
+ * another process or died. It stops the daemon, kills only processes whose command line names a
+ * lab namespace or the state directory, and deletes only the namespaces the state lists.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { STATE_FILE, type LabState } from './controller.js';
+import { deleteNamespaces } from './netns-builder.js';
+import { nodeRunner } from '../sys/index.js';
+
+export function readLabState(dir: string): LabState | undefined {
+  const f = join(dir, STATE_FILE);
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as LabState;
+}
+
+function _alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const _sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface LabTeardown {
+  /** The namespaces the state listed (removed unless `errors` says otherwise). */
+  readonly namespaces: readonly string[];
+  readonly errors: readonly string[];
+}
+
+/** Removes a lab from its state file: stops the daemon, then whatever it left behind. */
+export async function downFromState(dir: string, log: (s: string) => void = () => undefined): Promise<LabTeardown> {
+  const st = readLabState(dir);
+  if (st === undefined) return { namespaces: [], errors: [`no lab state in ${dir}`] };
+  if (st.daemonPid !== undefined && st.daemonPid !== process.pid && _alive(st.daemonPid)) {
+    process.kill(st.daemonPid, 'SIGTERM');
+    for (let i = 0; i < 300 && _alive(st.daemonPid); i++) await _sleep(100);
+    if (_alive(st.daemonPid)) log(`daemon ${st.daemonPid} did not stop in 30 s`);
+  }
+  const after = readLabState(dir) ?? st;
+  for (const pid of after.pids) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(`${st.prefix}-`) || cmd.includes(dir)) process.kill(pid, 'SIGKILL');
+  }
+  const namespaces = [...after.namespaces].reverse();
+  const errors = await deleteNamespaces(nodeRunner, st.prefix, namespaces);
+  if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
+  return { namespaces, errors };
+}
