@@ -4,10 +4,16 @@
  * test — membership in every selector of the snapshot (through the IP-set view, so network sets
  * count), membership in every CIDR any rule names, their named ports and the Services they back.
  * Used by the matrix and by the verdict cache of the fast path. Computed once per snapshot.
+ *
+ * Cost: selector membership is computed once per distinct label set (pods share interned label
+ * sets, snapshot.ts), testing only the candidate selectors the label-restriction index
+ * (selector-index.ts) names for it; each distinct membership list becomes a small integer, so a
+ * pod's key is short whatever the number of selectors.
  */
 import type { Net } from './ip.js';
 import { netContains } from './ip.js';
-import { selMatches, type CompiledRule } from './match.js';
+import type { CompiledRule, LabelSet, Owner, SelRef } from './match.js';
+import { SelectorIndex } from './selector-index.js';
 import type { Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 
 export interface WorkloadClasses {
@@ -35,21 +41,67 @@ function _nets(snap: Snapshot): Net[] {
   return [...seen.values()];
 }
 
+/**
+ * The selector part of the key: which registered selectors match the owner list, as a small
+ * integer. Computed once per distinct label set, testing only the candidates the restriction
+ * index names for it, so the cost is per label set × candidates, not per pod × selector.
+ */
+class _SelectorBits {
+  readonly #index = new SelectorIndex<SelRef>();
+  readonly #byLs = new Map<LabelSet, number[]>();
+  readonly #ids = new Map<string, number>();
+  readonly #single = new Map<LabelSet, number>();
+
+  constructor(refs: Iterable<SelRef>) {
+    for (const r of refs) this.#index.add(r, r.sel.ast);
+  }
+
+  #matches(ls: LabelSet): number[] {
+    let m = this.#byLs.get(ls);
+    if (m === undefined) {
+      const hits: number[] = [];
+      const labels = ls.labels;
+      this.#index.forCandidates(labels, (r) => {
+        if (r.sel.matches(labels)) hits.push(r.id);
+      });
+      m = hits.sort((a, b) => a - b);
+      this.#byLs.set(ls, m);
+    }
+    return m;
+  }
+
+  #intern(ids: readonly number[]): number {
+    const k = ids.join(',');
+    let c = this.#ids.get(k);
+    if (c === undefined) this.#ids.set(k, (c = this.#ids.size));
+    return c;
+  }
+
+  of(owners: readonly Owner[]): number {
+    if (owners.length === 1) {
+      const ls = owners[0]!.ls;
+      let c = this.#single.get(ls);
+      if (c === undefined) this.#single.set(ls, (c = this.#intern(this.#matches(ls))));
+      return c;
+    }
+    const all = new Set<number>();
+    for (const o of owners) for (const id of this.#matches(o.ls)) all.add(id);
+    return this.#intern([...all].sort((a, b) => a - b));
+  }
+}
+
 /** The equivalence key of a workload (see the module doc). */
 function _keys(snap: Snapshot, pods: readonly WorkloadEndpointInfo[]): string[] {
   const nets = _nets(snap);
-  const refs = [...snap.registry.all()];
+  const bits = new _SelectorBits(snap.registry.all());
   const backs = new Map<string, string[]>();
   for (const s of snap.services) for (const b of s.backends) (backs.get(b.key) ?? backs.set(b.key, []).get(b.key)!).push(`${s.namespace}/${s.name}`);
   return pods.map((w) => {
     const ip = w.ips[0]!;
-    const owners = snap.ownersOf(ip);
-    let bits = '';
-    for (const r of refs) bits += selMatches(r, owners) ? '1' : '0';
-    bits += '|';
-    for (const n of nets) bits += netContains(n, ip) ? '1' : '0';
+    let netBits = '';
+    for (const n of nets) netBits += netContains(n, ip) ? '1' : '0';
     const ports = w.namedPorts.map((p) => `${p.name}/${p.proto}/${p.port}`).join(',');
-    return `${w.node}|${ip.family}|${bits}|${ports}|${(backs.get(w.key) ?? []).join(',')}`;
+    return `${w.node}|${ip.family}|${bits.of(snap.ownersOf(ip))}|${netBits}|${ports}|${(backs.get(w.key) ?? []).join(',')}`;
   });
 }
 

@@ -29,9 +29,48 @@ export function toIp(a: IpAddr): Ip {
     : { family: 6, v4: -1, v6: a.value, text: formatIp(a) };
 }
 
+/** A canonical dotted quad (no leading zeros, each part ≤ 255) → its value; -1 otherwise. */
+function _canonicalV4(s: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
+/** Whether `s` is an IPv4 address in canonical text (ipFromText keeps such text as is). */
+export function isCanonicalV4Text(s: string): boolean {
+  return _canonicalV4(s) >= 0;
+}
+
+/** The value of an IPv4 address in canonical text; -1 for any other text. */
+export function canonicalV4Value(s: string): number {
+  return _canonicalV4(s);
+}
+
 export function ipFromText(s: string): Ip | undefined {
+  const v4 = _canonicalV4(s);
+  if (v4 >= 0) return { family: 4, v4, v6: 0n, text: s };
   const a = parseIp(s.trim());
-  return a ? toIp(a) : undefined;
+  if (!a) return undefined;
+  const ip = toIp(a);
+  // Keep the caller's string when it is already canonical: snapshots hold 100k of these.
+  return ip.text === s ? { family: ip.family, v4: ip.v4, v6: ip.v6, text: s } : ip;
 }
 
 function _mask6(prefix: number): bigint {

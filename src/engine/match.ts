@@ -35,11 +35,23 @@ export function protocolName(n: number): string {
 
 export const portsApply = (proto: number): boolean => proto === PROTO.TCP || proto === PROTO.UDP || proto === PROTO.SCTP || proto === PROTO.UDPLite;
 
-/** Something labelled that can own an address: an IP-set member. `memo` caches selector results by selector id. */
+const _noMemo = new Int8Array(0);
+
+/**
+ * An interned label map: endpoints with identical labels share one LabelSet, so each selector is
+ * evaluated once per distinct label map. `memo` caches results by selector id (0 unknown, 1
+ * match, 2 no match); it is derived data and never changes a result.
+ */
+export class LabelSet {
+  memo: Int8Array = _noMemo;
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+}
+
+/** Something labelled that can own an address: an IP-set member. `ls.labels` is `labels`. */
 export interface Owner {
   readonly key: string;
   readonly labels: Readonly<Record<string, string>>;
-  memo: Int8Array;
+  readonly ls: LabelSet;
 }
 
 export interface NamedPort {
@@ -114,12 +126,12 @@ export type ServiceLookup = (namespace: string, name: string) => ServiceBackends
 export function selMatches(ref: SelRef, owners: readonly Owner[]): boolean {
   const id = ref.id;
   for (let i = 0; i < owners.length; i++) {
-    const o = owners[i] as Owner;
-    let m = o.memo[id];
+    const ls = (owners[i] as Owner).ls;
+    let m = ls.memo[id];
     if (m === 0 || m === undefined) {
-      if (o.memo.length <= id) o.memo = _grow(o.memo, id);
-      m = ref.sel.matches(o.labels) ? 1 : 2;
-      o.memo[id] = m;
+      if (ls.memo.length <= id) ls.memo = _grow(ls.memo, id);
+      m = ref.sel.matches(ls.labels) ? 1 : 2;
+      ls.memo[id] = m;
     }
     if (m === 1) return true;
   }

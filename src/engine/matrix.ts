@@ -54,10 +54,19 @@ export function verdictMatrix(snap: Snapshot, opts: { protocol?: string | number
       table[a * c + b] = decide(snap, flow) ? 1 : 0;
     }
   }
+  // A row depends only on the source's class: fill one row per class, copy it for the others.
   const allowed = new Uint8Array(n * n);
+  const firstRow = new Int32Array(c).fill(-1);
   for (let i = 0; i < n; i++) {
-    const row = classOf[i]! * c;
+    const k = classOf[i]!;
     const base = i * n;
+    const first = firstRow[k]!;
+    if (first >= 0) {
+      allowed.copyWithin(base, first * n, first * n + n);
+      continue;
+    }
+    firstRow[k] = i;
+    const row = k * c;
     for (let j = 0; j < n; j++) allowed[base + j] = table[row + classOf[j]!]!;
   }
   return { pods: pods.map((p) => p.key), allowed, classes: c };
