@@ -188,7 +188,7 @@ test('agent: NFLOG group and per-node FelixConfiguration are honoured', async ()
   try {
     await agent.whenProgrammed(w.object.metadata.resourceVersion!);
     const pi = ipt.chainNames('filter').find((c) => c.startsWith('cali-pi-'))!;
-    assert.match(ipt.rules('filter', pi).join('\n'), /-j NFLOG --nflog-group 42 --nflog-prefix "w1-drop: "/);
+    assert.match(ipt.rules('filter', pi).join('\n'), /-j NFLOG --nflog-group 42 --nflog-prefix "w1-drop:"/);
     assert.match(ipt.rules('filter', 'cali-wl-to-host').join('\n'), /-j ACCEPT/);
   } finally {
     await agent.stop();

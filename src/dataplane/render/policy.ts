@@ -141,9 +141,10 @@ export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: 
       break;
     case 'Log':
       // Felix: `--log-prefix "<prefix>: " --log-level 5`, so kernel lines read `calico-packet: IN=…`.
+      // ulogd's LOGEMU adds the space after an NFLOG prefix itself, so that one ends at the colon.
       action =
         ctx.log.nflogGroup !== null
-          ? { kind: 'nflog', group: ctx.log.nflogGroup, prefix: `${logPrefix}: ` }
+          ? { kind: 'nflog', group: ctx.log.nflogGroup, prefix: `${logPrefix}:` }
           : { kind: 'log', prefix: `${logPrefix}: `, level: 5 };
       break;
   }

@@ -167,7 +167,7 @@ for (const c of ruleCases)
 
 test('rule: NFLOG instead of LOG when a group is configured', () => {
   const r = renderRule(R({ action: 'Log' }), { marks, log: { prefix: 'calico-packet', nflogGroup: 7 } }, 'calico-packet');
-  assert.deepEqual(r.map(formatRuleSpec), ['-j NFLOG --nflog-group 7 --nflog-prefix "calico-packet: "']);
+  assert.deepEqual(r.map(formatRuleSpec), ['-j NFLOG --nflog-group 7 --nflog-prefix "calico-packet:"']);
 });
 
 test('multiport chunks hold at most 15 slots (a range takes two)', () => {
