@@ -353,7 +353,16 @@ function _originate(ctx: Ctx, src: Party, target: Party, pkt: Packet): Outcome {
   }
   if (src.kind === 'host') {
     if (dstNode === src.node) {
-      if (target.kind === 'workload') return _normalChain(ctx, 'destinationIngress', target.ep, 'ingress', pkt);
+      if (target.kind === 'workload') {
+        // Felix (rules/static.go, filter OUTPUT): "We don't currently police host -> endpoint
+        // according to the endpoint's ingress policy": OUTPUT returns for cali+ interfaces.
+        _note(ctx, 'destinationIngress', target.ep.key, 'Allow', {
+          kind: 'default',
+          action: 'Allow',
+          reason: 'host to a workload on the same node: not policed (Felix)',
+        });
+        return ALLOW;
+      }
       _note(ctx, 'hostIngress', `node:${src.node.name}`, 'Allow', { kind: 'default', action: 'Allow', reason: 'host to itself: not policed' });
       return ALLOW;
     }

@@ -298,7 +298,7 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
     if (!(await lab.flushConntrack()) && i === 0) log('verify: conntrack not installed; stale UDP/ICMP entries may ride earlier allowed flows');
     const { snapshot } = await snapshotOf(lab.ds);
     const svcIp = snapshot.services.find((s) => s.namespace === 'va' && s.name === 'vsvc')?.clusterIPs[0]?.text;
-    const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? false), o.timeoutMs ?? 300);
+    const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? true), o.timeoutMs ?? 300);
     total += rows.length;
     for (const r of rows) {
       if (r.agree) {

@@ -34,19 +34,8 @@ async function labNamespaces(prefix: string): Promise<string[]> {
   return r.stdout.split('\n').filter((l) => l.startsWith(`${prefix}-`));
 }
 
-/** Host → a pod (or Service backend) on the same host: the known engine gap. */
-function hostLocal(lab: Lab, r: ProbeRow): boolean {
-  if (!r.flow.from.startsWith('node:')) return false;
-  const node = r.flow.from.slice(5);
-  const target = lab.pods().find((p) => p.ip === r.flow.ip);
-  if (target) return target.node === node;
-  return r.flow.toLabel.startsWith('svc ') && lab.pods().some((p) => p.node === node);
-}
-
-function check(lab: Lab, rows: readonly ProbeRow[], what: string): void {
-  const gaps = rows.filter((r) => !r.agree && hostLocal(lab, r));
-  if (gaps.length > 0) console.log(`# ${what}: ${gaps.length} host→local-pod flows differ (known engine gap)`);
-  const bad = rows.filter((r) => !r.agree && !hostLocal(lab, r));
+function check(rows: readonly ProbeRow[], what: string): void {
+  const bad = rows.filter((r) => !r.agree);
   assert.equal(bad.length, 0, `${what}: probe disagrees with the engine\n${formatProbe(rows)}`);
 }
 
@@ -75,7 +64,7 @@ test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Lo
       return runProbe(lab!, snapshot, matrixFlows(lab!, lab!.pods(), snapshot, { nodePorts: [10250, 52311] }));
     };
     const open = await probeAll();
-    check(lab, open, 'no policy');
+    check(open, 'no policy');
     const ab = (rows: readonly ProbeRow[]): ProbeRow | undefined => rows.find((r) => r.flow.from === 'default/a' && r.flow.ip === b.ip && r.flow.proto === 'tcp');
     assert.equal(ab(open)?.real, 'open');
     assert.ok(open.some((r) => r.flow.toLabel.startsWith('lb ') && r.real === 'open'), 'LoadBalancer IP answers from the internet');
@@ -85,7 +74,7 @@ test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Lo
     await lab.settle(deny.object.metadata.resourceVersion);
     await lab.flushConntrack();
     const closed = await probeAll();
-    check(lab, closed, 'default deny');
+    check(closed, 'default deny');
     assert.equal(ab(closed)?.real, 'timeout', 'default deny: a → b dropped');
 
     // R9: a Log rule after the deny-by-default; the packet is logged, then dropped.

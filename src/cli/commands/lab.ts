@@ -231,7 +231,7 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--seed <s>', 'random seed', _int(0, 2 ** 31 - 1), 1)
     .option('--workers <n>', 'workers of the lab', _int(1, 8), 2)
     .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
-    .option('--include-host-local', 'also probe worker → pods on the same worker')
+    .option('--no-host-local', 'leave out worker → pods on the same worker')
     .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
@@ -240,7 +240,7 @@ export function labCommand(ctx: CommandContext): Command {
       const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore() });
       let code: number;
       try {
-        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: flag(opts, 'includeHostLocal'), log: (line) => ctx.io.stdout(`${line}\n`) });
+        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`) });
         ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
         code = r.agree === r.total ? EXIT.ok : EXIT.failed;
       } finally {
