@@ -4,9 +4,10 @@
  * Invariants: never throws on any input text; every problem becomes a LocatedError naming
  * `file:line:col`; one bad document does not stop the others (the caller decides what to do);
  * empty documents are skipped; `kind: List` (and typed lists such as `NetworkPolicyList`) are
- * opened into their items, each located at its own node.
+ * opened into their items, each located at its own node. Documents in the common subset of YAML
+ * are read by fast-yaml.ts; the `yaml` library's tree is built only when a document needs it.
  */
-import { LineCounter, parseAllDocuments, type Document, type ParsedNode } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments, type Document, type ParsedNode } from 'yaml';
 import type { FieldError } from '../model/field/errors.js';
 import { describeType, renderValue } from '../model/field/errors.js';
 import { FieldPath } from '../model/field/path.js';
@@ -16,6 +17,7 @@ import { hintsFor, type DecodeFn, type HintCtx } from './hints.js';
 import { offsetFor, startOf, type PathKeys } from './locate.js';
 import type { LocatedError, LocatedResource, Location, ManifestResult } from './types.js';
 import { describeYamlErrors } from './yaml-errors.js';
+import { fastParseDocuments, type FastDoc, type ItemAt } from './fast-yaml.js';
 
 /** Relocation hints re-decode the document; bound the work on pathological inputs. */
 const MAX_RELOCATIONS_PER_DOC = 5;
@@ -31,6 +33,115 @@ interface DocCtx {
 
 export function parseManifestsWith(text: string, filename: string, decode: DecodeFn): ManifestResult {
   const src = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const fast = fastParseDocuments(src);
+  return fast === undefined ? _located(src, filename, decode) : _fast(src, filename, decode, fast);
+}
+
+/**
+ * Documents the fast path read and that decode cleanly become resources directly; every other
+ * document goes through the located path. That needs `yaml`'s tree of the whole text (offsets
+ * and line numbers are file-wide), parsed once on first need; if its documents do not line up
+ * with the fast path's, the located path redoes the whole file, so the result never depends on
+ * which path read a document.
+ */
+function _fast(src: string, filename: string, decode: DecodeFn, fast: readonly FastDoc[]): ManifestResult {
+  const resources: LocatedResource[] = [];
+  const errors: LocatedError[] = [];
+  const warnings: LocatedError[] = [];
+  let slow: { docs: Document.Parsed[]; lc: LineCounter; lines: Lines } | undefined;
+  const fastAt: { at: number; start: number }[] = [];
+  for (let index = 0; index < fast.length; index++) {
+    const f = fast[index]!;
+    if (f.ok) {
+      const raw = f.value;
+      if (raw === null) continue; // empty document
+      if (_isRecord(raw) && !_isList(raw)) {
+        const r = decode(raw, FieldPath.root());
+        if (r.ok) {
+          fastAt.push({ at: resources.length, start: f.start });
+          resources.push({ ...r.value, location: { file: filename, line: f.line, col: f.col }, doc: index, raw });
+          continue;
+        }
+      } else if (_isRecord(raw) && f.items !== undefined && _fastList(raw, f.items, filename, index, decode, resources, fastAt)) {
+        continue;
+      }
+    }
+    if (slow === undefined) {
+      const lc = new LineCounter();
+      let docs: Document.Parsed[];
+      try {
+        docs = parseAllDocuments<ParsedNode, true>(src, { lineCounter: lc, prettyErrors: false, logLevel: 'silent', uniqueKeys: true }) as Document.Parsed[];
+      } catch {
+        return _located(src, filename, decode);
+      }
+      if (!_agrees(docs, fast)) return _located(src, filename, decode);
+      slow = { docs, lc, lines: splitLines(src) };
+    }
+    const ctx: DocCtx = { file: filename, index, doc: slow.docs[index]!, lc: slow.lc, lines: slow.lines, decode };
+    const docErrors: LocatedError[] = [];
+    _document(ctx, resources, docErrors, warnings);
+    errors.push(...docErrors.sort((a, b) => a.location.line - b.location.line || a.location.col - b.location.col));
+  }
+  if (slow !== undefined) {
+    // Once `yaml` has read the text, its line numbers are the ones reported (after some syntax
+    // errors its LineCounter misses a line break, shifting later lines; keep that identical).
+    const lc = slow.lc;
+    for (const { at, start } of fastAt) resources[at] = { ...resources[at]!, location: _loc({ file: filename, lc }, start) };
+  }
+  return { resources, errors, warnings };
+}
+
+/** A `kind: List` whose items all decode cleanly; false (and nothing added) otherwise. */
+function _fastList(
+  raw: Record<string, unknown>,
+  at: readonly ItemAt[],
+  file: string,
+  index: number,
+  decode: DecodeFn,
+  resources: LocatedResource[],
+  fastAt: { at: number; start: number }[],
+): boolean {
+  const items = raw['items'];
+  if (!Array.isArray(items) || items.length !== at.length) return false;
+  const itemsPath = FieldPath.root('items');
+  const decoded: LocatedResource[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    if (!_isRecord(item)) return false;
+    const filled = _fillItem(raw, item);
+    const r = decode(filled, itemsPath.index(i));
+    if (!r.ok) return false;
+    const a = at[i]!;
+    decoded.push({ ...r.value, location: { file, line: a.line, col: a.col }, doc: index, raw: filled });
+  }
+  decoded.forEach((d, i) => {
+    fastAt.push({ at: resources.length, start: at[i]!.start });
+    resources.push(d);
+  });
+  return true;
+}
+
+/** Whether `yaml` split the text as the fast path did and found nothing wrong where it read. */
+function _agrees(docs: readonly Document.Parsed[], fast: readonly FastDoc[]): boolean {
+  if (!Array.isArray(docs) || docs.length !== fast.length) return false;
+  return fast.every((f, i) => {
+    if (!f.ok) return true;
+    const d = docs[i]!;
+    if (d.errors.length > 0 || d.warnings.length > 0) return false;
+    return f.start < 0 ? d.contents === null || startOf(d.contents) === undefined || _isNullScalar(d) : startOf(d.contents) === f.start;
+  });
+}
+
+function _isNullScalar(d: Document.Parsed): boolean {
+  return isScalar(d.contents) && d.contents.value === null;
+}
+
+/** The located path for a whole text: `yaml`'s tree, every document (exported for parity tests). */
+export function parseManifestsLocated(text: string, filename: string, decode: DecodeFn): ManifestResult {
+  return _located(text.startsWith('\uFEFF') ? text.slice(1) : text, filename, decode);
+}
+
+function _located(src: string, filename: string, decode: DecodeFn): ManifestResult {
   const lc = new LineCounter();
   const lines = splitLines(src);
   const resources: LocatedResource[] = [];
@@ -167,17 +278,17 @@ function _list(ctx: DocCtx, raw: Record<string, unknown>, resources: LocatedReso
     });
     return;
   }
-  // Typed lists (`NetworkPolicyList`, as calicoctl prints them) may leave apiVersion/kind off items.
-  const kind = raw['kind'];
-  const itemKind = typeof kind === 'string' && kind !== 'List' ? kind.slice(0, -'List'.length) : undefined;
   items.forEach((item: unknown, i) => {
     const keys: PathKeys = ['items', i];
-    const filled =
-      itemKind !== undefined && _isRecord(item)
-        ? { apiVersion: raw['apiVersion'], kind: itemKind, ...item }
-        : item;
-    _one(ctx, filled, keys, itemsPath.index(i), offsetFor(ctx.doc, keys, false), resources, errors);
+    _one(ctx, _fillItem(raw, item), keys, itemsPath.index(i), offsetFor(ctx.doc, keys, false), resources, errors);
   });
+}
+
+/** Typed lists (`NetworkPolicyList`, as calicoctl prints them) may leave apiVersion/kind off items. */
+function _fillItem(list: Record<string, unknown>, item: unknown): unknown {
+  const kind = list['kind'];
+  const itemKind = typeof kind === 'string' && kind !== 'List' ? kind.slice(0, -'List'.length) : undefined;
+  return itemKind !== undefined && _isRecord(item) ? { apiVersion: list['apiVersion'], kind: itemKind, ...item } : item;
 }
 
 function _isRecord(v: unknown): v is Record<string, unknown> {
