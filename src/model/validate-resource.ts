@@ -57,19 +57,30 @@ export function lookupKind(raw: unknown, path: FieldPath): Result<KindInfo, Fiel
   };
 }
 
+function pushAll(errs: FieldError[], more: readonly FieldError[]): void {
+  for (let i = 0; i < more.length; i++) errs.push(more[i]!);
+}
+
 function metadataErrors(info: KindInfo, res: Resource, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
   const mp = path.child('metadata');
   const meta = res.metadata ?? {};
   if ((meta.name ?? '') === '' && (meta.generateName ?? '') === '') {
     if (!info.nameOptional) errs.push(required(mp.child('name'), 'name or generateName is required'));
-  } else errs.push(...validateName(meta.name, mp.child('name'), (n) => (info.validateName ?? isDNS1123Subdomain)(n)));
+  } else if (meta.name !== undefined && meta.name !== '') {
+    // Same as validateName: each problem reported at metadata.name (the path built only if any).
+    const problems = (info.validateName ?? isDNS1123Subdomain)(meta.name);
+    if (problems.length > 0) {
+      const np = mp.child('name');
+      for (const m of problems) errs.push(invalid(np, meta.name, m));
+    }
+  }
   if (!info.namespaced && meta.namespace !== undefined && meta.namespace !== '')
     errs.push(invalid(mp.child('namespace'), meta.namespace, `namespace is not allowed on cluster-scoped kind ${info.kind}`));
   if (info.namespaced && meta.namespace !== undefined && meta.namespace !== '')
     errs.push(...validateName(meta.namespace, mp.child('namespace'), isDNS1123LabelChecker));
-  errs.push(...validateLabels(meta.labels, mp.child('labels')));
-  errs.push(...validateAnnotations(meta.annotations, mp.child('annotations')));
+  if (meta.labels !== undefined) pushAll(errs, validateLabels(meta.labels, mp.child('labels')));
+  if (meta.annotations !== undefined) pushAll(errs, validateAnnotations(meta.annotations, mp.child('annotations')));
   return errs;
 }
 
@@ -85,7 +96,8 @@ export function decodeResource(raw: unknown, path: FieldPath = FieldPath.root())
   const d = runDecoder(info.decode, raw, path);
   if (d.value === undefined) return { ok: false, error: d.errors };
   const resource = info.applyDefaults(d.value);
-  const errs = [...metadataErrors(info, resource, path), ...info.validate(resource, path)];
+  const errs = metadataErrors(info, resource, path);
+  pushAll(errs, info.validate(resource, path));
   if (errs.length > 0) return { ok: false, error: errs };
   return { ok: true, value: { info, resource } };
 }

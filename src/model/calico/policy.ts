@@ -36,7 +36,7 @@ import type {
   StagedGlobalNetworkPolicySpec,
   StagedNetworkPolicySpec,
 } from './types.js';
-import { ruleDecoder, validateRule, validateSelector, type RuleDirection } from './rule.js';
+import { ruleDecoder, validateRuleInto, validateSelectorInto, type RuleContext, type RuleDirection } from './rule.js';
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -186,32 +186,47 @@ function stagedDeleteErrors(spec: AnyPolicySpec, path: FieldPath): FieldError[] 
   return errs;
 }
 
-function validateUniqueEnum(
+function validateUniqueEnumInto(
+  errs: FieldError[],
   values: readonly string[] | undefined,
-  path: FieldPath,
+  parent: FieldPath,
+  key: string | undefined,
   allowed: readonly string[],
-): FieldError[] {
-  const errs: FieldError[] = [];
-  const seen = new Set<string>();
-  (values ?? []).forEach((v, i) => {
-    if (!allowed.includes(v)) errs.push(notSupported(path.index(i), v, allowed));
-    else if (seen.has(v)) errs.push(duplicate(path.index(i), v));
-    seen.add(v);
-  });
-  return errs;
+  knownPath?: FieldPath,
+): void {
+  if (values === undefined) return;
+  const n = values.length;
+  // Duplicates: small lists scan the earlier entries; long ones use a set (same answer).
+  const seen = n > 8 ? new Set<string>() : undefined;
+  let path: FieldPath | undefined = knownPath ?? (key === undefined ? parent : undefined);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (!allowed.includes(v)) errs.push(notSupported((path ??= parent.child(key!)).index(i), v, allowed));
+    else if (seen !== undefined ? seen.has(v) : values.indexOf(v) < i) errs.push(duplicate((path ??= parent.child(key!)).index(i), v));
+    seen?.add(v);
+  }
 }
 
-function validateRules(
+function validateRulesInto(
+  errs: FieldError[],
   rules: readonly Rule[] | undefined,
-  path: FieldPath,
+  parent: FieldPath,
+  key: string,
   direction: RuleDirection,
   global: boolean,
-): FieldError[] {
-  if (rules === undefined) return [];
-  const errs: FieldError[] = [];
+): void {
+  if (rules === undefined) return;
+  const path = parent.child(key);
   if (rules.length > MAX_RULES) errs.push(tooMany(path, rules.length, MAX_RULES));
-  rules.forEach((r, i) => errs.push(...validateRule(r, path.index(i), { policy: { direction, global } })));
-  return errs;
+  const ctx: RuleContext = { policy: { direction, global } };
+  for (let i = 0; i < rules.length; i++) validateRuleInto(errs, rules[i]!, path.index(i), ctx);
+}
+
+function _tierErrors(errs: FieldError[], tier: string, path: FieldPath): void {
+  const problems = isDNS1123Subdomain(tier);
+  if (problems.length === 0) return;
+  const tp = path.child('tier');
+  for (const m of problems) errs.push(invalid(tp, tier, m));
 }
 
 /** Every problem with one policy spec (after defaulting). */
@@ -224,27 +239,25 @@ export function validatePolicySpec(spec: AnyPolicySpec, path: FieldPath, opts: P
       errs.push(notSupported(path.child('stagedAction'), action, STAGED_ACTIONS));
     if (action === 'Delete') {
       errs.push(...stagedDeleteErrors(spec, path));
-      if (spec.tier !== undefined && spec.tier !== '')
-        errs.push(...isDNS1123Subdomain(spec.tier).map((m) => invalid(path.child('tier'), spec.tier, m)));
+      if (spec.tier !== undefined && spec.tier !== '') _tierErrors(errs, spec.tier, path);
       return errs;
     }
   }
 
-  if (spec.tier !== undefined && spec.tier !== '')
-    errs.push(...isDNS1123Subdomain(spec.tier).map((m) => invalid(path.child('tier'), spec.tier, m)));
+  if (spec.tier !== undefined && spec.tier !== '') _tierErrors(errs, spec.tier, path);
 
-  errs.push(...validateSelector(spec.selector, path.child('selector'), 'forbid'));
-  errs.push(...validateSelector(spec.serviceAccountSelector, path.child('serviceAccountSelector'), 'forbid'));
-  if (opts.global) errs.push(...validateSelector(spec.namespaceSelector, path.child('namespaceSelector'), 'forbid'));
+  validateSelectorInto(errs, spec.selector, path, 'selector', 'forbid');
+  validateSelectorInto(errs, spec.serviceAccountSelector, path, 'serviceAccountSelector', 'forbid');
+  if (opts.global) validateSelectorInto(errs, spec.namespaceSelector, path, 'namespaceSelector', 'forbid');
 
-  const tp = path.child('types');
+  let tp: FieldPath | undefined;
   if (spec.types !== undefined && spec.types.length > POLICY_TYPES.length)
-    errs.push(tooMany(tp, spec.types.length, POLICY_TYPES.length));
-  errs.push(...validateUniqueEnum(spec.types, tp, POLICY_TYPES));
-  errs.push(...validateUniqueEnum(spec.performanceHints, path.child('performanceHints'), PERFORMANCE_HINTS));
+    errs.push(tooMany((tp ??= path.child('types')), spec.types.length, POLICY_TYPES.length));
+  validateUniqueEnumInto(errs, spec.types, path, 'types', POLICY_TYPES, tp);
+  validateUniqueEnumInto(errs, spec.performanceHints, path, 'performanceHints', PERFORMANCE_HINTS);
 
-  errs.push(...validateRules(spec.ingress, path.child('ingress'), 'ingress', opts.global));
-  errs.push(...validateRules(spec.egress, path.child('egress'), 'egress', opts.global));
+  validateRulesInto(errs, spec.ingress, path, 'ingress', 'ingress', opts.global);
+  validateRulesInto(errs, spec.egress, path, 'egress', 'egress', opts.global);
 
   if (opts.global) {
     const preDNAT = spec.preDNAT === true;
@@ -253,7 +266,7 @@ export function validatePolicySpec(spec: AnyPolicySpec, path: FieldPath, opts: P
     if (preDNAT && (spec.egress?.length ?? 0) > 0)
       errs.push(forbidden(path.child('egress'), 'preDNAT policy cannot have any egress rules'));
     if (preDNAT && (spec.types ?? []).includes('Egress'))
-      errs.push(forbidden(tp, "preDNAT policy cannot have 'Egress' type"));
+      errs.push(forbidden(path.child('types'), "preDNAT policy cannot have 'Egress' type"));
     if ((preDNAT || doNotTrack) && spec.applyOnForward !== true)
       errs.push(
         invalid(path.child('applyOnForward'), spec.applyOnForward ?? false, 'applyOnForward must be true if either preDNAT or doNotTrack is true'),

@@ -17,7 +17,7 @@ import {
   typeInvalid,
   type FieldError,
 } from '../field/errors.js';
-import { arr, int, obj, str, type Decoder } from '../decode/decoder.js';
+import { arr, int, obj, str, withFastPath, type Decoder } from '../decode/decoder.js';
 import { checkSelectorSyntax, SelectorParseError, type SelectorNode } from '../../selector/index.js';
 import { parseCidrOrIp } from '../../lib/net.js';
 import type { HTTPMatch, HTTPPath, ICMPFields, Port, ProtoPort, Protocol } from './types.js';
@@ -38,23 +38,39 @@ const PROTOCOL_NUMBERS: Readonly<Record<ProtocolName, number>> = {
   UDPLite: 136,
 };
 
-const ALL_DIGITS = /^\d+$/;
+/** `^\d+$` as a char loop (hot path): one or more ASCII digits. */
+function allDigits(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * numorstring.Protocol: an integer, or a string. A string of digits that fits in a uint8 is the
  * number (Calico's Uint8OrString.UnmarshalJSON does the same), so `"6"` decodes as `6`.
  */
-export const protocolDecoder: Decoder<Protocol> = (raw, path, errs) => {
-  if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
-  if (typeof raw === 'string') return ALL_DIGITS.test(raw) && Number(raw) <= 255 ? Number(raw) : raw;
-  errs.push(typeInvalid(path, raw, 'an integer or a string'));
-  return undefined;
-};
+export const protocolDecoder: Decoder<Protocol> = withFastPath<Protocol>(
+  (raw, path, errs) => {
+    if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+    if (typeof raw === 'string') return allDigits(raw) && Number(raw) <= 255 ? Number(raw) : raw;
+    errs.push(typeInvalid(path, raw, 'an integer or a string'));
+    return undefined;
+  },
+  (raw) => {
+    if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+    if (typeof raw === 'string') return allDigits(raw) && Number(raw) <= 255 ? Number(raw) : raw;
+    return undefined;
+  },
+);
 
 /** The IP protocol number of a valid protocol value, or undefined for an unknown name. */
 export function protocolNumber(p: Protocol): number | undefined {
   if (typeof p === 'number') return p;
-  if (ALL_DIGITS.test(p)) return Number(p);
+  if (allDigits(p)) return Number(p);
   return (PROTOCOL_NUMBERS as Readonly<Record<string, number>>)[p];
 }
 
@@ -70,20 +86,27 @@ export const isProtocol = (p: Protocol | undefined, num: number): boolean =>
 
 /** A protocol is a name from PROTOCOL_NAMES (case-sensitive) or a number 1–255. */
 export function validateProtocol(p: Protocol, path: FieldPath): FieldError[] {
-  const n = typeof p === 'number' ? p : ALL_DIGITS.test(p) ? Number(p) : undefined;
-  if (n !== undefined) {
-    return n >= 1 && n <= 255
-      ? []
-      : [invalid(path, p, 'protocol number invalid: must be between 1 and 255, inclusive')];
-  }
-  if ((PROTOCOL_NAMES as readonly string[]).includes(p as string)) return [];
-  return [
-    invalid(
-      path,
-      p,
-      `protocol name invalid: must be one of ${PROTOCOL_NAMES.map((x) => `"${x}"`).join(', ')} (case-sensitive) or a number between 1 and 255`,
-    ),
-  ];
+  const errs: FieldError[] = [];
+  validateProtocolInto(errs, p, path, undefined);
+  return errs;
+}
+
+/**
+ * validateProtocol pushing onto `errs`; the error path is `parent.child(key)` (or `parent` when
+ * `key` is undefined), built only when there is an error.
+ */
+export function validateProtocolInto(errs: FieldError[], p: Protocol, parent: FieldPath, key: string | undefined): void {
+  const r = _protocolProblem(p);
+  if (r !== undefined) errs.push(invalid(key === undefined ? parent : parent.child(key), p, r));
+}
+
+const PROTOCOL_NAME_MSG = `protocol name invalid: must be one of ${PROTOCOL_NAMES.map((x) => `"${x}"`).join(', ')} (case-sensitive) or a number between 1 and 255`;
+
+function _protocolProblem(p: Protocol): string | undefined {
+  const n = typeof p === 'number' ? p : allDigits(p) ? Number(p) : undefined;
+  if (n !== undefined) return n >= 1 && n <= 255 ? undefined : 'protocol number invalid: must be between 1 and 255, inclusive';
+  if ((PROTOCOL_NAMES as readonly string[]).includes(p as string)) return undefined;
+  return PROTOCOL_NAME_MSG;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,27 +116,55 @@ export function validateProtocol(p: Protocol, path: FieldPath): FieldError[] {
  * numorstring.Port: an integer, or a string — a number (`"80"` is 80, as PortFromString), a
  * range `"min:max"`, or a named port.
  */
-export const portDecoder: Decoder<Port> = (raw, path, errs) => {
-  if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
-  if (typeof raw === 'string') return ALL_DIGITS.test(raw) ? Number(raw) : raw;
-  errs.push(typeInvalid(path, raw, 'an integer or a string'));
-  return undefined;
-};
+export const portDecoder: Decoder<Port> = withFastPath<Port>(
+  (raw, path, errs) => {
+    if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+    if (typeof raw === 'string') return allDigits(raw) ? Number(raw) : raw;
+    errs.push(typeInvalid(path, raw, 'an integer or a string'));
+    return undefined;
+  },
+  (raw) => {
+    if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+    if (typeof raw === 'string') return allDigits(raw) ? Number(raw) : raw;
+    return undefined;
+  },
+);
 
 export type ParsedPort =
   | { readonly kind: 'range'; readonly min: number; readonly max: number }
   | { readonly kind: 'named'; readonly name: string };
 
-const PORT_RANGE = /^(\d+):(\d+)$/;
 const PORT_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 
 /** Reads a port value; numbers and `"min:max"` are ranges, anything else is a name. */
 export function parsePort(p: Port): ParsedPort {
   if (typeof p === 'number') return { kind: 'range', min: p, max: p };
-  if (ALL_DIGITS.test(p)) return { kind: 'range', min: Number(p), max: Number(p) };
-  const m = PORT_RANGE.exec(p);
-  if (m) return { kind: 'range', min: Number(m[1]), max: Number(m[2]) };
+  if (allDigits(p)) return { kind: 'range', min: Number(p), max: Number(p) };
+  const colon = _rangeColon(p);
+  if (colon >= 0) return { kind: 'range', min: Number(p.slice(0, colon)), max: Number(p.slice(colon + 1)) };
   return { kind: 'named', name: p };
+}
+
+/** Number(p.slice(from, to)) for an all-digit span, without the slice when the value is exact. */
+function _digitsValue(p: string, from: number, to: number): number {
+  if (to - from > 15) return Number(p.slice(from, to));
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (p.charCodeAt(i) - 48);
+  return v;
+}
+
+/** `^(\d+):(\d+)$` as a char loop: the colon's index, or -1 when `p` is not a `min:max` range. */
+function _rangeColon(p: string): number {
+  const n = p.length;
+  let colon = -1;
+  for (let i = 0; i < n; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 58 /* : */) {
+      if (colon >= 0) return -1;
+      colon = i;
+    } else if (c < 48 || c > 57) return -1;
+  }
+  return colon > 0 && colon < n - 1 ? colon : -1;
 }
 
 export const PORT_RANGE_MSG = 'port range invalid, port number must be between 1 and 65535';
@@ -130,30 +181,69 @@ export function portNameProblems(name: string): string[] {
 }
 
 export function validatePort(p: Port, path: FieldPath): FieldError[] {
-  const parsed = parsePort(p);
-  if (parsed.kind === 'range') {
-    const errs: FieldError[] = [];
-    const inRange = (n: number): boolean => n >= 1 && n <= 65535;
-    if (!inRange(parsed.min) || !inRange(parsed.max)) errs.push(invalid(path, p, PORT_RANGE_MSG));
-    else if (parsed.min > parsed.max)
-      errs.push(
-        invalid(path, p, `port range invalid, minimum port number (${parsed.min}) is greater than maximum port number (${parsed.max})`),
-      );
-    return errs;
+  const errs: FieldError[] = [];
+  _validatePortInto(errs, p, path, -1);
+  return errs;
+}
+
+const _inRange = (n: number): boolean => n >= 1 && n <= 65535;
+
+/** validatePort pushing onto `errs`; the path is `parent.index(i)` (`parent` when i < 0), built only on error. */
+function _validatePortInto(errs: FieldError[], p: Port, parent: FieldPath, i: number): void {
+  let min: number;
+  let max: number;
+  if (typeof p === 'number') min = max = p;
+  else if (allDigits(p)) min = max = Number(p);
+  else {
+    const colon = _rangeColon(p);
+    if (colon < 0) {
+      const path = i < 0 ? parent : parent.index(i);
+      if (!PORT_NAME.test(p)) {
+        errs.push(invalid(path, p, 'invalid name for named port: must match ^[a-zA-Z0-9_.-]{1,128}$, or be a number or a "min:max" range'));
+        return;
+      }
+      for (const m of portNameProblems(p)) errs.push(invalid(path, p, `invalid named port: ${m}`));
+      return;
+    }
+    min = _digitsValue(p, 0, colon);
+    max = _digitsValue(p, colon + 1, p.length);
   }
-  if (!PORT_NAME.test(parsed.name))
-    return [invalid(path, p, 'invalid name for named port: must match ^[a-zA-Z0-9_.-]{1,128}$, or be a number or a "min:max" range')];
-  return portNameProblems(parsed.name).map((m) => invalid(path, p, `invalid named port: ${m}`));
+  if (!_inRange(min) || !_inRange(max)) errs.push(invalid(i < 0 ? parent : parent.index(i), p, PORT_RANGE_MSG));
+  else if (min > max)
+    errs.push(
+      invalid(
+        i < 0 ? parent : parent.index(i),
+        p,
+        `port range invalid, minimum port number (${min}) is greater than maximum port number (${max})`,
+      ),
+    );
 }
 
 export const MAX_PORTS = 50;
 
 export function validatePorts(ports: readonly Port[] | undefined, path: FieldPath): FieldError[] {
-  if (ports === undefined) return [];
   const errs: FieldError[] = [];
-  if (ports.length > MAX_PORTS) errs.push(tooMany(path, ports.length, MAX_PORTS));
-  ports.forEach((p, i) => errs.push(...validatePort(p, path.index(i))));
+  validatePortsInto(errs, ports, path, undefined);
   return errs;
+}
+
+/** validatePorts pushing onto `errs`, at `parent.child(key)` (`parent` when key is undefined); paths built only on error. */
+export function validatePortsInto(
+  errs: FieldError[],
+  ports: readonly Port[] | undefined,
+  parent: FieldPath,
+  key: string | undefined,
+): void {
+  if (ports === undefined) return;
+  const n = ports.length;
+  let path: FieldPath | undefined = key === undefined ? parent : undefined;
+  if (n > MAX_PORTS) errs.push(tooMany((path ??= parent.child(key!)), n, MAX_PORTS));
+  for (let i = 0; i < n; i++) {
+    const p = ports[i]!;
+    // Fast path for the common valid cases: no path is built unless something is wrong.
+    if (typeof p === 'number' && p >= 1 && p <= 65535) continue;
+    _validatePortInto(errs, p, (path ??= parent.child(key!)), i);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,23 +345,36 @@ function _stripNots(n: SelectorNode): SelectorNode {
 }
 
 export function validateSelector(sel: string | undefined, path: FieldPath, globalRule: GlobalRule): FieldError[] {
-  if (sel === undefined || sel === '') return [];
   const errs: FieldError[] = [];
-  if (sel.length > MAX_SELECTOR_LENGTH) errs.push(tooLong(path, sel, MAX_SELECTOR_LENGTH));
+  validateSelectorInto(errs, sel, path, undefined, globalRule);
+  return errs;
+}
+
+/** validateSelector pushing onto `errs`, at `parent.child(key)` (`parent` when key is undefined), built only on error. */
+export function validateSelectorInto(
+  errs: FieldError[],
+  sel: string | undefined,
+  parent: FieldPath,
+  key: string | undefined,
+  globalRule: GlobalRule,
+): void {
+  if (sel === undefined || sel === '') return;
+  // The field's path is built only when there is something to report.
+  let path: FieldPath | undefined = key === undefined ? parent : undefined;
+  if (sel.length > MAX_SELECTOR_LENGTH) errs.push(tooLong((path ??= parent.child(key!)), sel, MAX_SELECTOR_LENGTH));
   let parsed: { ast: SelectorNode; hasGlobal: boolean } | undefined;
   try {
     parsed = checkSelectorSyntax(sel);
   } catch (e) {
-    if (e instanceof SelectorParseError) errs.push(invalid(path, sel, `invalid selector: ${e.message} (at column ${e.column})`));
-    else errs.push(invalid(path, sel, `invalid selector: ${e instanceof Error ? e.message : String(e)}`));
+    if (e instanceof SelectorParseError) errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e.message} (at column ${e.column})`));
+    else errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e instanceof Error ? e.message : String(e)}`));
   }
   if (globalRule === 'forbid') {
     // Calico: any selector text containing "global()" (it checks the raw string).
-    if (parsed?.hasGlobal || sel.includes('global()')) errs.push(invalid(path, sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
+    if (parsed?.hasGlobal || sel.includes('global()')) errs.push(invalid((path ?? parent.child(key!)), sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
   } else if (parsed?.hasGlobal && _stripNots(parsed.ast).kind !== 'global') {
     // Calico matches the canonical form against `(&&|||) global()|global() (&&|||)`: global() may
     // stand alone or negated, never as an operand of && or ||.
-    errs.push(invalid(path, sel, GLOBAL_NOT_COMBINED));
+    errs.push(invalid((path ?? parent.child(key!)), sel, GLOBAL_NOT_COMBINED));
   }
-  return errs;
 }

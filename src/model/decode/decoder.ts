@@ -15,6 +15,25 @@ import { typeInvalid, unknownField, type FieldError } from '../field/errors.js';
 
 export type Decoder<T> = (raw: unknown, path: FieldPath, errs: FieldError[]) => T | undefined;
 
+/**
+ * An optional allocation-free fast path for a leaf decoder: returns the decoded value when the
+ * input is valid and needs no path, or undefined to fall back to the full decoder (which then
+ * reports any problem at its path). Contract: whenever fast(raw) is not undefined, the decoder
+ * itself would return that same value and push no error. Lets obj/arr skip building a child
+ * path for the (many) leaf values of a valid document.
+ */
+export type FastPath = (raw: unknown) => unknown;
+
+const _fastPaths = new WeakMap<Decoder<unknown>, FastPath>();
+
+/** Registers `fast` as the fast path of `d` (see FastPath); returns `d`. */
+export function withFastPath<T>(d: Decoder<T>, fast: FastPath): Decoder<T> {
+  _fastPaths.set(d as Decoder<unknown>, fast);
+  return d;
+}
+
+const fastPathOf = (d: Decoder<unknown>): FastPath | undefined => _fastPaths.get(d);
+
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -44,6 +63,11 @@ export const int: Decoder<number> = (raw, path, errs) => {
   return undefined;
 };
 
+withFastPath(str, (raw) => (typeof raw === 'string' ? raw : undefined));
+withFastPath(bool, (raw) => (typeof raw === 'boolean' ? raw : undefined));
+withFastPath(num, (raw) => (typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined));
+withFastPath(int, (raw) => (typeof raw === 'number' && Number.isInteger(raw) ? raw : undefined));
+
 /** An integer or a string (numorstring / IntOrString). */
 export const intOrStr: Decoder<number | string> = (raw, path, errs) => {
   if (typeof raw === 'string') return raw;
@@ -56,31 +80,60 @@ export const intOrStr: Decoder<number | string> = (raw, path, errs) => {
 export const anyValue: Decoder<unknown> = (raw) => raw;
 
 export function arr<T>(item: Decoder<T>): Decoder<T[]> {
-  return (raw, path, errs) => {
+  const fast = fastPathOf(item as Decoder<unknown>);
+  const d: Decoder<T[]> = (raw, path, errs) => {
     if (!Array.isArray(raw)) {
       errs.push(typeInvalid(path, raw, 'a list'));
       return undefined;
     }
     const out: T[] = [];
     let bad = false;
-    raw.forEach((v, i) => {
+    const n = raw.length;
+    for (let i = 0; i < n; i++) {
+      if (!(i in raw)) continue; // forEach skipped holes; so do we
+      const v: unknown = raw[i];
+      if (fast !== undefined && v !== null && v !== undefined) {
+        const f = fast(v);
+        if (f !== undefined) {
+          out.push(f as T);
+          continue;
+        }
+      }
       const p = path.index(i);
       if (v === null || v === undefined) {
         errs.push(typeInvalid(p, v, 'a value'));
         bad = true;
-        return;
+        continue;
       }
       const d = item(v, p, errs);
       if (d === undefined) bad = true;
       else out.push(d);
-    });
+    }
     return bad ? undefined : out;
   };
+  // A list of fast-path items has a fast path: every item must take it, or the full decoder runs.
+  if (fast !== undefined)
+    withFastPath(d, (raw) => {
+      if (!Array.isArray(raw)) return undefined;
+      const out: unknown[] = [];
+      const n = raw.length;
+      for (let i = 0; i < n; i++) {
+        if (!(i in raw)) continue;
+        const v: unknown = raw[i];
+        if (v === null || v === undefined) return undefined;
+        const f = fast(v);
+        if (f === undefined) return undefined;
+        out.push(f);
+      }
+      return out;
+    });
+  return d;
 }
 
 /** A map with string keys (labels, annotations, nodeSelector...). */
 export function record<T>(value: Decoder<T>): Decoder<Record<string, T>> {
-  return (raw, path, errs) => {
+  const fast = fastPathOf(value as Decoder<unknown>);
+  const dec: Decoder<Record<string, T>> = (raw, path, errs) => {
     if (!isPlainObject(raw)) {
       errs.push(typeInvalid(path, raw, 'a map'));
       return undefined;
@@ -88,12 +141,31 @@ export function record<T>(value: Decoder<T>): Decoder<Record<string, T>> {
     const out: Record<string, T> = {};
     let bad = false;
     for (const [k, v] of Object.entries(raw)) {
+      if (fast !== undefined) {
+        const f = fast(v);
+        if (f !== undefined) {
+          out[k] = f as T;
+          continue;
+        }
+      }
       const d = value(v, path.key(k), errs);
       if (d === undefined) bad = true;
       else out[k] = d;
     }
     return bad ? undefined : out;
   };
+  if (fast !== undefined)
+    withFastPath(dec, (raw) => {
+      if (!isPlainObject(raw)) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(raw)) {
+        const f = fast(v);
+        if (f === undefined) return undefined;
+        out[k] = f;
+      }
+      return out;
+    });
+  return dec;
 }
 
 export function oneOf<const L extends string>(values: readonly L[]): Decoder<L> {
@@ -148,8 +220,11 @@ function _distance(a: string, b: string, cap: number): number {
 
 export function obj<F extends Fields>(fields: F, opts: ObjOptions = {}): Decoder<Decoded<F>> {
   const known = Object.keys(fields);
-  const table = new Map<string, Decoder<unknown>>(known.map((k) => [k, fields[k]!]));
-  return (raw, path, errs) => {
+  // One lookup per field: the decoder and its fast path (if any).
+  const table = new Map<string, { readonly d: Decoder<unknown>; readonly fast: FastPath | undefined }>(
+    known.map((k) => [k, { d: fields[k]!, fast: fastPathOf(fields[k]!) }]),
+  );
+  const dec: Decoder<Decoded<F>> = (raw, path, errs) => {
     if (!isPlainObject(raw)) {
       errs.push(typeInvalid(path, raw, 'a map'));
       return undefined;
@@ -159,8 +234,8 @@ export function obj<F extends Fields>(fields: F, opts: ObjOptions = {}): Decoder
     for (const k in raw) {
       if (!Object.prototype.hasOwnProperty.call(raw, k)) continue;
       const v = raw[k];
-      const d = table.get(k);
-      if (d === undefined) {
+      const entry = table.get(k);
+      if (entry === undefined) {
         if (opts.open) out[k] = v;
         else {
           errs.push(unknownField(path.child(k), suggestField(k, known)));
@@ -169,12 +244,45 @@ export function obj<F extends Fields>(fields: F, opts: ObjOptions = {}): Decoder
         continue;
       }
       if (v === null || v === undefined) continue;
-      const dv = d(v, path.child(k), errs);
+      const f = entry.fast;
+      if (f !== undefined) {
+        const fv = f(v);
+        if (fv !== undefined) {
+          out[k] = fv;
+          continue;
+        }
+      }
+      const dv = entry.d(v, path.child(k), errs);
       if (dv === undefined) bad = true;
       else out[k] = dv;
     }
     return bad ? undefined : (out as Decoded<F>);
   };
+  // An object whose fields all have fast paths has one too: same walk, same output, and any
+  // unknown field or field off its fast path sends the value to the full decoder instead.
+  let allFast = true;
+  for (const e of table.values()) if (e.fast === undefined) allFast = false;
+  if (allFast)
+    withFastPath(dec as Decoder<unknown>, (raw) => {
+      if (!isPlainObject(raw)) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const k in raw) {
+        if (!Object.prototype.hasOwnProperty.call(raw, k)) continue;
+        const v = raw[k];
+        const entry = table.get(k);
+        if (entry === undefined) {
+          if (opts.open) out[k] = v;
+          else return undefined;
+          continue;
+        }
+        if (v === null || v === undefined) continue;
+        const fv = entry.fast!(v);
+        if (fv === undefined) return undefined;
+        out[k] = fv;
+      }
+      return out;
+    });
+  return dec;
 }
 
 /** Runs a decoder on a whole value; returns the value or the collected errors. */

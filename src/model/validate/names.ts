@@ -67,7 +67,10 @@ export function isValidLabelValue(v: string): string[] {
 
 export function validateLabels(labels: Record<string, string> | undefined, path: FieldPath): FieldError[] {
   const out: FieldError[] = [];
-  for (const [k, v] of Object.entries(labels ?? {})) {
+  if (labels === undefined) return out;
+  for (const k in labels) {
+    if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
+    const v = labels[k]!;
     for (const m of isQualifiedName(k)) out.push(invalid(path, k, m));
     for (const m of isValidLabelValue(v)) out.push(invalid(path.key(k), v, m));
   }
