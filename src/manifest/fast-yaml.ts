@@ -43,7 +43,6 @@ export interface ItemAt {
   readonly col: number;
 }
 
-const _DECLINED: FastDoc = { ok: false };
 
 /** Thrown inside a document to decline it; caught at the document boundary. */
 class _Decline {
@@ -67,7 +66,10 @@ export function fastParseDocuments(src: string): FastDoc[] | undefined {
     } catch (e) {
       if (!(e instanceof _Decline)) return undefined; // a bug here must never become a value
       if (e.wholeText) return undefined;
-      out.push(_DECLINED);
+      // A document outside the subset may be one `yaml` reads with an error, and its recovery
+      // can swallow the separators that follow (`]\n---` is one document to `yaml`, two here),
+      // so what comes after it cannot be trusted either: let `yaml` read the whole text.
+      return undefined;
     }
   }
   return out;
