@@ -98,7 +98,7 @@ export async function run(): Promise<Result[]> {
       out.push({ name: 'datastore: embedded watch latency p50 (other connection/process)', value: cross.p50, unit: 'ms', goal: '< 5' });
       out.push({ name: 'datastore: embedded watch latency p99 (other connection/process)', value: cross.p99, unit: 'ms', goal: 'informational' });
       const perSec = await createThroughput(a, 'tp', 1);
-      out.push({ name: `datastore: embedded creates/s (${CREATES}, sequential)`, value: perSec, unit: 'objects/s', goal: '>= 2000' });
+      out.push({ name: `datastore: embedded creates/s (${CREATES}, sequential)`, value: perSec, unit: 'objects/s', goal: 'informational (the issue sets >= 2,000/s for calicoctl apply, measured in calicoctl.bench)' });
     } finally {
       await a.close();
       await b.close();
@@ -120,7 +120,7 @@ export async function run(): Promise<Result[]> {
       out.push({ name: 'datastore: etcd watch latency p50', value: lat.p50, unit: 'ms', goal: 'informational' });
       out.push({ name: 'datastore: etcd watch latency p99', value: lat.p99, unit: 'ms', goal: 'informational' });
       const seq = await createThroughput(ds, 'seq', 1);
-      out.push({ name: `datastore: etcd creates/s (${CREATES}, sequential)`, value: seq, unit: 'objects/s', goal: '>= 1000' });
+      out.push({ name: `datastore: etcd creates/s (${CREATES}, sequential)`, value: seq, unit: 'objects/s', goal: 'informational (the issue sets >= 1,000/s for calicoctl apply, measured in calicoctl.bench)' });
       const par = await createThroughput(ds, 'par', 32);
       out.push({ name: `datastore: etcd creates/s (${CREATES}, 32 in flight)`, value: par, unit: 'objects/s', goal: 'informational' });
     } finally {

@@ -6,7 +6,8 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface BenchResult {
@@ -105,11 +106,7 @@ async function main(filter: readonly string[]): Promise<number> {
   for (const f of files) {
     process.stderr.write(`running ${f}...\n`);
     try {
-      const mod: unknown = await import(pathToFileURL(join(HERE, f)).href);
-      const fn = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>)['run'] : undefined;
-      if (typeof fn !== 'function') throw new Error('does not export run()');
-      const results: unknown = await (fn as () => Promise<unknown>)();
-      for (const r of _decode(results, f)) rows.push({ module: f, r });
+      for (const r of _decode(_runIsolated(f), f)) rows.push({ module: f, r });
     } catch (e) {
       failed = true;
       console.error(`${f}: ${e instanceof Error ? e.message : String(e)}`);
@@ -123,4 +120,30 @@ async function main(filter: readonly string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const RESULT_MARK = 'TABBY-BENCH-RESULT ';
+
+/**
+ * Runs one module in a fresh Node process (with --expose-gc): a module measured after others
+ * would inherit their heap and polymorphic inline caches, and report that instead of itself.
+ */
+function _runIsolated(file: string): unknown {
+  const self = fileURLToPath(import.meta.url);
+  const args = ['--expose-gc', ...process.execArgv.filter((a) => a !== '--expose-gc'), self, '--child', file];
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`exited with ${r.status ?? r.signal}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
+  if (line === undefined) throw new Error('printed no result');
+  return JSON.parse(line.slice(RESULT_MARK.length)) as unknown;
+}
+
+async function _child(file: string): Promise<number> {
+  const mod: unknown = await import(pathToFileURL(join(HERE, file)).href);
+  const fn = typeof mod === 'object' && mod !== null ? (mod as Record<string, unknown>)['run'] : undefined;
+  if (typeof fn !== 'function') throw new Error(`${file} does not export run()`);
+  const results: unknown = await (fn as () => Promise<unknown>)();
+  process.stdout.write(`${RESULT_MARK}${JSON.stringify(results)}\n`);
+  return 0;
+}
+
+const argv = process.argv.slice(2);
+process.exitCode = argv[0] === '--child' && argv[1] !== undefined ? await _child(argv[1]) : await main(argv);

@@ -35,7 +35,7 @@ async function _load(ctx: CalicoctlContext, o: Opts): Promise<Loaded | undefined
 }
 
 /** Writes in flight at once: hides etcd and API-server round trips (SQLite runs them in turn anyway). */
-const WRITE_CONCURRENCY = 32;
+const WRITE_CONCURRENCY = 64;
 
 /**
  * From this many resources of one kind on, apply lists that kind once up front instead of
