@@ -20,6 +20,7 @@ import type { Clock, CommandRunner } from '../../sys/index.js';
 import { realClock } from '../../sys/index.js';
 import type { IpSet } from '../model.js';
 import { canonicalMember } from './format.js';
+import { reconcileWithRetry } from '../reconcile.js';
 import {
   parseIpsetSave,
   planIpsetAdds,
@@ -191,57 +192,41 @@ export class IpsetApplier {
   }
 
   private async _run(phase: 'adds' | 'removals', forceRead: boolean): Promise<IpsetApplyResult> {
-    let mustRead =
-      forceRead ||
-      this._actual === undefined ||
-      (this._refreshIntervalMs !== undefined && this._clock.now() - this._lastReadAt >= this._refreshIntervalMs);
-    let readBack = false;
-    let lastErr = '';
-    let backoff = this._backoff0;
-    let attempts = 0;
-    for (let i = 0; i < this._maxAttempts; i++) {
-      if (i > 0) {
-        await this._clock.sleep(backoff);
-        backoff = Math.min(backoff * 2, this._backoffMax);
-      }
-      if (mustRead || this._actual === undefined) {
-        const read = await this._read();
-        if (!read.ok) {
-          lastErr = read.stderr;
-          this._log(`ipset: ${lastErr}`);
-          continue;
-        }
-        this._actual = read.state;
-        readBack = true;
-      }
+    return reconcileWithRetry({
+      mustRead:
+        forceRead ||
+        this._actual === undefined ||
+        (this._refreshIntervalMs !== undefined && this._clock.now() - this._lastReadAt >= this._refreshIntervalMs),
+      maxAttempts: this._maxAttempts,
+      backoff0: this._backoff0,
+      backoffMax: this._backoffMax,
+      clock: this._clock,
+      getActual: () => this._actual,
+      setActual: (st) => void (this._actual = st),
+      read: () => this._read(),
       // After a read, every desired set must be compared, not only the dirty ones.
-      const plan = this._plan(phase, this._actual, readBack);
-      const result = (changed: boolean): IpsetApplyResult => ({
-        changed,
-        attempts,
-        readBack,
-        created: plan.created,
-        updated: plan.updated,
-        rewritten: plan.rewritten,
-        destroyed: plan.destroyed,
-        memberChanges: plan.memberChanges,
-      });
-      if (plan.script === '') {
+      plan: (actual, readBack) => this._plan(phase, actual, readBack),
+      restore: async (plan) => {
+        const r = await this._runner.run({ argv: [this._bin, '-exist', 'restore'], stdin: plan.script, timeoutMs: this._timeoutMs });
+        return { ok: r.code === 0, error: `${this._bin} restore exited ${r.code}: ${r.stderr.trim()}` };
+      },
+      done: (plan, changed, attempts, readBack): IpsetApplyResult => {
         if (phase === 'adds') this._dirty.clear();
-        return result(false);
-      }
-      attempts++;
-      const r = await this._runner.run({ argv: [this._bin, '-exist', 'restore'], stdin: plan.script, timeoutMs: this._timeoutMs });
-      if (r.code === 0) {
-        this._actual = plan.after;
-        if (phase === 'adds') this._dirty.clear();
-        return result(true);
-      }
-      lastErr = `${this._bin} restore exited ${r.code}: ${r.stderr.trim()}`;
-      this._log(`ipset ${phase}: attempt ${i + 1} failed: ${lastErr}`);
-      this._actual = undefined;
-      mustRead = true;
-    }
-    throw new IpsetApplyError(`ipset ${phase}: giving up after ${this._maxAttempts} attempts: ${lastErr}`, attempts, lastErr);
+        return {
+          changed,
+          attempts,
+          readBack,
+          created: plan.created,
+          updated: plan.updated,
+          rewritten: plan.rewritten,
+          destroyed: plan.destroyed,
+          memberChanges: plan.memberChanges,
+        };
+      },
+      onReadError: (stderr) => this._log(`ipset: ${stderr}`),
+      onAttemptFailed: (n, error) => this._log(`ipset ${phase}: attempt ${n} failed: ${error}`),
+      giveUp: (attempts, lastErr) => new IpsetApplyError(`ipset ${phase}: giving up after ${this._maxAttempts} attempts: ${lastErr}`, attempts, lastErr),
+    });
   }
+
 }

@@ -41,6 +41,7 @@ import { formatRuleSpec, renderRules, type RenderedChain, type RenderedRule } fr
 import { ruleHashes } from './hash.js';
 import { parseSaveTable, type TableState } from './parse-save.js';
 import { planRestore, DEFAULT_OWNED_PREFIXES, type DesiredTable, type RestorePlan } from './plan.js';
+import { reconcileWithRetry } from '../reconcile.js';
 
 export type IptablesBackend = 'default' | 'nft' | 'legacy';
 
@@ -305,62 +306,48 @@ export class IptablesTable {
     dirty: ReadonlyMap<string, number>,
   ): Promise<ApplyResult> {
     const hooksKey = how.sweep ? this._hooksKey : undefined;
-    let mustRead =
-      how.forceRead ||
-      this._alwaysRead ||
-      this._actual === undefined ||
-      (hooksKey !== undefined && hooksKey !== this._appliedHooksKey) ||
-      (this._refreshIntervalMs !== undefined && this._clock.now() - this._lastReadAt >= this._refreshIntervalMs);
-    let readBack = false;
-    let lastErr = '';
-    let backoff = this._backoff0;
-    let attempts = 0;
-    for (let i = 0; i < this._maxAttempts; i++) {
-      if (i > 0) {
-        await this._clock.sleep(backoff);
-        backoff = Math.min(backoff * 2, this._backoffMax);
-      }
-      if (mustRead || this._actual === undefined) {
-        const read = await this._read();
-        if (!read.ok) {
-          lastErr = read.stderr;
-          this._log(`iptables ${this.table}: ${lastErr}`);
-          continue;
-        }
-        this._actual = read.state;
-        readBack = true;
-      }
-      // Without a read in this apply, `_actual` is our own prediction: only dirty chains can differ.
-      const candidates = readBack || !how.sweep ? undefined : new Set(dirty.keys());
-      const plan = planRestore(this.table, desired, this._actual, {
-        ownedPrefixes: this._prefixes,
-        sweep: how.sweep,
-        ...(candidates === undefined ? {} : { candidates }),
-      });
-      if (plan.script === '') {
-        if (hooksKey !== undefined) this._appliedHooksKey = hooksKey;
-        if (how.sweep) this._clearDirty(dirty);
-        return { changed: false, attempts, readBack, created: [], rewritten: [], deleted: [], hooksRewritten: [] };
-      }
-      attempts++;
-      this._lastPlan = plan;
-      const r = await this._runner.run({
-        argv: [this._restore, '--noflush', '--wait', '10'],
-        stdin: plan.script,
-        timeoutMs: this._timeoutMs,
-      });
-      if (r.code === 0) {
-        this._actual = plan.after;
-        if (hooksKey !== undefined) this._appliedHooksKey = hooksKey;
-        if (how.sweep) this._clearDirty(dirty);
+    const finish = (): void => {
+      if (hooksKey !== undefined) this._appliedHooksKey = hooksKey;
+      if (how.sweep) this._clearDirty(dirty);
+    };
+    return reconcileWithRetry({
+      mustRead:
+        how.forceRead ||
+        this._alwaysRead ||
+        this._actual === undefined ||
+        (hooksKey !== undefined && hooksKey !== this._appliedHooksKey) ||
+        (this._refreshIntervalMs !== undefined && this._clock.now() - this._lastReadAt >= this._refreshIntervalMs),
+      maxAttempts: this._maxAttempts,
+      backoff0: this._backoff0,
+      backoffMax: this._backoffMax,
+      clock: this._clock,
+      getActual: () => this._actual,
+      setActual: (st) => void (this._actual = st),
+      read: () => this._read(),
+      plan: (actual, readBack) => {
+        // Without a read in this apply, `_actual` is our own prediction: only dirty chains can differ.
+        const candidates = readBack || !how.sweep ? undefined : new Set(dirty.keys());
+        return planRestore(this.table, desired, actual, {
+          ownedPrefixes: this._prefixes,
+          sweep: how.sweep,
+          ...(candidates === undefined ? {} : { candidates }),
+        });
+      },
+      restore: async (plan) => {
+        this._lastPlan = plan;
+        const r = await this._runner.run({ argv: [this._restore, '--noflush', '--wait', '10'], stdin: plan.script, timeoutMs: this._timeoutMs });
+        return { ok: r.code === 0, error: `${this._restore} exited ${r.code}: ${r.stderr.trim()}` };
+      },
+      done: (plan, changed, attempts, readBack): ApplyResult => {
+        finish();
+        if (!changed) return { changed: false, attempts, readBack, created: [], rewritten: [], deleted: [], hooksRewritten: [] };
         const { created, rewritten, deleted, hooksRewritten } = plan;
         return { changed: true, attempts, readBack, created, rewritten, deleted, hooksRewritten };
-      }
-      lastErr = `${this._restore} exited ${r.code}: ${r.stderr.trim()}`;
-      this._log(`iptables ${this.table}: attempt ${i + 1} failed: ${lastErr}`);
-      this._actual = undefined;
-      mustRead = true;
-    }
-    throw new IptablesApplyError(`iptables ${this.table}: giving up after ${this._maxAttempts} attempts: ${lastErr}`, attempts, lastErr);
+      },
+      onReadError: (stderr) => this._log(`iptables ${this.table}: ${stderr}`),
+      onAttemptFailed: (n, error) => this._log(`iptables ${this.table}: attempt ${n} failed: ${error}`),
+      giveUp: (attempts, lastErr) =>
+        new IptablesApplyError(`iptables ${this.table}: giving up after ${this._maxAttempts} attempts: ${lastErr}`, attempts, lastErr),
+    });
   }
 }
