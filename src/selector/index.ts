@@ -44,5 +44,6 @@ export type { Labels } from './evaluate.js';
 export { printSelector } from './print.js';
 export { MAX_LABEL_LENGTH, isValidLabel } from './tokenize.js';
 export { MAX_NESTING } from './parse.js';
+export { scanSelector, type SelectorShape } from './scan.js';
 export { labelRestrictions, indexKey } from './restrictions.js';
 export type { LabelRestrictions, IndexKey } from './restrictions.js';

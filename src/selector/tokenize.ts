@@ -100,27 +100,43 @@ function _describeChar(text: string, i: number): string {
   return JSON.stringify(String.fromCodePoint(cp));
 }
 
-function _token(kind: TokenKind, offset: number, value: string): Token {
-  return { kind, value, offset };
-}
+/**
+ * A streaming lexer: each {@link Lexer.next} call returns the next token's kind and sets
+ * `offset` and the value's bounds (`valueStart`..`valueEnd`, for labels, `has(…)` and strings)
+ * without allocating. {@link tokenize} collects its output; the validate-only scan walks it.
+ */
+export class Lexer {
+  /** Offset of the token last returned. */
+  offset = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  private i = 0;
+  private afterLabel = false;
+  private lastLabelStart = 0;
+  private lastLabelEnd = 0;
 
-/** Splits selector text into tokens; throws SelectorParseError on lexical errors. */
-export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  const n = text.length;
-  let afterLabel = false;
-  let lastLabel = '';
-  let i = 0;
-  for (;;) {
+  constructor(readonly text: string) {}
+
+  /** The last label's name (for error messages). */
+  private lastLabel(): string {
+    return this.text.slice(this.lastLabelStart, this.lastLabelEnd);
+  }
+
+  /** The next token's kind; `eof` forever at the end. Throws SelectorParseError on lexical errors. */
+  next(): TokenKind {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
     while (i < n && _isBlank(text.charCodeAt(i))) i++;
+    this.offset = i;
+    this.valueStart = this.valueEnd = i;
     if (i >= n) {
-      tokens.push(_token('eof', n, ''));
-      return tokens;
+      this.i = n;
+      return 'eof';
     }
     const start = i;
     const c = text.charCodeAt(i);
     let kind: TokenKind | undefined;
-    let value = '';
     switch (c) {
       case 0x28: // (
         kind = 'lparen';
@@ -148,7 +164,8 @@ export function tokenize(text: string): Token[] {
         const close = text.indexOf(c === 0x22 ? '"' : "'", i + 1);
         if (close < 0) throw _err(text, 'unterminated string', start);
         kind = 'string';
-        value = text.slice(i + 1, close);
+        this.valueStart = i + 1;
+        this.valueEnd = close;
         i = close + 1;
         break;
       }
@@ -180,7 +197,7 @@ export function tokenize(text: string): Token[] {
         break;
     }
 
-    if (kind === undefined && afterLabel) {
+    if (kind === undefined && this.afterLabel) {
       // Straight after a label only an operator may follow.
       for (const [opKind, first, second] of OPERATORS) {
         const end = _matchOperator(text, i, first, second);
@@ -190,7 +207,7 @@ export function tokenize(text: string): Token[] {
           break;
         }
       }
-      if (kind === undefined) throw _err(text, `expected operator after label ${JSON.stringify(lastLabel)}`, start);
+      if (kind === undefined) throw _err(text, `expected operator after label ${JSON.stringify(this.lastLabel())}`, start);
     }
 
     if (kind === undefined) {
@@ -202,7 +219,8 @@ export function tokenize(text: string): Token[] {
         const close = _skipBlanks(text, labelEnd);
         if (text.charCodeAt(close) !== 0x29) throw _err(text, "no closing ')' after has(", close);
         kind = 'has';
-        value = text.slice(labelStart, labelEnd);
+        this.valueStart = labelStart;
+        this.valueEnd = labelEnd;
         i = close + 1;
       } else if (_at(text, i, 'all(') || _at(text, i, 'global(')) {
         const isAll = c === 0x61;
@@ -215,13 +233,24 @@ export function tokenize(text: string): Token[] {
         if (end === i) throw _err(text, `unexpected character ${_describeChar(text, i)}`, start);
         if (end - i > MAX_LABEL_LENGTH) throw _err(text, 'label too long', start);
         kind = 'label';
-        value = text.slice(i, end);
+        this.valueStart = this.lastLabelStart = i;
+        this.valueEnd = this.lastLabelEnd = end;
         i = end;
       }
     }
+    this.i = i;
+    this.afterLabel = kind === 'label';
+    return kind;
+  }
+}
 
-    tokens.push(_token(kind, start, value));
-    afterLabel = kind === 'label';
-    if (afterLabel) lastLabel = value;
+/** Splits selector text into tokens; throws SelectorParseError on lexical errors. */
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const lex = new Lexer(text);
+  for (;;) {
+    const kind = lex.next();
+    tokens.push({ kind, offset: lex.offset, value: lex.valueEnd > lex.valueStart ? text.slice(lex.valueStart, lex.valueEnd) : '' });
+    if (kind === 'eof') return tokens;
   }
 }

@@ -18,7 +18,7 @@ import {
   type FieldError,
 } from '../field/errors.js';
 import { arr, int, obj, str, withFastPath, type Decoder } from '../decode/decoder.js';
-import { checkSelectorSyntax, SelectorParseError, type SelectorNode } from '../../selector/index.js';
+import { checkSelectorSyntax, scanSelector, SelectorParseError } from '../../selector/index.js';
 import { parseCidrOrIp } from '../../lib/net.js';
 import type { HTTPMatch, HTTPPath, ICMPFields, Port, ProtoPort, Protocol } from './types.js';
 
@@ -340,10 +340,6 @@ export type GlobalRule = 'forbid' | 'whole';
 
 
 /** Syntax, length and `global()` placement of one selector field. Empty means all(). */
-function _stripNots(n: SelectorNode): SelectorNode {
-  return n.kind === 'not' ? _stripNots(n.operand) : n;
-}
-
 export function validateSelector(sel: string | undefined, path: FieldPath, globalRule: GlobalRule): FieldError[] {
   const errs: FieldError[] = [];
   validateSelectorInto(errs, sel, path, undefined, globalRule);
@@ -362,17 +358,20 @@ export function validateSelectorInto(
   // The field's path is built only when there is something to report.
   let path: FieldPath | undefined = key === undefined ? parent : undefined;
   if (sel.length > MAX_SELECTOR_LENGTH) errs.push(tooLong((path ??= parent.child(key!)), sel, MAX_SELECTOR_LENGTH));
-  let parsed: { ast: SelectorNode; hasGlobal: boolean } | undefined;
-  try {
-    parsed = checkSelectorSyntax(sel);
-  } catch (e) {
-    if (e instanceof SelectorParseError) errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e.message} (at column ${e.column})`));
-    else errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e instanceof Error ? e.message : String(e)}`));
+  // The allocation-free scan decides; only a rejected selector is parsed again for its message.
+  const shape = scanSelector(sel);
+  if (shape === undefined) {
+    try {
+      checkSelectorSyntax(sel);
+    } catch (e) {
+      if (e instanceof SelectorParseError) errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e.message} (at column ${e.column})`));
+      else errs.push(invalid((path ??= parent.child(key!)), sel, `invalid selector: ${e instanceof Error ? e.message : String(e)}`));
+    }
   }
   if (globalRule === 'forbid') {
     // Calico: any selector text containing "global()" (it checks the raw string).
-    if (parsed?.hasGlobal || sel.includes('global()')) errs.push(invalid((path ?? parent.child(key!)), sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
-  } else if (parsed?.hasGlobal && _stripNots(parsed.ast).kind !== 'global') {
+    if ((shape !== undefined && shape !== 'plain') || sel.includes('global()')) errs.push(invalid((path ?? parent.child(key!)), sel, GLOBAL_ONLY_IN_NAMESPACE_SELECTOR));
+  } else if (shape === 'mixed') {
     // Calico matches the canonical form against `(&&|||) global()|global() (&&|||)`: global() may
     // stand alone or negated, never as an operand of && or ||.
     errs.push(invalid((path ?? parent.child(key!)), sel, GLOBAL_NOT_COMBINED));
