@@ -306,6 +306,29 @@ describe('apiserver watch', () => {
     }
   });
 
+  test('a watch of Calico NetworkPolicies follows the knp.default.* policies too, as GET and list do', async () => {
+    const t = await setup();
+    try {
+      const CNP = '/apis/projectcalico.org/v3/namespaces/default/networkpolicies';
+      assert.equal((await t.call('POST', NP_PATH, { ...NP, metadata: { ...NP.metadata, name: 'before' } })).status, 201);
+      const all = await t.app.request(`${CNP}?watch=1`, { headers: { authorization: `Bearer ${TOKENS.admin}` } });
+      const first = await readEvents(all, 1, 2000);
+      assert.deepEqual(first.map((e) => [e['type'], ((e['object'] as Json)['metadata'] as Json)['name']]), [['ADDED', 'knp.default.before']]);
+      const list = await t.call('GET', CNP);
+      const res = await t.app.request(`${CNP}?watch=1&resourceVersion=${String((list.body['metadata'] as Json)['resourceVersion'])}`, { headers: { authorization: `Bearer ${TOKENS.admin}` } });
+      assert.equal((await t.call('POST', NP_PATH, NP)).status, 201);
+      assert.equal((await t.call('DELETE', `${NP_PATH}/allow-web`)).status, 200);
+      const evs = await readEvents(res, 2, 2000);
+      assert.deepEqual(
+        evs.map((e) => [e['type'], (e['object'] as Json)['kind'], ((e['object'] as Json)['metadata'] as Json)['name']]),
+        [['ADDED', 'NetworkPolicy', 'knp.default.allow-web'], ['DELETED', 'NetworkPolicy', 'knp.default.allow-web']],
+      );
+      assert.equal((evs[0]!['object'] as Json)['apiVersion'], 'projectcalico.org/v3');
+    } finally {
+      await t.close();
+    }
+  });
+
   test('bookmarks arrive when asked for', async () => {
     const t = await setup();
     try {

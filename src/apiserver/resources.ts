@@ -189,6 +189,7 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
         bookmarkIntervalMs: env.bookmarkIntervalMs,
         shutdown: env.shutdown,
         list: () => env.client.list(req.info, listOpts),
+        derived: env.client.derivedSource(req.info),
       },
       req.signal,
     );

@@ -10,7 +10,7 @@
  * - timeoutSeconds bounds the watch; so do the client going away and server shutdown.
  * - With `as=Table`, each event's object is a one-row Table.
  */
-import type { Datastore, StoredObject, WatchEvent } from '../datastore/index.js';
+import type { Datastore, ResourceType, StoredObject, WatchEvent } from '../datastore/index.js';
 import { TooOldError } from '../datastore/index.js';
 import type { KindInfo } from '../model/kind-info.js';
 import { apiVersionOf } from '../model/kind-info.js';
@@ -40,6 +40,37 @@ export interface WatchEnv {
   readonly shutdown: AbortSignal;
   /** Lists the current objects (the resource client, so derived views agree with GET). */
   list(): Promise<{ items: readonly StoredObject[]; revision: string }>;
+  /** Objects of another type shown converted beside this kind's own (`knp.default.*`): watched too. */
+  readonly derived?: { readonly type: ResourceType; convert(o: StoredObject): StoredObject | undefined } | undefined;
+}
+
+/** Events of both streams as they arrive (each stream keeps its own order); ends when both end. */
+async function* _merge<T>(a: AsyncIterable<T>, b: AsyncIterable<T>): AsyncGenerator<T> {
+  const its = [a[Symbol.asyncIterator](), b[Symbol.asyncIterator]()];
+  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
+  const pull = (i: number): void => void pending.set(i, its[i]!.next().then((r) => ({ i, r })));
+  pull(0);
+  pull(1);
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) pending.delete(i);
+      else {
+        pull(i);
+        yield r.value;
+      }
+    }
+  } finally {
+    for (const [i] of pending) void its[i]!.return?.();
+  }
+}
+
+/** The derived type's events, converted; objects that do not convert are left out. */
+async function* _converted(events: AsyncIterable<WatchEvent>, convert: (o: StoredObject) => StoredObject | undefined): AsyncGenerator<WatchEvent> {
+  for await (const ev of events) {
+    const object = convert(ev.object);
+    if (object !== undefined) yield { type: ev.type, object, revision: ev.revision };
+  }
 }
 
 /** One abort listener per shutdown signal however many watches are open (no listener-leak warnings). */
@@ -123,14 +154,15 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
           from = cur.revision;
           lastRevision = from;
         }
-        const type = { group: p.info.group, plural: p.info.plural };
-        const events: AsyncIterable<WatchEvent> =
+        const feed = (type: ResourceType): AsyncIterable<WatchEvent> =>
           p.labels === undefined
             ? env.hub.watch(type, from, abort.signal)
             : env.datastore.watch({ ...type, ...(p.namespace === undefined ? {} : { namespace: p.namespace }), labels: p.labels }, from, abort.signal);
+        const own = feed({ group: p.info.group, plural: p.info.plural });
+        const events = env.derived === undefined ? own : _merge(own, _converted(feed(env.derived.type), env.derived.convert));
         for await (const ev of events) {
           if (abort.signal.aborted) break;
-          lastRevision = ev.revision;
+          if (BigInt(ev.revision) > BigInt(lastRevision || '0')) lastRevision = ev.revision;
           if (p.namespace !== undefined && ev.object.metadata.namespace !== p.namespace) continue;
           if (p.fields !== undefined && !p.fields(ev.object)) continue;
           send(ev.type, p.table === undefined ? ev : render(ev.object));

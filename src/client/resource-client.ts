@@ -7,7 +7,7 @@
  * `knp.default.<name>` (read-only, as in Calico), and StagedKubernetesNetworkPolicies likewise
  * under StagedNetworkPolicy.
  */
-import type { Datastore, ObjectKey, StoredObject, LabelPredicate } from '../datastore/index.js';
+import type { Datastore, ObjectKey, StoredObject, LabelPredicate, ResourceType } from '../datastore/index.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../datastore/index.js';
 import { decodeResource, type DecodedResource } from '../model/validate-resource.js';
 import type { KindInfo } from '../model/kind-info.js';
@@ -228,6 +228,16 @@ export class ResourceClient {
         if (!retriable || attempt >= APPLY_RETRIES) throw e;
       }
     }
+  }
+
+  /**
+   * The derived view a kind shows beside its own objects (Calico NetworkPolicy: the
+   * `knp.default.*` policies converted from Kubernetes NetworkPolicies), for watchers that must
+   * follow both; undefined for other kinds.
+   */
+  derivedSource(info: KindInfo): { readonly type: ResourceType; convert(o: StoredObject): StoredObject | undefined } | undefined {
+    const view = this.views.get(info);
+    return view ? { type: this._type(view.source), convert: (o) => view.convert(o) } : undefined;
   }
 
   async get(info: KindInfo, namespace: string | undefined, name: string): Promise<StoredObject> {
