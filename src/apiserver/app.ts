@@ -18,6 +18,7 @@ import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
 import { WatchHub } from './watch-hub.js';
 import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
+import { createDashboard, isDashboardPath } from '../web/index.js';
 
 export interface AppDeps {
   readonly datastore: Datastore;
@@ -30,6 +31,9 @@ export interface AppDeps {
   readonly shutdown?: AbortSignal;
   /** Random suffix for generateName; injected for deterministic tests. */
   readonly randomSuffix?: () => string;
+  /** The web dashboard at /ui (src/web): its built bundle and the lab's log directory. */
+  readonly uiDir?: string | undefined;
+  readonly labDir?: string | undefined;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -79,8 +83,17 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound(() => json(404, pathNotFound()));
 
+  const dashboard = createDashboard({
+    apiFetch: async (req) => app.fetch(req),
+    authorized: (h) => authenticate(h, deps.tokens) !== undefined,
+    uiDir: deps.uiDir,
+    labDir: deps.labDir,
+    shutdown,
+  });
+
   app.all('*', async (c) => {
     const url = new URL(c.req.url);
+    if (isDashboardPath(url.pathname)) return dashboard(c.req.raw);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (PUBLIC_PATHS.has(path)) return path === '/version' ? json(200, VERSION_INFO) : new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
     const user = authenticate(c.req.header('authorization'), deps.tokens);

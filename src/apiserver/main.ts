@@ -14,6 +14,7 @@ import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../data
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
 import { ensurePki, ensureTokens } from './pki.js';
+import { defaultUiDir } from '../web/index.js';
 
 export interface RunServerOptions {
   readonly dataDir: string;
@@ -26,10 +27,16 @@ export interface RunServerOptions {
   readonly log?: (line: string) => void;
   /** For tests: the bookmark interval of watches (default 60 s). */
   readonly bookmarkIntervalMs?: number;
+  /** The dashboard bundle served at /ui (default: dist/ui of this package). */
+  readonly uiDir?: string;
+  /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
+  readonly labDir?: string;
 }
 
 export interface RunningServer {
   readonly url: string;
+  /** The web dashboard: `<url>/ui/`. */
+  readonly dashboardUrl: string;
   readonly port: number;
   readonly adminToken: string;
   readonly readOnlyToken: string;
@@ -113,6 +120,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       return serverAddress;
     },
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
+    uiDir: opts.uiDir ?? defaultUiDir(),
+    labDir: opts.labDir ?? join(dataDir, 'lab'),
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
@@ -135,7 +144,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const calicoctlCfgPath = join(dataDir, 'calicoctl.cfg');
   await writeFile(kubeconfigPath, kubeconfig(url, pki.caPem, 'tabby-admin', tokens.admin), { mode: 0o600 });
   await writeFile(calicoctlCfgPath, calicoctlConfig(kubeconfigPath), { mode: 0o600 });
-  log(`tabby API server listening on ${url} (datastore: ${ds.description}); kubeconfig: ${kubeconfigPath}`);
+  log(`tabby API server listening on ${url} (datastore: ${ds.description}); kubeconfig: ${kubeconfigPath}; dashboard: ${url}/ui/`);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -148,5 +157,5 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       if (ownDatastore) await ds.close();
       log('tabby API server stopped');
     })());
-  return { url, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
+  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
 }

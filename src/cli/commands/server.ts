@@ -81,6 +81,7 @@ export function serverCommand(ctx: CommandContext): Command {
       const where = datastore !== undefined ? `datastore: ${datastore.description}` : `data in ${dataDir}`;
       ctx.io.stdout(
         `Tabby API server listening on ${s.url} (${where})\n` +
+          `  dashboard: ${s.dashboardUrl} (log in with the admin token in ${dataDir}/tokens)\n` +
           `  export KUBECONFIG=${s.kubeconfigPath}\n` +
           `  calicoctl --config=${s.calicoctlCfgPath} get nodes\n`,
       );

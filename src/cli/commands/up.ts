@@ -135,6 +135,7 @@ export interface UpOptions {
 
 export interface RunningCluster {
   readonly url: string;
+  readonly dashboardUrl: string;
   readonly kubeconfigPath: string;
   readonly calicoctlCfgPath: string;
   readonly workers: readonly WorkerSpec[];
@@ -245,6 +246,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     let stopping: Promise<void> | undefined;
     return {
       url: server.url,
+      dashboardUrl: server.dashboardUrl,
       kubeconfigPath: server.kubeconfigPath,
       calicoctlCfgPath: server.calicoctlCfgPath,
       workers,
@@ -306,6 +308,7 @@ export function upCommand(ctx: CommandContext): Command {
         `Tabby cluster is up: API server ${c.url}, profile ${profile.name}, ${c.workers.length} worker${c.workers.length === 1 ? '' : 's'} (data in ${dataDir})\n` +
           `  export KUBECONFIG=${c.kubeconfigPath}\n` +
           `  calicoctl --config=${c.calicoctlCfgPath} get nodes\n` +
+          `  dashboard: ${c.dashboardUrl} (log in with the admin token in ${dataDir}/tokens)\n` +
           `profile ${profile.name}: ${c.created} object${c.created === 1 ? '' : 's'} created, ${c.kept} already present and kept\n` +
           (c.noEnforcement === undefined
             ? `enforcement: on (lab: one agent per worker)\n`
