@@ -93,3 +93,39 @@ function violations(): string[] {
 test('imports follow the layer table (pure core imports no I/O)', () => {
   assert.deepEqual(violations(), []);
 });
+
+/** The browser code (ui/) bundles only pure modules: anything reaching node: would not run there. */
+const UI = resolve('ui', 'src');
+const BROWSER_MODULES = ['model', 'manifest', 'selector', 'engine', 'lib'];
+const BROWSER_PACKAGES = ['preact', '@preact/signals', 'yaml'];
+/** Type-only wire format shared with the server (src/web/protocol.ts), itself import-free. */
+const SHARED_FILES = [resolve(SRC, 'web', 'protocol.ts')];
+
+function uiViolations(): string[] {
+  const out: string[] = [];
+  const files: string[] = [];
+  for (const f of walk(UI)) files.push(f);
+  for (const name of readdirSync(UI, { recursive: true }) as string[]) if (name.endsWith('.tsx')) files.push(join(UI, name));
+  for (const file of files) {
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith('.')) {
+        const abs = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+        if (abs.startsWith(UI)) continue;
+        if (SHARED_FILES.includes(abs)) continue;
+        if (abs.startsWith(SRC) && BROWSER_MODULES.includes(moduleOf(abs))) continue;
+        out.push(`${relative('.', file)}: the browser code may not import ${spec}`);
+      } else {
+        const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (!BROWSER_PACKAGES.includes(pkg)) out.push(`${relative('.', file)}: the browser code may not import ${spec}`);
+      }
+    }
+  }
+  for (const m of BROWSER_MODULES) if (ALLOWED[m]!.some((t) => t === '*node' || !(BROWSER_MODULES.includes(t) || BROWSER_PACKAGES.includes(t))))
+    out.push(`module ${m} is bundled into the browser but may import ${ALLOWED[m]!.join(', ')}`);
+  for (const f of SHARED_FILES) if (importsOf(f).length > 0) out.push(`${relative('.', f)} is shared with the browser and must import nothing`);
+  return out;
+}
+
+test('the dashboard (ui/) imports only browser-safe modules', () => {
+  assert.deepEqual(uiViolations(), []);
+});
