@@ -114,7 +114,19 @@ const cases: { name: string; text: string; want: Want }[] = [
   {
     name: 'unclosed double quote points at the opening quote',
     text: `${GNP}  order: 1\n`.replace('selector: all()', 'selector: "all()'),
-    want: { resources: 0, errors: [[6, 13, 'this double-quoted string is never closed: add the closing " (YAML read everything up to line 8 as one string)']] },
+    want: { resources: 0, errors: [[6, 13, 'this double-quoted string is never closed: add the closing " (YAML read everything up to line 7 as one string)']] },
+  },
+  {
+    name: 'after a broken quoted scalar, later documents keep their true line numbers',
+    // yaml's own LineCounter misses the line break after `'x 'y'`, which put line 12 at 11.
+    text: "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  'x 'y'\n  name: a\n---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: b\nspec:\n  order: foo\n",
+    want: {
+      resources: 0,
+      errors: [
+        [4, 7, 'unexpected scalar token'],
+        [12, 10, 'spec.order: Invalid value: "foo": expected a number, got a string'],
+      ],
+    },
   },
   {
     name: 'line indented more than a line with a value',

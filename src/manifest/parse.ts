@@ -67,10 +67,10 @@ function _fast(src: string, filename: string, decode: DecodeFn, fast: readonly F
       }
     }
     if (slow === undefined) {
-      const lc = new LineCounter();
+      const lc = _lineCounter(src);
       let docs: Document.Parsed[];
       try {
-        docs = parseAllDocuments<ParsedNode, true>(src, { lineCounter: lc, prettyErrors: false, logLevel: 'silent', uniqueKeys: true }) as Document.Parsed[];
+        docs = parseAllDocuments<ParsedNode, true>(src, { prettyErrors: false, logLevel: 'silent', uniqueKeys: true }) as Document.Parsed[];
       } catch {
         return _located(src, filename, decode);
       }
@@ -83,8 +83,7 @@ function _fast(src: string, filename: string, decode: DecodeFn, fast: readonly F
     errors.push(...docErrors.sort((a, b) => a.location.line - b.location.line || a.location.col - b.location.col));
   }
   if (slow !== undefined) {
-    // Once `yaml` has read the text, its line numbers are the ones reported (after some syntax
-    // errors its LineCounter misses a line break, shifting later lines; keep that identical).
+    // Same line table as the located path (resources keep the positions of the same offsets).
     const lc = slow.lc;
     for (const { at, start } of fastAt) resources[at] = { ...resources[at]!, location: _loc({ file: filename, lc }, start) };
   }
@@ -141,15 +140,27 @@ export function parseManifestsLocated(text: string, filename: string, decode: De
   return _located(text.startsWith('\uFEFF') ? text.slice(1) : text, filename, decode);
 }
 
-function _located(src: string, filename: string, decode: DecodeFn): ManifestResult {
+/**
+ * Line starts from the text itself. `yaml`'s own LineCounter is fed by its lexer, which after
+ * some syntax errors (an unclosed quote, a mis-indented key) records a line break twice, so every
+ * later line number was one too high.
+ */
+function _lineCounter(src: string): LineCounter {
   const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  return lc;
+}
+
+function _located(src: string, filename: string, decode: DecodeFn): ManifestResult {
+  const lc = _lineCounter(src);
   const lines = splitLines(src);
   const resources: LocatedResource[] = [];
   const errors: LocatedError[] = [];
   const warnings: LocatedError[] = [];
   let docs: Document.Parsed[] | { readonly empty: true };
   try {
-    docs = parseAllDocuments<ParsedNode, true>(src, { lineCounter: lc, prettyErrors: false, logLevel: 'silent', uniqueKeys: true });
+    docs = parseAllDocuments<ParsedNode, true>(src, { prettyErrors: false, logLevel: 'silent', uniqueKeys: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     errors.push(_plain({ file: filename, line: 1, col: 1 }, -1, `cannot read the file as YAML: ${msg}`));

@@ -170,7 +170,9 @@ function _missingChar(e: YAMLError, ctx: Ctx, offset: number): SyntaxProblem {
       },
     });
     const at = start ?? offset;
-    const endLine = ctx.lc.linePos(offset).line;
+    // The error sits where the text ends: name the last line that has anything on it.
+    let endLine = ctx.lc.linePos(offset).line;
+    while (endLine > 1 && (ctx.lines[endLine - 1] ?? '').trim() === '') endLine--;
     return _at(
       ctx,
       at,
