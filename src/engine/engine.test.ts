@@ -87,3 +87,70 @@ test('verdictMatrix agrees with decide for every pair', () => {
       assert.equal(decide(snapshot, r.flow), v.action === 'Allow');
     }
 });
+
+test('host endpoints: failsafe before untracked/preDNAT, untracked replies, no DNAT when untracked, forward chains see the pre-SNAT client', () => {
+  const node = (name: string, internal: string, external: string): unknown => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    status: { addresses: [{ type: 'InternalIP', address: internal }, { type: 'ExternalIP', address: external }] },
+  });
+  const hep = (n: string, ip: string): unknown => ({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'HostEndpoint',
+    metadata: { name: `${n}-public`, labels: { role: 'public' } },
+    spec: { node: n, interfaceName: 'eth1', expectedIPs: [ip] },
+  });
+  const gnp = (name: string, spec: Record<string, unknown>): unknown => ({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name }, spec: { selector: "role == 'public'", ...spec } });
+  const svc = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { type: 'LoadBalancer', selector: { app: 'web' }, clusterIP: '10.96.0.10', ports: [{ port: 80, targetPort: 80, nodePort: 30080 }] },
+    status: { loadBalancer: { ingress: [{ ip: '192.0.2.80' }] } },
+  };
+  const cluster = [
+    ns('default'),
+    node('n1', '10.0.1.1', '192.0.2.1'),
+    node('n2', '10.0.1.2', '192.0.2.2'),
+    hep('n1', '192.0.2.1'),
+    hep('n2', '192.0.2.2'),
+    pod('default', 'web', '10.0.2.5', { app: 'web' }, 'n2'),
+    svc,
+  ];
+  const client = '203.0.113.7';
+  const verdict = (extra: unknown[], to: string, port: number, protocol = 'TCP'): string =>
+    evaluateFlow(loadSnapshot([...cluster, ...extra] as Resource[]).snapshot, { from: client, to, port, protocol }).action;
+
+  // Failsafe tcp/22 is accepted before untracked and preDNAT policy (Felix's raw/mangle chains).
+  const denyAllRaw = gnp('raw-deny', { doNotTrack: true, applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Deny' }] });
+  const denyAllPre = gnp('pre-deny', { preDNAT: true, applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Deny' }] });
+  assert.equal(verdict([denyAllRaw], '192.0.2.1', 22), 'Allow');
+  assert.equal(verdict([denyAllPre], '192.0.2.1', 22), 'Allow');
+  assert.equal(verdict([denyAllRaw], '192.0.2.1', 10250), 'Deny');
+
+  // Untracked allow in: the TCP reply needs an untracked allow out; a normal egress policy is no
+  // return path (the SYN-ACK is INVALID to conntrack).
+  const allowIn = (egress: boolean): unknown =>
+    gnp('raw-allow', {
+      doNotTrack: true,
+      applyOnForward: true,
+      types: egress ? ['Ingress', 'Egress'] : ['Ingress'],
+      ingress: [{ action: 'Allow' }],
+      ...(egress ? { egress: [{ action: 'Allow' }] } : {}),
+    });
+  const normalOut = gnp('out', { types: ['Egress'], egress: [{ action: 'Allow' }] });
+  assert.equal(verdict([allowIn(false)], '192.0.2.1', 10250), 'Deny');
+  assert.equal(verdict([allowIn(false), normalOut], '192.0.2.1', 10250), 'Deny');
+  assert.equal(verdict([allowIn(false), normalOut], '192.0.2.1', 5000, 'UDP'), 'Allow');
+  assert.equal(verdict([allowIn(true)], '192.0.2.1', 10250), 'Allow');
+
+  // Untracked Service traffic is not DNATed: the LB IP is not reached.
+  assert.equal(verdict([], '192.0.2.80', 80), 'Allow');
+  assert.equal(verdict([allowIn(true)], '192.0.2.80', 80), 'Deny');
+
+  // An applyOnForward policy on the entry node sees the client, not kube-proxy's masquerade.
+  const fwd = gnp('fwd', { applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Deny', source: { nets: [`${client}/32`] } }, { action: 'Allow' }] });
+  assert.equal(verdict([fwd], '192.0.2.80', 80), 'Deny');
+  assert.equal(verdict([{ ...(fwd as { spec: object }), spec: { ...(fwd as { spec: object }).spec, applyOnForward: false } }], '192.0.2.80', 80), 'Allow');
+});

@@ -13,9 +13,15 @@
  * - From a node (host OUTPUT): untracked, failsafe outbound, host endpoint egress policies.
  * - Pod → its own node: after source egress, FelixConfiguration defaultEndpointToHostAction
  *   (Drop by default; Accept; Return = handed back to iptables INPUT, not policed by Calico).
+ * - Failsafe ports come first in the raw and mangle chains too: a packet on one skips untracked and
+ *   preDNAT policy.
  * - doNotTrack: an Allow skips everything else but, without conntrack, the reply must be allowed
- *   too (untracked egress/ingress of the same host endpoint, else its normal policy as a new
- *   packet); an untracked Allow on traffic forwarded to a workload has no net effect (Continue).
+ *   too: by untracked egress/ingress of the same host endpoint; else a TCP or ICMP reply is
+ *   INVALID to conntrack and dropped, a UDP reply is judged as a new packet by normal policy (from
+ *   a pod to outside the cluster, natOutgoing masquerades that new flow: no answer). An
+ *   untracked Allow on forwarded traffic skips preDNAT and the forward chains (the workload's
+ *   ingress still runs); on Service traffic it means no DNAT (a NodePort becomes host traffic,
+ *   a LoadBalancer IP or ClusterIP is not reached).
  * - Which host endpoint a packet crosses: the one whose expectedIPs hold the node address in
  *   question, else one with `interfaceName: "*"`, else the one holding the node's ExternalIP (for
  *   traffic from/to outside the cluster) or InternalIP (cluster traffic).
@@ -25,7 +31,7 @@ import type { Ip } from './ip.js';
 import { PROTO, type NamedPort, type Owner, type Packet, type ServiceLookup } from './match.js';
 import { ALLOW, DENY, NONE, runProfiles, runTiers, StageRecorder, type Outcome } from './chains.js';
 import { planFor, type Direction } from './resolve.js';
-import type { HostEndpointInfo, NodeInfo, PolicySet, ServiceInfo, ServicePortInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
+import type { FailsafePort, HostEndpointInfo, NodeInfo, PolicySet, ServiceInfo, ServicePortInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 import { resolveTargetPort } from './snapshot.js';
 import type { Decision, Stage, StageKind, Verdict } from './types.js';
 import { describeDecision } from './describe.js';
@@ -206,7 +212,8 @@ function _rawChain(ctx: Ctx, stage: StageKind, hep: HostEndpointInfo, dir: Direc
   return r;
 }
 
-function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
+/** The failsafe port (FelixConfiguration) `pkt` matches in direction `dir`, if any. */
+function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet): FailsafePort | undefined {
   const list = dir === 'ingress' ? ctx.snap.felix.failsafeInbound : ctx.snap.felix.failsafeOutbound;
   for (const f of list) {
     if (f.proto !== pkt.proto || f.port !== pkt.dstPort) continue;
@@ -216,6 +223,14 @@ function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo)
       const inNet = peer.family === 4 ? ((peer.v4 & f.net.mask4) >>> 0) === f.net.base4 : (peer.v6 & f.net.mask6) === f.net.base6;
       if (!inNet) continue;
     }
+    return f;
+  }
+  return undefined;
+}
+
+function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
+  const f = _failsafeMatch(ctx, dir, pkt);
+  if (f !== undefined) {
     _note(ctx, dir === 'ingress' ? 'hostIngress' : 'hostEgress', hep.key, 'Allow', {
       kind: 'failsafe',
       protocol: pkt.proto === PROTO.UDP ? 'UDP' : pkt.proto === PROTO.TCP ? 'TCP' : String(pkt.proto),
@@ -224,6 +239,35 @@ function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo)
     return true;
   }
   return false;
+}
+
+/**
+ * Felix jumps to the failsafe chains first in the raw (untracked) and mangle (preDNAT) host
+ * endpoint chains too: a packet on a failsafe port is accepted there before any untracked or
+ * preDNAT policy sees it (then the filter table's failsafe chain accepts it again for the host).
+ */
+function _skipsRawChains(ctx: Ctx, dir: Direction, pkt: Packet): boolean {
+  return _failsafeMatch(ctx, dir, pkt) !== undefined;
+}
+
+/**
+ * Conntrack on the reply of an untracked packet that no untracked rule lets back: the reply is the
+ * first packet conntrack sees. A TCP SYN-ACK or an ICMP echo reply cannot open a connection, so it
+ * is INVALID and the endpoint chain it crosses drops it; anything else (UDP) opens a new tracked
+ * flow that the normal policy judges.
+ */
+function _replyOpensFlow(pkt: Packet): boolean {
+  return pkt.proto !== PROTO.TCP && pkt.proto !== PROTO.ICMP && pkt.proto !== PROTO.ICMPv6;
+}
+
+function _invalidReply(ctx: Ctx, endpoint: string): Outcome {
+  if (ctx.stages !== null)
+    _note(ctx, 'untrackedReply', endpoint, 'Deny', {
+      kind: 'default',
+      action: 'Deny',
+      reason: 'untracked flow: the reply is INVALID to conntrack (no untracked rule lets it back) and is dropped',
+    });
+  return DENY;
 }
 
 /** Host INPUT (dir ingress) or OUTPUT (egress) through a host endpoint: failsafe, then normal chain. */
@@ -237,12 +281,16 @@ function _hostChain(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet
  * the reply check. Returns ALLOW (accepted untracked, reply allowed), DENY, or NONE (continue).
  */
 function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet): Outcome {
+  if (_skipsRawChains(ctx, dir, pkt)) return NONE;
   const r = _rawChain(ctx, 'untracked', hep, dir, 'untracked', pkt);
   if (r !== ALLOW) return r;
   const reply = _reply(pkt);
   const back: Direction = dir === 'ingress' ? 'egress' : 'ingress';
   let rr = _rawChain(ctx, 'untrackedReply', hep, back, 'untracked', reply);
-  if (rr === NONE) rr = _hostChain(ctx, hep, back, reply);
+  if (rr === NONE) {
+    if (!_replyOpensFlow(reply)) return _invalidReply(ctx, hep.key);
+    rr = _hostChain(ctx, hep, back, reply);
+  }
   if (rr !== ALLOW && ctx.stages !== null)
     _note(ctx, 'untrackedReply', hep.key, 'Deny', {
       kind: 'default',
@@ -292,13 +340,14 @@ function _arrive(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packe
   const srcExternal = src.kind === 'external';
   const hep = ingressHep(node, pkt.dstIp, srcExternal);
   const toHost = target.kind === 'host';
-  if (hep !== undefined) {
+  if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt)) {
     if (toHost) {
       const u = _untrackedHost(ctx, hep, 'ingress', pkt);
       if (u !== NONE) return u;
     } else {
       const u = _rawChain(ctx, 'untracked', hep, 'ingress', 'untracked', pkt);
       if (u === DENY) return DENY;
+      if (u === ALLOW) return _untrackedTransit(ctx, node, src, target, pkt);
     }
     if (!preDnatDone) {
       const p = _rawChain(ctx, 'preDNAT', hep, 'ingress', 'preDNAT', pkt);
@@ -316,17 +365,51 @@ function _arrive(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packe
   return _transit(ctx, node, hep, src, target, pkt);
 }
 
-/** Packet that entered `node` through `inHep` is forwarded to `target`. */
-function _transit(ctx: Ctx, node: NodeInfo, inHep: HostEndpointInfo | undefined, src: Party, target: Party, pkt: Packet): Outcome {
-  if (_forwardChain(ctx, 'forwardIngress', inHep, 'ingress', pkt) === DENY) return DENY;
-  if (target.kind === 'workload' && target.ep.node === node.name) return _normalChain(ctx, 'destinationIngress', target.ep, 'ingress', pkt);
-  return _leave(ctx, node, src, target, pkt);
+/**
+ * An untracked Allow on traffic forwarded through the node (Felix: NOTRACK and the accept mark):
+ * the mangle (preDNAT) and host endpoint forward chains are skipped, the workload's own chains
+ * still run (an untracked packet is neither ESTABLISHED nor INVALID). Without conntrack the reply
+ * is on its own: see _replyOpensFlow.
+ */
+function _untrackedTransit(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packet): Outcome {
+  if (target.kind !== 'workload' || target.ep.node !== node.name) {
+    if (!_replyOpensFlow(pkt)) return _invalidReply(ctx, `node:${node.name}`);
+    return _leave(ctx, node, src, target, pkt);
+  }
+  if (_normalChain(ctx, 'destinationIngress', target.ep, 'ingress', pkt) === DENY) return DENY;
+  if (!_replyOpensFlow(pkt)) return _invalidReply(ctx, target.ep.key);
+  if (src.kind === 'external') {
+    // The reply opens a new flow from the pod to outside the cluster: the IP pool's natOutgoing
+    // (on in Calico's default pool, and in the lab) masquerades it, and the client does not
+    // recognise the answer.
+    if (ctx.stages !== null)
+      _note(ctx, 'untrackedReply', target.ep.key, 'Deny', {
+        kind: 'default',
+        action: 'Deny',
+        reason: 'untracked flow: the reply opens a new flow to outside the cluster, which natOutgoing masquerades',
+      });
+    return DENY;
+  }
+  const r = _normalChain(ctx, 'untrackedReply', target.ep, 'egress', _reply(pkt));
+  return r === DENY ? DENY : ALLOW;
 }
 
-/** A forwarded or workload-originated packet leaves `node` for `target`. */
-function _leave(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packet): Outcome {
+/**
+ * Packet that entered `node` through `inHep` is forwarded to `target`. `fwdPkt` is the packet as
+ * the node's FORWARD hook sees it when it differs from what leaves the node: kube-proxy's
+ * masquerade (SNAT) runs in POSTROUTING, after FORWARD, so the host endpoint's forward chains
+ * still see the client's address; the next hops see the SNATed `pkt`.
+ */
+function _transit(ctx: Ctx, node: NodeInfo, inHep: HostEndpointInfo | undefined, src: Party, target: Party, pkt: Packet, fwdPkt: Packet = pkt): Outcome {
+  if (_forwardChain(ctx, 'forwardIngress', inHep, 'ingress', fwdPkt) === DENY) return DENY;
+  if (target.kind === 'workload' && target.ep.node === node.name) return _normalChain(ctx, 'destinationIngress', target.ep, 'ingress', pkt);
+  return _leave(ctx, node, src, target, pkt, fwdPkt);
+}
+
+/** A forwarded or workload-originated packet leaves `node` for `target` (`fwdPkt`: see _transit). */
+function _leave(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packet, fwdPkt: Packet = pkt): Outcome {
   const outHep = egressHep(node, undefined, target.kind === 'external');
-  if (_forwardChain(ctx, 'forwardEgress', outHep, 'egress', pkt) === DENY) return DENY;
+  if (_forwardChain(ctx, 'forwardEgress', outHep, 'egress', fwdPkt) === DENY) return DENY;
   if (target.kind === 'external') return ALLOW;
   const next = _nodeOf(ctx.snap, target);
   if (next === undefined) return target.kind === 'workload' ? _normalChain(ctx, 'destinationIngress', target.ep, 'ingress', pkt) : ALLOW;
@@ -459,8 +542,20 @@ function _serviceFlow(ctx: Ctx, src: Party, dst: Extract<Target, { kind: 'servic
       }
     }
     inHep = ingressHep(entry, dst.ip, src.kind === 'external');
-    if (inHep !== undefined) {
-      if (_rawChain(ctx, 'untracked', inHep, 'ingress', 'untracked', preDnatPkt) === DENY) return DENY;
+    if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt)) {
+      const u = _rawChain(ctx, 'untracked', inHep, 'ingress', 'untracked', preDnatPkt);
+      if (u === DENY) return DENY;
+      if (u === ALLOW) {
+        // NOTRACK: kube-proxy's DNAT (a conntrack NAT) never happens. To a NodePort the packet is
+        // simply host traffic to that port; to a LoadBalancer IP or ClusterIP it is not delivered.
+        if (dst.via === 'nodePort') return _arrive(ctx, entry, src, { kind: 'host', node: entry, ip: dst.ip }, preDnatPkt, false);
+        _note(ctx, 'dnat', `node:${entry.name}`, 'Deny', {
+          kind: 'default',
+          action: 'Deny',
+          reason: `untracked (doNotTrack) packets are not DNATed: ${dst.ip.text} of ${svcName} is not reached`,
+        });
+        return DENY;
+      }
       if (_rawChain(ctx, 'preDNAT', inHep, 'ingress', 'preDNAT', preDnatPkt) === DENY) return DENY;
     }
   }
@@ -502,7 +597,7 @@ function _serviceFlow(ctx: Ctx, src: Party, dst: Extract<Target, { kind: 'servic
     const pkt = _partyPacket(bctx, s, target, port);
     let r: Outcome;
     if (local) r = _originate(bctx, src, target, pkt);
-    else r = _transit(bctx, entry, inHep, s, target, pkt);
+    else r = _transit(bctx, entry, inHep, s, target, pkt, s === src ? pkt : _partyPacket(bctx, src, target, port));
     if (r !== ALLOW) all = DENY;
     backendsOut?.push({ backend: b.key, outcome: r, stages: stages ?? [] });
   }

@@ -94,8 +94,11 @@ const cases: { name: string; input: unknown[]; want: { code: string; at: string;
     want: [],
   },
   {
-    name: 'host endpoint policy that allows only HTTP cuts kubelet and VRRP between workers; preDNAT deny of ssh locks the operator out',
+    // tcp:22 is taken out of the failsafe ports: Felix jumps to the failsafe chain first in the
+    // mangle (preDNAT) chains too, so with the default ports a preDNAT deny of ssh cuts nothing.
+    name: 'host endpoint policy that allows only HTTP cuts kubelet and VRRP between workers; preDNAT deny of ssh (not failsafe) locks the operator out',
     input: [
+      { apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec: { failsafeInboundHostPorts: [{ protocol: 'UDP', port: 68 }] } },
       nodeRes('w1', '10.10.0.1'),
       nodeRes('w2', '10.10.0.2'),
       hep('w1-eth0', 'w1', '10.10.0.1'),
