@@ -313,7 +313,8 @@ export function upCommand(ctx: CommandContext): Command {
           (c.noEnforcement === undefined
             ? `enforcement: on (lab: one agent per worker)\n`
             : `enforcement: off: ${c.noEnforcement}; policies are stored, validated and analysed (tabby verdict, matrix, lint), not enforced\n`) +
-          `Stop with Ctrl-C or: tabby down --data-dir ${dataDir}\n`,
+          // Started by `npm start`, the bin is not on PATH: say how to reach it from there.
+          `Stop with Ctrl-C or: ${process.env['npm_lifecycle_event'] === undefined ? '' : 'npx '}tabby down --data-dir ${dataDir}\n`,
       );
       const sig = await io.waitForShutdown();
       io.stderr(`${sig}: stopping\n`);
