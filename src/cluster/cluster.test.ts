@@ -116,6 +116,29 @@ test('every pack renders with defaults or examples, validates and applies', asyn
   assert.equal(bad.error.length, 3);
 });
 
+test('pack parameters of kind cidrs: a comma-separated list, substituted as list items; bad items named', () => {
+  const p = PACKS.find((x) => x.name === 'ibm-private-isolation')!;
+  const r = renderPack(p, { privateNets: '198.18.0.0/24, 198.18.2.7', podNetwork: '198.19.0.0/16' });
+  assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
+  assert.equal(r.value.values['privateNets'], '198.18.0.0/24,198.18.2.7/32');
+  const egress = r.value.manifests.find((m) => (m['metadata'] as { name: string }).name === 'allow-egress-pods')!;
+  const rules = (egress['spec'] as { egress: { destination?: { notNets?: string[] } }[] }).egress;
+  assert.deepEqual(rules.at(-1)?.destination?.notNets, ['198.18.0.0/24', '198.18.2.7/32']);
+  const bad = renderPack(p, { privateNets: '10.0.0.0/8,nope' });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.error, ['privateNets: Invalid value: "10.0.0.0/8,nope": must be a comma-separated list of IP addresses or CIDRs (not: "nope")']);
+});
+
+test('the NLB whitelist packs deny every other client; the doNotTrack one lets the answers out', () => {
+  const names = (pack: string): string[] => {
+    const r = renderPack(PACKS.find((x) => x.name === pack)!, { lbIP: '198.18.0.10', client: '198.18.1.20' });
+    assert.ok(r.ok);
+    return r.value.manifests.map((m) => `${(m['metadata'] as { name: string }).name} ${Object.keys(m['spec'] as object).filter((k) => k === 'preDNAT' || k === 'doNotTrack').join()}`);
+  };
+  assert.deepEqual(names('nlb1-whitelist'), ['whitelist preDNAT', 'whitelist-deny-others preDNAT']);
+  assert.deepEqual(names('nlb2-whitelist'), ['whitelist doNotTrack', 'whitelist-deny-others doNotTrack', 'whitelist-replies doNotTrack']);
+});
+
 test('ibm-private-isolation adds private host endpoints for current and later workers', async () => {
   const { ds, client } = await cluster(2);
   const r = renderPack(PACKS.find((p) => p.name === 'ibm-private-isolation')!, {});

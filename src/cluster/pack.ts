@@ -15,7 +15,8 @@ import { isCidrOrIp } from './cidr.js';
 import { PACK_LABEL } from './markers.js';
 import type { Manifest } from './profile.js';
 
-export type PackParamKind = 'cidr' | 'name';
+/** `cidrs`: a comma-separated list of addresses or CIDRs, substituted as YAML flow-list items. */
+export type PackParamKind = 'cidr' | 'cidrs' | 'name';
 
 export interface PackParam {
   readonly name: string;
@@ -47,6 +48,11 @@ function _checkValue(p: PackParam, v: string): string | undefined {
   switch (p.kind) {
     case 'cidr':
       return isCidrOrIp(v) ? undefined : `${p.name}: Invalid value: ${JSON.stringify(v)}: must be an IP address or CIDR`;
+    case 'cidrs': {
+      const items = v.split(',').map((x) => x.trim());
+      const bad = items.filter((x) => !isCidrOrIp(x));
+      return items.length > 0 && bad.length === 0 ? undefined : `${p.name}: Invalid value: ${JSON.stringify(v)}: must be a comma-separated list of IP addresses or CIDRs${bad.length > 0 ? ` (not: ${bad.map((b) => JSON.stringify(b)).join(', ')})` : ''}`;
+    }
     case 'name':
       return DNS_LABEL.test(v) ? undefined : `${p.name}: Invalid value: ${JSON.stringify(v)}: must be a lowercase RFC 1123 label`;
   }
@@ -69,10 +75,13 @@ export function renderPack(pack: PackDefinition, set: Readonly<Record<string, st
     }
     const bad = _checkValue(p, v);
     if (bad !== undefined) errors.push(bad);
-    else values[p.name] = p.kind === 'cidr' ? _asCidr(v) : v;
+    else values[p.name] = p.kind === 'cidr' ? _asCidr(v) : p.kind === 'cidrs' ? v.split(',').map((x) => _asCidr(x.trim())).join(',') : v;
   }
   if (errors.length > 0) return err(errors);
-  const text = pack.yaml.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => values[k] ?? '');
+  const kinds = new Map(pack.params.map((p) => [p.name, p.kind]));
+  const text = pack.yaml.replace(/\{\{(\w+)\}\}/g, (_m, k: string) =>
+    kinds.get(k) === 'cidrs' ? (values[k] ?? '').split(',').map((x) => `'${x}'`).join(', ') : (values[k] ?? ''),
+  );
   const manifests: Manifest[] = [];
   for (const doc of parseAllDocuments(text)) {
     const v: unknown = doc.toJS();

@@ -6,10 +6,16 @@
  *   (Kubernetes Node + Calico Node with their addresses), starts one agent per worker (in
  *   process, `netns` = the worker), one responder per worker and client namespace (probes),
  *   optionally one ulogd per worker (logs.ts), then watches Pods and Services.
+ * - Nodes: each worker is a Kubernetes Node with its addresses and `Ready` (kubectl shows
+ *   Ready) and a Calico Node.
  * - Pods: placed round-robin on workers (or on `spec.nodeName` when it names one), given a
  *   namespace `<prefix>-pN`, a /32 from the worker's range and a responder on the declared
- *   container ports; `spec.nodeName`, `status.podIP` and `phase: Running` are written back.
+ *   container ports; `spec.nodeName` and a kubelet's status (podStatus: `Running`, podIP,
+ *   conditions, every container ready, so kubectl shows `1/1 Running`) are written back.
  *   A deleted Pod loses all of that.
+ * - Growing a running lab: addWorker() (a worker joins: namespace, wiring, routes, Nodes,
+ *   agent), addClient() (another client host on a VLAN, e.g. a second internet client) and
+ *   listenOnWorker() (another listener on a worker). The plan is replaced, never edited.
  * - Services: a ClusterIP, NodePorts and a LoadBalancer IP are allocated when missing, and each
  *   worker's nat table is re-rendered (kube-proxy.ts) whenever Pods or Services change.
  * - State: `<stateDir>/lab.json` lists every namespace and process the lab created, written
@@ -32,7 +38,7 @@ import { applyKubeProxy, renderKubeProxy } from './kube-proxy.js';
 import { deleteNamespaces, plumbPod, runSteps } from './netns-builder.js';
 import { PodProcess } from './pod-process.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
-import { hostInCidr24, namespaces, planLab, upSteps, type LabPlan, type WorkerPlan } from './topology.js';
+import { addHostSteps, addWorkerSteps, clientPlan, hostInCidr24, namespaces, planLab, planWithWorker, upSteps, type HostPlan, type LabPlan, type WorkerPlan } from './topology.js';
 import { startUlogd, type UlogdHandle } from './logs.js';
 
 export const STATE_FILE = 'lab.json';
@@ -40,6 +46,16 @@ export const NFLOG_GROUP = 7;
 const POD_TYPE: ResourceType = { group: '', plural: 'pods' };
 const SVC_TYPE: ResourceType = { group: '', plural: 'services' };
 const RESPONDER_LIFETIME_MS = 7 * 24 * 3600_000;
+/** What the workers' host responders listen on: the kubelet and BigFix. */
+const NODE_TCP = [10250, 52311];
+/**
+ * What the unrelated private system listens on: DNS, block storage (443, 3260), NFS (2049) and
+ * one port nobody allows (8080), so R7's worker egress can be probed against it.
+ */
+const SYSTEM_TCP = [53, 443, 2049, 3260, 8080];
+const SYSTEM_UDP = [53];
+/** The kubelet version the lab's Nodes report. */
+const KUBELET_VERSION = 'v1.31.0-tabby-lab';
 
 export interface LabOptions {
   readonly stateDir: string;
@@ -102,7 +118,7 @@ export async function snapshotOf(ds: Datastore): Promise<{ snapshot: Snapshot; r
 type Obj = StoredObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
 export class Lab {
-  readonly plan: LabPlan;
+  private _plan: LabPlan;
   readonly ds: Datastore;
   readonly client: ResourceClient;
   private readonly _runner: CommandRunner;
@@ -133,12 +149,17 @@ export class Lab {
     ds: Datastore,
     ownsDs: boolean,
   ) {
-    this.plan = plan;
+    this._plan = plan;
     this.ds = ds;
     this._ownsDs = ownsDs;
     this.client = new ResourceClient(ds);
     this._runner = opts.runner ?? nodeRunner;
     this._log = opts.log ?? ((): void => undefined);
+  }
+
+  /** The topology; replaced (never edited) when a worker or a client host is added. */
+  get plan(): LabPlan {
+    return this._plan;
   }
 
   /** Builds the lab; on failure everything already created is removed and the error rethrown. */
@@ -163,51 +184,70 @@ export class Lab {
       this._saveState();
     });
     for (const w of this.plan.workers) await applyKubeProxy(inNetns(this._runner, w.netns), renderKubeProxy(buildSnapshot([]), this.plan, w));
-    await this._registerNodes();
-    const hosts: { key: string; netns: string; tcp: number[] }[] = [
-      ...this.plan.workers.map((w) => ({ key: `node:${w.name}`, netns: w.netns, tcp: [10250, 52311] })),
-      { key: 'internet', netns: this.plan.internet.netns, tcp: [] },
-      { key: 'system', netns: this.plan.system.netns, tcp: [] },
+    await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }).then((r) => this._noteWrite(r.object));
+    for (const w of this.plan.workers) await this._registerNode(w);
+    const hosts: { key: string; netns: string; tcp: readonly number[]; udp: readonly number[] }[] = [
+      ...this.plan.workers.map((w) => ({ key: `node:${w.name}`, netns: w.netns, tcp: NODE_TCP, udp: [] })),
+      { key: 'internet', netns: this.plan.internet.netns, tcp: [], udp: [] },
+      { key: 'system', netns: this.plan.system.netns, tcp: SYSTEM_TCP, udp: SYSTEM_UDP },
     ];
-    for (const h of hosts) this._procs.set(h.key, new PodProcess(h.netns, { name: h.key, tcp: h.tcp, udp: [], maxLifetimeMs: RESPONDER_LIFETIME_MS }));
+    for (const h of hosts) this._procs.set(h.key, new PodProcess(h.netns, { name: h.key, tcp: [...h.tcp], udp: [...h.udp], maxLifetimeMs: RESPONDER_LIFETIME_MS }));
     this._saveState();
     await Promise.all([...this._procs.values()].map((p) => p.ready()));
-    if (this.opts.logs ?? true) {
-      for (const w of this.plan.workers) {
-        const u = await startUlogd(this.opts.stateDir, w.name, w.netns, NFLOG_GROUP, this._log);
-        if (u === undefined) break;
-        this._ulogds.push(u);
-        this._logFiles[w.name] = u.logFile;
-        this._saveState();
-      }
-    }
-    for (const w of this.plan.workers)
-      this._agents.push(
-        runAgent({ node: w.name, datastore: this.ds, runner: this._runner, netns: w.netns, nflogGroup: NFLOG_GROUP, minApplyIntervalMs: 20, log: (m) => this._log(`agent ${w.name}: ${m}`) }),
-      );
+    for (const w of this.plan.workers) await this._startLogs(w);
+    for (const w of this.plan.workers) this._startAgent(w);
     this._loopDone = this._run(this._ac.signal);
     this._ready = true;
     this._saveState();
     await this.settle();
   }
 
-  private async _registerNodes(): Promise<void> {
-    const note = (w: { object: StoredObject }): void => this._noteWrite(w.object);
-    note(await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }));
-    for (const w of this.plan.workers) {
-      note(await this.client.apply({
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'tabby.dev/lab': this.plan.prefix } },
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: w.privateIp },
-            { type: 'ExternalIP', address: w.publicIp },
-            { type: 'Hostname', address: w.name },
-          ],
-        },
-      }));
-      note(await this.client.apply({
+  private async _startLogs(w: WorkerPlan): Promise<void> {
+    if (!(this.opts.logs ?? true)) return;
+    const u = await startUlogd(this.opts.stateDir, w.name, w.netns, NFLOG_GROUP, this._log);
+    if (u === undefined) return;
+    this._ulogds.push(u);
+    this._logFiles[w.name] = u.logFile;
+    this._saveState();
+  }
+
+  private _startAgent(w: WorkerPlan): void {
+    this._agents.push(
+      runAgent({ node: w.name, datastore: this.ds, runner: this._runner, netns: w.netns, nflogGroup: NFLOG_GROUP, minApplyIntervalMs: 20, log: (m) => this._log(`agent ${w.name}: ${m}`) }),
+    );
+  }
+
+  /** The Kubernetes Node the lab registers for a worker: its addresses, Ready, as a kubelet reports it. */
+  static nodeManifest(plan: LabPlan, w: WorkerPlan, now: Date = new Date()): Record<string, unknown> {
+    const t = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const cond = (type: string, status: string, reason: string, message: string): Record<string, string> => ({ type, status, lastHeartbeatTime: t, lastTransitionTime: t, reason, message });
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', 'tabby.dev/lab': plan.prefix } },
+      spec: { podCIDR: w.podCidr, podCIDRs: [w.podCidr] },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: w.privateIp },
+          { type: 'ExternalIP', address: w.publicIp },
+          { type: 'Hostname', address: w.name },
+        ],
+        conditions: [
+          cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+          cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+          cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+          cond('Ready', 'True', 'KubeletReady', `lab worker in network namespace ${w.netns}, agent running`),
+        ],
+        nodeInfo: { kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'tabby-lab://1', kernelVersion: '', osImage: 'Tabby lab', machineID: '', systemUUID: '', bootID: '' },
+      },
+    };
+  }
+
+  private async _registerNode(w: WorkerPlan): Promise<void> {
+    const note = (r: { object: StoredObject }): void => this._noteWrite(r.object);
+    note(await this.client.apply(Lab.nodeManifest(this.plan, w)));
+    note(
+      await this.client.apply({
         apiVersion: 'projectcalico.org/v3',
         kind: 'Node',
         metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name } },
@@ -218,15 +258,95 @@ export class Lab {
             { address: w.publicIp, type: 'ExternalIP' },
           ],
         },
-      }));
-      if (this.opts.hostEndpoints === true)
+      }),
+    );
+    if (this.opts.hostEndpoints === true)
+      note(
         await this.client.apply({
           apiVersion: 'projectcalico.org/v3',
           kind: 'HostEndpoint',
           metadata: { name: `${w.name}-public`, labels: { 'ibm.role': 'worker_public' } },
           spec: { node: w.name, interfaceName: 'eth1', expectedIPs: [w.publicIp] },
-        });
-    }
+        }),
+      );
+  }
+
+  /**
+   * Adds a worker to the running lab (R7: "a worker added later"): its namespace and wiring,
+   * routes to its pod range on the other workers, its Nodes (Kubernetes and Calico), responder,
+   * ulogd and agent; every worker's kube-proxy is re-rendered. Waits until it is programmed.
+   */
+  async addWorker(): Promise<WorkerPlan> {
+    if (this._down) throw new Error('lab: down');
+    const { plan, worker } = planWithWorker(this.plan);
+    await runSteps(this._runner, addWorkerSteps(this.plan, worker), (ns) => {
+      this._namespaces.push(ns);
+      this._saveState();
+    });
+    this._plan = plan;
+    this._saveState();
+    await applyKubeProxy(inNetns(this._runner, worker.netns), renderKubeProxy((await snapshotOf(this.ds)).snapshot, this.plan, worker));
+    const proc = new PodProcess(worker.netns, { name: `node:${worker.name}`, tcp: [...NODE_TCP], udp: [], maxLifetimeMs: RESPONDER_LIFETIME_MS });
+    this._procs.set(`node:${worker.name}`, proc);
+    this._saveState();
+    await proc.ready();
+    await this._startLogs(worker);
+    await this._registerNode(worker);
+    this._startAgent(worker);
+    this._natText.clear(); // TABBY-NAT-OUTGOING lists every worker
+    this._log(`lab: worker ${worker.name} added (netns ${worker.netns})`);
+    await this.settle();
+    return worker;
+  }
+
+  /**
+   * Adds a client host (a namespace with one address on the public or private VLAN, and a
+   * responder listening on `tcp`/`udp`), e.g. a second internet client for R6's whitelists.
+   * Probe from it with its name.
+   */
+  async addClient(name: string, vlan: 'private' | 'public', ip: string, ports: { tcp?: readonly number[]; udp?: readonly number[] } = {}): Promise<HostPlan> {
+    if (this._down) throw new Error('lab: down');
+    const host = clientPlan(this.plan, name, vlan, ip);
+    await runSteps(this._runner, addHostSteps(this.plan, host), (ns) => {
+      this._namespaces.push(ns);
+      this._saveState();
+    });
+    this._plan = { ...this.plan, clients: [...(this.plan.clients ?? []), host] };
+    const proc = new PodProcess(host.netns, { name, tcp: [...(ports.tcp ?? [])], udp: [...(ports.udp ?? [])], maxLifetimeMs: RESPONDER_LIFETIME_MS });
+    this._procs.set(name, proc);
+    this._saveState();
+    await proc.ready();
+    this._log(`lab: client ${name} at ${ip} on the ${vlan} VLAN (netns ${host.netns})`);
+    return host;
+  }
+
+  /**
+   * Adds a route on a client host (`internet`, `system` or an addClient name): `cidr` via a
+   * worker's address, e.g. an unrelated system on the private VLAN pointing the pod network at a
+   * worker. Both must lie in 198.18.0.0/15 (the lab's range).
+   */
+  async routeOnHost(host: string, cidr: string, via: string): Promise<void> {
+    const h = [this.plan.internet, this.plan.system, ...(this.plan.clients ?? [])].find((x) => x.name === host);
+    if (h === undefined) throw new Error(`lab: no client host ${host}`);
+    const inLab = (a: string): boolean => /^198\.1[89]\.\d{1,3}\.\d{1,3}(\/\d{1,2})?$/.test(a) && (!a.includes('/') || Number(a.split('/')[1]) >= 15);
+    if (!inLab(cidr) || !inLab(via)) throw new Error(`lab: route ${cidr} via ${via}: both must be in 198.18.0.0/15`);
+    const r = await inNetns(this._runner, h.netns).run({ argv: ['ip', 'route', 'replace', cidr, 'via', via, 'dev', 'eth0'], timeoutMs: 10_000 });
+    if (r.code !== 0) throw new Error(`lab: route ${cidr} via ${via} on ${host}: ${r.stderr.trim()}`);
+  }
+
+  /**
+   * Starts one more listener in a worker's namespace (TCP `ports` on every address of the
+   * worker), named `name` (also a probe source from that worker). Used as the stand-in for what
+   * terminates traffic on a worker itself, e.g. an NLB 2.0 (IPVS) address.
+   */
+  async listenOnWorker(workerName: string, name: string, ports: readonly number[]): Promise<void> {
+    const w = this.plan.workers.find((x) => x.name === workerName);
+    if (w === undefined) throw new Error(`lab: no worker ${workerName}`);
+    if (this._procs.has(name) || name.includes('/')) throw new Error(`lab: listener name ${JSON.stringify(name)} is taken or invalid`);
+    const proc = new PodProcess(w.netns, { name, tcp: [...ports], udp: [], maxLifetimeMs: RESPONDER_LIFETIME_MS });
+    this._procs.set(name, proc);
+    this._saveState();
+    await proc.ready();
   }
 
   // ------------------------------------------------------------------ state
@@ -321,7 +441,7 @@ export class Lab {
       const rec = this._pods.get(key);
       if (rec !== undefined && rec.uid !== uid) await this._removePod(rec);
       if (rec === undefined || rec.uid !== uid) await this._addPod(key, o);
-      else if (o.status?.['podIP'] !== rec.ip || o.spec?.['nodeName'] !== rec.node) await this._writePodStatus(key, rec);
+      else if (o.status?.['podIP'] !== rec.ip || o.spec?.['nodeName'] !== rec.node || o.status['phase'] !== 'Running' || !Array.isArray(o.status['containerStatuses'])) await this._writePodStatus(key, rec);
     }
     for (const rec of [...this._pods.values()]) if (!seen.has(rec.key)) await this._removePod(rec);
     await this._allocateServices();
@@ -393,11 +513,7 @@ export class Lab {
         throw e;
       }
       if ((cur.metadata.uid ?? '') !== rec.uid) return;
-      const next = {
-        ...cur,
-        spec: { ...(cur.spec ?? {}), nodeName: rec.node },
-        status: { ...(cur.status ?? {}), phase: 'Running', podIP: rec.ip, podIPs: [{ ip: rec.ip }], hostIP: this.plan.workers.find((w) => w.name === rec.node)?.privateIp },
-      };
+      const next = { ...cur, spec: { ...(cur.spec ?? {}), nodeName: rec.node }, status: podStatus(cur, rec, this.plan.workers.find((w) => w.name === rec.node)?.privateIp) };
       try {
         const w = await this.ds.update(POD_TYPE, next);
         this._noteWrite(w);
@@ -515,9 +631,9 @@ export class Lab {
     }
   }
 
-  /** Runs one probe from a pod (`ns/name`), a worker (`node:<name>`), `internet` or `system`. */
+  /** Runs one probe from a pod (`ns/name`), a worker (`node:<name>`), `internet`, `system` or a client host (addClient). */
   async probe(from: string, proto: ProbeProto, ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-    const key = from.startsWith('node:') || from === 'internet' || from === 'system' || from.includes('/') ? from : `default/${from}`;
+    const key = this._procs.has(from) || from.includes('/') ? from : `default/${from}`;
     const p = this._procs.get(key);
     if (p === undefined) return 'error';
     return p.probe(proto, ip, port, timeoutMs);
@@ -557,6 +673,36 @@ export class Lab {
     if (this._ownsDs) await this.ds.close();
     return errors;
   }
+}
+
+/**
+ * A placed pod's status as a kubelet reports it: Running, the conditions kubectl reads
+ * (PodScheduled, Initialized, ContainersReady, Ready), and every container ready and running,
+ * so `kubectl get pods` shows `1/1 Running`. Times are kept from an earlier write when present.
+ */
+export function podStatus(cur: { spec?: Record<string, unknown>; status?: Record<string, unknown> }, rec: Pick<PodRecord, 'ip'>, hostIP: string | undefined, now: Date = new Date()): Record<string, unknown> {
+  const prev = cur.status ?? {};
+  const t = typeof prev['startTime'] === 'string' ? prev['startTime'] : now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const containers = Array.isArray(cur.spec?.['containers']) ? (cur.spec['containers'] as { name?: unknown; image?: unknown }[]) : [];
+  return {
+    ...prev,
+    phase: 'Running',
+    podIP: rec.ip,
+    podIPs: [{ ip: rec.ip }],
+    ...(hostIP !== undefined ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+    startTime: t,
+    conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: t })),
+    containerStatuses: containers.map((c, i) => ({
+      name: typeof c.name === 'string' ? c.name : `c${i}`,
+      image: typeof c.image === 'string' ? c.image : 'tabby-lab/responder',
+      imageID: '',
+      containerID: `tabby-lab://${rec.ip}/${i}`,
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: t } },
+    })),
+  };
 }
 
 async function _bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { buildSnapshot } from '../engine/index.js';
 import { renderKubeProxy } from './kube-proxy.js';
 import { parseLogLine } from './logs.js';
-import { namespaces, planLab, upSteps } from './topology.js';
+import { addHostSteps, addWorkerSteps, clientPlan, namespaces, planLab, planWithWorker, upSteps, type Step } from './topology.js';
+import { Lab, podStatus } from './controller.js';
 import { generateCase, rng } from './verify.js';
 
 test('topology: names carry the prefix, addresses stay in 198.18.0.0/15, interface names ≤ 15', () => {
@@ -56,4 +57,68 @@ test('verify: cases are a pure function of (seed, index)', () => {
   assert.notDeepEqual(generateCase(1, 7, pods), generateCase(2, 7, pods));
   const r = rng(5);
   assert.ok([r(), r(), r()].every((x) => x >= 0 && x < 1));
+});
+
+const _ipsIn = (steps: readonly Step[]): string[] => steps.flatMap((s) => s.argv.filter((a) => /^\d+\.\d+\.\d+\.\d+/.test(a)));
+
+test('topology: a worker added later gets its namespace first, the wiring, and a route on every other worker', () => {
+  const plan = planLab({ prefix: 'tbyabc', workers: 2 });
+  const { plan: next, worker } = planWithWorker(plan);
+  assert.deepEqual([worker.name, worker.netns, worker.privateIp, worker.publicIp, worker.podCidr], ['worker3', 'tbyabc-w3', '198.18.0.13', '198.18.1.13', '198.19.3.0/24']);
+  assert.equal(next.workers.length, 3);
+  assert.equal(plan.workers.length, 2, 'the old plan is unchanged');
+  const steps = addWorkerSteps(plan, worker);
+  assert.deepEqual(steps[0], { argv: ['ip', 'netns', 'add', 'tbyabc-w3'], createsNetns: 'tbyabc-w3' });
+  assert.equal(steps.filter((s) => s.createsNetns).length, 1);
+  for (const w of plan.workers) assert.ok(steps.some((s) => s.argv.join(' ') === `ip -n ${w.netns} route add 198.19.3.0/24 via 198.18.0.13 dev eth0`), w.name);
+  for (const o of plan.workers) assert.ok(steps.some((s) => s.argv.join(' ') === `ip -n tbyabc-w3 route add ${o.podCidr} via ${o.privateIp} dev eth0`), o.name);
+  for (const a of _ipsIn(steps)) assert.match(a, /^198\.1[89]\./);
+  // The same worker built by upSteps from the start: identical wiring.
+  const mine = (x: Step): boolean => x.argv.some((v) => v === 'tbyabc-w3' || v === 'w3priv' || v === 'w3pub') && !x.argv.includes('tbyabc-w1') && !x.argv.includes('tbyabc-w2');
+  assert.deepEqual(steps.filter(mine).map((x) => x.argv.join(' ')).sort(), upSteps(next).filter(mine).map((x) => x.argv.join(' ')).sort());
+});
+
+test('topology: client hosts are validated, named with the prefix and wired to their VLAN', () => {
+  const plan = planLab({ prefix: 'tbyabc', workers: 2 });
+  const c = clientPlan(plan, 'other', 'public', '198.18.1.200');
+  assert.deepEqual(c, { name: 'other', netns: 'tbyabc-cother', ip: '198.18.1.200', vlan: 'public' });
+  const steps = addHostSteps(plan, c);
+  assert.deepEqual(steps[0], { argv: ['ip', 'netns', 'add', 'tbyabc-cother'], createsNetns: 'tbyabc-cother' });
+  assert.ok(steps.some((s) => s.argv.join(' ') === 'ip -n tbyabc-fab link set cother master brpub up'));
+  assert.ok(steps.some((s) => s.argv.join(' ') === 'ip -n tbyabc-cother route add 198.18.32.0/24 via 198.18.1.11 dev eth0'), 'public clients reach LB IPs through worker 1');
+  assert.ok(!addHostSteps(plan, clientPlan(plan, 'priv', 'private', '198.18.0.201')).some((s) => s.argv.includes('198.18.32.0/24')));
+  assert.deepEqual(namespaces({ ...plan, clients: [c] }).at(-1), 'tbyabc-cother');
+  for (const [name, vlan, ip, msg] of [
+    ['Bad', 'public', '198.18.1.200', /invalid client name/],
+    ['internet', 'public', '198.18.1.201', /is taken/],
+    ['x', 'public', '198.18.1.11', /\.200-\.253/],
+    ['x', 'private', '198.18.1.201', /must be in 198\.18\.0\.0\/24/],
+    ['x', 'private', '198.18.0.250', /is taken/],
+  ] as const)
+    assert.throws(() => clientPlan(plan, name, vlan, ip), msg, `${name} ${ip}`);
+});
+
+test('status: lab Nodes are Ready with their addresses; placed pods are Running with every container ready', () => {
+  const plan = planLab({ prefix: 'tbyabc', workers: 1 });
+  const node = Lab.nodeManifest(plan, plan.workers[0]!, new Date('2026-01-02T03:04:05.678Z')) as { status: { conditions: { type: string; status: string }[]; addresses: { type: string; address: string }[] } };
+  assert.deepEqual(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.ok(node.status.conditions.filter((c) => c.type !== 'Ready').every((c) => c.status === 'False'));
+  assert.deepEqual(node.status.addresses.map((a) => `${a.type}=${a.address}`), ['InternalIP=198.18.0.11', 'ExternalIP=198.18.1.11', 'Hostname=worker1']);
+  const st = podStatus({ spec: { containers: [{ name: 'a', image: 'nginx' }, { name: 'b' }] }, status: { qosClass: 'BestEffort' } }, { ip: '198.19.1.2' }, '198.18.0.11', new Date('2026-01-02T03:04:05Z')) as {
+    phase: string;
+    podIP: string;
+    hostIP: string;
+    qosClass: string;
+    conditions: { type: string; status: string }[];
+    containerStatuses: { name: string; ready: boolean; started: boolean; restartCount: number; state: { running?: unknown } }[];
+  };
+  assert.equal(st.phase, 'Running');
+  assert.equal(st.podIP, '198.19.1.2');
+  assert.equal(st.hostIP, '198.18.0.11');
+  assert.equal(st.qosClass, 'BestEffort', 'other status fields are kept');
+  assert.deepEqual(st.conditions.map((c) => `${c.type}=${c.status}`), ['PodScheduled=True', 'Initialized=True', 'ContainersReady=True', 'Ready=True']);
+  assert.deepEqual(st.containerStatuses.map((c) => [c.name, c.ready, c.started, c.restartCount, c.state.running !== undefined]), [
+    ['a', true, true, 0, true],
+    ['b', true, true, 0, true],
+  ]);
 });

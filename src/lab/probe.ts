@@ -14,7 +14,7 @@ import type { Lab, PodRecord } from './controller.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
 
 export interface ProbeFlow {
-  /** Source: `ns/pod`, `node:<worker>`, `internet`, `system`. */
+  /** Source: `ns/pod`, `node:<worker>`, `internet`, `system`, or a client host's name. */
   readonly from: string;
   /** What the user reads: `ns/pod`, `svc ns/name`, `nodeport worker1`, … */
   readonly toLabel: string;
@@ -37,6 +37,8 @@ export const isAllowed = (r: ProbeResult): boolean => r === 'open' || r === 'ref
 export function engineSource(lab: Pick<Lab, 'plan'>, from: string): string {
   if (from === 'internet') return lab.plan.internet.ip;
   if (from === 'system') return lab.plan.system.ip;
+  const client = (lab.plan.clients ?? []).find((c) => c.name === from);
+  if (client !== undefined) return client.ip;
   return from;
 }
 

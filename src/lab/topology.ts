@@ -14,6 +14,10 @@
  *               LoadBalancer range via worker 1's public address (the load balancer)
  *   <p>-sys     an unrelated system on the private VLAN (198.18.0.250)
  *   <p>-pK      pod K (see podSteps): eth0 with a /32, joined to its worker by a `cali…` veth
+ *   <p>-c<name> a client host added later (addHostSteps) on either VLAN, at .200-.253
+ *
+ * A worker added to a running lab (addWorkerSteps) is wired exactly as upSteps wires it, plus a
+ * route to its pod range on every other worker.
  *
  * Invariants: every namespace name starts with `<prefix>-`; interface names are ≤ 15 chars;
  * `namespaces(plan)` lists exactly what `upSteps` creates (pods are tracked by the controller).
@@ -49,6 +53,8 @@ export interface LabPlan {
   readonly workers: readonly WorkerPlan[];
   readonly internet: HostPlan;
   readonly system: HostPlan;
+  /** Extra client hosts added to a running lab (addHostSteps), e.g. a second internet client. */
+  readonly clients?: readonly HostPlan[];
   /** Covers every worker's pod range. */
   readonly podSupernet: string;
   readonly privateCidr: string;
@@ -68,14 +74,14 @@ export function planLab(spec: LabSpec): LabPlan {
   if (!Number.isInteger(spec.workers) || spec.workers < 1 || spec.workers > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
   const p = spec.prefix;
   const workers: WorkerPlan[] = [];
-  for (let i = 1; i <= spec.workers; i++)
-    workers.push({ name: `worker${i}`, netns: `${p}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` });
+  for (let i = 1; i <= spec.workers; i++) workers.push(workerPlan(p, i));
   return {
     prefix: p,
     fabric: `${p}-fab`,
     workers,
     internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', vlan: 'public' },
     system: { name: 'system', netns: `${p}-sys`, ip: '198.18.0.250', vlan: 'private' },
+    clients: [],
     podSupernet: '198.19.0.0/16',
     privateCidr: '198.18.0.0/24',
     publicCidr: '198.18.1.0/24',
@@ -85,9 +91,37 @@ export function planLab(spec: LabSpec): LabPlan {
   };
 }
 
-/** Every namespace `upSteps` creates, fabric first. */
+/** Worker `i` (1-based) of a lab with this prefix. */
+export function workerPlan(prefix: string, i: number): WorkerPlan {
+  return { name: `worker${i}`, netns: `${prefix}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` };
+}
+
+/** Every namespace the plan's infrastructure uses (upSteps, addWorkerSteps, addHostSteps), fabric first. */
 export function namespaces(plan: LabPlan): string[] {
-  return [plan.fabric, ...plan.workers.map((w) => w.netns), plan.internet.netns, plan.system.netns];
+  return [plan.fabric, ...plan.workers.map((w) => w.netns), plan.internet.netns, plan.system.netns, ...(plan.clients ?? []).map((c) => c.netns)];
+}
+
+export const CLIENT_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
+
+/** A client host `name` on a VLAN at `ip` (validated: a short name, an address of that VLAN's /24, not taken). */
+export function clientPlan(plan: LabPlan, name: string, vlan: 'private' | 'public', ip: string): HostPlan {
+  if (!CLIENT_NAME_RE.test(name)) throw new Error(`invalid client name ${JSON.stringify(name)} (want 1-10 of [a-z0-9], starting with a letter)`);
+  const taken = [plan.internet, plan.system, ...(plan.clients ?? [])];
+  if (taken.some((h) => h.name === name) || name.startsWith('node')) throw new Error(`client name ${JSON.stringify(name)} is taken`);
+  const cidr = vlan === 'private' ? plan.privateCidr : plan.publicCidr;
+  const base = cidr.split('/')[0]!;
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || ipToNum(ip) - ipToNum(base) < 200 || ipToNum(ip) - ipToNum(base) > 253)
+    throw new Error(`client address ${ip} must be in ${cidr}, .200-.253 (below .200 belongs to workers)`);
+  if (taken.some((h) => h.ip === ip)) throw new Error(`client address ${ip} is taken`);
+  return { name, netns: `${plan.prefix}-c${name}`, ip, vlan };
+}
+
+/** The plan with one more worker (index = count + 1). */
+export function planWithWorker(plan: LabPlan): { plan: LabPlan; worker: WorkerPlan } {
+  const i = plan.workers.length + 1;
+  if (i > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
+  const worker = workerPlan(plan.prefix, i);
+  return { plan: { ...plan, workers: [...plan.workers, worker] }, worker };
 }
 
 /** One command; `ip netns add` steps are marked so a builder can record what it created. */
@@ -117,22 +151,52 @@ export function upSteps(plan: LabPlan): Step[] {
     steps.push(ip('-n', ns, 'link', 'set', 'lo', 'up'));
   }
   for (const br of ['brpriv', 'brpub']) steps.push(ip('-n', plan.fabric, 'link', 'add', br, 'type', 'bridge'), ip('-n', plan.fabric, 'link', 'set', br, 'up'));
-  for (const w of plan.workers) {
-    steps.push(..._attach(plan, w.netns, 'brpriv', `w${w.index}priv`, 'eth0', `${w.privateIp}/24`));
-    steps.push(..._attach(plan, w.netns, 'brpub', `w${w.index}pub`, 'eth1', `${w.publicIp}/24`));
-    steps.push(sysctl(w.netns, 'net.ipv4.ip_forward=1'), sysctl(w.netns, 'net.ipv4.conf.all.rp_filter=0'), sysctl(w.netns, 'net.ipv4.conf.default.rp_filter=0'));
-    for (const o of plan.workers) if (o !== w) steps.push(ip('-n', w.netns, 'route', 'add', o.podCidr, 'via', o.privateIp, 'dev', 'eth0'));
-    // Host-originated Service traffic leaves from the InternalIP (then kube-proxy DNATs it);
-    // anything else goes to the "internet".
-    steps.push(ip('-n', w.netns, 'route', 'add', plan.serviceCidr, 'dev', 'eth0', 'scope', 'link'));
-    steps.push(ip('-n', w.netns, 'route', 'add', 'default', 'via', plan.internet.ip, 'dev', 'eth1'));
-    steps.push(ip('-n', w.netns, 'route', 'add', 'blackhole', `${plan.blackhole}/32`));
-  }
-  steps.push(..._attach(plan, plan.internet.netns, 'brpub', 'inet', 'eth0', `${plan.internet.ip}/24`));
-  const lb = plan.workers[0];
-  if (lb) steps.push(ip('-n', plan.internet.netns, 'route', 'add', plan.lbCidr, 'via', lb.publicIp, 'dev', 'eth0'));
-  steps.push(..._attach(plan, plan.system.netns, 'brpriv', 'sys', 'eth0', `${plan.system.ip}/24`));
+  for (const w of plan.workers) steps.push(..._workerWiring(plan, w));
+  steps.push(..._hostWiring(plan, plan.internet, 'inet'));
+  steps.push(..._hostWiring(plan, plan.system, 'sys'));
+  for (const c of plan.clients ?? []) steps.push(..._hostWiring(plan, c, `c${c.name}`));
   return steps;
+}
+
+function _workerWiring(plan: LabPlan, w: WorkerPlan): Step[] {
+  const steps: Step[] = [];
+  steps.push(..._attach(plan, w.netns, 'brpriv', `w${w.index}priv`, 'eth0', `${w.privateIp}/24`));
+  steps.push(..._attach(plan, w.netns, 'brpub', `w${w.index}pub`, 'eth1', `${w.publicIp}/24`));
+  steps.push(sysctl(w.netns, 'net.ipv4.ip_forward=1'), sysctl(w.netns, 'net.ipv4.conf.all.rp_filter=0'), sysctl(w.netns, 'net.ipv4.conf.default.rp_filter=0'));
+  for (const o of plan.workers) if (o !== w) steps.push(ip('-n', w.netns, 'route', 'add', o.podCidr, 'via', o.privateIp, 'dev', 'eth0'));
+  // Host-originated Service traffic leaves from the InternalIP (then kube-proxy DNATs it);
+  // anything else goes to the "internet".
+  steps.push(ip('-n', w.netns, 'route', 'add', plan.serviceCidr, 'dev', 'eth0', 'scope', 'link'));
+  steps.push(ip('-n', w.netns, 'route', 'add', 'default', 'via', plan.internet.ip, 'dev', 'eth1'));
+  steps.push(ip('-n', w.netns, 'route', 'add', 'blackhole', `${plan.blackhole}/32`));
+  return steps;
+}
+
+function _hostWiring(plan: LabPlan, h: HostPlan, peer: string): Step[] {
+  const steps = _attach(plan, h.netns, h.vlan === 'public' ? 'brpub' : 'brpriv', peer, 'eth0', `${h.ip}/24`);
+  // Public clients reach LoadBalancer IPs through worker 1 (the load balancer).
+  const lb = plan.workers[0];
+  if (h.vlan === 'public' && lb) steps.push(ip('-n', h.netns, 'route', 'add', plan.lbCidr, 'via', lb.publicIp, 'dev', 'eth0'));
+  return steps;
+}
+
+/**
+ * The commands that add worker `w` to a running lab built from `plan` (the plan before the
+ * worker): its namespace and wiring, and a route to its pod range on every existing worker.
+ */
+export function addWorkerSteps(plan: LabPlan, w: WorkerPlan): Step[] {
+  const next: LabPlan = { ...plan, workers: [...plan.workers.filter((o) => o.name !== w.name), w] };
+  return [
+    { argv: ['ip', 'netns', 'add', w.netns], createsNetns: w.netns },
+    ip('-n', w.netns, 'link', 'set', 'lo', 'up'),
+    ..._workerWiring(next, w),
+    ...plan.workers.filter((o) => o.name !== w.name).map((o) => ip('-n', o.netns, 'route', 'add', w.podCidr, 'via', w.privateIp, 'dev', 'eth0')),
+  ];
+}
+
+/** The commands that add client host `h` (clientPlan) to a running lab. */
+export function addHostSteps(plan: LabPlan, h: HostPlan): Step[] {
+  return [{ argv: ['ip', 'netns', 'add', h.netns], createsNetns: h.netns }, ip('-n', h.netns, 'link', 'set', 'lo', 'up'), ..._hostWiring(plan, h, `c${h.name}`)];
 }
 
 /** A pod's plumbing, as Calico's CNI does it (static neighbours instead of proxy ARP). */

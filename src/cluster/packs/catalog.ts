@@ -7,6 +7,21 @@ import type { PackDefinition } from '../pack.js';
 
 import { WORKERS } from '../profiles/ibm-classic.js';
 
+/*
+ * R7, as the seed's file set (kube-samples calico-policies/private-network-isolation/calico-v3):
+ * four host policies on the workers' private interface (`ibm.role == 'worker_private'`), the
+ * pods' egress policy, and the private host endpoints (here generated from the Nodes).
+ *
+ * Where the seed's text and its files differ, the text (R7) wins, and the tests hold it:
+ * - "worker private ingress: only from this cluster's workers": the kubelet/DNS, ICMP and VRRP
+ *   ingress rules admit only `worker_private` sources (the files admit any source, so any system
+ *   on the VLAN could reach the kubelet);
+ * - "the unrelated private system reaches no pod": NodePorts answer on the private interface too
+ *   (R6), and the files leave forwarded traffic alone, so allow-all-workers-private and
+ *   allow-ibm-ports-private also apply on forward (`applyOnForward`): into the private interface
+ *   only this cluster's workers and pods may be forwarded; out of it, workers, pods and the IBM
+ *   ports.
+ */
 const PRIVATE_ISOLATION = `
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -15,15 +30,22 @@ metadata:
 spec:
   selector: ibm.role == 'worker_private'
   order: 1500
+  applyOnForward: true
   types: [Ingress, Egress]
   ingress:
   - action: Allow
     source:
       selector: ibm.role == 'worker_private'
+  - action: Allow
+    source:
+      nets: ['{{podNetwork}}']
   egress:
   - action: Allow
     destination:
       selector: ibm.role == 'worker_private'
+  - action: Allow
+    destination:
+      nets: ['{{podNetwork}}']
 ---
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -32,12 +54,13 @@ metadata:
 spec:
   selector: ibm.role == 'worker_private'
   order: 1500
+  applyOnForward: true
   types: [Ingress, Egress]
   egress:
   - action: Allow
     protocol: UDP
     destination:
-      ports: [53]
+      ports: [53, 2049]
   - action: Allow
     protocol: TCP
     destination:
@@ -45,10 +68,14 @@ spec:
   ingress:
   - action: Allow
     protocol: UDP
+    source:
+      selector: ibm.role == 'worker_private'
     destination:
-      ports: [53]
+      ports: [53, 10250]
   - action: Allow
     protocol: TCP
+    source:
+      selector: ibm.role == 'worker_private'
     destination:
       ports: [53, 10250]
 ---
@@ -57,13 +84,24 @@ kind: GlobalNetworkPolicy
 metadata:
   name: allow-egress-pods
 spec:
-  selector: ibm.role == 'worker_private'
+  selector: projectcalico.org/orchestrator == 'k8s'
   order: 1500
   types: [Egress]
   egress:
   - action: Allow
+    protocol: UDP
     destination:
-      nets: ['{{podNetwork}}']
+      ports: [53, 10250]
+  - action: Allow
+    protocol: TCP
+    destination:
+      ports: [53, 10250]
+  - action: Allow
+    destination:
+      selector: projectcalico.org/orchestrator == 'k8s'
+  - action: Allow
+    destination:
+      notNets: [{{privateNets}}]
 ---
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -76,6 +114,8 @@ spec:
   ingress:
   - action: Allow
     protocol: ICMP
+    source:
+      selector: ibm.role == 'worker_private'
   egress:
   - action: Allow
     protocol: ICMP
@@ -91,6 +131,8 @@ spec:
   ingress:
   - action: Allow
     protocol: 112
+    source:
+      selector: ibm.role == 'worker_private'
   egress:
   - action: Allow
     protocol: 112
@@ -120,6 +162,38 @@ spec:
   types: [Ingress]
 `;
 
+/*
+ * doNotTrack skips conntrack both ways: where the load balancer address is terminated on the
+ * worker (NLB 2.0's IPVS), the answer leaves the worker untracked too and is dropped as INVALID
+ * unless an untracked egress rule lets it out. The seed's NLB 2.0 example leaves that out.
+ */
+const WHITELIST_REPLIES = `---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: whitelist-replies
+spec:
+  applyOnForward: true
+  doNotTrack: true
+  egress:
+  - action: Allow
+    protocol: TCP
+    source:
+      nets: ['{{lbIP}}']
+      ports: [80]
+    destination:
+      nets: ['{{client}}']
+  selector: ibm.role=='worker_public'
+  order: 500
+  types: [Egress]
+`;
+
+/*
+ * The seed's whitelist is an Allow at order 500; on its own it blocks nobody (preDNAT and
+ * doNotTrack chains have no end-of-tier drop, and allow-node-port-dnat admits the rest). "Allow
+ * only a given source and block all other traffic" needs the Deny the seed's tutorial pairs it
+ * with: `whitelist-deny-others`, the same mode, order 800, every other source to the LB port.
+ */
 const whitelist = (mode: 'preDNAT' | 'doNotTrack'): string => `
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -139,7 +213,25 @@ spec:
   selector: ibm.role=='worker_public'
   order: 500
   types: [Ingress]
-`;
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: whitelist-deny-others
+spec:
+  applyOnForward: true
+  ${mode}: true
+  ingress:
+  - action: Deny
+    destination:
+      nets: ['{{lbIP}}']
+      ports: [80]
+    protocol: TCP
+    source: {}
+  selector: ibm.role=='worker_public'
+  order: 800
+  types: [Ingress]
+${mode === 'doNotTrack' ? WHITELIST_REPLIES : ''}`;
 
 const SRV1 = `
 apiVersion: v1
@@ -230,9 +322,13 @@ const NAMESPACE_PARAM = { name: 'namespace', description: 'namespace of the poli
 export const PACKS: readonly PackDefinition[] = [
   {
     name: 'ibm-private-isolation',
-    description: 'isolate the workers on the private network (R7): five host policies, and private host endpoints (eth0, InternalIP) generated for every worker, now and as workers join',
+    description:
+      'isolate the workers on the private network (R7): four host policies and the pods\' egress policy, and private host endpoints (eth0, InternalIP) generated for every worker, now and as workers join',
     seed: 'Isolating clusters on the private network',
-    params: [{ name: 'podNetwork', description: 'the cluster\'s pod network', default: '172.30.0.0/16', kind: 'cidr' }],
+    params: [
+      { name: 'podNetwork', description: 'the cluster\'s pod network', default: '172.30.0.0/16', kind: 'cidr' },
+      { name: 'privateNets', description: 'the private networks pods may not reach (except workers, pods, DNS and the kubelet)', default: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16', kind: 'cidrs' },
+    ],
     yaml: PRIVATE_ISOLATION,
     hostEndpointTemplates: [
       { generateName: 'worker-private', interfacePattern: '^eth0$', nodeSelector: WORKERS, labels: { 'ibm.role': 'worker_private' } },
@@ -247,7 +343,7 @@ export const PACKS: readonly PackDefinition[] = [
   },
   {
     name: 'nlb1-whitelist',
-    description: 'NLB 1.0: allow only a client CIDR to reach the load balancer IP on TCP 80 (preDNAT) (R6)',
+    description: 'NLB 1.0: allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others (preDNAT) (R6)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 1.0)',
     params: [
       { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
@@ -257,7 +353,7 @@ export const PACKS: readonly PackDefinition[] = [
   },
   {
     name: 'nlb2-whitelist',
-    description: 'NLB 2.0 (IPVS): allow only a client CIDR to reach the load balancer IP on TCP 80 (doNotTrack) (R6)',
+    description: 'NLB 2.0 (IPVS): allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others, let the answers out (doNotTrack) (R6)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 2.0)',
     params: [
       { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
