@@ -7,7 +7,7 @@
  * runs the differential test and removes the lab; its last line is `<agreeing>/<total> flows agree`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
