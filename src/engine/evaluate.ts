@@ -22,16 +22,18 @@
  *   untracked Allow on forwarded traffic skips preDNAT and the forward chains (the workload's
  *   ingress still runs); on Service traffic it means no DNAT (a NodePort becomes host traffic,
  *   a LoadBalancer IP or ClusterIP is not reached).
- * - Which host endpoint a packet crosses: the one whose expectedIPs hold the node address in
- *   question, else one with `interfaceName: "*"`, else the one holding the node's ExternalIP (for
- *   traffic from/to outside the cluster) or InternalIP (cluster traffic).
+ * - Which host endpoint a packet crosses: as Linux routing picks the interface (see "host
+ *   endpoint choice" below): by the node's connected subnets (a destination on one leaves by its
+ *   interface; a source from outside the cluster on one arrives there), else the one whose
+ *   expectedIPs hold the node address in question, else one with `interfaceName: "*"`, else the
+ *   one holding the node's ExternalIP (traffic from/to outside the cluster) or InternalIP.
  * - Services: see services.ts.
  */
-import type { Ip } from './ip.js';
+import { netContains, type Ip } from './ip.js';
 import { PROTO, type NamedPort, type Owner, type Packet, type ServiceLookup } from './match.js';
 import { ALLOW, DENY, NONE, runProfiles, runTiers, StageRecorder, type Outcome } from './chains.js';
 import { planFor, type Direction } from './resolve.js';
-import type { FailsafePort, HostEndpointInfo, NodeInfo, PolicySet, ServiceInfo, ServicePortInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
+import type { ConnectedSubnet, FailsafePort, HostEndpointInfo, NodeInfo, PolicySet, ServiceInfo, ServicePortInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 import { resolveTargetPort } from './snapshot.js';
 import type { Decision, Stage, StageKind, Verdict } from './types.js';
 import { describeDecision } from './describe.js';
@@ -301,13 +303,38 @@ function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Pa
 }
 
 // ------------------------------------------------------------------ host endpoint choice
+//
+// Which host endpoint (interface) a packet crosses, the way Linux routing decides it:
+// - Leaving the node: the route to the destination picks the interface, whatever the source
+//   address. A destination inside one of the node's connected subnets (NodeInfo.subnets, from the
+//   addresses the datastore gives with a prefix; the longest prefix when several hold it) leaves
+//   by that subnet's interface. Otherwise: the interface of the source address (host traffic),
+//   else the default route: the ExternalIP's interface for a destination outside the cluster,
+//   the InternalIP's for cluster traffic.
+// - Arriving at the node from outside the cluster: a source inside one of the node's connected
+//   subnets is on that segment, so the packet arrives on that subnet's interface (e.g. a host on
+//   the private VLAN routing the pod network through a worker's private address). Otherwise, and
+//   for cluster sources (nodes sit on several segments and their own routing picks one): the
+//   interface holding the destination address, else the ExternalIP's interface (from outside the
+//   cluster) or the InternalIP's (cluster traffic).
+// - A subnet's interface is the host endpoint whose expectedIPs hold the node's address on that
+//   subnet (the one the prefix came with), else another address in it, else one with
+//   `interfaceName: "*"`; with none, that interface has no host endpoint and Calico does not
+//   police it (no fallback to another interface's).
+// - Which node a packet from outside the cluster to a pod enters: the pod's (the engine does not
+//   know the sender's routes), so a pod on another worker is judged at its own worker's interface.
+// Unknown prefixes (a Kubernetes Node's plain addresses only) leave the fallbacks in charge.
 
 function _hepByIp(node: NodeInfo, ip: Ip): HostEndpointInfo | undefined {
   return node.hostEndpoints.find((h) => h.ips.some((x) => x.text === ip.text));
 }
 
+function _star(node: NodeInfo): HostEndpointInfo | undefined {
+  return node.hostEndpoints.find((h) => h.interfaceName === '*');
+}
+
 function _hepFallback(node: NodeInfo, external: boolean): HostEndpointInfo | undefined {
-  const star = node.hostEndpoints.find((h) => h.interfaceName === '*');
+  const star = _star(node);
   if (star) return star;
   const addrs = external ? node.external : node.internal;
   for (const a of addrs) {
@@ -317,19 +344,52 @@ function _hepFallback(node: NodeInfo, external: boolean): HostEndpointInfo | und
   return undefined;
 }
 
-/** The host endpoint a packet to `dstIp` enters `node` through. */
-export function ingressHep(node: NodeInfo, dstIp: Ip, srcExternal: boolean): HostEndpointInfo | undefined {
+/** The node's connected subnet holding `ip`, if any: the longest prefix (the largest mask), as a route lookup. */
+function _connectedSubnet(node: NodeInfo, ip: Ip): ConnectedSubnet | undefined {
+  let best: ConnectedSubnet | undefined;
+  for (const c of node.subnets) {
+    const n = c.net;
+    if (!netContains(n, ip)) continue;
+    if (best === undefined || (n.family === 4 ? n.mask4 > best.net.mask4 : n.mask6 > best.net.mask6)) best = c;
+  }
+  return best;
+}
+
+/**
+ * `{ hep }` for the interface on the connected subnet holding `ip` (the host endpoint holding the
+ * node's address there, else one holding another address in that subnet, else `*`; hep undefined:
+ * none), undefined when `ip` is on no connected subnet.
+ */
+function _bySubnet(node: NodeInfo, ip: Ip): { readonly hep: HostEndpointInfo | undefined } | undefined {
+  const c = _connectedSubnet(node, ip);
+  if (c === undefined) return undefined;
+  return { hep: _hepByIp(node, c.addr) ?? node.hostEndpoints.find((h) => h.ips.some((x) => netContains(c.net, x))) ?? _star(node) };
+}
+
+/**
+ * The host endpoint a packet to `dstIp` enters `node` through (see the rules above); `srcIp`,
+ * when given, is the packet's source, which decides for a source outside the cluster.
+ */
+export function ingressHep(node: NodeInfo, dstIp: Ip, srcExternal: boolean, srcIp?: Ip): HostEndpointInfo | undefined {
   if (node.hostEndpoints.length === 0) return undefined;
+  if (srcExternal && srcIp !== undefined) {
+    const s = _bySubnet(node, srcIp);
+    if (s !== undefined) return s.hep;
+  }
   const exact = _hepByIp(node, dstIp);
   if (exact !== undefined) return exact;
   // To one of the node's own addresses: it arrives on that address's interface (or `*`).
-  if (node.addresses.some((a) => a.text === dstIp.text)) return node.hostEndpoints.find((h) => h.interfaceName === '*');
+  if (node.addresses.some((a) => a.text === dstIp.text)) return _star(node);
   return _hepFallback(node, srcExternal);
 }
 
-/** The host endpoint a packet leaves `node` through. */
-export function egressHep(node: NodeInfo, srcIp: Ip | undefined, dstExternal: boolean): HostEndpointInfo | undefined {
+/** The host endpoint a packet to `dstIp` (when known) leaves `node` through (see the rules above). */
+export function egressHep(node: NodeInfo, srcIp: Ip | undefined, dstExternal: boolean, dstIp?: Ip): HostEndpointInfo | undefined {
   if (node.hostEndpoints.length === 0) return undefined;
+  if (dstIp !== undefined) {
+    const s = _bySubnet(node, dstIp);
+    if (s !== undefined) return s.hep;
+  }
   return (srcIp !== undefined ? _hepByIp(node, srcIp) : undefined) ?? _hepFallback(node, dstExternal);
 }
 
@@ -338,7 +398,7 @@ export function egressHep(node: NodeInfo, srcIp: Ip | undefined, dstExternal: bo
 /** Packet arrives at `node` from outside it, headed for `target` (post-DNAT). */
 function _arrive(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packet, preDnatDone: boolean): Outcome {
   const srcExternal = src.kind === 'external';
-  const hep = ingressHep(node, pkt.dstIp, srcExternal);
+  const hep = ingressHep(node, pkt.dstIp, srcExternal, pkt.srcIp);
   const toHost = target.kind === 'host';
   if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt)) {
     if (toHost) {
@@ -408,7 +468,7 @@ function _transit(ctx: Ctx, node: NodeInfo, inHep: HostEndpointInfo | undefined,
 
 /** A forwarded or workload-originated packet leaves `node` for `target` (`fwdPkt`: see _transit). */
 function _leave(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packet, fwdPkt: Packet = pkt): Outcome {
-  const outHep = egressHep(node, undefined, target.kind === 'external');
+  const outHep = egressHep(node, undefined, target.kind === 'external', target.ip);
   if (_forwardChain(ctx, 'forwardEgress', outHep, 'egress', fwdPkt) === DENY) return DENY;
   if (target.kind === 'external') return ALLOW;
   const next = _nodeOf(ctx.snap, target);
@@ -449,7 +509,7 @@ function _originate(ctx: Ctx, src: Party, target: Party, pkt: Packet): Outcome {
       _note(ctx, 'hostIngress', `node:${src.node.name}`, 'Allow', { kind: 'default', action: 'Allow', reason: 'host to itself: not policed' });
       return ALLOW;
     }
-    const outHep = egressHep(src.node, src.ip, target.kind === 'external');
+    const outHep = egressHep(src.node, src.ip, target.kind === 'external', target.ip);
     if (outHep !== undefined) {
       let r = _untrackedHost(ctx, outHep, 'egress', pkt);
       if (r === NONE) r = _hostChain(ctx, outHep, 'egress', pkt);
@@ -532,16 +592,16 @@ function _serviceFlow(ctx: Ctx, src: Party, dst: Extract<Target, { kind: 'servic
     // Before DNAT: the source's own stages, then the entry node's untracked and preDNAT policies.
     if (src.kind === 'workload') {
       if (_normalChain(ctx, 'sourceEgress', src.ep, 'egress', preDnatPkt) === DENY) return DENY;
-      if (srcNode !== undefined && _forwardChain(ctx, 'forwardEgress', egressHep(srcNode, undefined, false), 'egress', preDnatPkt) === DENY) return DENY;
+      if (srcNode !== undefined && _forwardChain(ctx, 'forwardEgress', egressHep(srcNode, undefined, false, dst.ip), 'egress', preDnatPkt) === DENY) return DENY;
     } else if (src.kind === 'host') {
-      const outHep = egressHep(src.node, src.ip, false);
+      const outHep = egressHep(src.node, src.ip, false, dst.ip);
       if (outHep !== undefined) {
         let r = _untrackedHost(ctx, outHep, 'egress', preDnatPkt);
         if (r === NONE) r = _hostChain(ctx, outHep, 'egress', preDnatPkt);
         if (r === DENY) return DENY;
       }
     }
-    inHep = ingressHep(entry, dst.ip, src.kind === 'external');
+    inHep = ingressHep(entry, dst.ip, src.kind === 'external', src.ip);
     if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt)) {
       const u = _rawChain(ctx, 'untracked', inHep, 'ingress', 'untracked', preDnatPkt);
       if (u === DENY) return DENY;

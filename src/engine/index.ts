@@ -25,6 +25,7 @@ export type {
   HostEndpointInfo,
   NetworkSetInfo,
   NodeInfo,
+  ConnectedSubnet,
   ServiceInfo,
   TierInfo,
   PolicySet,

@@ -164,6 +164,22 @@ export interface NodeInfo {
   readonly external: readonly Ip[];
   readonly addresses: readonly Ip[];
   readonly hostEndpoints: readonly HostEndpointInfo[];
+  /**
+   * The subnets the node's interfaces are directly connected to, as far as the datastore says:
+   * from the addresses given with a prefix (`addr/prefix`): the Calico Node's
+   * `spec.bgp.ipv4Address`/`ipv6Address` (calico-node writes its autodetected address with the
+   * interface's prefix there), CIDR-form `spec.addresses` and `spec.interfaces[].addresses`, and
+   * a Kubernetes Node's `projectcalico.org/IPv4Address`/`IPv6Address` annotations. Plain
+   * addresses (a Kubernetes Node's status, HostEndpoint expectedIPs) carry no prefix and add
+   * none; full-length prefixes (/32, /128) and /0 say nothing about a subnet and are left out.
+   */
+  readonly subnets: readonly ConnectedSubnet[];
+}
+
+/** A subnet a node's interface is connected to, and the node's address on it (NodeInfo.subnets). */
+export interface ConnectedSubnet {
+  readonly net: Net;
+  readonly addr: Ip;
 }
 
 export interface ServicePortInfo {
@@ -283,6 +299,23 @@ function _ipsOf(texts: readonly (string | undefined)[]): Ip[] {
     if (t === undefined || t === '') continue;
     const ip = ipFromText(t.includes('/') ? t.slice(0, t.indexOf('/')) : t);
     if (ip && !out.some((x) => x.text === ip.text)) out.push(ip);
+  }
+  return out;
+}
+
+/** The subnets of the `addr/prefix` texts among `texts` (NodeInfo.subnets); plain addresses give none. */
+function _subnetsOf(texts: readonly (string | undefined)[]): ConnectedSubnet[] {
+  const out: ConnectedSubnet[] = [];
+  for (const t of texts) {
+    const slash = t?.indexOf('/') ?? -1;
+    if (t === undefined || slash < 0) continue;
+    const net = netFromText(t);
+    const addr = ipFromText(t.slice(0, slash).trim());
+    if (net === undefined || addr === undefined) continue;
+    // A host route (/32, /128) names no subnet; /0 is no connected subnet either.
+    const full = net.family === 4 ? net.mask4 === 0xffffffff : net.mask6 === (1n << 128n) - 1n;
+    const none = net.family === 4 ? net.mask4 === 0 : net.mask6 === 0n;
+    if (!full && !none && !out.some((x) => x.net.text === net.text && x.addr.text === addr.text)) out.push({ net, addr });
   }
   return out;
 }
@@ -582,11 +615,17 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     };
   });
 
-  const nodeDraft = new Map<string, { internal: (string | undefined)[]; external: (string | undefined)[] }>();
-  const draft = (n: string): { internal: (string | undefined)[]; external: (string | undefined)[] } => {
+  interface NodeDraft {
+    internal: (string | undefined)[];
+    external: (string | undefined)[];
+    /** Addresses that may carry a prefix: see NodeInfo.subnets. */
+    prefixed: (string | undefined)[];
+  }
+  const nodeDraft = new Map<string, NodeDraft>();
+  const draft = (n: string): NodeDraft => {
     let d = nodeDraft.get(n);
     if (!d) {
-      d = { internal: [], external: [] };
+      d = { internal: [], external: [], prefixed: [] };
       nodeDraft.set(n, d);
     }
     return d;
@@ -596,12 +635,19 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     if (_isCalico(r)) {
       const n = r as CalicoNode;
       d.internal.push(n.spec?.bgp?.ipv4Address, n.spec?.bgp?.ipv6Address);
-      for (const a of n.spec?.addresses ?? []) (a.type === 'ExternalIP' ? d.external : d.internal).push(a.address);
+      d.prefixed.push(n.spec?.bgp?.ipv4Address, n.spec?.bgp?.ipv6Address);
+      for (const a of n.spec?.addresses ?? []) {
+        (a.type === 'ExternalIP' ? d.external : d.internal).push(a.address);
+        d.prefixed.push(a.address);
+      }
+      for (const i of n.spec?.interfaces ?? []) d.prefixed.push(...(i.addresses ?? []));
     } else {
       for (const a of (r as K8sNode).status?.addresses ?? []) {
         if (a.type === 'InternalIP') d.internal.push(a.address);
         else if (a.type === 'ExternalIP') d.external.push(a.address);
       }
+      const ann = r.metadata?.annotations ?? {};
+      d.prefixed.push(ann['projectcalico.org/IPv4Address'], ann['projectcalico.org/IPv6Address']);
     }
   }
   for (const w of workloads) if (w.node !== '') draft(w.node);
@@ -614,7 +660,7 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     const internal = _ipsOf(d.internal);
     const external = _ipsOf(d.external);
     const addresses = _ipsOf([...internal, ...external, ...heps.flatMap((h) => h.ips)].map((i) => i.text));
-    const info: NodeInfo = { name, internal, external, addresses, hostEndpoints: heps };
+    const info: NodeInfo = { name, internal, external, addresses, hostEndpoints: heps, subnets: _subnetsOf(d.prefixed) };
     nodes.set(name, info);
     for (const ip of addresses) if (!nodeByIp.has(ip.text)) nodeByIp.set(ip.text, info);
   }

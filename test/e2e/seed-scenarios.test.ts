@@ -11,19 +11,23 @@
  *   NLB 1.0 whitelist (preDNAT) admits only the given client, a second internet client is held
  *   off; the NLB 2.0 variant (doNotTrack) too.
  * - R7: ibm-private-isolation: the unrelated private system reaches no worker (failsafe ports
- *   aside) and no pod (NodePorts on the private interface); workers reach each other, DNS and
- *   the seed's ports on the private network, nothing else; pods reach pods and DNS, not the
- *   private system; a worker added later is covered with no file edited.
+ *   aside) and no pod (NodePorts on the private interface, and the pod network routed through a
+ *   worker's private interface, which the engine follows by the node's private subnet); workers
+ *   reach each other, DNS and the seed's ports on the private network, nothing else; pods reach
+ *   pods and DNS, not the private system; a worker added later is covered with no file edited.
  * - R8: the Srv1 tiers (frontend → backend → db, never back) and finance → accounts backend on
  *   3111 only.
  * - R9 through `tabby up`: run=access reaches nginx, another pod does not, and a
- *   `calico-packet:` line for that attempt lands in that worker's log within a second; kubectl
- *   shows the lab's Nodes Ready and its pods 1/1 Running.
+ *   `calico-packet:` line for that attempt lands in that worker's log within a second and in the
+ *   dashboard's denied-traffic feed of the running API server, where the engine links it to the
+ *   Log rule that wrote it and the end of tier that denied it; kubectl shows the lab's Nodes
+ *   Ready and its pods 1/1 Running.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +39,16 @@ import type { Datastore, ResourceType } from '../../src/datastore/index.js';
 import { engineResourceTypes } from '../../src/agent/syncer.js';
 import { Lab, snapshotOf } from '../../src/lab/controller.js';
 import { engineInput, formatProbe, isAllowed, runProbe, type ProbeFlow, type ProbeRow } from '../../src/lab/probe.js';
-import { runVerdicts } from '../../src/engine/index.js';
+import { evaluateFlow, runVerdicts } from '../../src/engine/index.js';
+import type { DeniedResponse } from '../../src/web/protocol.js';
 import { netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
 
 const skip = await netnsSkipReason();
 const run = promisify(execFile);
 
 interface Env {
+  /** tabby up's data directory. */
+  readonly dir: string;
   readonly c: RunningCluster;
   readonly lab: Lab;
   readonly client: ResourceClient;
@@ -70,7 +77,7 @@ async function withCluster(workers: number, fn: (e: Env) => Promise<void>): Prom
     assert.equal(c.noEnforcement, undefined);
     assert.ok(lab);
     console.log(`# tabby up with a ${workers}-worker lab in ${(performance.now() - t0).toFixed(0)} ms`);
-    await fn({ c, lab, client: new ResourceClient(c.datastore), logs });
+    await fn({ dir, c, lab, client: new ResourceClient(c.datastore), logs });
   } finally {
     const prefix = lab?.plan.prefix;
     await c?.stop();
@@ -171,6 +178,26 @@ async function expectFlows(e: Env, what: string, cases: readonly Case[]): Promis
 
 const SVC_TYPE: ResourceType = { group: '', plural: 'services' };
 
+/** `GET /ui/api/denied` from the running API server, as the dashboard asks it (the admin token of DATA_DIR/tokens, HTTPS with DATA_DIR's CA). */
+async function deniedFeed(e: Env): Promise<DeniedResponse> {
+  const token = (JSON.parse(readFileSync(join(e.dir, 'tokens'), 'utf8')) as { admin: string }).admin;
+  const ca = readFileSync(join(e.dir, 'pki', 'ca.crt'), 'utf8');
+  const url = new URL('/ui/api/denied', e.c.url);
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${url.href}: ${res.statusCode}: ${text}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url.href}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+  return JSON.parse(body) as DeniedResponse;
+}
+
 async function serviceOf(e: Env, ns: string, name: string): Promise<{ lbIP?: string; nodePort: number }> {
   let out: { lbIP?: string; nodePort: number } | undefined;
   await until(`service ${ns}/${name} allocated`, async () => {
@@ -262,21 +289,16 @@ test('R7: ibm-private-isolation: the private system reaches no worker and no pod
       icmp('system', `node:${w.name}`, w.privateIp, want),
       tcp('system', `nodeport default/a ${w.name} (private)`, w.privateIp, nodePort, want),
     ];
-    // Known engine gap: the engine cannot tell which interface a packet from outside the cluster
-    // arrives on, and takes the public one (the node's ExternalIP); routed through the private
-    // interface, as here, it is policed there. So these two flows are checked on real packets
-    // only, and the engine's verdict is printed, not asserted.
-    const systemToPods = async (want: Want): Promise<void> => {
-      const { snapshot } = await snapshotOf(e.c.datastore);
-      for (const p of [a, b]) {
-        const real = await e.lab.probe('system', 'tcp', p.ip, 80, want === 'allowed' ? 1500 : 400);
-        const [v] = runVerdicts(snapshot, [{ from: sys, to: p.ip, protocol: 'TCP', port: 80 }]);
-        console.log(`system → ${p.key} ${p.ip}:80 routed via ${w1.name}'s private interface: real ${real}, engine ${v!.action} (known gap when they differ)`);
-        assert.equal(isAllowed(real), want === 'allowed', `system → ${p.key} routed via ${w1.name}: ${real}`);
-      }
-    };
-    await expectFlows(e, 'R7 before: the private system reaches the workers and, through a NodePort, a pod', [...fromSystem(w1, 'allowed'), ...fromSystem(w2, 'allowed')]);
-    await systemToPods('allowed');
+    // Straight to the pod addresses, routed through worker 1's private interface: the engine
+    // takes the interface from the source, which is on the workers' private subnet (the Calico
+    // Node's bgp.ipv4Address carries its prefix), not the public one.
+    const systemToPod = (p: { key: string; ip: string }, want: Want): Case => tcp('system', `${p.key} via ${w1.name} (private)`, p.ip, 80, want);
+    await expectFlows(e, 'R7 before: the private system reaches the workers and, through a NodePort or the pod route, the pods', [
+      ...fromSystem(w1, 'allowed'),
+      ...fromSystem(w2, 'allowed'),
+      systemToPod(a, 'allowed'),
+      systemToPod(b, 'allowed'),
+    ]);
 
     await pack(e, 'ibm-private-isolation', { podNetwork: e.lab.plan.podSupernet, privateNets: e.lab.plan.privateCidr });
     const privateHeps = async (n: number): Promise<boolean> => {
@@ -308,8 +330,19 @@ test('R7: ibm-private-isolation: the private system reaches no worker and no pod
       tcp('default/a', 'system', sys, 8080, 'denied'),
       tcp('default/b', 'system', sys, 443, 'denied'),
       tcp('default/a', 'internet', e.lab.plan.internet.ip, 80, 'allowed'),
+      systemToPod(a, 'denied'),
+      systemToPod(b, 'denied'),
     ]);
-    await systemToPods('denied');
+    // Denied on a private host endpoint's forward chain (worker 1's for the pod on it), not passed
+    // by the public one's.
+    {
+      const { snapshot } = await snapshotOf(e.c.datastore);
+      const [va, vb] = runVerdicts(snapshot, [engineInput(e.lab, systemToPod(a, 'denied')), engineInput(e.lab, systemToPod(b, 'denied'))]);
+      const denyAt = (v: typeof va): string | undefined => v!.trace.find((t) => t.action === 'Deny')?.endpoint;
+      assert.equal(denyAt(va), `hep:${w1.name}-worker-private`, JSON.stringify(va!.trace));
+      assert.match(denyAt(vb) ?? '', /^hep:.*-worker-private$/, JSON.stringify(vb!.trace));
+      assert.ok(va!.trace.every((t) => !(t.endpoint ?? '').endsWith('-public')), JSON.stringify(va!.trace));
+    }
 
     // A worker joins: the host endpoint controller gives it its private host endpoint from the
     // pack's template; nobody edits generic-privatehostendpoint.yaml.
@@ -330,6 +363,7 @@ test('R7: ibm-private-isolation: the private system reaches no worker and no pod
       tcp('default/a', 'default/c', c.ip, 80, 'allowed'),
       tcp('default/c', 'default/b', b.ip, 80, 'allowed'),
       tcp('default/c', 'system', sys, 8080, 'denied'),
+      systemToPod(c, 'denied'),
     ]);
   });
 });
@@ -398,6 +432,31 @@ test('R9 through tabby up: run=access reaches nginx, another pod does not and is
       console.log(`# log line after ${(performance.now() - t1).toFixed(0)} ms: ${line}`);
       const accessLines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(`SRC=${e.lab.pod('default/access')!.ip} `));
       assert.deepEqual(accessLines, [], 'allowed traffic is not logged');
+
+      // The same line in the dashboard's denied-traffic feed of the running API server (it reads
+      // DATA_DIR/lab, where tabby up's lab writes), linked as the page links it: the engine's
+      // verdict for the line's flow, the stage that decided it, and the Log rule that wrote it.
+      const t2 = performance.now();
+      let feed: DeniedResponse | undefined;
+      let entry: DeniedResponse['lines'][number] | undefined;
+      while (entry === undefined && performance.now() - t2 < 5000) {
+        feed = await deniedFeed(e);
+        entry = feed.lines.find((l) => l.line === line);
+        if (entry === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(feed?.lab, 'the feed sees the lab');
+      assert.ok(entry, `the line in the dashboard's denied feed\n${JSON.stringify(feed?.lines.slice(-5), null, 1)}`);
+      assert.deepEqual([entry.node, entry.prefix, entry.fields['SRC'], entry.fields['DST'], entry.fields['PROTO'], entry.fields['DPT']], [nginx.node, 'calico-packet', other.ip, nginx.ip, 'TCP', '80']);
+      assert.ok(feed!.nodes.includes(nginx.node), feed!.nodes.join(', '));
+      const { snapshot } = await snapshotOf(e.c.datastore);
+      const f = entry.fields;
+      const v = evaluateFlow(snapshot, { from: f['SRC']!, to: f['DST']!, protocol: f['PROTO']!, port: Number(f['DPT']) });
+      const decided = v.stages.filter((s) => s.action !== 'Continue').at(-1);
+      assert.equal(v.action, 'Deny');
+      assert.deepEqual([decided?.stage, decided?.endpoint, decided?.decidedBy], ['destinationIngress', 'default/nginx', { kind: 'endOfTier', tier: 'default', action: 'Deny' }]);
+      assert.deepEqual(decided?.logged, [{ tier: 'default', policy: 'default/log-denied-packets', ruleIndex: 0, action: 'Log' }]);
+      assert.equal(decided?.nearMiss?.policy, 'default/knp.default.access-nginx');
+      console.log(`# in the dashboard's denied feed after ${(performance.now() - t2).toFixed(0)} ms: ${decided?.summary}`);
     }
 
     // The lab's Nodes and pods as kubectl shows them.
