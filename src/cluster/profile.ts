@@ -29,6 +29,8 @@ export interface ClusterProfile {
   readonly interfaces: InterfaceConvention;
   /** The workers of a cluster of `count` workers, 1-based: worker i is `workers(n)[i-1]`. */
   workers(count: number): readonly WorkerSpec[];
+  /** How the provider names workers, `{i}` for the index (the lab names its workers so too). */
+  readonly workerNames: string;
   /** The resources the profile creates (provider-managed ones carry the marker). */
   resources(ctx: ProfileContext): readonly Manifest[];
 }

@@ -61,6 +61,8 @@ export interface LabOptions {
   readonly stateDir: string;
   readonly workers: number;
   readonly prefix?: string;
+  /** Node names, `{i}` for the worker's index (`kube-dal10-…-w{i}.cloud.ibm`); default `worker{i}`. */
+  readonly nodeNames?: string;
   /** Default: SQLite at `<stateDir>/tabby.db` (closed by down). A passed-in one is not closed. */
   readonly datastore?: Datastore;
   readonly runner?: CommandRunner;
@@ -165,7 +167,7 @@ export class Lab {
   /** Builds the lab; on failure everything already created is removed and the error rethrown. */
   static async up(opts: LabOptions): Promise<Lab> {
     mkdirSync(opts.stateDir, { recursive: true });
-    const plan = planLab({ prefix: opts.prefix ?? newPrefix(), workers: opts.workers });
+    const plan = planLab({ prefix: opts.prefix ?? newPrefix(), workers: opts.workers, ...(opts.nodeNames === undefined ? {} : { nodeNames: opts.nodeNames }) });
     const ds = opts.datastore ?? (await openSqliteDatastore(join(opts.stateDir, 'tabby.db')));
     const lab = new Lab(opts, plan, ds, opts.datastore === undefined);
     try {

@@ -22,6 +22,19 @@ test('topology: names carry the prefix, addresses stay in 198.18.0.0/15, interfa
   assert.throws(() => planLab({ prefix: 'tbyabc', workers: 0 }));
 });
 
+test('topology: workers may carry the provider\'s node names, also when added later; bad patterns are refused', () => {
+  const names = 'kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w{i}.cloud.ibm';
+  const plan = planLab({ prefix: 'tbyabc123', workers: 2, nodeNames: names });
+  assert.deepEqual(plan.workers.map((w) => [w.name, w.netns]), [
+    ['kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w1.cloud.ibm', 'tbyabc123-w1'],
+    ['kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w2.cloud.ibm', 'tbyabc123-w2'],
+  ]);
+  assert.equal(planWithWorker(plan).worker.name, 'kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w3.cloud.ibm');
+  assert.equal(planLab({ prefix: 'tbyabc123', workers: 1 }).workers[0]!.name, 'worker1');
+  assert.throws(() => planLab({ prefix: 'tbyabc', workers: 1, nodeNames: 'worker' }), /containing \{i\}/);
+  assert.throws(() => planLab({ prefix: 'tbyabc', workers: 1, nodeNames: 'Worker_{i}' }), /DNS subdomain/);
+});
+
 test('kube-proxy: ClusterIP, NodePort and LoadBalancer rules; no endpoints → blackhole', () => {
   const plan = planLab({ prefix: 'tbyabc', workers: 2 });
   const snap = buildSnapshot([

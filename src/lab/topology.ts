@@ -27,6 +27,8 @@ export interface LabSpec {
   /** `tby` + random characters; every namespace is `<prefix>-…`. */
   readonly prefix: string;
   readonly workers: number;
+  /** Node names: `{i}` is the worker's 1-based index. Default `worker{i}`. */
+  readonly nodeNames?: string;
 }
 
 export interface WorkerPlan {
@@ -64,6 +66,8 @@ export interface LabPlan {
   readonly lbCidr: string;
   /** kube-proxy sends Service traffic with no endpoint here (nat cannot DROP); blackholed on workers. */
   readonly blackhole: string;
+  /** How workers are named (`{i}`: index); absent in older state files, meaning `worker{i}`. */
+  readonly nodeNames?: string;
 }
 
 export const MAX_WORKERS = 50;
@@ -73,10 +77,13 @@ export function planLab(spec: LabSpec): LabPlan {
   if (!PREFIX_RE.test(spec.prefix)) throw new Error(`invalid lab prefix ${JSON.stringify(spec.prefix)} (want tby + 3-6 of [a-z0-9])`);
   if (!Number.isInteger(spec.workers) || spec.workers < 1 || spec.workers > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
   const p = spec.prefix;
+  const nodeNames = spec.nodeNames ?? DEFAULT_NODE_NAMES;
+  checkNodeNames(nodeNames);
   const workers: WorkerPlan[] = [];
-  for (let i = 1; i <= spec.workers; i++) workers.push(workerPlan(p, i));
+  for (let i = 1; i <= spec.workers; i++) workers.push(workerPlan(p, i, nodeNames));
   return {
     prefix: p,
+    nodeNames,
     fabric: `${p}-fab`,
     workers,
     internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', vlan: 'public' },
@@ -91,9 +98,18 @@ export function planLab(spec: LabSpec): LabPlan {
   };
 }
 
+export const DEFAULT_NODE_NAMES = 'worker{i}';
+
+/** A node-name pattern must contain `{i}` and give DNS subdomains (as Kubernetes Node names are). */
+export function checkNodeNames(pattern: string): void {
+  const sample = pattern.replaceAll('{i}', String(MAX_WORKERS));
+  if (!pattern.includes('{i}') || sample.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(sample))
+    throw new Error(`invalid node name pattern ${JSON.stringify(pattern)} (want a DNS subdomain containing {i}, e.g. worker{i})`);
+}
+
 /** Worker `i` (1-based) of a lab with this prefix. */
-export function workerPlan(prefix: string, i: number): WorkerPlan {
-  return { name: `worker${i}`, netns: `${prefix}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` };
+export function workerPlan(prefix: string, i: number, nodeNames: string = DEFAULT_NODE_NAMES): WorkerPlan {
+  return { name: nodeNames.replaceAll('{i}', String(i)), netns: `${prefix}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` };
 }
 
 /** Every namespace the plan's infrastructure uses (upSteps, addWorkerSteps, addHostSteps), fabric first. */
@@ -120,7 +136,7 @@ export function clientPlan(plan: LabPlan, name: string, vlan: 'private' | 'publi
 export function planWithWorker(plan: LabPlan): { plan: LabPlan; worker: WorkerPlan } {
   const i = plan.workers.length + 1;
   if (i > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
-  const worker = workerPlan(plan.prefix, i);
+  const worker = workerPlan(plan.prefix, i, plan.nodeNames);
   return { plan: { ...plan, workers: [...plan.workers, worker] }, worker };
 }
 

@@ -59,7 +59,7 @@ export interface LabDriver {
   /** Why the lab cannot run here (not root, a kernel tool missing), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Brings up `workers` workers with an agent each, registering them as Nodes in `datastore`. */
-  up(o: { readonly stateDir: string; readonly workers: number; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
+  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
   /** Removes what a `tabby up` that died left of the lab (from the state in stateDir); what it removed. */
   cleanup(stateDir: string): Promise<readonly string[]>;
 }
@@ -76,7 +76,7 @@ export interface RunningLab {
  */
 export interface LabModule {
   readonly Lab: {
-    up(o: { readonly stateDir: string; readonly workers: number; readonly datastore: Datastore; readonly hostEndpoints: boolean; readonly log: (line: string) => void }): Promise<{
+    up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly datastore: Datastore; readonly hostEndpoints: boolean; readonly log: (line: string) => void }): Promise<{
       readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
       down(): Promise<readonly string[]>;
     }>;
@@ -94,7 +94,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
   return {
     unavailable: () => Promise.resolve(undefined),
     async up(o) {
-      const running = await lab.Lab.up({ stateDir: o.stateDir, workers: o.workers, datastore: o.datastore, hostEndpoints: false, log: o.log });
+      const running = await lab.Lab.up({ stateDir: o.stateDir, workers: o.workers, ...(o.nodeNames === undefined ? {} : { nodeNames: o.nodeNames }), datastore: o.datastore, hostEndpoints: false, log: o.log });
       return {
         workers: running.plan.workers.map((w) => ({ name: w.name, internalIP: w.privateIp, externalIP: w.publicIp, podCIDR: w.podCidr, labels: {} })),
         async down() {
@@ -213,7 +213,8 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     else if (o.labDriver === undefined) noEnforcement = LAB_MISSING;
     else noEnforcement = labPrerequisites(process.env) ?? (await o.labDriver.unavailable());
     if (noEnforcement === undefined && o.labDriver !== undefined) {
-      lab = await o.labDriver.up({ stateDir: join(dataDir, LAB_DIR), workers: o.workers, datastore: ds, log: o.log });
+      // The lab's workers carry the provider's names, as the seed's `calicoctl get nodes` shows them.
+      lab = await o.labDriver.up({ stateDir: join(dataDir, LAB_DIR), workers: o.workers, nodeNames: o.profile.workerNames, datastore: ds, log: o.log });
       const running = lab;
       undo.push(() => running.down());
     }

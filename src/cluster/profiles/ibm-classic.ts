@@ -21,11 +21,14 @@ const PUBLIC = "ibm.role == 'worker_public'";
 /** Every node but a control plane one: Tabby clusters (and the lab) have only workers. */
 export const WORKERS = '!has(node-role.kubernetes.io/control-plane)';
 
+/** As the seed's `calicoctl get nodes` prints them. */
+const WORKER_NAMES = 'kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w{i}.cloud.ibm';
+
 function workers(count: number): WorkerSpec[] {
   const out: WorkerSpec[] = [];
   for (let i = 1; i <= count; i++)
     out.push({
-      name: `kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w${i}.cloud.ibm`,
+      name: WORKER_NAMES.replace('{i}', String(i)),
       internalIP: `10.176.48.${10 + i}`,
       externalIP: `198.18.10.${i}`,
       podCIDR: `172.30.${i}.0/24`,
@@ -108,5 +111,6 @@ export const ibmClassic: ClusterProfile = {
   description: 'IBM Cloud Kubernetes Service, classic: public host endpoints, the six default host policies, the dashboard policy',
   interfaces: { InternalIP: 'eth0', ExternalIP: 'eth1' },
   workers,
+  workerNames: WORKER_NAMES,
   resources,
 };
