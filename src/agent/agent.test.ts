@@ -195,3 +195,41 @@ test('agent: NFLOG group and per-node FelixConfiguration are honoured', async ()
     await ds.close();
   }
 });
+
+test('agent: IP set member changes go through the ipset session; stop() ends it (no process left)', async () => {
+  const { ds, client } = await seeded();
+  const ips = new FakeIpset();
+  const ipt = new FakeIptables({ ipsetExists: (n) => ips.sets.has(n) });
+  // Like the node runner: run() for one-shot commands, start() for the long-lived ipset session
+  // and for the streamed `iptables-save` reads (here: the fake's run(), its output delivered).
+  const runner: CommandRunner = {
+    run: (c) => (c.argv[0] === 'ipset' ? ips.run(c) : ipt.run(c)),
+    start: (s) => {
+      if (s.argv[0] === 'sh') return ips.start(s);
+      const exited = ipt.run({ argv: s.argv }).then((r) => {
+        s.onOutput(r.stdout, 'stdout');
+        s.onOutput(r.stderr, 'stderr');
+        return r.code;
+      });
+      return { pid: undefined, write: () => false, exited, stop: () => exited };
+    },
+  };
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, refreshIntervalMs: 60_000, publishStatus: false });
+  try {
+    await client.apply(allowWeb);
+    await agent.whenProgrammed(await latestRevision(ds));
+    assert.equal(ips.sets.size, 1);
+    const set = [...ips.sets.keys()][0]!;
+    assert.equal(ips.liveSessions().length, 1, 'a session is warm after the first apply');
+    // A second web pod: only the set's members change.
+    const w = await client.apply(pod('web2', '10.0.0.3', { app: 'web' }));
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    assert.deepEqual(ips.members(set), ['10.0.0.1', '10.0.0.3']);
+    assert.deepEqual(ips.sessions[0]!.lines, [`add ${set} 10.0.0.3`, 'version']);
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+  assert.deepEqual(ips.liveSessions(), [], 'stop() closed the session');
+  assert.equal(ips.sessions[0]!.exitCode, 0);
+});

@@ -5,8 +5,10 @@
  * the lab runs one agent per worker namespace), and publishes per-node status on the Calico
  * Node (see status.ts).
  *
- * The returned handle stops everything (`stop()`); the dataplane is left as programmed (like
- * Felix, stopping the agent does not remove policy).
+ * The returned handle stops everything (`stop()`): the watch, the loop, then the appliers' helper
+ * processes (the IP set applier's long-lived `ipset -` session), so nothing is left running in
+ * the node's namespace. The dataplane is left as programmed (like Felix, stopping the agent
+ * does not remove policy).
  */
 import { setMaxListeners } from 'node:events';
 import type { Datastore } from '../datastore/index.js';
@@ -40,7 +42,7 @@ export interface AgentHandle {
   readonly loop: AgentLoop;
   /** Resolves once the datastore revision `revision` (or later) is programmed. */
   whenProgrammed(revision: string): Promise<void>;
-  /** Stops watching and applying; resolves when both have ended. */
+  /** Stops watching and applying; resolves when both have ended and the appliers are closed. */
   stop(): Promise<void>;
   /** Resolves when the agent stops (after `stop()`). */
   readonly done: Promise<void>;
@@ -79,7 +81,9 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const ac = new AbortController();
   setMaxListeners(100, ac.signal); // one watch per kind listens on it
   const l = loop;
-  const done = Promise.all([syncer.run(ac.signal), l.run(ac.signal)]).then(() => undefined);
+  const running = Promise.all([syncer.run(ac.signal), l.run(ac.signal)]).then(() => undefined);
+  // The appliers are closed however the loops end, so no helper process outlives the agent.
+  const done = running.finally(() => ipsets.close());
   return {
     syncer,
     loop: l,

@@ -156,10 +156,11 @@ test('kernel: program, change one chain, repair drift, sweep (iptables-nft + ips
   for (const c of chains(2222)) assert.deepEqual(repaired.chains.get(c.name)?.rules, renderChain(c).rules.map((x) => x.hash));
   assert.deepEqual(repaired.chains.get('INPUT')?.rules.map((h) => h !== null), [true, false]);
 
-  // 4. IP set membership change: one small batched restore.
+  // 4. IP set membership change: one small batch through the long-lived `ipset -` session.
   ipsets.updateIpSet({ ...web, members: ['10.0.0.1', '10.7.0.0/16'] });
   const m = await ipsets.applyAdds();
   assert.deepEqual(m.updated, ['cali40web']);
+  assert.equal(m.via, 'session');
   assert.deepEqual(
     [...(parseIpsetSave(await sh('ipset', 'save')).get('cali40web')?.members ?? [])].sort(),
     ['10.0.0.1', '10.7.0.0/16'],
@@ -187,6 +188,71 @@ test('kernel: program, change one chain, repair drift, sweep (iptables-nft + ips
   assert.deepEqual([...empty.chains.keys()].filter((n) => n.startsWith('cali-')), []);
   assert.deepEqual(empty.chains.get('INPUT')?.rules, [null]);
   assert.equal(await sh('ipset', 'list', '-name'), '');
+  await ipsets.close();
+  assert.deepEqual(await netnsPids(), [], 'no process left in the namespace');
+});
+
+/** Processes running in our namespace (`ip netns pids`, read from the root namespace). */
+async function netnsPids(): Promise<number[]> {
+  const r = await nodeRunner.run({ argv: ['ip', 'netns', 'pids', ns], timeoutMs: 10_000 });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').map(Number);
+}
+
+async function comm(pid: number): Promise<string | undefined> {
+  const r = await nodeRunner.run({ argv: ['cat', `/proc/${pid}/comm`] });
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+test('kernel: ipset session — incremental batches, a kernel error detected and repaired, closed with no process left', { skip }, async () => {
+  const ipsets = new IpsetApplier({ runner });
+  const members = (name: string): Promise<string[]> =>
+    sh('ipset', 'save').then((t) => [...(parseIpsetSave(t).get(name)?.members ?? [])].sort());
+  try {
+    ipsets.setIpSets([web]);
+    assert.equal((await ipsets.applyAdds()).via, 'restore');
+    const pid = ipsets.sessionPid;
+    assert.ok(pid !== undefined, 'a session is started after the first apply');
+
+    // 100 members out, 100 in: one batch, in the namespace's kernel.
+    const a = Array.from({ length: 100 }, (_, i) => `10.20.${i}.0/24`);
+    const b = Array.from({ length: 100 }, (_, i) => `10.30.${i}.0/24`);
+    ipsets.updateIpSet({ ...web, members: a });
+    assert.equal((await ipsets.applyAdds()).via, 'restore', 'more changes than members: rewritten through a temporary set');
+    ipsets.updateIpSet({ ...web, members: [...a.slice(50), ...b.slice(0, 50)] });
+    const r = await ipsets.applyAdds();
+    assert.equal(r.via, 'session');
+    assert.equal(r.memberChanges, 100);
+    assert.deepEqual(await members('cali40web'), [...a.slice(50), ...b.slice(0, 50)].sort());
+    assert.equal(ipsets.sessionPid, pid, 'the same process');
+    assert.deepEqual(await netnsPids(), [pid], 'it runs inside our namespace');
+    assert.equal(await comm(pid), 'ipset');
+
+    // Someone destroys the set behind our back: the session's adds fail in the kernel; the
+    // applier notices, re-reads, re-creates through restore and replaces the session.
+    await sh('ipset', 'destroy', 'cali40web');
+    ipsets.updateIpSet({ ...web, members: [...a.slice(49), ...b.slice(0, 50)] });
+    const bad = await ipsets.applyAdds();
+    assert.equal(bad.via, 'restore');
+    assert.equal(bad.attempts, 2);
+    assert.deepEqual(bad.created, ['cali40web']);
+    assert.equal(ipsets.stats.sessionFailures, 1);
+    assert.deepEqual(await members('cali40web'), [...a.slice(49), ...b.slice(0, 50)].sort());
+    assert.equal(await comm(pid), undefined, 'the failed session process is gone');
+
+    ipsets.updateIpSet({ ...web, members: [...a.slice(60), ...b.slice(0, 60)] });
+    const again = await ipsets.applyAdds();
+    assert.equal(again.via, 'session');
+    assert.deepEqual(await members('cali40web'), [...a.slice(60), ...b.slice(0, 60)].sort());
+    const pid2 = ipsets.sessionPid;
+    assert.ok(pid2 !== undefined && pid2 !== pid);
+    assert.deepEqual(await netnsPids(), [pid2]);
+  } finally {
+    await ipsets.close();
+  }
+  assert.deepEqual(await netnsPids(), [], 'close() left no process behind');
+  ipsets.setIpSets([]);
+  await ipsets.applyRemovals();
 });
 
 test('kernel: fail closed, then the first apply replaces it', { skip }, async () => {

@@ -56,3 +56,29 @@ test('clock: fake sleeps advance time instantly; real clock is monotonic', async
   await realClock.sleep(5);
   assert.ok(realClock.now() - a >= 4);
 });
+
+test('exec: start() runs a long-lived process fed through stdin; stop() ends it (EOF, then SIGKILL)', async () => {
+  const out: string[] = [];
+  const p = nodeRunner.start!({ argv: ['cat'], onOutput: (t) => out.push(t) });
+  assert.ok(p.pid !== undefined);
+  assert.equal(p.write('hello\n'), true);
+  for (let i = 0; i < 100 && out.join('') !== 'hello\n'; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(out.join(''), 'hello\n');
+  assert.equal(await p.stop(), 0, 'cat ends at EOF');
+  assert.equal(p.write('more\n'), false);
+  const stubborn = nodeRunner.start!({ argv: ['sh', '-c', 'trap "" TERM; exec sleep 30'], onOutput: () => undefined });
+  const t0 = performance.now();
+  assert.equal(await stubborn.stop(100), 137, 'killed after the grace period');
+  assert.ok(performance.now() - t0 < 5000);
+});
+
+test('exec: prefixedRunner forwards start() with the prefix (and has none when the inner runner has none)', () => {
+  const seen: (readonly string[])[] = [];
+  const inner: CommandRunner = {
+    run: () => Promise.resolve({ code: 0, stdout: '', stderr: '' }),
+    start: (s) => (seen.push(s.argv), { pid: 1, write: () => true, exited: Promise.resolve(0), stop: () => Promise.resolve(0) }),
+  };
+  prefixedRunner(inner, ['ip', 'netns', 'exec', 'ns1']).start!({ argv: ['ipset', '-'], onOutput: () => undefined });
+  assert.deepEqual(seen, [['ip', 'netns', 'exec', 'ns1', 'ipset', '-']]);
+  assert.equal(prefixedRunner({ run: inner.run }, ['x']).start, undefined);
+});

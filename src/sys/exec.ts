@@ -7,6 +7,7 @@
  * in an argument is ever interpreted. Every run is bounded by a timeout.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 
 export interface CommandSpec {
   readonly argv: readonly string[];
@@ -23,8 +24,30 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
+/** A long-running process driven through its stdin (e.g. `ipset -`, interactive mode). */
+export interface StartSpec {
+  readonly argv: readonly string[];
+  /** Called with each chunk of output as it arrives (utf8). */
+  readonly onOutput: (text: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunningProcess {
+  readonly pid: number | undefined;
+  /** Writes to stdin; false once stdin is closed or the process has exited. */
+  write(text: string): boolean;
+  /** Resolves with the exit code (127 when it could not start, 128+n for signal n) once it has exited and all output was delivered. */
+  readonly exited: Promise<number>;
+  /** Closes stdin, waits up to `graceMs` (default 1 s) for the exit, then SIGKILLs; resolves once it is gone. */
+  stop(graceMs?: number): Promise<number>;
+}
+
 export interface CommandRunner {
   run(cmd: CommandSpec): Promise<CommandResult>;
+  /**
+   * Optional: starts a long-running process. It does not keep Node's event loop alive by itself
+   * (a forgotten one still ends when Node exits: its stdin closes), but its owner must `stop()` it.
+   */
+  start?(spec: StartSpec): RunningProcess;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -67,6 +90,51 @@ export class NodeCommandRunner implements CommandRunner {
       child.stdin.end(cmd.stdin ?? '');
     });
   }
+
+  start(spec: StartSpec): RunningProcess {
+    const [file, ...args] = spec.argv;
+    const child = spawn(file ?? '', args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    let open = true;
+    const exited = new Promise<number>((resolve) => {
+      child.on('error', (e) => {
+        open = false;
+        spec.onOutput(`${file ?? ''}: ${e.message}\n`, 'stderr');
+        resolve(127);
+      });
+      // 'close', not 'exit': all output has been delivered by then.
+      child.on('close', (code, signal) => {
+        open = false;
+        resolve(code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 0) : 0));
+      });
+    });
+    child.stdout.setEncoding('utf8').on('data', (t: string) => spec.onOutput(t, 'stdout'));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => spec.onOutput(t, 'stderr'));
+    child.stdin.on('error', () => undefined);
+    child.unref();
+    // The stdio pipes are sockets; unreferenced, they do not keep Node alive either.
+    for (const s of [child.stdout, child.stderr, child.stdin]) (s as unknown as Socket).unref();
+    return {
+      pid: child.pid,
+      write: (text) => {
+        if (!open || child.stdin.destroyed || child.stdin.writableEnded) return false;
+        child.stdin.write(text);
+        return true;
+      },
+      exited,
+      stop: async (graceMs = 1000) => {
+        // Keep Node alive until the exit has been seen (the handles were unreferenced).
+        child.ref();
+        for (const s of [child.stdout, child.stderr]) (s as unknown as Socket).ref();
+        child.stdin.end();
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
+  }
 }
 
 /** A shared node runner. */
@@ -74,5 +142,7 @@ export const nodeRunner: CommandRunner = new NodeCommandRunner();
 
 /** Wraps a runner so every command is prefixed with `prefix` (e.g. `ip netns exec <ns>`). */
 export function prefixedRunner(inner: CommandRunner, prefix: readonly string[]): CommandRunner {
-  return { run: (cmd) => inner.run({ ...cmd, argv: [...prefix, ...cmd.argv] }) };
+  const run = (cmd: CommandSpec): Promise<CommandResult> => inner.run({ ...cmd, argv: [...prefix, ...cmd.argv] });
+  const start = inner.start?.bind(inner);
+  return start === undefined ? { run } : { run, start: (spec) => start({ ...spec, argv: [...prefix, ...spec.argv] }) };
 }

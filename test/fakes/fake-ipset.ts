@@ -11,11 +11,29 @@
  *   missing one; creating a set of another type still fails;
  * - `swap` requires the same type and family; `destroy` fails on a set in use (see `inUse`).
  *
- * Fault injection: `failNextRestore`, `failNextSave`, `markInUse`.
+ * Interactive mode (`start`, what IpsetSession runs: `sh -c 'exec stdbuf -o0 "$0" -exist - 2>&1'
+ * ipset`): a prompt `ipset> ` before each line read, each line run at once, errors in the same
+ * (merged) output stream, carrying on after an error, `version` answered, exit on EOF. Output is
+ * delivered asynchronously, in order, like a pipe. `sessions` records every process.
+ *
+ * Fault injection: `failNextRestore`, `failNextSave`, `markInUse`; for sessions
+ * `sessionStartFails` (exits at once, as without `stdbuf`), `hangSessions` (reads but never
+ * answers) and `crashSessions()`.
  */
 import { canonicalMember } from '../../src/dataplane/ipset/format.js';
 import type { IpSetType } from '../../src/dataplane/model.js';
-import type { CommandResult, CommandRunner, CommandSpec } from '../../src/sys/index.js';
+import type { CommandResult, CommandRunner, CommandSpec, RunningProcess, StartSpec } from '../../src/sys/index.js';
+
+export interface FakeIpsetSession {
+  readonly pid: number;
+  readonly argv: readonly string[];
+  alive: boolean;
+  /** Every command line it read, in order. */
+  readonly lines: string[];
+  exitCode?: number;
+}
+
+let _nextPid = 50_000;
 
 export interface FakeSet {
   readonly type: string;
@@ -41,6 +59,12 @@ export class FakeIpset implements CommandRunner {
   private _failSaves = 0;
   private readonly _inUseMarks = new Set<string>();
   private readonly _inUse: ((name: string) => boolean) | undefined;
+  readonly sessions: FakeIpsetSession[] = [];
+  /** New sessions exit at once with 127 (`stdbuf: not found`). */
+  sessionStartFails = false;
+  /** Sessions read their input but never answer (nor exit on EOF: only SIGKILL ends them). */
+  hangSessions = false;
+  private readonly _kill = new Map<number, (code: number) => void>();
 
   constructor(opts: FakeIpsetOptions = {}) {
     this._inUse = opts.inUse;
@@ -70,6 +94,89 @@ export class FakeIpset implements CommandRunner {
       for (const m of s.members) lines.push(`add ${name} ${m}`);
     }
     return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  }
+
+  /** Sessions still running. */
+  liveSessions(): FakeIpsetSession[] {
+    return this.sessions.filter((x) => x.alive);
+  }
+
+  /** Every live session dies (as if killed by someone else). */
+  crashSessions(): void {
+    for (const x of this.liveSessions()) this._kill.get(x.pid)?.(137);
+  }
+
+  start(spec: StartSpec): RunningProcess {
+    const argv = spec.argv;
+    const bin = (argv.at(-1) ?? '').split('/').pop();
+    const rec: FakeIpsetSession = { pid: _nextPid++, argv: [...argv], alive: true, lines: [] };
+    this.sessions.push(rec);
+    let resolveExit!: (code: number) => void;
+    const exited = new Promise<number>((r) => (resolveExit = r));
+    const out: string[] = [];
+    let flushing = false;
+    const emit = (text: string): void => {
+      out.push(text);
+      if (flushing) return;
+      flushing = true;
+      setImmediate(() => {
+        flushing = false;
+        const t = out.splice(0).join('');
+        if (rec.alive && t !== '') spec.onOutput(t, 'stdout');
+      });
+    };
+    const exit = (code: number): void => {
+      if (!rec.alive) return;
+      rec.alive = false;
+      rec.exitCode = code;
+      this._kill.delete(rec.pid);
+      setImmediate(() => resolveExit(code));
+    };
+    this._kill.set(rec.pid, exit);
+    const known = argv[0] === 'sh' && argv[1] === '-c' && /stdbuf -o0 "\$0" -exist - 2>&1/.test(argv[2] ?? '') && bin === 'ipset' && argv.length === 4;
+    if (!known || this.sessionStartFails) {
+      setImmediate(() => {
+        spec.onOutput(known ? 'sh: 1: exec: stdbuf: not found\n' : `FakeIpset: unknown session command ${JSON.stringify(argv)}\n`, 'stdout');
+        exit(127);
+      });
+    } else emit('ipset> ');
+    let partial = '';
+    let eof = false;
+    return {
+      pid: rec.pid,
+      write: (text) => {
+        if (!rec.alive || eof) return false;
+        partial += text;
+        for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+          const line = partial.slice(0, nl).trim();
+          partial = partial.slice(nl + 1);
+          rec.lines.push(line);
+          if (this.hangSessions) continue;
+          if (line === 'version') emit('ipset v7.17, protocol version: 7\n');
+          else if (line !== '') {
+            try {
+              this._apply(line.split(/\s+/), true);
+            } catch (e) {
+              if (!(e instanceof _LineError)) throw e;
+              emit(`ipset v7.17: ${e.message}\n`);
+            }
+          }
+          emit('ipset> ');
+        }
+        return true;
+      },
+      exited,
+      stop: async (graceMs = 1000) => {
+        eof = true;
+        if (!this.hangSessions) setImmediate(() => exit(0));
+        const timer = setTimeout(() => exit(137), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
   }
 
   run(cmd: CommandSpec): Promise<CommandResult> {

@@ -28,17 +28,148 @@ test('ipsets: create, then idempotent (canonical members compare equal to the ke
   assert.equal(again.changed, false);
 });
 
-test('ipsets: a membership change is one small batched restore touching only that set', async () => {
+test('ipsets: a membership change is one small batch through the session, touching only that set', async () => {
   const { fake, ipsets } = setup();
   ipsets.setIpSets([s1, s2]);
-  await ipsets.applyAdds();
+  const first = await ipsets.applyAdds();
+  assert.equal(first.via, 'restore', 'the first apply (creates, after a read) is a one-shot restore');
   const saves = fake.saveCount;
+  const restores = fake.restores.length;
   ipsets.updateIpSet({ ...s1, members: ['10.0.0.1', '10.5.0.0/16', '10.6.0.0/16'] });
   const r = await ipsets.applyAdds();
+  assert.equal(r.via, 'session');
   assert.deepEqual(r.updated, ['cali40s1']);
   assert.equal(r.memberChanges, 3);
   assert.equal(fake.saveCount, saves, 'no read-back between applies');
-  assert.equal(fake.restores.at(-1)!.stdin, 'del cali40s1 10.1.0.0/16\nadd cali40s1 10.5.0.0/16\nadd cali40s1 10.6.0.0/16\n');
+  assert.equal(fake.restores.length, restores, 'no restore process');
+  assert.equal(fake.sessions.length, 1);
+  assert.deepEqual(fake.sessions[0]!.lines, ['del cali40s1 10.1.0.0/16', 'add cali40s1 10.5.0.0/16', 'add cali40s1 10.6.0.0/16', 'version']);
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.1', '10.5.0.0/16', '10.6.0.0/16']);
+  // A second change reuses the same process.
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.1'] });
+  assert.equal((await ipsets.applyAdds()).via, 'session');
+  assert.equal(fake.sessions.length, 1);
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.1']);
+  assert.deepEqual(ipsets.stats, { sessionBatches: 2, sessionFailures: 0, sessionStarts: 1, restores: 1 });
+  await ipsets.close();
+  assert.deepEqual(fake.liveSessions(), []);
+});
+
+test('ipsets: creates, rewrites and full syncs after a read go through restore, not the session', async () => {
+  const { fake, ipsets } = setup();
+  ipsets.setIpSets([s1]);
+  await ipsets.applyAdds();
+  ipsets.setIpSets([s1, s2]);
+  assert.equal((await ipsets.applyAdds()).via, 'restore', 'a create');
+  const many = Array.from({ length: 40 }, (_, i) => `10.9.${i}.0/24`);
+  ipsets.updateIpSet({ ...s1, members: many });
+  const big = await ipsets.applyAdds();
+  assert.deepEqual(big.rewritten, ['cali40s1']);
+  assert.equal(big.via, 'restore', 'a rewrite through a temporary set');
+  fake.sets.get('cali40s1')!.members.add('192.168.0.0/16');
+  const rf = await ipsets.refresh();
+  assert.equal(rf.readBack, true);
+  assert.equal(rf.via, 'restore', 'a full sync after a read');
+  assert.deepEqual(fake.sessions.flatMap((x) => x.lines), [], 'nothing went through the session');
+  await ipsets.close();
+  assert.deepEqual(fake.liveSessions(), []);
+});
+
+test('ipsets: a session error is detected, the kernel re-read and repaired by restore, and a fresh session started', async () => {
+  const { fake, clock, ipsets } = setup();
+  ipsets.setIpSets([s1, s2]);
+  await ipsets.applyAdds();
+  await ipsets.applyAdds(); // nothing to do; the session is warm
+  // Someone destroys our set behind our back: the session's `add` fails in the kernel.
+  fake.sets.delete('cali40s1');
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.1', '10.1.0.0/16', '10.7.0.0/16'] });
+  const saves = fake.saveCount;
+  const r = await ipsets.applyAdds();
+  assert.equal(r.attempts, 2);
+  assert.equal(r.via, 'restore');
+  assert.equal(r.readBack, true);
+  assert.equal(fake.saveCount, saves + 1, 're-read after the failure');
+  assert.deepEqual(r.created, ['cali40s1'], 'the read showed the set missing; restore re-created it');
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.1', '10.1.0.0/16', '10.7.0.0/16']);
+  assert.deepEqual(clock.sleeps, [50]);
+  assert.equal(fake.sessions[0]!.alive, false, 'the failed session was ended');
+  assert.equal(ipsets.stats.sessionFailures, 1);
+  // The next incremental change uses a new process.
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.1'] });
+  assert.equal((await ipsets.applyAdds()).via, 'session');
+  assert.equal(fake.liveSessions().length, 1);
+  assert.notEqual(fake.liveSessions()[0]!.pid, fake.sessions[0]!.pid);
+  await ipsets.close();
+  assert.deepEqual(fake.liveSessions(), []);
+});
+
+test('ipsets: a crashed session is replaced; a hung one is killed after the bounded timeout', async () => {
+  const fake = new FakeIpset();
+  const clock = new FakeClock();
+  const ipsets = new IpsetApplier({ runner: fake, clock, sessionTimeoutMs: 200 });
+  ipsets.setIpSets([s1]);
+  await ipsets.applyAdds();
+  fake.crashSessions();
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.1'] });
+  const r = await ipsets.applyAdds();
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.1']);
+  assert.ok(r.via === 'session' || r.via === 'restore');
+
+  await ipsets.applyAdds();
+  fake.hangSessions = true;
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.2'] });
+  const t0 = performance.now();
+  const h = await ipsets.applyAdds();
+  assert.ok(performance.now() - t0 < 3000, 'bounded');
+  assert.equal(h.via, 'restore');
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.2']);
+  fake.hangSessions = false;
+  await ipsets.close();
+  assert.deepEqual(fake.liveSessions(), [], 'the hung process was killed');
+});
+
+test('ipsets: when the session cannot start (no stdbuf) sessions are turned off and restore does everything', async () => {
+  const logs: string[] = [];
+  const fake = new FakeIpset();
+  fake.sessionStartFails = true;
+  const ipsets = new IpsetApplier({ runner: fake, clock: new FakeClock(), log: (m) => logs.push(m) });
+  ipsets.setIpSets([s1]);
+  await ipsets.applyAdds();
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.1'] });
+  assert.equal((await ipsets.applyAdds()).via, 'restore');
+  assert.ok(logs.some((l) => /session unavailable.*stdbuf/.test(l)), logs.join('\n'));
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.2'] });
+  assert.equal((await ipsets.applyAdds()).via, 'restore');
+  assert.equal(fake.sessions.length, 1, 'not retried');
+  assert.deepEqual(fake.members('cali40s1'), ['10.0.0.2']);
+  await ipsets.close();
+});
+
+test('ipsets: close() waits for the session to exit; later applies work through restore without a new process', async () => {
+  const { fake, ipsets } = setup();
+  ipsets.setIpSets([s1]);
+  await ipsets.applyAdds();
+  assert.equal(fake.liveSessions().length, 1, 'warm after the first apply');
+  await ipsets.close();
+  assert.deepEqual(fake.liveSessions(), []);
+  assert.equal(fake.sessions[0]!.exitCode, 0, 'ended by EOF');
+  ipsets.updateIpSet({ ...s1, members: ['10.0.0.9'] });
+  assert.equal((await ipsets.applyAdds()).via, 'restore');
+  assert.equal(fake.sessions.length, 1);
+  await ipsets.close();
+});
+
+test('ipsets: a runner without start() (or interactive: false) never starts a session', async () => {
+  const fake = new FakeIpset();
+  const runner = { run: fake.run.bind(fake) };
+  for (const ipsets of [new IpsetApplier({ runner, clock: new FakeClock() }), new IpsetApplier({ runner: fake, clock: new FakeClock(), interactive: false })]) {
+    ipsets.setIpSets([s1]);
+    await ipsets.applyAdds();
+    ipsets.updateIpSet({ ...s1, members: ['10.0.0.3'] });
+    assert.equal((await ipsets.applyAdds()).via, 'restore');
+    await ipsets.close();
+  }
+  assert.equal(fake.sessions.length, 0);
 });
 
 test('ipsets: removals are a separate phase, after iptables stops using the set', async () => {

@@ -35,46 +35,114 @@ export function hashOfSavedRule(line: string): string | null {
   return m?.[1] ?? null;
 }
 
-/** Parses the output of `iptables-save` (one or more tables). */
-export function parseSave(text: string): Map<Table, TableState> {
-  const out = new Map<Table, TableState>();
-  let chains: Map<string, { builtin: boolean; rules: (string | null)[] }> | undefined;
-  let table: Table | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trimEnd();
-    if (line === '' || line.startsWith('#')) continue;
-    const c0 = line.charCodeAt(0);
+const _isHashChar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f /* _ */ || c === 0x2d; /* - */
+
+/** `hashOfSavedRule` on `text[from, to)` without slicing the line out first (the common case is fast). */
+function _hashIn(text: string, from: number, to: number): string | null {
+  const at = text.indexOf('cali:', from);
+  if (at < 0 || at >= to) return null;
+  // The fast path: `--comment cali:` or `--comment "cali:` right before it.
+  const q = text.charCodeAt(at - 1) === 0x22 /* " */ ? at - 1 : at;
+  if (text.startsWith('--comment ', q - 10)) {
+    let e = at + 5;
+    while (e < to && _isHashChar(text.charCodeAt(e))) e++;
+    return e > at + 5 ? text.slice(at + 5, e) : null;
+  }
+  return hashOfSavedRule(text.slice(from, to));
+}
+
+/**
+ * Incremental `iptables-save` parser: feed it the output in chunks as it arrives (so parsing
+ * overlaps the save and no copy of the whole text is kept), then `finish()`. Lines are scanned
+ * in place; only chain names and our hashes are sliced out.
+ */
+export class SaveParser {
+  private readonly _out = new Map<Table, TableState>();
+  private _chains: Map<string, { builtin: boolean; rules: (string | null)[] }> | undefined;
+  private _table: Table | undefined;
+  private _rest = '';
+  /** The chain of the previous `-A` line (consecutive lines mostly append to the same chain). */
+  private _lastName = '';
+  private _last: { builtin: boolean; rules: (string | null)[] } | undefined;
+
+  push(chunk: string): this {
+    const text = this._rest === '' ? chunk : this._rest + chunk;
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      this._line(text, pos, nl);
+      pos = nl + 1;
+    }
+    this._rest = pos === 0 ? text : text.slice(pos);
+    return this;
+  }
+
+  finish(): Map<Table, TableState> {
+    if (this._rest !== '') {
+      const t = this._rest;
+      this._rest = '';
+      this._line(t, 0, t.length);
+    }
+    return this._out;
+  }
+
+  private _line(text: string, from: number, to0: number): void {
+    let to = to0;
+    while (to > from && (text.charCodeAt(to - 1) === 0x20 || text.charCodeAt(to - 1) === 0x0d || text.charCodeAt(to - 1) === 0x09)) to--;
+    if (to === from) return;
+    const c0 = text.charCodeAt(from);
+    if (c0 === 0x23 /* # */) return;
     if (c0 === 0x2a /* * */) {
-      table = line.slice(1) as Table;
-      chains = new Map();
-      continue;
+      this._table = text.slice(from + 1, to) as Table;
+      this._chains = new Map();
+      this._last = undefined;
+      return;
     }
-    if (chains === undefined || table === undefined) continue;
+    const chains = this._chains;
+    if (chains === undefined || this._table === undefined) return;
     if (c0 === 0x3a /* : */) {
-      const sp = line.indexOf(' ');
-      const name = sp < 0 ? line.slice(1) : line.slice(1, sp);
-      const policy = sp < 0 ? '-' : (line.slice(sp + 1).split(' ')[0] ?? '-');
+      const sp = text.indexOf(' ', from);
+      const name = sp < 0 || sp >= to ? text.slice(from + 1, to) : text.slice(from + 1, sp);
+      let policy = '-';
+      if (sp >= 0 && sp < to) {
+        const sp2 = text.indexOf(' ', sp + 1);
+        policy = text.slice(sp + 1, sp2 < 0 || sp2 > to ? to : sp2);
+      }
       if (!chains.has(name)) chains.set(name, { builtin: policy !== '-', rules: [] });
-      continue;
+      this._last = undefined;
+      return;
     }
-    if (line.startsWith('-A ')) {
-      const sp = line.indexOf(' ', 3);
-      const name = sp < 0 ? line.slice(3) : line.slice(3, sp);
+    if (c0 === 0x2d /* - */ && text.startsWith('-A ', from)) {
+      const ln = this._lastName.length;
+      if (this._last !== undefined && text.charCodeAt(from + 3 + ln) === 0x20 && text.startsWith(this._lastName, from + 3)) {
+        this._last.rules.push(_hashIn(text, from + 4 + ln, to));
+        return;
+      }
+      const sp = text.indexOf(' ', from + 3);
+      const name = sp < 0 || sp >= to ? text.slice(from + 3, to) : text.slice(from + 3, sp);
       let c = chains.get(name);
       if (c === undefined) {
         c = { builtin: false, rules: [] };
         chains.set(name, c);
       }
-      c.rules.push(hashOfSavedRule(line));
-      continue;
+      this._lastName = name;
+      this._last = c;
+      c.rules.push(_hashIn(text, from, to));
+      return;
     }
-    if (line === 'COMMIT') {
-      out.set(table, { chains });
-      chains = undefined;
-      table = undefined;
+    if (to - from === 6 && text.startsWith('COMMIT', from)) {
+      this._out.set(this._table, { chains });
+      this._chains = undefined;
+      this._table = undefined;
     }
   }
-  return out;
+}
+
+/** Parses the output of `iptables-save` (one or more tables). */
+export function parseSave(text: string): Map<Table, TableState> {
+  return new SaveParser().push(text).finish();
 }
 
 /** One table's state from `iptables-save -t <table>` output (empty when the table is absent). */

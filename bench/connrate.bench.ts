@@ -1,0 +1,322 @@
+/**
+ * @module New-TCP-connection rate through a worker with 1,000 policies vs with none (root only).
+ * Goal (issue 6): the rate with 1,000 policies is at least 90% of the rate with none.
+ *
+ * Topology, in three network namespaces created here (unique names, 198.18.0.0/15 only, all
+ * deleted in `finally`; nothing is added to the root namespace):
+ *
+ *   client ns 198.18.200.2 ──veth── worker ns (forwards) ──veth `cali…`── pod ns 198.18.201.2
+ *
+ * The worker's pod-side interface is named as Calico's CNI names it (`workloadInterfaceName`),
+ * so the rendered dispatch chains match it. The real Tabby dataplane is rendered and applied in
+ * the worker namespace by an `AgentLoop` (compute → render → ipsets → raw/mangle/filter →
+ * ipset removals, exactly the agent's apply), from a snapshot of:
+ * (a) the pod, its namespace and 200 other pods (20 of them on this worker), no policies;
+ * (b) the same plus 1,000 policies, in two variants: M = 5 or M = 50 of them select the pod
+ *     (NetworkPolicies and GlobalNetworkPolicies alternately, orders 1..M), each with rules that
+ *     do not match the flow (other ports, other source selectors, a Deny of another port), and
+ *     the last one allowing TCP 8080 from the client's /24; the other 1,000 - M (namespaced
+ *     NetworkPolicies and 50 GlobalNetworkPolicies) select other apps and namespaces (selectors
+ *     and nets as IP sets); about 500 of them select the 20 other pods on this worker, so they
+ *     are programmed there too. Each new connection's SYN walks all M matching policies before
+ *     it is allowed: M = 50 is a deliberately long path, M = 5 a more usual one.
+ * Phase (b) is checked to enforce: a port no policy allows (8081) must be blocked, while it is
+ * open in phase (a).
+ *
+ * Measurement: the pod runs a TCP server (accepts, then closes); two client processes in the
+ * client namespace run 48 concurrent connect → close loops each (closing with RST, so no
+ * TIME_WAIT state piles up) for 2 s, and count completed handshakes. Phases alternate
+ * (a, b5, b50, a, b5, b50, …, 5 rounds) so the machine's background load hits all alike;
+ * the rates reported are means, the ratio is the median over rounds of b / a of the same round. Node's per-connection cost is part of every
+ * figure (the same in both phases), so the ratio understates the kernel's share of the
+ * difference: the absolute rates are reported too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
+import { IpsetApplier } from '../src/dataplane/ipset/ipset-applier.js';
+import { IptablesTable } from '../src/dataplane/iptables/table.js';
+import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
+import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
+import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, realClock, type CommandRunner } from '../src/sys/index.js';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  goal: string;
+}
+
+const NODE = 'bench-worker';
+const POD_NS = 'bench';
+const POD = 'server';
+const CLIENT_IP = '198.18.200.2';
+const WORKER_CLIENT_SIDE = '198.18.200.1';
+const POD_IP = '198.18.201.2';
+const WORKER_POD_SIDE = '198.18.201.1';
+const PORT = 8080;
+const BLOCKED_PORT = 8081;
+const DURATION_MS = 2000;
+const ROUNDS = 5;
+const CLIENTS = 2;
+const CONCURRENCY = 48;
+/** How many of the 1,000 policies select the pod, per (b) variant. */
+const MATCHING = [5, 50];
+
+async function must(runner: CommandRunner, argv: string[]): Promise<string> {
+  const r = await runner.run({ argv, timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+const pod = (ns: string, name: string, ip: string, labels: Record<string, string>, node = NODE): unknown => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels },
+  spec: { nodeName: node, containers: [{ name: 'c', ports: [{ containerPort: PORT }] }] },
+  status: { podIP: ip },
+});
+
+function baseObjects(): unknown[] {
+  const out: unknown[] = [];
+  for (const ns of [POD_NS, 'team-a', 'team-b', 'team-c']) out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { team: ns } } });
+  out.push(pod(POD_NS, POD, POD_IP, { app: 'server', tier: 'backend' }));
+  // Other pods, so selectors have members (IP sets of realistic size); the first 20 share the
+  // worker (their chains are rendered, and the policies selecting them programmed, though their
+  // interfaces do not exist here), the rest are on other nodes.
+  for (let i = 0; i < 200; i++) {
+    const ns = ['team-a', 'team-b', 'team-c', POD_NS][i % 4]!;
+    out.push(pod(ns, `p${i}`, `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`, { app: `app${i % 40}`, role: i % 2 === 0 ? 'web' : 'worker' }, i < 20 ? NODE : `other-${i % 5}`));
+  }
+  return out;
+}
+
+const tcp = (ports: (number | string)[]): { protocol: string; destination: { ports: (number | string)[] } } => ({ protocol: 'TCP', destination: { ports } });
+
+/** 1,000 policies; `matching` of them select the pod (see the module doc). */
+function policies(matching: number): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < 950 - matching; i++) {
+    const ns = ['team-a', 'team-b', 'team-c', POD_NS][i % 4]!;
+    out.push({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: `np-${i}`, namespace: ns },
+      spec: {
+        order: 100 + i,
+        selector: `app == 'app${i % 40}'`,
+        types: ['Ingress', 'Egress'],
+        ingress: [
+          { action: 'Allow', ...tcp([80 + (i % 20), 443]), source: { selector: `role == 'web'` } },
+          { action: 'Allow', ...tcp([9000 + i]), source: { nets: [`10.${i % 256}.0.0/16`] } },
+        ],
+        egress: [{ action: 'Allow', ...tcp([5432]), destination: { selector: `app == 'app${(i + 1) % 40}'`, ports: [5432] } }],
+      },
+    });
+  }
+  for (let i = 0; i < 50; i++) {
+    out.push({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'GlobalNetworkPolicy',
+      metadata: { name: `gnp-other-${i}` },
+      spec: {
+        order: 200 + i,
+        selector: `role == 'db-${i}'`,
+        ingress: [{ action: 'Allow', ...tcp([3306]), source: { namespaceSelector: `team == 'team-a'` } }],
+      },
+    });
+  }
+  // The 50 that apply to the pod: rules that do not match the flow, then (last policy) the allow.
+  for (let i = 0; i < matching; i++) {
+    const rules: unknown[] = [
+      { action: 'Deny', ...tcp([7000 + i]) },
+      { action: 'Allow', ...tcp([PORT]), source: { selector: `app == 'app${i % 40}'` } },
+      { action: 'Allow', ...tcp([6000 + i, '6100:6200']), source: { nets: [`10.${i}.0.0/16`, `172.16.${i}.0/24`] } },
+    ];
+    if (i === matching - 1) rules.push({ action: 'Allow', ...tcp([PORT]), source: { nets: [`${CLIENT_IP.replace(/\.\d+$/, '.0')}/24`] } });
+    const spec = { order: i + 1, selector: i % 2 === 0 ? `app == 'server'` : `tier == 'backend'`, types: ['Ingress'], ingress: rules };
+    out.push(
+      i % 2 === 0
+        ? { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: `np-server-${i}`, namespace: POD_NS }, spec }
+        : { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: `gnp-server-${i}` }, spec: { ...spec, selector: `${spec.selector} && projectcalico.org/namespace == '${POD_NS}'` } },
+    );
+  }
+  return out;
+}
+
+function snapshotOf(objs: unknown[]): Snapshot {
+  const r = loadSnapshot(objs);
+  if (r.invalid.length > 0) throw new Error(`bench objects invalid: ${JSON.stringify(r.invalid.slice(0, 3))}`);
+  return r.snapshot;
+}
+
+/** A node script: the TCP server (in the pod) or a client loop (in the client namespace). */
+const SERVER_JS = `
+const net = require('net');
+for (const port of [${PORT}, ${BLOCKED_PORT}]) {
+  const s = net.createServer((c) => { c.on('error', () => {}); c.destroy(); });
+  s.on('error', (e) => { console.error(String(e)); process.exit(1); });
+  s.listen({ port, host: '0.0.0.0', backlog: 4096 }, () => { if (port === ${BLOCKED_PORT}) console.log('ready'); });
+}
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+`;
+
+const CLIENT_JS = `
+const net = require('net');
+const [host, port, conc, ms] = process.argv.slice(1);
+let done = 0, errors = 0, stop = false;
+const t0 = Date.now();
+const loop = () => {
+  if (stop) return;
+  const s = net.connect({ host, port: Number(port) });
+  s.on('connect', () => { done++; s.resetAndDestroy(); loop(); });
+  s.on('error', () => { errors++; s.destroy(); if (!stop) setTimeout(loop, 5); });
+};
+for (let i = 0; i < Number(conc); i++) loop();
+setTimeout(() => { stop = true; console.log(JSON.stringify({ done, errors, ms: Date.now() - t0 })); process.exit(0); }, Number(ms));
+`;
+
+/** Whether a TCP connect to POD_IP:port from the client namespace succeeds within 500 ms. */
+async function canConnect(clientNs: string, port: number): Promise<boolean> {
+  const js = `const s=require('net').connect({host:'${POD_IP}',port:${port}});s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',()=>{console.log('closed');process.exit(0)});setTimeout(()=>{console.log('closed');process.exit(0)},500);`;
+  const out = await must(inNetns(nodeRunner, clientNs), [process.execPath, '-e', js]);
+  return out.trim() === 'open';
+}
+
+async function measure(clientNs: string): Promise<number> {
+  const procs = Array.from({ length: CLIENTS }, () =>
+    inNetns(nodeRunner, clientNs).run({ argv: [process.execPath, '-e', CLIENT_JS, POD_IP, String(PORT), String(CONCURRENCY), String(DURATION_MS)], timeoutMs: DURATION_MS + 20_000 }),
+  );
+  let total = 0;
+  for (const r of await Promise.all(procs)) {
+    if (r.code !== 0) throw new Error(`client exited ${r.code}: ${r.stderr.trim()}`);
+    const o = JSON.parse(r.stdout.trim()) as { done: number; errors: number; ms: number };
+    if (o.done === 0) throw new Error(`no connection completed (${o.errors} errors)`);
+    total += (o.done * 1000) / o.ms;
+  }
+  return total;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const skip = await netnsSkipReason();
+  if (skip !== undefined) {
+    process.stderr.write(`connrate bench skipped: ${skip}\n`);
+    return [];
+  }
+  const created: string[] = [];
+  let server: ChildProcess | undefined;
+  let ipsets: IpsetApplier | undefined;
+  try {
+    const cli = await createNetns('tby-cr-cli');
+    created.push(cli);
+    const wk = await createNetns('tby-cr-wk');
+    created.push(wk);
+    const podNs = await createNetns('tby-cr-pod');
+    created.push(podNs);
+    const iface = workloadInterfaceName(POD_NS, POD);
+    const sfx = cli.slice(-6);
+    const ip = (...a: string[]): Promise<string> => must(nodeRunner, ['ip', ...a]);
+    // veth pairs are created in the worker namespace and one end moved: nothing in the root ns.
+    await ip('-n', wk, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `crc${sfx}`);
+    await ip('-n', wk, 'link', 'set', `crc${sfx}`, 'netns', cli, 'name', 'eth0');
+    await ip('-n', wk, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', `crp${sfx}`);
+    await ip('-n', wk, 'link', 'set', `crp${sfx}`, 'netns', podNs, 'name', 'eth0');
+    await ip('-n', cli, 'addr', 'add', `${CLIENT_IP}/24`, 'dev', 'eth0');
+    await ip('-n', cli, 'link', 'set', 'eth0', 'up');
+    await ip('-n', cli, 'route', 'add', 'default', 'via', WORKER_CLIENT_SIDE);
+    await ip('-n', wk, 'addr', 'add', `${WORKER_CLIENT_SIDE}/24`, 'dev', 'eth0');
+    await ip('-n', wk, 'addr', 'add', `${WORKER_POD_SIDE}/24`, 'dev', iface);
+    await ip('-n', wk, 'link', 'set', 'eth0', 'up');
+    await ip('-n', wk, 'link', 'set', iface, 'up');
+    await ip('-n', podNs, 'addr', 'add', `${POD_IP}/24`, 'dev', 'eth0');
+    await ip('-n', podNs, 'link', 'set', 'eth0', 'up');
+    await ip('-n', podNs, 'route', 'add', 'default', 'via', WORKER_POD_SIDE);
+    const wkRunner = inNetns(nodeRunner, wk);
+    await must(wkRunner, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    const cliRunner = inNetns(nodeRunner, cli);
+    await must(cliRunner, ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=10000 65000']);
+
+    server = spawn('ip', ['netns', 'exec', podNs, process.execPath, '-e', SERVER_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const ready = new Promise<void>((resolve, reject) => {
+      server!.stdout!.on('data', (b: Buffer) => (b.toString().includes('ready') ? resolve() : undefined));
+      server!.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+      setTimeout(() => reject(new Error('server not ready in 10 s')), 10_000);
+    });
+    await ready;
+
+    // The agent's apply, in the worker namespace.
+    const clock = realClock;
+    const tables = {
+      raw: new IptablesTable({ table: 'raw', runner: wkRunner, clock }),
+      mangle: new IptablesTable({ table: 'mangle', runner: wkRunner, clock }),
+      filter: new IptablesTable({ table: 'filter', runner: wkRunner, clock }),
+    };
+    ipsets = new IpsetApplier({ runner: wkRunner, clock });
+    const none = snapshotOf(baseObjects());
+    const snaps = new Map<number, Snapshot>();
+    for (const m of MATCHING) {
+      const pols = policies(m);
+      if (pols.length !== 1000) throw new Error(`expected 1,000 policies, built ${pols.length}`);
+      snaps.set(m, snapshotOf([...baseObjects(), ...pols]));
+    }
+    let current = none;
+    let rev = 1;
+    const source: SyncSource = { inSync: true, get revision() { return String(rev); }, snapshot: () => current, felixConfig: () => effectiveFelixConfig() };
+    const loop = new AgentLoop({ node: NODE, source, tables, ipsets, clock });
+    const program = async (s: Snapshot): Promise<{ policies: number; chains: number; sets: number }> => {
+      current = s;
+      rev++;
+      const r = await loop.applyOnce();
+      const d = loop.lastRendered!;
+      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length };
+    };
+
+    const a0 = await program(none);
+    if (!(await canConnect(cli, PORT)) || !(await canConnect(cli, BLOCKED_PORT))) throw new Error('phase (a): the pod is not reachable on both ports');
+    for (const [m, snap] of snaps) {
+      const b0 = await program(snap);
+      if (!(await canConnect(cli, PORT))) throw new Error(`phase (b, ${m} matching): the allowed port is not reachable`);
+      if (await canConnect(cli, BLOCKED_PORT)) throw new Error(`phase (b, ${m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
+      if (b0.policies < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${b0.policies}`);
+      process.stderr.write(
+        `connrate: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets\n`,
+      );
+    }
+
+    const rates = new Map<number, number[]>([[0, []], ...MATCHING.map((m): [number, number[]] => [m, []])]);
+    for (let k = 0; k < ROUNDS; k++) {
+      for (const [m, xs] of rates) {
+        await program(m === 0 ? none : snaps.get(m)!);
+        xs.push(await measure(cli));
+      }
+    }
+    for (const [m, xs] of rates) process.stderr.write(`connrate: ${m === 0 ? 'no policies' : `${m} selecting the pod`}: ${xs.map(Math.round).join(', ')} connections/s\n`);
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+    const median = (xs: number[]): number => {
+      const t = [...xs].sort((x, y) => x - y);
+      const mid = Math.floor(t.length / 2);
+      return t.length % 2 === 1 ? t[mid]! : (t[mid - 1]! + t[mid]!) / 2;
+    };
+    const base = rates.get(0)!;
+    const results: BenchResult[] = [{ name: 'connrate: new TCP connections/s through a worker, no policies (mean)', value: Math.round(mean(base)), unit: 'conn/s', goal: 'informational' }];
+    for (const m of MATCHING) {
+      const xs = rates.get(m)!;
+      // Each round's (b) against the same round's (a), measured seconds apart; the median of
+      // the per-round ratios resists a burst of load from other work on the machine.
+      const ratios = xs.map((x, k) => (100 * x) / base[k]!);
+      process.stderr.write(`connrate: ${m} selecting the pod: per-round ratios ${ratios.map((r) => r.toFixed(1)).join(', ')} %\n`);
+      results.push({ name: `connrate: new TCP connections/s, 1,000 policies, ${m} selecting the pod (mean)`, value: Math.round(mean(xs)), unit: 'conn/s', goal: 'informational' });
+      results.push({ name: `connrate: rate with 1,000 policies (${m} selecting the pod) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(ratios)) / 10, unit: '%', goal: '>= 90' });
+    }
+    return results;
+  } finally {
+    await ipsets?.close();
+    if (server !== undefined && server.exitCode === null) {
+      server.stdin?.end();
+      const t = setTimeout(() => server?.kill('SIGKILL'), 2000);
+      await once(server, 'exit').catch(() => undefined);
+      clearTimeout(t);
+    }
+    for (const ns of created.reverse()) await deleteNetns(ns);
+  }
+}
