@@ -95,3 +95,26 @@ export interface DeniedResponse {
   /** Pass back to get only later lines. */
   readonly cursor: string;
 }
+
+/** The non-empty lines of a newline-delimited JSON stream (both ends read the watch stream with it). */
+export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line !== '') yield line;
+      }
+    }
+    if (buf.trim() !== '') yield buf.trim();
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}

@@ -10,7 +10,7 @@
  * - Ends when the client goes away or the server shuts down. Failing watches are retried at
  *   most once a second.
  */
-import { apiVersionOfType, collectionPath, DASHBOARD_TYPES, type ApiObject, type DashboardEvent, type DashboardType } from './protocol.js';
+import { apiVersionOfType, ndjsonLines, collectionPath, DASHBOARD_TYPES, type ApiObject, type DashboardEvent, type DashboardType } from './protocol.js';
 
 export type ApiFetch = (req: Request) => Promise<Response>;
 
@@ -18,29 +18,6 @@ const ORIGIN = 'http://tabby.internal';
 const WATCH_TIMEOUT_S = 600;
 const PING_MS = 20_000;
 const RETRY_MS = 1_000;
-
-/** Lines of a byte stream. */
-export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line !== '') yield line;
-      }
-    }
-    if (buf.trim() !== '') yield buf.trim();
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
 
 function _withKind(t: DashboardType, o: ApiObject): ApiObject {
   return o.kind && o.apiVersion ? o : { ...o, apiVersion: o.apiVersion || apiVersionOfType(t), kind: o.kind || t.kind };

@@ -3,7 +3,7 @@
  * login page) and the dashboard endpoints under /ui/api (src/web).
  */
 import { kindFor } from '../../src/model/kinds.js';
-import type { ApiObject, DashboardEvent, DeniedResponse } from '../../src/web/protocol.js';
+import { ndjsonLines, type ApiObject, type DashboardEvent, type DeniedResponse } from '../../src/web/protocol.js';
 
 const TOKEN_KEY = 'tabby.token';
 
@@ -96,25 +96,13 @@ export async function followWatch(signal: AbortSignal, onEvent: (ev: DashboardEv
         return;
       }
       if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
-      const reader = res.body.getReader();
-      const dec = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line.trim() === '') continue;
-          const ev = JSON.parse(line) as DashboardEvent;
-          if (ev.type === 'READY') {
-            onState('live');
-            pause = 500;
-          }
-          onEvent(ev);
+      for await (const line of ndjsonLines(res.body)) {
+        const ev = JSON.parse(line) as DashboardEvent;
+        if (ev.type === 'READY') {
+          onState('live');
+          pause = 500;
         }
+        onEvent(ev);
       }
     } catch {
       if (signal.aborted) return;
