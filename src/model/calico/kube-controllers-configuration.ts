@@ -6,10 +6,12 @@
  * defaults, exported here as `DEFAULT_KUBE_CONTROLLERS_SPEC` (values from the API field docs).
  * Auto host endpoint templates are checked as their field tags describe (generateName a name,
  * interfaceCIDRs CIDRs, interfacePattern a regular expression, labels valid labels, nodeSelector
- * a selector) and must set at least one of `interfaceCIDRs` or `interfacePattern`.
+ * a selector). The API docs say a template should set at least one of `interfaceCIDRs` or
+ * `interfacePattern`, but Calico's validator does not enforce it (its table accepts a template with
+ * only `generateName`, only `nodeSelector`, or `interfaceCIDRs: []`), so neither does Tabby.
  */
 import type { FieldPath } from '../field/path.js';
-import { invalid, notSupported, required, type FieldError } from '../field/errors.js';
+import { invalid, notSupported, type FieldError } from '../field/errors.js';
 import { arr, int, obj, record, str, type Decoder } from '../decode/decoder.js';
 import { defineFragment, defineKind, resourceDecoder, type FragmentInfo, type KindInfo } from '../kind-info.js';
 import { isDNS1123Subdomain, validateLabels } from '../validate/names.js';
@@ -118,8 +120,6 @@ export function validateAutoHostEndpointTemplate(t: AutoHostEndpointTemplate, pa
   const cidrs = t.interfaceCIDRs ?? [];
   cidrs.forEach((c, i) => errs.push(...cidrOrIpErrors(c, path.child('interfaceCIDRs').index(i))));
   if ((t.interfacePattern ?? '') !== '') errs.push(...regexpErrors(t.interfacePattern ?? '', path.child('interfacePattern')));
-  if (cidrs.length === 0 && (t.interfacePattern ?? '') === '')
-    errs.push(required(path.child('interfaceCIDRs'), 'at least one of `interfaceCIDRs` or `interfacePattern` must be specified'));
   errs.push(...validateLabels(t.labels, path.child('labels')));
   errs.push(...validateSelector(t.nodeSelector, path.child('nodeSelector'), 'forbid'));
   return errs;
