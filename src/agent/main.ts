@@ -14,6 +14,7 @@ import { setMaxListeners } from 'node:events';
 import type { Datastore } from '../datastore/index.js';
 import { IptablesTable } from '../dataplane/iptables/table.js';
 import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { NftAgentDataplane } from '../dataplane/nft/agent-backend.js';
 import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
 import { AgentLoop } from './loop.js';
 import { publishNodeStatus } from './status.js';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   readonly publishStatus?: boolean;
   /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
   readonly iptablesBackend?: 'default' | 'nft' | 'legacy';
+  /** `iptables` (iptables + ipset, the default) or `nft` (one native nftables table, `ip tabby`). */
+  readonly dataplane?: 'iptables' | 'nft';
 }
 
 export interface AgentHandle {
@@ -55,8 +58,9 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const backend = opts.iptablesBackend ?? 'default';
   const table = (t: 'raw' | 'mangle' | 'filter'): IptablesTable =>
     new IptablesTable({ table: t, runner, clock, backend, log: (m) => log(m) });
-  const tables = { raw: table('raw'), mangle: table('mangle'), filter: table('filter') };
-  const ipsets = new IpsetApplier({ runner, clock, log: (m) => log(m) });
+  const nft = opts.dataplane === 'nft' ? new NftAgentDataplane({ runner, clock, log: (m) => log(m) }) : undefined;
+  const tables = nft?.tables ?? { raw: table('raw'), mangle: table('mangle'), filter: table('filter') };
+  const ipsets = nft?.ipsets ?? new IpsetApplier({ runner, clock, log: (m) => log(m) });
   const ref: { loop?: AgentLoop } = {};
   const syncer = new Syncer({ datastore: opts.datastore, onChange: () => ref.loop?.markDirty(), log: (m) => log(`syncer: ${m}`) });
   const loop = new AgentLoop({

@@ -18,6 +18,11 @@ function _int(min: number, max: number): (v: string) => number {
   };
 }
 
+function _dataplane(v: string): 'iptables' | 'nft' {
+  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
+  return v;
+}
+
 export function agentCommand(ctx: CommandContext): Command {
   return new Command('agent')
     .description('program one node: watch the datastore and keep iptables and IP sets in line with policy')
@@ -26,8 +31,9 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('-c, --config <file>', 'calicoctl config naming the datastore (default /etc/calico/calicoctl.cfg, else the environment)')
     .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', _int(0, 65535))
     .option('--min-apply-interval <ms>', 'at least this long between applies', _int(0, 60_000), 50)
+    .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', _dataplane, 'iptables')
     .action(async (opts: unknown) => {
-      const o = opts as { nflogGroup?: number; minApplyInterval: number };
+      const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft' };
       const node = stringOpt(opts, 'node') ?? '';
       const cfg = await loadCalicoctlConfig(ctx.io, stringOpt(opts, 'config'));
       if (!cfg.ok) {
@@ -51,6 +57,7 @@ export function agentCommand(ctx: CommandContext): Command {
         ...(netns !== undefined ? { netns } : {}),
         ...(o.nflogGroup !== undefined ? { nflogGroup: o.nflogGroup } : {}),
         minApplyIntervalMs: o.minApplyInterval,
+        dataplane: o.dataplane,
         log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
       });
       ctx.io.stderr(`tabby agent for node ${node}${netns !== undefined ? ` (netns ${netns})` : ''} on ${datastore.description}\n`);
