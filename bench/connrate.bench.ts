@@ -30,12 +30,18 @@
  * the rates reported are means, the ratio is the median over rounds of b / a of the same round. Node's per-connection cost is part of every
  * figure (the same in both phases), so the ratio understates the kernel's share of the
  * difference: the absolute rates are reported too.
+ *
+ * Each dataplane backend is measured in its own fresh namespaces: `connrate:` is the default
+ * (iptables through the system's `iptables`, which on Debian is iptables-nft, plus ipsets),
+ * `connrate [iptables-legacy]:` the legacy xtables kernel path, `connrate [nft]:` Tabby's
+ * native nftables backend (`tabby agent --dataplane nft`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
 import { IpsetApplier } from '../src/dataplane/ipset/ipset-applier.js';
 import { IptablesTable } from '../src/dataplane/iptables/table.js';
+import { NftAgentDataplane } from '../src/dataplane/nft/agent-backend.js';
 import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
 import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, realClock, type CommandRunner } from '../src/sys/index.js';
@@ -197,12 +203,31 @@ async function measure(clientNs: string): Promise<number> {
   return total;
 }
 
+/** The dataplanes measured: the default (iptables through the system's iptables, with ipsets) first. */
+type Backend = 'iptables' | 'iptables-legacy' | 'nft';
+const BACKENDS: readonly Backend[] = ['iptables', 'iptables-legacy', 'nft'];
+const _label = (b: Backend): string => (b === 'iptables' ? 'connrate' : `connrate [${b}]`);
+
 export async function run(): Promise<BenchResult[]> {
   const skip = await netnsSkipReason();
   if (skip !== undefined) {
     process.stderr.write(`connrate bench skipped: ${skip}\n`);
     return [];
   }
+  const out: BenchResult[] = [];
+  for (const b of BACKENDS) {
+    if (b === 'iptables-legacy' && (await nodeRunner.run({ argv: ['sh', '-c', 'command -v iptables-legacy-restore'], timeoutMs: 5_000 })).code !== 0) {
+      process.stderr.write('connrate: iptables-legacy is not installed; that variant is skipped\n');
+      continue;
+    }
+    out.push(...(await _runBackend(b)));
+  }
+  return out;
+}
+
+/** One dataplane backend in its own three fresh namespaces (so no backend sees another's rules). */
+async function _runBackend(backend: Backend): Promise<BenchResult[]> {
+  const L = _label(backend);
   const created: string[] = [];
   let server: ChildProcess | undefined;
   let ipsets: IpsetApplier | undefined;
@@ -244,14 +269,13 @@ export async function run(): Promise<BenchResult[]> {
     });
     await ready;
 
-    // The agent's apply, in the worker namespace.
+    // The agent's apply, in the worker namespace, through the backend being measured.
     const clock = realClock;
-    const tables = {
-      raw: new IptablesTable({ table: 'raw', runner: wkRunner, clock }),
-      mangle: new IptablesTable({ table: 'mangle', runner: wkRunner, clock }),
-      filter: new IptablesTable({ table: 'filter', runner: wkRunner, clock }),
-    };
-    ipsets = new IpsetApplier({ runner: wkRunner, clock });
+    const nft = backend === 'nft' ? new NftAgentDataplane({ runner: wkRunner, clock }) : undefined;
+    const ipt = (table: 'raw' | 'mangle' | 'filter'): IptablesTable =>
+      new IptablesTable({ table, runner: wkRunner, clock, ...(backend === 'iptables-legacy' ? { backend: 'legacy' as const } : {}) });
+    const tables = nft?.tables ?? { raw: ipt('raw'), mangle: ipt('mangle'), filter: ipt('filter') };
+    ipsets = nft?.ipsets ?? new IpsetApplier({ runner: wkRunner, clock });
     const none = snapshotOf(baseObjects());
     const snaps = new Map<number, Snapshot>();
     for (const m of MATCHING) {
@@ -279,7 +303,7 @@ export async function run(): Promise<BenchResult[]> {
       if (await canConnect(cli, BLOCKED_PORT)) throw new Error(`phase (b, ${m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
       if (b0.policies < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${b0.policies}`);
       process.stderr.write(
-        `connrate: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets\n`,
+        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets\n`,
       );
     }
 
@@ -290,7 +314,7 @@ export async function run(): Promise<BenchResult[]> {
         xs.push(await measure(cli));
       }
     }
-    for (const [m, xs] of rates) process.stderr.write(`connrate: ${m === 0 ? 'no policies' : `${m} selecting the pod`}: ${xs.map(Math.round).join(', ')} connections/s\n`);
+    for (const [m, xs] of rates) process.stderr.write(`${L}: ${m === 0 ? 'no policies' : `${m} selecting the pod`}: ${xs.map(Math.round).join(', ')} connections/s\n`);
     const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
     const median = (xs: number[]): number => {
       const t = [...xs].sort((x, y) => x - y);
@@ -298,15 +322,15 @@ export async function run(): Promise<BenchResult[]> {
       return t.length % 2 === 1 ? t[mid]! : (t[mid - 1]! + t[mid]!) / 2;
     };
     const base = rates.get(0)!;
-    const results: BenchResult[] = [{ name: 'connrate: new TCP connections/s through a worker, no policies (mean)', value: Math.round(mean(base)), unit: 'conn/s', goal: 'informational' }];
+    const results: BenchResult[] = [{ name: `${L}: new TCP connections/s through a worker, no policies (mean)`, value: Math.round(mean(base)), unit: 'conn/s', goal: 'informational' }];
     for (const m of MATCHING) {
       const xs = rates.get(m)!;
       // Each round's (b) against the same round's (a), measured seconds apart; the median of
       // the per-round ratios resists a burst of load from other work on the machine.
       const ratios = xs.map((x, k) => (100 * x) / base[k]!);
-      process.stderr.write(`connrate: ${m} selecting the pod: per-round ratios ${ratios.map((r) => r.toFixed(1)).join(', ')} %\n`);
-      results.push({ name: `connrate: new TCP connections/s, 1,000 policies, ${m} selecting the pod (mean)`, value: Math.round(mean(xs)), unit: 'conn/s', goal: 'informational' });
-      results.push({ name: `connrate: rate with 1,000 policies (${m} selecting the pod) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(ratios)) / 10, unit: '%', goal: '>= 90' });
+      process.stderr.write(`${L}: ${m} selecting the pod: per-round ratios ${ratios.map((r) => r.toFixed(1)).join(', ')} %\n`);
+      results.push({ name: `${L}: new TCP connections/s, 1,000 policies, ${m} selecting the pod (mean)`, value: Math.round(mean(xs)), unit: 'conn/s', goal: 'informational' });
+      results.push({ name: `${L}: rate with 1,000 policies (${m} selecting the pod) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(ratios)) / 10, unit: '%', goal: '>= 90' });
     }
     return results;
   } finally {

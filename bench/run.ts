@@ -4,7 +4,7 @@
  * the date, the command and the results. `npm run bench -- selector` runs only matching modules
  * (and then leaves BENCHMARKS.md alone, so it always holds a full run).
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -104,7 +104,8 @@ async function main(filter: readonly string[]): Promise<number> {
   const rows: { module: string; r: BenchResult }[] = [];
   let failed = false;
   for (const f of files) {
-    process.stderr.write(`running ${f}...\n`);
+    const quiet = await _settle();
+    process.stderr.write(`running ${f}...${quiet ? '' : ' (the machine did not settle: other work is running)'}\n`);
     try {
       for (const r of _decode(_runIsolated(f), f)) rows.push({ module: f, r });
     } catch (e) {
@@ -121,6 +122,35 @@ async function main(filter: readonly string[]): Promise<number> {
 }
 
 const RESULT_MARK = 'TABBY-BENCH-RESULT ';
+
+/** Busy and total jiffies of all CPUs (Linux /proc/stat); undefined elsewhere. */
+function _cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits (at most 30 s) until the machine is quiet: under 10% of all CPUs busy over half a second.
+ * The kernel tears a network namespace down asynchronously, and a module that programmed tens of
+ * thousands of rules leaves seconds of that work behind; the next module must not pay for it.
+ */
+async function _settle(): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const a = _cpuTimes();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = _cpuTimes();
+    if (a === undefined || b === undefined) return true;
+    if ((b.busy - a.busy) / Math.max(1, b.total - a.total) < 0.1) return true;
+  }
+  return false;
+}
 
 /**
  * Runs one module in a fresh Node process (with --expose-gc): a module measured after others

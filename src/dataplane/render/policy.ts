@@ -113,6 +113,34 @@ const _KIND_ABBREV: Readonly<Record<string, string>> = {
   Profile: 'pro',
 };
 
+/** Relative cost of one match: header compares, then port compares, then CIDRs, then set lookups. */
+function _cost(c: MatchCriterion): number {
+  switch (c.kind) {
+    case 'protocol':
+    case 'notProtocol':
+    case 'icmpType':
+      return 0;
+    case 'srcPorts':
+    case 'dstPorts':
+      return 1;
+    case 'srcNet':
+    case 'dstNet':
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+/**
+ * A rule's matches are a conjunction, so their order is free: the kernel stops at the first that
+ * fails, and a port compare is far cheaper than a hash-set lookup. New connections through a
+ * pod selected by many policies walk every rule of every policy before the one that allows, so
+ * this is where their cost is. Protocol stays first (the port and ICMP matches need it).
+ */
+function _cheapestFirst(match: MatchCriterion[]): MatchCriterion[] {
+  return match.map((c, i) => ({ c, i, k: _cost(c) })).sort((a, b) => a.k - b.k || a.i - b.i).map((x) => x.c);
+}
+
 /** The iptables rules of one Calico rule (none for a skipped rule). */
 export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: string): Rule[] {
   if (r.skip !== null) return [];
@@ -151,7 +179,7 @@ export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: 
   const out: Rule[] = [];
   for (const sv of src.variants)
     for (const dv of dst.variants) {
-      const match = [...base, ...src.common, ...sv, ...dst.common, ...dv];
+      const match = _cheapestFirst([...base, ...src.common, ...sv, ...dst.common, ...dv]);
       out.push({ match, action });
     }
   if (returnMark !== 0) out.push({ match: [{ kind: 'mark', value: returnMark, mask: returnMark }], action: { kind: 'return' } });

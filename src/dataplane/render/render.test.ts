@@ -127,7 +127,7 @@ const ruleCases: { name: string; rule: DesiredRule; want: string[] }[] = [
   {
     name: 'protocol, selector, CIDR and ports',
     rule: R({ action: 'Deny', protocol: 6, src: S({ selector: 's:abc', net: { cidr: '10.0.0.0/8' } }), dst: S({ ports: [{ first: 80, last: 80 }, { first: 8000, last: 8080 }] }) }),
-    want: ['-p tcp -s 10.0.0.0/8 -m set --match-set cali40s:abc src -m multiport --dports 80,8000:8080 -j DROP'],
+    want: ['-p tcp -m multiport --dports 80,8000:8080 -s 10.0.0.0/8 -m set --match-set cali40s:abc src -j DROP'],
   },
   {
     name: 'negations: notProtocol, notNets set, notSelector, notPorts, notICMP',
@@ -138,13 +138,13 @@ const ruleCases: { name: string; rule: DesiredRule; want: string[] }[] = [
       src: S({ notNet: { ipSet: 'c:list' }, notSelector: 's:bad' }),
       dst: S({ notPorts: [{ first: 22, last: 22 }] }),
     }),
-    want: ['! -p udp -m icmp ! --icmp-type 8 -m set ! --match-set cali40c:list src -m set ! --match-set cali40s:bad src -m multiport ! --dports 22 -j DROP'],
+    want: ['! -p udp -m icmp ! --icmp-type 8 -m multiport ! --dports 22 -m set ! --match-set cali40c:list src -m set ! --match-set cali40s:bad src -j DROP'],
   },
   {
     name: 'numeric and named ports: one rule each, the named port set replaces the selector',
     rule: R({ protocol: 6, dst: S({ selector: 's:web', ports: [{ first: 443, last: 443 }], namedPorts: ['n:http'] }) }),
     want: [
-      '-p tcp -m set --match-set cali40s:web dst -m multiport --dports 443 -j MARK --set-xmark 0x10000/0x10000',
+      '-p tcp -m multiport --dports 443 -m set --match-set cali40s:web dst -j MARK --set-xmark 0x10000/0x10000',
       '-p tcp -m set --match-set cali40n:http dst,dst -j MARK --set-xmark 0x10000/0x10000',
       '-m mark --mark 0x10000/0x10000 -j RETURN',
     ],
