@@ -58,7 +58,8 @@ function _truncateUtf8(s: string, maxBytes: number): string {
   return s.slice(0, i);
 }
 
-function _text(s: string, maxBytes: number): string {
+/** A quoted comment or log prefix: no quotes, backslashes or control characters, at most `maxBytes` UTF-8 bytes (iptables and nft alike). */
+export function quotedText(s: string, maxBytes: number): string {
   // eslint-disable-next-line no-control-regex
   const clean = s.replace(/"/g, "'").replace(/[\\\u0000-\u001f\u007f]/g, '');
   return `"${_truncateUtf8(clean, maxBytes)}"`;
@@ -66,7 +67,7 @@ function _text(s: string, maxBytes: number): string {
 
 function _humanComment(s: string): string {
   const safe = s.startsWith(HASH_COMMENT_PREFIX) ? `cali ${s.slice(HASH_COMMENT_PREFIX.length)}` : s;
-  return _text(safe, COMMENT_MAX_BYTES);
+  return quotedText(safe, COMMENT_MAX_BYTES);
 }
 
 const _hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
@@ -141,9 +142,9 @@ export function formatAction(a: Action): string {
     case 'clearMark':
       return `-j MARK --set-xmark 0x0/${_hex(a.mask)}`;
     case 'log':
-      return `-j LOG --log-prefix ${_text(a.prefix, LOG_PREFIX_MAX)}${a.level === undefined ? '' : ` --log-level ${a.level}`}`;
+      return `-j LOG --log-prefix ${quotedText(a.prefix, LOG_PREFIX_MAX)}${a.level === undefined ? '' : ` --log-level ${a.level}`}`;
     case 'nflog':
-      return `-j NFLOG --nflog-group ${a.group} --nflog-prefix ${_text(a.prefix, NFLOG_PREFIX_MAX)}${a.size === undefined ? '' : ` --nflog-size ${a.size}`}`;
+      return `-j NFLOG --nflog-group ${a.group} --nflog-prefix ${quotedText(a.prefix, NFLOG_PREFIX_MAX)}${a.size === undefined ? '' : ` --nflog-size ${a.size}`}`;
     case 'notrack':
       return '-j NOTRACK';
     case 'dnat':

@@ -21,6 +21,7 @@
  */
 import { assertNever } from '../../lib/assert-never.js';
 import type { Action, ConntrackState, MatchCriterion, PortRange, Protocol, Rule } from '../model.js';
+import { quotedText } from '../iptables/format.js';
 
 const COMMENT_MAX_BYTES = 127;
 const LOG_PREFIX_MAX = 29;
@@ -39,23 +40,8 @@ export function nftSetName(ipsetName: string): string {
   return nftIdent(ipsetName.replace(/:/g, '-'), 'set name');
 }
 
-function _truncateUtf8(s: string, maxBytes: number): string {
-  let bytes = 0;
-  let i = 0;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (bytes + n > maxBytes) break;
-    bytes += n;
-    i += ch.length;
-  }
-  return s.slice(0, i);
-}
-
 export function nftText(s: string, maxBytes: number): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/"/g, "'").replace(/[\\\u0000-\u001f\u007f]/g, '');
-  return `"${_truncateUtf8(clean, maxBytes)}"`;
+  return quotedText(s, maxBytes);
 }
 
 function _iface(name: string): string {
