@@ -26,11 +26,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { labDriverFrom, startCluster, type RunningCluster } from '../../src/cli/commands/up.js';
 import { ResourceClient } from '../../src/client/index.js';
@@ -41,6 +41,7 @@ import { Lab, snapshotOf } from '../../src/lab/controller.js';
 import { engineInput, formatProbe, isAllowed, runProbe, type ProbeFlow, type ProbeRow } from '../../src/lab/probe.js';
 import { evaluateFlow, runVerdicts } from '../../src/engine/index.js';
 import type { DeniedResponse } from '../../src/web/protocol.js';
+import { browserUnavailable, launchBrowser } from '../../bench/dashboard.bench.js';
 import { netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
 
 const skip = await netnsSkipReason();
@@ -174,6 +175,58 @@ async function expectFlows(e: Env, what: string, cases: readonly Case[]): Promis
   const wrong = rows.filter((r, i) => isAllowed(r.real) !== (cases[i]!.want === 'allowed'));
   assert.equal(wrong.length, 0, `${what}: not as the seed says (${wrong.map((r) => `${r.flow.from} → ${r.flow.toLabel} ${r.flow.proto}/${r.flow.port}: ${r.real}`).join('; ')})\n${table}`);
   return rows;
+}
+
+/** TABBY_SCREENSHOTS=1: the lab's pages of the dashboard are written to docs/screenshots too. */
+const SHOTS = process.env['TABBY_SCREENSHOTS'] === '1' ? resolve(import.meta.dirname, '..', '..', 'docs', 'screenshots') : undefined;
+
+/**
+ * The dashboard of the running `tabby up`, in Chromium, on the real lab: the Denied traffic page
+ * lists the real calico-packet line with the engine's Deny, and the Enforcement page shows every
+ * worker's agent current. Skipped (with a note) where Chromium or the bundle is missing.
+ */
+async function dashboardWithLab(e: Env, want: { src: string; dst: string; node: string }): Promise<void> {
+  const why = browserUnavailable();
+  if (why !== undefined) {
+    console.log(`# dashboard on the lab skipped: ${why}`);
+    return;
+  }
+  const token = (JSON.parse(readFileSync(join(e.dir, 'tokens'), 'utf8')) as { admin: string }).admin;
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(e.c.dashboardUrl);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('login').click();
+    await page.locator('[data-testid="policy-row"]').first().waitFor();
+    await page.getByRole('link', { name: 'Denied traffic' }).click();
+    const row = page.locator('[data-testid="denied-lines"] tbody tr', { hasText: `${want.src} → ${want.dst} TCP/80` }).first();
+    await row.waitFor({ timeout: 10_000 });
+    const text = await row.innerText();
+    assert.match(text, new RegExp(`^${want.node.replace(/\./g, '\\.')}\\b`), text);
+    assert.match(text, /\bDeny\b/, text);
+    assert.match(text, /end of tier/, text);
+    assert.match(text, /calico-packet: IN=/, text);
+    if (SHOTS !== undefined) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'denied-lab.png') });
+    }
+    await page.getByRole('link', { name: 'Enforcement' }).click();
+    const table = page.getByTestId('status-nodes');
+    await table.waitFor();
+    const deadline = Date.now() + 10_000;
+    let rows: string[] = [];
+    for (;;) {
+      rows = await table.locator('tbody tr').allInnerTexts();
+      const current = e.lab.plan.workers.every((w) => rows.some((r) => r.startsWith(w.name) && /\bcurrent\b/.test(r)));
+      if (current || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const w of e.lab.plan.workers) assert.ok(rows.some((r) => r.startsWith(w.name) && /\bcurrent\b/.test(r)), `${w.name} current on the Enforcement page:\n${rows.join('\n')}`);
+    if (SHOTS !== undefined) await page.screenshot({ path: join(SHOTS, 'status-lab.png') });
+  } finally {
+    await browser.close();
+  }
 }
 
 const SVC_TYPE: ResourceType = { group: '', plural: 'services' };
@@ -457,6 +510,7 @@ test('R9 through tabby up: run=access reaches nginx, another pod does not and is
       assert.deepEqual(decided?.logged, [{ tier: 'default', policy: 'default/log-denied-packets', ruleIndex: 0, action: 'Log' }]);
       assert.equal(decided?.nearMiss?.policy, 'default/knp.default.access-nginx');
       console.log(`# in the dashboard's denied feed after ${(performance.now() - t2).toFixed(0)} ms: ${decided?.summary}`);
+      await dashboardWithLab(e, { src: other.ip, dst: nginx.ip, node: nginx.node });
     }
 
     // The lab's Nodes and pods as kubectl shows them.
