@@ -70,7 +70,14 @@ export async function startUlogd(stateDir: string, worker: string, netns: string
   const conf = join(stateDir, `ulogd-${worker}.conf`);
   writeFileSync(conf, ulogdConfig(found.plugins, group, logFile, join(stateDir, `ulogd-${worker}.log`)));
   writeFileSync(logFile, '', { flag: 'a' });
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', netns, found.bin, '-c', conf], { stdio: 'ignore' });
+  // In a UTS namespace of its own named after the worker, so each line carries the worker's
+  // hostname as a node's syslog does (the lab's namespaces otherwise share the machine's).
+  const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((b) => existsSync(b));
+  const argv =
+    unshare === undefined
+      ? [found.bin, '-c', conf]
+      : [unshare, '--uts', 'sh', '-c', 'hostname "$0" && exec "$1" -c "$2"', worker.slice(0, 64), found.bin, conf];
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: 'ignore' });
   // Give it a moment to bind the NFLOG group; a crash shows in ulogd-<worker>.log.
   await new Promise((r) => setTimeout(r, 150));
   if (child.exitCode !== null) log(`lab: ulogd for ${worker} exited (${child.exitCode}); see ${join(stateDir, `ulogd-${worker}.log`)}`);

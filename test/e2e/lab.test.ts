@@ -97,6 +97,8 @@ test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Lo
       }
       assert.ok(line, `a calico-packet line in ${file}\n${readFileSync(file, 'utf8')}`);
       assert.match(line, /IN=\S* OUT=\S* .*SRC=\S+ DST=\S+ LEN=\d+ .*PROTO=TCP SPT=\d+ DPT=80/);
+      // As in a node's syslog, the line names the worker (ulogd runs with the worker's hostname).
+      assert.match(line, new RegExp(`^\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d ${b.node.split('.')[0]!} calico-packet: `), line);
       console.log(`# log line after ${(performance.now() - t1).toFixed(0)} ms: ${line}`);
     }
 
