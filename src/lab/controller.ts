@@ -63,6 +63,8 @@ export interface LabOptions {
   readonly prefix?: string;
   /** Node names, `{i}` for the worker's index (`kube-dal10-…-w{i}.cloud.ibm`); default `worker{i}`. */
   readonly nodeNames?: string;
+  /** The agents' dataplane: iptables + ipset (default) or native nftables. */
+  readonly dataplane?: 'iptables' | 'nft';
   /** Default: SQLite at `<stateDir>/tabby.db` (closed by down). A passed-in one is not closed. */
   readonly datastore?: Datastore;
   readonly runner?: CommandRunner;
@@ -215,7 +217,16 @@ export class Lab {
 
   private _startAgent(w: WorkerPlan): void {
     this._agents.push(
-      runAgent({ node: w.name, datastore: this.ds, runner: this._runner, netns: w.netns, nflogGroup: NFLOG_GROUP, minApplyIntervalMs: 20, log: (m) => this._log(`agent ${w.name}: ${m}`) }),
+      runAgent({
+        node: w.name,
+        datastore: this.ds,
+        runner: this._runner,
+        netns: w.netns,
+        nflogGroup: NFLOG_GROUP,
+        minApplyIntervalMs: 20,
+        ...(this.opts.dataplane === undefined ? {} : { dataplane: this.opts.dataplane }),
+        log: (m) => this._log(`agent ${w.name}: ${m}`),
+      }),
     );
   }
 

@@ -126,3 +126,17 @@ test('lab e2e: tabby lab verify --cases 200 --seed 1 agrees on every flow', { sk
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lab e2e: the nft dataplane too: tabby lab verify --dataplane nft --cases 60 --seed 7 agrees on every flow', { skip, timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tabby-verify-nft-'));
+  try {
+    const io = fakeIo({}, '', { HOME: dir });
+    const code = await main(['lab', 'verify', '--dataplane', 'nft', '--cases', '60', '--seed', '7', '--state-dir', join(dir, 'lab')], io);
+    const out = io.out().trim().split('\n');
+    console.log(`# nft: ${out.slice(-2).join(' | ')}`);
+    assert.match(out.at(-1) ?? '', /^(\d+)\/\1 flows agree$/, io.out().slice(-4000) + io.err());
+    assert.equal(code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

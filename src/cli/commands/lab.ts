@@ -30,6 +30,11 @@ function _int(min: number, max: number): (v: string) => number {
   };
 }
 
+function _dataplane(v: string): 'iptables' | 'nft' {
+  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
+  return v;
+}
+
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
   return stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), 'lab');
 }
@@ -81,10 +86,11 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--host-endpoints', 'register a HostEndpoint (ibm.role: worker_public) for each worker public interface')
     .option('--api', 'also serve the Kubernetes API on 127.0.0.1 (kubeconfig in the state dir)')
     .option('--foreground', 'run the lab in this process until SIGINT/SIGTERM')
+    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const dir = labStateDir(ctx, opts);
-      const o = opts as { workers: number };
+      const o = opts as { workers: number; dataplane: 'iptables' | 'nft' };
       const st = readLabState(dir);
       if (st !== undefined && (_alive(st.daemonPid) || st.namespaces.length > 0) && st.daemonPid !== process.pid) {
         ctx.io.stderr(`a lab (${st.prefix}) is already recorded in ${dir}; run tabby lab down first\n`);
@@ -96,7 +102,7 @@ export function labCommand(ctx: CommandContext): Command {
         mkdirSync(dir, { recursive: true });
         rmSync(join(dir, STATE_FILE), { force: true });
         const out = openSync(join(dir, 'lab.log'), 'a');
-        const args = [...process.execArgv, process.argv[1] ?? '', 'lab', 'up', '--foreground', '--state-dir', dir, '--workers', String(o.workers)];
+        const args = [...process.execArgv, process.argv[1] ?? '', 'lab', 'up', '--foreground', '--state-dir', dir, '--workers', String(o.workers), '--dataplane', o.dataplane];
         if (flag(opts, 'hostEndpoints')) args.push('--host-endpoints');
         if (flag(opts, 'api')) args.push('--api');
         const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
@@ -121,6 +127,7 @@ export function labCommand(ctx: CommandContext): Command {
         workers: o.workers,
         datastore: await openSqliteDatastore(join(dir, 'tabby.db')),
         hostEndpoints: flag(opts, 'hostEndpoints'),
+        dataplane: o.dataplane,
         log: (m) => ctx.io.stderr(`${new Date().toISOString()} ${m}\n`),
       });
       const api = flag(opts, 'api') ? await runServer({ dataDir: dir, port: 0, datastore: l.ds }) : undefined;
@@ -233,11 +240,12 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
     .option('--no-host-local', 'leave out worker → pods on the same worker')
     .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
+    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const o = opts as { cases: number; seed: number; workers: number; timeout: number };
+      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft' };
       const dir = stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), `lab-verify-${process.pid}`);
-      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore() });
+      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane });
       let code: number;
       try {
         const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`) });
