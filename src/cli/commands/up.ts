@@ -59,7 +59,7 @@ export interface LabDriver {
   /** Why the lab cannot run here (not root, a kernel tool missing), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Brings up `workers` workers with an agent each, registering them as Nodes in `datastore`. */
-  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
+  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly dataplane?: 'iptables' | 'nft'; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
   /** Removes what a `tabby up` that died left of the lab (from the state in stateDir); what it removed. */
   cleanup(stateDir: string): Promise<readonly string[]>;
 }
@@ -76,7 +76,15 @@ export interface RunningLab {
  */
 export interface LabModule {
   readonly Lab: {
-    up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly datastore: Datastore; readonly hostEndpoints: boolean; readonly log: (line: string) => void }): Promise<{
+    up(o: {
+      readonly stateDir: string;
+      readonly workers: number;
+      readonly nodeNames?: string;
+      readonly dataplane?: 'iptables' | 'nft';
+      readonly datastore: Datastore;
+      readonly hostEndpoints: boolean;
+      readonly log: (line: string) => void;
+    }): Promise<{
       readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
       down(): Promise<readonly string[]>;
     }>;
@@ -94,7 +102,15 @@ export function labDriverFrom(lab: LabModule): LabDriver {
   return {
     unavailable: () => Promise.resolve(undefined),
     async up(o) {
-      const running = await lab.Lab.up({ stateDir: o.stateDir, workers: o.workers, ...(o.nodeNames === undefined ? {} : { nodeNames: o.nodeNames }), datastore: o.datastore, hostEndpoints: false, log: o.log });
+      const running = await lab.Lab.up({
+        stateDir: o.stateDir,
+        workers: o.workers,
+        ...(o.nodeNames === undefined ? {} : { nodeNames: o.nodeNames }),
+        ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
+        datastore: o.datastore,
+        hostEndpoints: false,
+        log: o.log,
+      });
       return {
         workers: running.plan.workers.map((w) => ({ name: w.name, internalIP: w.privateIp, externalIP: w.publicIp, podCIDR: w.podCidr, labels: {} })),
         async down() {
@@ -129,6 +145,8 @@ export interface UpOptions {
   readonly host: string;
   /** false: never start the lab (`--no-lab`). */
   readonly lab: boolean;
+  /** The lab agents' dataplane (default iptables + ipset). */
+  readonly dataplane?: 'iptables' | 'nft';
   readonly labDriver?: LabDriver | undefined;
   readonly log: (line: string) => void;
 }
@@ -214,7 +232,14 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     else noEnforcement = labPrerequisites(process.env) ?? (await o.labDriver.unavailable());
     if (noEnforcement === undefined && o.labDriver !== undefined) {
       // The lab's workers carry the provider's names, as the seed's `calicoctl get nodes` shows them.
-      lab = await o.labDriver.up({ stateDir: join(dataDir, LAB_DIR), workers: o.workers, nodeNames: o.profile.workerNames, datastore: ds, log: o.log });
+      lab = await o.labDriver.up({
+        stateDir: join(dataDir, LAB_DIR),
+        workers: o.workers,
+        nodeNames: o.profile.workerNames,
+        ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
+        datastore: ds,
+        log: o.log,
+      });
       const running = lab;
       undo.push(() => running.down());
     }
@@ -264,6 +289,11 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
   }
 }
 
+function _dataplane(v: string): 'iptables' | 'nft' {
+  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
+  return v;
+}
+
 function _parseWorkers(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('must be a number of workers (1-50)');
@@ -279,6 +309,7 @@ export function upCommand(ctx: CommandContext): Command {
     .option('--port <n>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--no-lab', 'never start the lab (no enforcement, no root needed)')
+    .option('--dataplane <kind>', 'the lab agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
     .action(async (opts: unknown) => {
       const io = ctx.io;
       const dataDir = resolve(stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env));
@@ -288,7 +319,7 @@ export function upCommand(ctx: CommandContext): Command {
         io.stderr(`tabby up: unknown profile ${JSON.stringify(profileName)} (known: ${PROFILES.map((p) => p.name).join(', ')})\n`);
         return ctx.exit(EXIT.usage);
       }
-      const o = opts as { workers: number; port: number; lab: boolean };
+      const o = opts as { workers: number; port: number; lab: boolean; dataplane: 'iptables' | 'nft' };
       let c: RunningCluster;
       try {
         c = await startCluster({
@@ -298,6 +329,7 @@ export function upCommand(ctx: CommandContext): Command {
           port: o.port,
           host: stringOpt(opts, 'host') ?? '127.0.0.1',
           lab: flag(opts, 'lab'),
+          dataplane: o.dataplane,
           labDriver: LAB_DRIVER,
           log: (line) => io.stderr(`${line}\n`),
         });
