@@ -6,6 +6,7 @@ import { kindFor } from '../model/kinds.js';
 import {
   PACKS,
   applyPack,
+  removePack,
   desiredHostEndpoints,
   loadProfile,
   nodeManifest,
@@ -148,6 +149,43 @@ test('ibm-private-isolation adds private host endpoints for current and later wo
   const names = await hepNames(client);
   assert.equal(names.filter((n) => n.endsWith('-worker-private')).length, 2);
   assert.equal(names.filter((n) => n.endsWith('-worker-public')).length, 2);
+  await ds.close();
+});
+
+test('pack remove: deletes what the pack still owns, keeps what another pack took over and its namespaces, drops its templates', async () => {
+  const { ds, client } = await cluster(2);
+  const pack = (name: string): (typeof PACKS)[number] => PACKS.find((p) => p.name === name)!;
+  const render = (name: string, set: Record<string, string> = {}) => {
+    const r = renderPack(pack(name), set);
+    assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
+    return r.value;
+  };
+  const gnps = async (): Promise<string[]> => (await client.list(GNP)).items.map((o) => o.metadata.name ?? '').filter((n) => n.startsWith('whitelist')).sort();
+  await applyPack(client, render('nlb2-whitelist', { lbIP: '198.18.0.10', client: '198.18.1.20' }));
+  await applyPack(client, render('nlb1-whitelist', { lbIP: '198.18.0.10', client: '198.18.1.20' }));
+  assert.deepEqual(await gnps(), ['whitelist', 'whitelist-deny-others', 'whitelist-replies']);
+  const dry = await removePack(client, pack('nlb2-whitelist'), { dryRun: true });
+  assert.deepEqual(dry.map((x) => `${x.id}: ${x.outcome}`), ['GlobalNetworkPolicy whitelist-replies: deleted']);
+  assert.deepEqual(await gnps(), ['whitelist', 'whitelist-deny-others', 'whitelist-replies'], 'a dry run deletes nothing');
+  await removePack(client, pack('nlb2-whitelist'));
+  assert.deepEqual(await gnps(), ['whitelist', 'whitelist-deny-others'], 'nlb1 took whitelist and whitelist-deny-others over');
+  await removePack(client, pack('nlb1-whitelist'));
+  assert.deepEqual(await gnps(), []);
+
+  await applyPack(client, render('ibm-private-isolation'));
+  await reconcileHostEndpoints(ds, ibm.interfaces);
+  assert.equal((await hepNames(client)).filter((n) => n.endsWith('-worker-private')).length, 2);
+  const removed = await removePack(client, pack('ibm-private-isolation'));
+  assert.ok(removed.some((x) => x.id.startsWith('KubeControllersConfiguration default (1 host endpoint template')), JSON.stringify(removed));
+  await reconcileHostEndpoints(ds, ibm.interfaces);
+  assert.deepEqual((await hepNames(client)).filter((n) => n.endsWith('-worker-private')), [], 'the controller removes what the template made');
+  assert.equal((await hepNames(client)).filter((n) => n.endsWith('-worker-public')).length, 2, 'the profile\'s public ones stay');
+  assert.deepEqual((await client.list(GNP)).items.filter((o) => o.metadata.labels?.['tabby.dev/pack'] === 'ibm-private-isolation'), []);
+
+  await applyPack(client, render('srv1'));
+  const srv1 = await removePack(client, pack('srv1'));
+  assert.deepEqual(srv1.filter((x) => x.outcome === 'kept').map((x) => x.id).sort(), ['Namespace accounts', 'Namespace finance']);
+  assert.equal(srv1.filter((x) => x.outcome === 'deleted').length, 3);
   await ds.close();
 });
 

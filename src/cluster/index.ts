@@ -8,6 +8,6 @@ export { nodeManifest, providerMeta, kubeControllersConfig, type ClusterProfile,
 export { PROFILES, DEFAULT_PROFILE, profileNamed, loadProfile, createMissing, type LoadReport } from './load-profile.js';
 export { desiredHostEndpoints, nodeInterfaces, type NodeInterface } from './auto-host-endpoints.js';
 export { startHostEndpointController, reconcileHostEndpoints, type HostEndpointController, type HostEndpointControllerOptions, type ReconcileReport } from './host-endpoint-controller.js';
-export { renderPack, applyPack, type PackDefinition, type PackParam, type RenderedPack, type PackApplyResult } from './pack.js';
+export { renderPack, applyPack, removePack, type PackDefinition, type PackParam, type RenderedPack, type PackApplyResult, type PackRemoveResult } from './pack.js';
 export { PACKS } from './packs/catalog.js';
 export { cidrContains, isCidrOrIp } from './cidr.js';

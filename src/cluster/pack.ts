@@ -141,3 +141,71 @@ async function _mergeTemplates(client: ResourceClient, templates: readonly AutoH
     return res.outcome;
   }
 }
+
+export interface PackRemoveResult {
+  readonly id: string;
+  readonly outcome: 'deleted' | 'kept';
+  readonly why?: string;
+}
+
+/** The kinds a pack's objects are removed from (Namespaces are kept: deleting one deletes its pods). */
+const REMOVABLE: readonly (readonly [apiVersion: string, kind: string])[] = [
+  ['projectcalico.org/v3', 'GlobalNetworkPolicy'],
+  ['projectcalico.org/v3', 'NetworkPolicy'],
+  ['projectcalico.org/v3', 'StagedGlobalNetworkPolicy'],
+  ['projectcalico.org/v3', 'StagedNetworkPolicy'],
+  ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ['projectcalico.org/v3', 'GlobalNetworkSet'],
+  ['projectcalico.org/v3', 'NetworkSet'],
+  ['projectcalico.org/v3', 'HostEndpoint'],
+];
+
+/**
+ * Removes what a pack wrote: every object labelled `tabby.dev/pack: <name>` (whatever parameters
+ * it was applied with, and only objects still carrying that pack's label, so an object another
+ * pack has since taken over stays), and the pack's host endpoint templates from
+ * KubeControllersConfiguration `default` (the controller then deletes the host endpoints it made
+ * from them). Namespaces the pack created are kept and reported.
+ */
+export async function removePack(client: ResourceClient, pack: PackDefinition, opts: { dryRun?: boolean } = {}): Promise<PackRemoveResult[]> {
+  const dryRun = opts.dryRun === true;
+  const mine = (labels: Readonly<Record<string, string>>): boolean => labels[PACK_LABEL] === pack.name;
+  const out: PackRemoveResult[] = [];
+  for (const [apiVersion, kind] of REMOVABLE) {
+    const info = kindFor(apiVersion, kind);
+    if (info === undefined) continue;
+    const { items } = await client.list(info, { labels: mine });
+    for (const o of items) {
+      const ns = o.metadata.namespace;
+      await client.delete(info, ns, o.metadata.name ?? '', { dryRun });
+      out.push({ id: `${kind} ${ns ? `${ns}/` : ''}${o.metadata.name ?? ''}`, outcome: 'deleted' });
+    }
+  }
+  const nsInfo = kindFor('v1', 'Namespace');
+  if (nsInfo !== undefined)
+    for (const o of (await client.list(nsInfo, { labels: mine })).items)
+      out.push({ id: `Namespace ${o.metadata.name ?? ''}`, outcome: 'kept', why: 'deleting a namespace deletes its pods; delete it with kubectl if that is meant' });
+  const names = new Set((pack.hostEndpointTemplates ?? []).map((t) => t.generateName));
+  if (names.size > 0) {
+    const info = kindFor('projectcalico.org/v3', 'KubeControllersConfiguration')!;
+    type Obj = Record<string, unknown>;
+    let removed = 0;
+    const drop = (cur: Obj): Obj => {
+      const spec = (cur['spec'] ?? {}) as Obj;
+      const controllers = (spec['controllers'] ?? {}) as Obj;
+      const node = (controllers['node'] ?? {}) as Obj;
+      const hep = (node['hostEndpoint'] ?? {}) as Obj;
+      const existing = (Array.isArray(hep['templates']) ? hep['templates'] : []) as AutoHostEndpointTemplate[];
+      const kept = existing.filter((t) => !names.has(t.generateName));
+      removed = existing.length - kept.length;
+      return { ...cur, spec: { ...spec, controllers: { ...controllers, node: { ...node, hostEndpoint: { ...hep, templates: kept } } } } };
+    };
+    try {
+      await client.modify(info, undefined, 'default', drop, { dryRun, force: true });
+      if (removed > 0) out.push({ id: `KubeControllersConfiguration default (${removed} host endpoint template${removed === 1 ? '' : 's'})`, outcome: 'deleted' });
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+  }
+  return out;
+}

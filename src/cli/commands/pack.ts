@@ -1,5 +1,5 @@
 /**
- * @module `tabby pack list | show NAME [--set k=v]... | apply NAME [--set k=v]... [--dry-run]`:
+ * @module `tabby pack list | show NAME [--set k=v]... | apply NAME [--set k=v]... [--dry-run] | remove NAME [--dry-run]`:
  * the seed's policy sets as packs with parameters (src/cluster/packs). `apply` writes through
  * the ResourceClient to the cluster of `-c calicoctl.cfg`, else the one `tabby up` runs on the
  * data dir (DIR/calicoctl.cfg), else the embedded datastore of the data dir.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ResourceClient } from '../../client/index.js';
 import type { Datastore } from '../../datastore/index.js';
 import type { CalicoAPIConfigSpec } from '../../model/calico/other-types.js';
-import { PACKS, applyPack, renderPack, type PackDefinition, type RenderedPack } from '../../cluster/index.js';
+import { PACKS, applyPack, removePack, renderPack, type PackDefinition, type RenderedPack } from '../../cluster/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { describeError } from '../calicoctl/errors.js';
 import { toCalicoYaml } from '../calicoctl/output/yaml.js';
@@ -68,7 +68,8 @@ function _show(ctx: CommandContext, r: RenderedPack): void {
   ctx.io.stdout(out);
 }
 
-async function _apply(ctx: CommandContext, r: RenderedPack, opts: unknown): Promise<void> {
+/** The cluster a pack command writes to: `-c`, else a running tabby up's config, else the embedded datastore of the data dir. */
+async function _openCluster(ctx: CommandContext, verb: string, opts: unknown): Promise<Datastore | undefined> {
   const io = ctx.io;
   const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env);
   const upCfg = join(dataDir, 'calicoctl.cfg');
@@ -77,18 +78,49 @@ async function _apply(ctx: CommandContext, r: RenderedPack, opts: unknown): Prom
   if (cfgPath !== undefined) {
     const loaded = await loadCalicoctlConfig(io, cfgPath);
     if (!loaded.ok) {
-      io.stderr(`tabby pack apply: ${loaded.error}\n`);
-      return ctx.exit(EXIT.failed);
+      io.stderr(`tabby pack ${verb}: ${loaded.error}\n`);
+      ctx.exit(EXIT.failed);
+      return undefined;
     }
     spec = loaded.value.spec;
   }
-  let ds: Datastore;
   try {
-    ds = await openDatastoreFromConfig(spec, { env: io.env });
+    return await openDatastoreFromConfig(spec, { env: io.env });
   } catch (e) {
-    io.stderr(`tabby pack apply: ${e instanceof Error ? e.message : String(e)}\n`);
-    return ctx.exit(EXIT.failed);
+    io.stderr(`tabby pack ${verb}: ${e instanceof Error ? e.message : String(e)}\n`);
+    ctx.exit(EXIT.failed);
+    return undefined;
   }
+}
+
+async function _remove(ctx: CommandContext, name: string, opts: unknown): Promise<void> {
+  const io = ctx.io;
+  const pack = PACKS.find((p) => p.name === name);
+  if (pack === undefined) {
+    io.stderr(`tabby pack: unknown pack ${JSON.stringify(name)} (see tabby pack list)\n`);
+    return ctx.exit(EXIT.usage);
+  }
+  const ds = await _openCluster(ctx, 'remove', opts);
+  if (ds === undefined) return;
+  const dryRun = flag(opts, 'dryRun');
+  try {
+    const results = await removePack(new ResourceClient(ds), pack, { dryRun });
+    for (const x of results) io.stdout(`${x.id}: ${x.outcome}${x.why === undefined ? '' : ` (${x.why})`}${dryRun ? ' (dry run)' : ''}\n`);
+    const n = results.filter((x) => x.outcome === 'deleted').length;
+    io.stdout(`Pack ${pack.name} removed${dryRun ? ' (dry run)' : ''}: ${n} object${n === 1 ? '' : 's'} deleted\n`);
+    ctx.exit(EXIT.ok);
+  } catch (e) {
+    io.stderr(`tabby pack remove ${pack.name}: ${describeError(e, 'resource', undefined, '', 'delete')}\n`);
+    ctx.exit(EXIT.failed);
+  } finally {
+    await ds.close();
+  }
+}
+
+async function _apply(ctx: CommandContext, r: RenderedPack, opts: unknown): Promise<void> {
+  const io = ctx.io;
+  const ds = await _openCluster(ctx, 'apply', opts);
+  if (ds === undefined) return;
   const dryRun = flag(opts, 'dryRun');
   try {
     const results = await applyPack(new ResourceClient(ds), r, { dryRun });
@@ -127,5 +159,13 @@ export function packCommand(ctx: CommandContext): Command {
       const r = _render(ctx, name, opts);
       if (r !== undefined) await _apply(ctx, r, opts);
     });
+  pack
+    .command('remove')
+    .description('delete what a pack wrote (its labelled policies and sets, its host endpoint templates); namespaces are kept')
+    .argument('<name>')
+    .option('--dry-run', 'report what would be deleted, delete nothing', false)
+    .option('-c, --config <file>', 'calicoctl.cfg of the cluster (default: DIR/calicoctl.cfg of a running tabby up, else the embedded datastore in DIR)')
+    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .action(async (name: string, opts: unknown) => _remove(ctx, name, opts));
   return pack;
 }
