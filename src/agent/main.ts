@@ -15,6 +15,7 @@ import type { Datastore } from '../datastore/index.js';
 import { IptablesTable } from '../dataplane/iptables/table.js';
 import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
 import { NftAgentDataplane } from '../dataplane/nft/agent-backend.js';
+import { removeOtherBackend } from './backend-cleanup.js';
 import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
 import { AgentLoop } from './loop.js';
 import { publishNodeStatus } from './status.js';
@@ -85,7 +86,10 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const ac = new AbortController();
   setMaxListeners(100, ac.signal); // one watch per kind listens on it
   const l = loop;
-  const running = Promise.all([syncer.run(ac.signal), l.run(ac.signal)]).then(() => undefined);
+  // A node switched to the other backend first loses that backend's rules (they would go on
+  // judging packets beside ours); then the loops start.
+  const cleaned = removeOtherBackend({ runner, clock, dataplane: opts.dataplane ?? 'iptables', iptablesBackend: backend, log: (m) => log(m) });
+  const running = cleaned.then(() => Promise.all([syncer.run(ac.signal), l.run(ac.signal)])).then(() => undefined);
   // The appliers are closed however the loops end, so no helper process outlives the agent.
   const done = running.finally(() => ipsets.close());
   return {

@@ -179,3 +179,76 @@ test('renderer e2e: every seed scenario, every node, restores into a real kernel
     }
   }
 });
+
+test('agent e2e: switching a node between iptables and nft leaves only the new backend; the policy holds throughout', { skip, timeout: 120_000 }, async () => {
+  const created: string[] = [];
+  let server: ChildProcess | undefined;
+  const ds = await openMemoryDatastore();
+  let agent: ReturnType<typeof runAgent> | undefined;
+  try {
+    const worker = await createNetns('tby-sw');
+    created.push(worker);
+    const podA = await createNetns('tby-sa');
+    created.push(podA);
+    const podB = await createNetns('tby-sb');
+    created.push(podB);
+    await sh(['ip', 'netns', 'exec', worker, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    await plumbPod(worker, podA, workloadInterfaceName('default', 'client'), '198.18.0.1');
+    await plumbPod(worker, podB, workloadInterfaceName('default', 'server'), '198.18.0.2');
+    server = spawn('ip', ['netns', 'exec', podB, process.execPath, '-e',
+      "const n=require('net');for(const p of [8080,9090])n.createServer(s=>{s.on('error',()=>{});s.end('ok')}).listen(p,'0.0.0.0');setTimeout(()=>{},3e5)"], { stdio: 'ignore' });
+    assert.ok((await until(podA, '198.18.0.2', 8080, true)) >= 0, 'no policy, no agent: reachable');
+
+    const client = new ResourceClient(ds);
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' }, status: { addresses: [{ type: 'InternalIP', address: '10.99.0.1' }] } });
+    await client.apply(pod('client', '198.18.0.1', { app: 'client' }));
+    await client.apply(pod('server', '198.18.0.2', { app: 'server' }));
+    const last = await client.apply({
+      apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'allow-8080', namespace: 'default' },
+      spec: { selector: "app == 'server'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'client'" }, destination: { ports: [8080] } }] },
+    });
+    const rv = last.object.metadata.resourceVersion!;
+    const wk = inNetns(nodeRunner, worker);
+    const state = async (): Promise<{ caliChains: number; caliSets: number; nftTable: boolean }> => {
+      const ipt = (await Promise.all(['raw', 'mangle', 'filter'].map((t) => wk.run({ argv: ['iptables-save', '-t', t], timeoutMs: 10_000 })))).map((r) => r.stdout).join('\n');
+      const sets = (await wk.run({ argv: ['ipset', 'list', '-n'], timeoutMs: 10_000 })).stdout;
+      const nft = (await wk.run({ argv: ['nft', 'list', 'tables', 'ip'], timeoutMs: 10_000 })).stdout;
+      return {
+        caliChains: ipt.split('\n').filter((l) => l.startsWith(':cali-')).length,
+        caliSets: sets.split('\n').filter((l) => l.startsWith('cali4')).length,
+        nftTable: nft.split('\n').some((l) => l.trim() === 'table ip tabby'),
+      };
+    };
+    const holds = async (what: string): Promise<void> => {
+      assert.ok((await until(podA, '198.18.0.2', 8080, true)) >= 0, `${what}: 8080 allowed`);
+      assert.ok((await until(podA, '198.18.0.2', 9090, false)) >= 0, `${what}: 9090 denied`);
+    };
+    const run = async (dataplane: 'iptables' | 'nft'): Promise<void> => {
+      agent = runAgent({ node: 'worker', datastore: ds, runner: nodeRunner, netns: worker, dataplane, minApplyIntervalMs: 50 });
+      await agent.whenProgrammed(rv);
+    };
+
+    await run('iptables');
+    await holds('iptables');
+    const s1 = await state();
+    assert.ok(s1.caliChains > 0 && s1.caliSets > 0 && !s1.nftTable, JSON.stringify(s1));
+    await agent!.stop();
+
+    await run('nft');
+    await holds('nft');
+    const s2 = await state();
+    assert.deepEqual(s2, { caliChains: 0, caliSets: 0, nftTable: true }, 'switched to nft: the iptables chains and IP sets are gone');
+    await agent!.stop();
+
+    await run('iptables');
+    await holds('back to iptables');
+    const s3 = await state();
+    assert.ok(s3.caliChains > 0 && s3.caliSets > 0 && !s3.nftTable, `switched back: ${JSON.stringify(s3)}`);
+  } finally {
+    if (agent) await agent.stop();
+    await ds.close();
+    if (server && server.exitCode === null) server.kill('SIGKILL');
+    for (const ns of created.reverse()) await deleteNetns(ns).catch(() => undefined);
+  }
+});
