@@ -21,6 +21,7 @@ import { nodeRunner } from '../../sys/index.js';
 import { runServer } from '../../apiserver/main.js';
 import { defaultDataDir } from '../datastore-config.js';
 import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
+import { isAlive, readUpState } from './up.js';
 
 function _int(min: number, max: number): (v: string) => number {
   return (v) => {
@@ -227,6 +228,47 @@ export function labCommand(ctx: CommandContext): Command {
         ctx.exit(rows.every((r) => r.agree) ? EXIT.ok : EXIT.failed);
       } finally {
         await Promise.all([...procs.values()].map((p) => p.stop()));
+        await ds.close();
+      }
+    });
+
+  lab
+    .command('add-worker')
+    .description('a worker joins the lab of the running tabby up (namespaces, Node, agent): its host endpoints come from the templates')
+    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .option('--timeout <ms>', 'how long to wait for the worker to be programmed', _int(1000, 600_000), 90_000)
+    .action(async (opts: unknown) => {
+      if (_notRoot(ctx)) return;
+      const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
+      const up = readUpState(dataDir);
+      if (up === undefined || !isAlive(up.pid)) {
+        ctx.io.stderr(`no tabby up is running on ${dataDir}\n`);
+        return ctx.exit(EXIT.failed);
+      }
+      if (!up.lab) {
+        ctx.io.stderr(`the tabby up on ${dataDir} runs without a lab (no enforcement): there is nothing to add a worker to\n`);
+        return ctx.exit(EXIT.failed);
+      }
+      const ds = await openSqliteDatastore(join(dataDir, 'tabby.db'));
+      try {
+        const nodes = async (): Promise<string[]> => (await ds.list({ group: '', plural: 'nodes' })).items.map((n) => n.metadata.name ?? '');
+        const before = new Set(await nodes());
+        process.kill(up.pid, 'SIGUSR2');
+        const deadline = Date.now() + (opts as { timeout: number }).timeout;
+        for (;;) {
+          const added = (await nodes()).find((n) => !before.has(n));
+          const status = added === undefined ? undefined : await readNodeStatus(ds, added);
+          if (added !== undefined && status !== undefined) {
+            ctx.io.stdout(`worker ${added} joined: its agent programmed revision ${status.revision} (${status.policyCount} policies)\n`);
+            return ctx.exit(EXIT.ok);
+          }
+          if (Date.now() > deadline) {
+            ctx.io.stderr(`no new worker was programmed within ${Math.round((opts as { timeout: number }).timeout / 1000)} s (see tabby up's output)\n`);
+            return ctx.exit(EXIT.failed);
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
         await ds.close();
       }
     });

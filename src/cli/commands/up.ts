@@ -67,6 +67,8 @@ export interface LabDriver {
 export interface RunningLab {
   /** The workers as the lab registered them (names, addresses, pod CIDRs). */
   readonly workers: readonly WorkerSpec[];
+  /** A worker joins the running lab (namespace, wiring, Node, agent); resolves once it is programmed. */
+  addWorker(): Promise<WorkerSpec>;
   down(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export interface LabModule {
       readonly log: (line: string) => void;
     }): Promise<{
       readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
+      addWorker(): Promise<{ readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }>;
       down(): Promise<readonly string[]>;
     }>;
   };
@@ -111,8 +114,16 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         hostEndpoints: false,
         log: o.log,
       });
+      const spec = (w: { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }): WorkerSpec => ({
+        name: w.name,
+        internalIP: w.privateIp,
+        externalIP: w.publicIp,
+        podCIDR: w.podCidr,
+        labels: {},
+      });
       return {
-        workers: running.plan.workers.map((w) => ({ name: w.name, internalIP: w.privateIp, externalIP: w.publicIp, podCIDR: w.podCidr, labels: {} })),
+        workers: running.plan.workers.map(spec),
+        addWorker: async () => spec(await running.addWorker()),
         async down() {
           const errors = await running.down();
           if (errors.length > 0) throw new Error(`lab down: ${errors.join('; ')}`);
@@ -163,6 +174,8 @@ export interface RunningCluster {
   readonly noEnforcement: string | undefined;
   readonly controller: HostEndpointController;
   readonly datastore: Datastore;
+  /** Adds a worker to the lab (undefined without a lab: there is nothing to run it). */
+  readonly addWorker: (() => Promise<WorkerSpec>) | undefined;
   stop(): Promise<void>;
 }
 
@@ -281,6 +294,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
       noEnforcement,
       controller,
       datastore: ds,
+      addWorker: lab === undefined ? undefined : () => lab.addWorker(),
       stop: () => (stopping ??= unwind()),
     };
   } catch (e) {
@@ -349,8 +363,25 @@ export function upCommand(ctx: CommandContext): Command {
           // Started by `npm start`, the bin is not on PATH: say how to reach it from there.
           `Stop with Ctrl-C or: ${process.env['npm_lifecycle_event'] === undefined ? '' : 'npx '}tabby down --data-dir ${dataDir}\n`,
       );
+      // `tabby lab add-worker` asks for another worker with SIGUSR2 (one at a time).
+      let adding: Promise<void> = Promise.resolve();
+      const onAdd = (): void => {
+        const add = c.addWorker;
+        if (add === undefined) return void io.stderr('add-worker: no lab is running (no enforcement), so there is nothing to add a worker to\n');
+        adding = adding.then(async () => {
+          try {
+            const w = await add();
+            io.stderr(`worker ${w.name} added (${w.internalIP}, ${w.externalIP ?? '-'}, pods ${w.podCIDR ?? '-'})\n`);
+          } catch (e) {
+            io.stderr(`add-worker: ${e instanceof Error ? e.message : String(e)}\n`);
+          }
+        });
+      };
+      process.on('SIGUSR2', onAdd);
       const sig = await io.waitForShutdown();
+      process.off('SIGUSR2', onAdd);
       io.stderr(`${sig}: stopping\n`);
+      await adding;
       await c.stop();
       io.stderr('tabby up: stopped\n');
       ctx.exit(EXIT.ok);
