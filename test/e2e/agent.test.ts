@@ -24,8 +24,8 @@ import { computeDesiredState, loadSnapshot } from '../../src/engine/index.js';
 import { render } from '../../src/dataplane/render/index.js';
 import { IptablesTable } from '../../src/dataplane/iptables/table.js';
 import { IpsetApplier } from '../../src/dataplane/ipset/ipset-applier.js';
-import { openMemoryDatastore } from '../../src/datastore/index.js';
-import { ResourceClient } from '../../src/client/index.js';
+import { openMemoryDatastore, type Datastore } from '../../src/datastore/index.js';
+import { ResourceClient, type WriteResult } from '../../src/client/index.js';
 import { workloadInterfaceName } from '../../src/engine/index.js';
 import { runAgent } from '../../src/agent/main.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, withNetns } from '../../src/sys/index.js';
@@ -82,32 +82,41 @@ const pod = (name: string, ip: string, labels: Record<string, string>): unknown 
   status: { podIP: ip, phase: 'Running' },
 });
 
+/**
+ * A worker namespace with two CNI-plumbed pods (client 198.18.0.1, server 198.18.0.2 listening on
+ * TCP 8080 and 9090) and their objects in `ds`; returns the server's last write. Names created
+ * go into `created`, the listener into `procs`, for the caller's finally.
+ */
+async function twoPodWorker(tag: string, ds: Datastore, created: string[], procs: ChildProcess[]): Promise<{ worker: string; podA: string; last: WriteResult }> {
+  const worker = await createNetns(`tby-${tag}w`);
+  created.push(worker);
+  const podA = await createNetns(`tby-${tag}a`);
+  created.push(podA);
+  const podB = await createNetns(`tby-${tag}b`);
+  created.push(podB);
+  await sh(['ip', 'netns', 'exec', worker, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  await plumbPod(worker, podA, workloadInterfaceName('default', 'client'), '198.18.0.1');
+  await plumbPod(worker, podB, workloadInterfaceName('default', 'server'), '198.18.0.2');
+  // TCP listeners in pod B on 8080 and 9090.
+  procs.push(spawn('ip', ['netns', 'exec', podB, process.execPath, '-e',
+    "const n=require('net');for(const p of [8080,9090])n.createServer(s=>{s.on('error',()=>{});s.end('ok')}).listen(p,'0.0.0.0');setTimeout(()=>{},3e5)"], { stdio: 'ignore' }));
+  assert.ok((await until(podA, '198.18.0.2', 8080, true)) >= 0, 'no policy, no agent: reachable');
+  const client = new ResourceClient(ds);
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' }, status: { addresses: [{ type: 'InternalIP', address: '10.99.0.1' }] } });
+  await client.apply(pod('client', '198.18.0.1', { app: 'client' }));
+  const last = await client.apply(pod('server', '198.18.0.2', { app: 'server' }));
+  return { worker, podA, last };
+}
+
 test('agent e2e: default deny, allow, and a policy change take effect on real packets', { skip, timeout: 120_000 }, async () => {
   const created: string[] = [];
-  let server: ChildProcess | undefined;
+  const procs: ChildProcess[] = [];
   const ds = await openMemoryDatastore();
   let agent: ReturnType<typeof runAgent> | undefined;
   try {
-    const worker = await createNetns('tby-w');
-    created.push(worker);
-    const podA = await createNetns('tby-pa');
-    created.push(podA);
-    const podB = await createNetns('tby-pb');
-    created.push(podB);
-    await sh(['ip', 'netns', 'exec', worker, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    await plumbPod(worker, podA, workloadInterfaceName('default', 'client'), '198.18.0.1');
-    await plumbPod(worker, podB, workloadInterfaceName('default', 'server'), '198.18.0.2');
-
-    // TCP listeners in pod B on 8080 and 9090.
-    server = spawn('ip', ['netns', 'exec', podB, process.execPath, '-e',
-      "const n=require('net');for(const p of [8080,9090])n.createServer(s=>{s.on('error',()=>{});s.end('ok')}).listen(p,'0.0.0.0');setTimeout(()=>{},3e5)"], { stdio: 'ignore' });
-    assert.ok((await until(podA, '198.18.0.2', 8080, true)) >= 0, 'no policy, no agent: reachable');
-
+    const { worker, podA, last } = await twoPodWorker('p', ds, created, procs);
     const client = new ResourceClient(ds);
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-    await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' }, status: { addresses: [{ type: 'InternalIP', address: '10.99.0.1' }] } });
-    await client.apply(pod('client', '198.18.0.1', { app: 'client' }));
-    const last = await client.apply(pod('server', '198.18.0.2', { app: 'server' }));
 
     const logs: string[] = [];
     agent = runAgent({ node: 'worker', datastore: ds, runner: nodeRunner, netns: worker, minApplyIntervalMs: 50, log: (m) => logs.push(m) });
@@ -152,7 +161,7 @@ test('agent e2e: default deny, allow, and a policy change take effect on real pa
   } finally {
     if (agent) await agent.stop();
     await ds.close();
-    if (server && server.exitCode === null) server.kill('SIGKILL');
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     for (const ns of created.reverse()) await deleteNetns(ns).catch(() => undefined);
   }
 });
@@ -182,28 +191,12 @@ test('renderer e2e: every seed scenario, every node, restores into a real kernel
 
 test('agent e2e: switching a node between iptables and nft leaves only the new backend; the policy holds throughout', { skip, timeout: 120_000 }, async () => {
   const created: string[] = [];
-  let server: ChildProcess | undefined;
+  const procs: ChildProcess[] = [];
   const ds = await openMemoryDatastore();
   let agent: ReturnType<typeof runAgent> | undefined;
   try {
-    const worker = await createNetns('tby-sw');
-    created.push(worker);
-    const podA = await createNetns('tby-sa');
-    created.push(podA);
-    const podB = await createNetns('tby-sb');
-    created.push(podB);
-    await sh(['ip', 'netns', 'exec', worker, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    await plumbPod(worker, podA, workloadInterfaceName('default', 'client'), '198.18.0.1');
-    await plumbPod(worker, podB, workloadInterfaceName('default', 'server'), '198.18.0.2');
-    server = spawn('ip', ['netns', 'exec', podB, process.execPath, '-e',
-      "const n=require('net');for(const p of [8080,9090])n.createServer(s=>{s.on('error',()=>{});s.end('ok')}).listen(p,'0.0.0.0');setTimeout(()=>{},3e5)"], { stdio: 'ignore' });
-    assert.ok((await until(podA, '198.18.0.2', 8080, true)) >= 0, 'no policy, no agent: reachable');
-
+    const { worker, podA } = await twoPodWorker('s', ds, created, procs);
     const client = new ResourceClient(ds);
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-    await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' }, status: { addresses: [{ type: 'InternalIP', address: '10.99.0.1' }] } });
-    await client.apply(pod('client', '198.18.0.1', { app: 'client' }));
-    await client.apply(pod('server', '198.18.0.2', { app: 'server' }));
     const last = await client.apply({
       apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'allow-8080', namespace: 'default' },
       spec: { selector: "app == 'server'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'client'" }, destination: { ports: [8080] } }] },
@@ -248,7 +241,7 @@ test('agent e2e: switching a node between iptables and nft leaves only the new b
   } finally {
     if (agent) await agent.stop();
     await ds.close();
-    if (server && server.exitCode === null) server.kill('SIGKILL');
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     for (const ns of created.reverse()) await deleteNetns(ns).catch(() => undefined);
   }
 });
