@@ -47,7 +47,8 @@ async function _removeIptables(o: CleanupOptions): Promise<string[]> {
   const removed: string[] = [];
   // Filter first: it references the sets, which can only be destroyed once no rule uses them.
   for (const t of ['filter', 'mangle', 'raw'] as const) {
-    const table = new IptablesTable({ table: t, runner: o.runner, clock: o.clock, ...(o.iptablesBackend === undefined ? {} : { backend: o.iptablesBackend }) });
+    // One attempt each: a table that cannot be read (no iptables here) holds nothing of ours.
+    const table = new IptablesTable({ table: t, runner: o.runner, clock: o.clock, maxAttempts: 1, ...(o.iptablesBackend === undefined ? {} : { backend: o.iptablesBackend }) });
     try {
       table.setChains([]);
       table.setHooks([]);
@@ -58,7 +59,7 @@ async function _removeIptables(o: CleanupOptions): Promise<string[]> {
       o.log(`dataplane switch: iptables ${t} not cleaned: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const sets = new IpsetApplier({ runner: o.runner, clock: o.clock, interactive: false });
+  const sets = new IpsetApplier({ runner: o.runner, clock: o.clock, interactive: false, maxAttempts: 1 });
   try {
     sets.setIpSets([]);
     const r = await sets.applyRemovals();
