@@ -8,22 +8,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE, type LabState } from './controller.js';
 import { deleteNamespaces } from './netns-builder.js';
-import { nodeRunner } from '../sys/index.js';
+import { isAlive, nodeRunner } from '../sys/index.js';
 
 export function readLabState(dir: string): LabState | undefined {
   const f = join(dir, STATE_FILE);
   if (!existsSync(f)) return undefined;
   return JSON.parse(readFileSync(f, 'utf8')) as LabState;
-}
-
-function _alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const _sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -38,10 +28,10 @@ export interface LabTeardown {
 export async function downFromState(dir: string, log: (s: string) => void = () => undefined): Promise<LabTeardown> {
   const st = readLabState(dir);
   if (st === undefined) return { namespaces: [], errors: [`no lab state in ${dir}`] };
-  if (st.daemonPid !== undefined && st.daemonPid !== process.pid && _alive(st.daemonPid)) {
+  if (st.daemonPid !== undefined && st.daemonPid !== process.pid && isAlive(st.daemonPid)) {
     process.kill(st.daemonPid, 'SIGTERM');
-    for (let i = 0; i < 300 && _alive(st.daemonPid); i++) await _sleep(100);
-    if (_alive(st.daemonPid)) log(`daemon ${st.daemonPid} did not stop in 30 s`);
+    for (let i = 0; i < 300 && isAlive(st.daemonPid); i++) await _sleep(100);
+    if (isAlive(st.daemonPid)) log(`daemon ${st.daemonPid} did not stop in 30 s`);
   }
   const after = readLabState(dir) ?? st;
   for (const pid of after.pids) {

@@ -3,25 +3,12 @@
  * runs the per-node agent (see agent/main.ts) against the datastore the calicoctl config names
  * (embedded SQLite, etcd, or the Kubernetes API of a Tabby server), until SIGINT/SIGTERM.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { runAgent } from '../../agent/main.js';
 import { nodeRunner } from '../../sys/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
-import { EXIT, stringOpt, type CommandContext } from './context.js';
-
-function _int(min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
-    return n;
-  };
-}
-
-function _dataplane(v: string): 'iptables' | 'nft' {
-  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
-  return v;
-}
+import { EXIT, dataplaneOption, intOption, stringOpt, type CommandContext } from './context.js';
 
 export function agentCommand(ctx: CommandContext): Command {
   return new Command('agent')
@@ -29,9 +16,9 @@ export function agentCommand(ctx: CommandContext): Command {
     .requiredOption('--node <name>', 'the node this agent programs (its workloads and host endpoints)')
     .option('--netns <name>', 'run iptables and ipset inside this network namespace')
     .option('-c, --config <file>', 'calicoctl config naming the datastore (default /etc/calico/calicoctl.cfg, else the environment)')
-    .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', _int(0, 65535))
-    .option('--min-apply-interval <ms>', 'at least this long between applies', _int(0, 60_000), 50)
-    .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', _dataplane, 'iptables')
+    .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', intOption(0, 65535))
+    .option('--min-apply-interval <ms>', 'at least this long between applies', intOption(0, 60_000), 50)
+    .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft' };
       const node = stringOpt(opts, 'node') ?? '';

@@ -2,7 +2,7 @@
  * @module What every subcommand gets: the injected Io and a way to report its exit code.
  * A subcommand is a factory `(ctx) => Command` in its own file, listed in commands/index.ts.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Io } from '../io.js';
 
 export interface CommandContext {
@@ -35,4 +35,19 @@ export function flag(opts: unknown, name: string): boolean {
 export function stringOpt(opts: unknown, name: string): string | undefined {
   const v = typeof opts === 'object' && opts !== null ? (opts as Record<string, unknown>)[name] : undefined;
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A commander parser for an integer option within [min, max]. */
+export function intOption(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
+    return n;
+  };
+}
+
+/** `--dataplane iptables|nft` (agent, lab, up). */
+export function dataplaneOption(v: string): 'iptables' | 'nft' {
+  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
+  return v;
 }

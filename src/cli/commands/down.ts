@@ -10,7 +10,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultDataDir } from '../paths.js';
 import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
-import { LAB_DIR, LAB_DRIVER, UP_STATE_FILE, isAlive, readUpState, type LabDriver } from './up.js';
+import { LAB_DIR, LAB_DRIVER, UP_STATE_FILE, readUpState, type LabDriver } from './up.js';
+import { isAlive } from '../../sys/index.js';
 
 /** What up and server leave in DIR besides the datastore. */
 const CONFIG_FILES = ['admin.kubeconfig', 'calicoctl.cfg'];

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
 import { downFromState, readLabState } from '../../lab/state.js';
 import { PodProcess } from '../../lab/pod-process.js';
@@ -17,40 +17,17 @@ import { formatProbe, matrixFlows, runProbe } from '../../lab/probe.js';
 import { runVerify } from '../../lab/verify.js';
 import { openMemoryDatastore, openSqliteDatastore } from '../../datastore/index.js';
 import { readNodeStatus } from '../../agent/status.js';
-import { nodeRunner } from '../../sys/index.js';
+import { isAlive, nodeRunner } from '../../sys/index.js';
 import { runServer } from '../../apiserver/main.js';
 import { defaultDataDir } from '../datastore-config.js';
-import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
-import { isAlive, readUpState } from './up.js';
-
-function _int(min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
-    return n;
-  };
-}
-
-function _dataplane(v: string): 'iptables' | 'nft' {
-  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
-  return v;
-}
+import { EXIT, dataplaneOption, flag, intOption, stringOpt, type CommandContext } from './context.js';
+import { readUpState } from './up.js';
 
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
   return stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), 'lab');
 }
 
 export { readLabState };
-
-const _alive = (pid: number | undefined): boolean => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function _notRoot(ctx: CommandContext): boolean {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -83,17 +60,17 @@ export function labCommand(ctx: CommandContext): Command {
 
   dirOpt(lab.command('up'))
     .description('create the lab and start its daemon (agents, responders, controller)')
-    .option('--workers <n>', 'number of workers', _int(1, 20), 2)
+    .option('--workers <n>', 'number of workers', intOption(1, 20), 2)
     .option('--host-endpoints', 'register a HostEndpoint (ibm.role: worker_public) for each worker public interface')
     .option('--api', 'also serve the Kubernetes API on 127.0.0.1 (kubeconfig in the state dir)')
     .option('--foreground', 'run the lab in this process until SIGINT/SIGTERM')
-    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
+    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const dir = labStateDir(ctx, opts);
       const o = opts as { workers: number; dataplane: 'iptables' | 'nft' };
       const st = readLabState(dir);
-      if (st !== undefined && (_alive(st.daemonPid) || st.namespaces.length > 0) && st.daemonPid !== process.pid) {
+      if (st !== undefined && (isAlive(st.daemonPid) || st.namespaces.length > 0) && st.daemonPid !== process.pid) {
         ctx.io.stderr(`a lab (${st.prefix}) is already recorded in ${dir}; run tabby lab down first\n`);
         ctx.exit(EXIT.failed);
         return;
@@ -163,7 +140,7 @@ export function labCommand(ctx: CommandContext): Command {
         ctx.exit(EXIT.failed);
         return;
       }
-      const lines = [`lab ${st.prefix} (daemon ${st.daemonPid ?? '-'} ${_alive(st.daemonPid) ? 'running' : 'not running'}), state ${dir}`];
+      const lines = [`lab ${st.prefix} (daemon ${st.daemonPid ?? '-'} ${isAlive(st.daemonPid) ? 'running' : 'not running'}), state ${dir}`];
       const ds = existsSync(join(dir, 'tabby.db')) ? await openSqliteDatastore(join(dir, 'tabby.db')) : undefined;
       for (const w of st.plan.workers) {
         const s = ds ? await readNodeStatus(ds, w.name) : undefined;
@@ -181,7 +158,7 @@ export function labCommand(ctx: CommandContext): Command {
     .argument('<target>')
     .argument('<command...>')
     .allowUnknownOption()
-    .option('--timeout <ms>', 'kill the command after this long', _int(1, 3_600_000), 300_000)
+    .option('--timeout <ms>', 'kill the command after this long', intOption(1, 3_600_000), 300_000)
     .action(async (target: string, command: string[], opts: unknown) => {
       if (_notRoot(ctx)) return;
       const st = readLabState(labStateDir(ctx, opts));
@@ -199,7 +176,7 @@ export function labCommand(ctx: CommandContext): Command {
 
   dirOpt(lab.command('probe'))
     .description('real connectivity matrix (TCP, UDP, ICMP) next to the engine verdicts; !! marks disagreements')
-    .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
+    .option('--timeout <ms>', 'per-probe timeout', intOption(10, 10_000), 300)
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
@@ -236,7 +213,7 @@ export function labCommand(ctx: CommandContext): Command {
     .command('add-worker')
     .description('a worker joins the lab of the running tabby up (namespaces, Node, agent): its host endpoints come from the templates')
     .option('--data-dir <dir>', 'the data directory tabby up uses')
-    .option('--timeout <ms>', 'how long to wait for the worker to be programmed', _int(1000, 600_000), 90_000)
+    .option('--timeout <ms>', 'how long to wait for the worker to be programmed', intOption(1000, 600_000), 90_000)
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
@@ -276,13 +253,13 @@ export function labCommand(ctx: CommandContext): Command {
   lab
     .command('verify')
     .description('differential test: seeded random clusters and policies, real probes vs engine verdicts (creates and removes its own lab)')
-    .option('--cases <n>', 'number of random cases', _int(1, 1_000_000), 200)
-    .option('--seed <s>', 'random seed', _int(0, 2 ** 31 - 1), 1)
-    .option('--workers <n>', 'workers of the lab', _int(1, 8), 2)
-    .option('--timeout <ms>', 'per-probe timeout', _int(10, 10_000), 300)
+    .option('--cases <n>', 'number of random cases', intOption(1, 1_000_000), 200)
+    .option('--seed <s>', 'random seed', intOption(0, 2 ** 31 - 1), 1)
+    .option('--workers <n>', 'workers of the lab', intOption(1, 8), 2)
+    .option('--timeout <ms>', 'per-probe timeout', intOption(10, 10_000), 300)
     .option('--no-host-local', 'leave out worker → pods on the same worker')
     .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
-    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
+    .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft' };

@@ -33,7 +33,8 @@ import {
 } from '../../cluster/index.js';
 import { defaultDataDir } from '../paths.js';
 import { parsePort } from './server.js';
-import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
+import { EXIT, dataplaneOption, flag, stringOpt, type CommandContext } from './context.js';
+import { isAlive } from '../../sys/index.js';
 
 /** DIR/tabby-up.json: who is running `tabby up` on DIR. */
 export const UP_STATE_FILE = 'tabby-up.json';
@@ -179,15 +180,6 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EPERM';
-  }
-}
-
 export function readUpState(dataDir: string): UpState | undefined {
   try {
     const v: unknown = JSON.parse(readFileSync(join(dataDir, UP_STATE_FILE), 'utf8'));
@@ -303,11 +295,6 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
   }
 }
 
-function _dataplane(v: string): 'iptables' | 'nft' {
-  if (v !== 'iptables' && v !== 'nft') throw new InvalidArgumentError('must be iptables or nft');
-  return v;
-}
-
 function _parseWorkers(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('must be a number of workers (1-50)');
@@ -323,7 +310,7 @@ export function upCommand(ctx: CommandContext): Command {
     .option('--port <n>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--no-lab', 'never start the lab (no enforcement, no root needed)')
-    .option('--dataplane <kind>', 'the lab agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', _dataplane, 'iptables')
+    .option('--dataplane <kind>', 'the lab agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       const io = ctx.io;
       const dataDir = resolve(stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env));
