@@ -9,10 +9,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { calicoctlMain } from '../../src/cli/calicoctl/main.js';
@@ -23,22 +23,14 @@ import { loadCalicoctlConfig } from '../../src/cli/calicoctl/config.js';
 import { openDatastoreFromConfig } from '../../src/cli/datastore-config.js';
 import { ResourceClient } from '../../src/client/index.js';
 import { nodeManifest, profileNamed } from '../../src/cluster/index.js';
+import { goldenChecker } from '../../src/cli/testdata/golden.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TABBY = join(ROOT, 'bin', 'tabby.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const GOLDEN = join(import.meta.dirname, 'testdata', 'up');
 
-function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN, name);
-  if (process.env['UPDATE_GOLDEN'] === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  assert.ok(existsSync(file), `missing golden file ${name}; run with UPDATE_GOLDEN=1 to create it`);
-  assert.equal(actual, readFileSync(file, 'utf8'), `output differs from ${name}; run with UPDATE_GOLDEN=1 to accept`);
-}
+const expectGolden = goldenChecker(GOLDEN);
 
 /** Masks what differs between runs. */
 function mask(s: string, dir: string): string {

@@ -10,16 +10,22 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export function expectGolden(name: string, actual: string): void {
-  const file = join(CLI, name);
-  if (process.env['UPDATE_GOLDEN'] === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  assert.ok(existsSync(file), `missing golden file ${name}; run with UPDATE_GOLDEN=1 to create it`);
-  assert.equal(actual, readFileSync(file, 'utf8'), `output differs from ${name}; run with UPDATE_GOLDEN=1 to accept`);
+/** A golden-file check for files under `dir`: compares, or writes with `UPDATE_GOLDEN=1`. */
+export function goldenChecker(dir: string): (name: string, actual: string) => void {
+  return (name, actual) => {
+    const file = join(dir, name);
+    if (process.env['UPDATE_GOLDEN'] === '1') {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, actual);
+      return;
+    }
+    assert.ok(existsSync(file), `missing golden file ${name}; run with UPDATE_GOLDEN=1 to create it`);
+    assert.equal(actual, readFileSync(file, 'utf8'), `output differs from ${name}; run with UPDATE_GOLDEN=1 to accept`);
+  };
 }
+
+/** Golden files relative to src/cli/. */
+export const expectGolden = goldenChecker(CLI);
 
 /** The files of examples/ (relative paths kept), for a fake Io. */
 export function exampleFiles(...paths: string[]): Record<string, string> {
