@@ -138,6 +138,12 @@ spec:
     protocol: 112
 `;
 
+/** The NLB whitelists' parameters (both versions). */
+const WHITELIST_PARAMS: PackDefinition['params'] = [
+  { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
+  { name: 'client', description: 'the client address or CIDR to allow', kind: 'cidr' },
+];
+
 const DENY_NODEPORTS = `
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -345,20 +351,14 @@ export const PACKS: readonly PackDefinition[] = [
     name: 'nlb1-whitelist',
     description: 'NLB 1.0: allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others (preDNAT) (R6)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 1.0)',
-    params: [
-      { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
-      { name: 'client', description: 'the client address or CIDR to allow', kind: 'cidr' },
-    ],
+    params: WHITELIST_PARAMS,
     yaml: whitelist('preDNAT'),
   },
   {
     name: 'nlb2-whitelist',
     description: 'NLB 2.0 (IPVS): allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others, let the answers out (doNotTrack) (R6)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 2.0)',
-    params: [
-      { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
-      { name: 'client', description: 'the client address or CIDR to allow', kind: 'cidr' },
-    ],
+    params: WHITELIST_PARAMS,
     yaml: whitelist('doNotTrack'),
   },
   {
