@@ -54,7 +54,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs'],
   cli: [
     'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab',
-    '*node', 'commander', 'yaml',
+    '*node', 'commander', 'yaml', 'diff',
   ],
   // The dashboard's server side (static bundle, watch multiplexer, lab logs); the browser code is
   // ui/ (outside src/) and bundles only the pure modules (model, manifest, selector, engine, lib).
