@@ -16,6 +16,8 @@ import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
 import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { handleAccessReview, handleSubresource, servesSubresource } from './subresources.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { WatchHub } from './watch-hub.js';
 import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   /** The web dashboard at /ui (src/web): its built bundle and the lab's log directory. */
   readonly uiDir?: string | undefined;
   readonly labDir?: string | undefined;
+  /** Runs pods for pods/log, exec and attach (the lab, under `tabby up`); without it they answer 503. */
+  readonly podRuntime?: PodRuntime | undefined;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -153,7 +157,13 @@ export function createApp(deps: AppDeps): Hono {
     if (!info.namespaced && namespace !== undefined) return json(404, pathNotFound());
     const name = rest[1];
     const sub = rest[2];
-    if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
+    // SelfSubjectAccessReview: anyone may ask about themselves (kubectl auth can-i).
+    if (info.kind === 'SelfSubjectAccessReview' && name === undefined) return handleAccessReview(method, user, () => c.req.text(), { client });
+    if (sub !== undefined && sub !== 'status') {
+      if (name === undefined || !servesSubresource(info, sub)) return json(404, pathNotFound());
+      const req = { method, info, namespace, name, sub, query: url.searchParams, contentType: c.req.header('content-type') ?? '', body: () => c.req.text(), user, signal: c.req.raw.signal };
+      return handleSubresource(req, { client, podRuntime: deps.podRuntime });
+    }
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
     const verb = verbOf(method, name, url.searchParams);

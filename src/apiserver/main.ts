@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
 
@@ -31,6 +32,8 @@ export interface RunServerOptions {
   readonly uiDir?: string;
   /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
   readonly labDir?: string;
+  /** Runs pods for pods/log, exec and attach (the lab); without it those answer 503. */
+  readonly podRuntime?: PodRuntime;
 }
 
 export interface RunningServer {
@@ -43,6 +46,8 @@ export interface RunningServer {
   readonly caPem: string;
   readonly kubeconfigPath: string;
   readonly calicoctlCfgPath: string;
+  /** The datastore it serves (for controllers that run beside it). */
+  readonly datastore: Datastore;
   stop(): Promise<void>;
 }
 
@@ -122,6 +127,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
     labDir: opts.labDir ?? join(dataDir, 'lab'),
+    podRuntime: opts.podRuntime,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
@@ -157,5 +163,5 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       if (ownDatastore) await ds.close();
       log('tabby API server stopped');
     })());
-  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
+  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, datastore: ds, stop };
 }
