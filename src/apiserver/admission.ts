@@ -3,7 +3,7 @@
  * registry, as Kubernetes' admission plugins are): namespaces carry the immutable
  * `kubernetes.io/metadata.name` label and report phase Active. Pure.
  */
-import { isObject, type Json } from './patch.js';
+import { isObject, type Json } from '../lib/json-patch.js';
 
 type JsonObject = { [k: string]: Json };
 type Mutator = (obj: JsonObject) => JsonObject;
