@@ -146,6 +146,17 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['hep_after_delete'], notFound('hostendpoints.projectcalico.org', 'py-worker-1-eth0'));
   });
 
+  test('kubernetes.utils.create_from_yaml creates a Namespace, a Pod and a NetworkPolicy; again is FailToCreateError(409)', async () => {
+    assert.deepEqual(await run('from_yaml'), {
+      created: [
+        ['Namespace', 'py-yaml'],
+        ['Pod', 'web'],
+        ['NetworkPolicy', 'deny-all'],
+      ],
+      again: [409],
+    });
+  });
+
   test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409', async () => {
     const o = await run('dynamic_client');
     assert.deepEqual(o['discovered'], { Namespace: false, Pod: true, NetworkPolicy: true, GlobalNetworkPolicy: false, HostEndpoint: false, GlobalNetworkSet: false });
