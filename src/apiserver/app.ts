@@ -14,8 +14,10 @@ import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
 import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
+import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
 import { WatchHub } from './watch-hub.js';
 import { badRequest, methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
 import { decodeText, DEFAULT_MAX_REQUEST_BYTES, readBody } from './body.js';
@@ -119,6 +121,8 @@ export function createApp(deps: AppDeps): Hono {
     const method = raw.method;
 
     // discovery and OpenAPI: read-only documents
+    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(header('accept') ?? ''))
+      return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api'), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
     if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
     if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
     if (path === '/openapi/v3') return _readOnly(method) ?? new Response(openapiRoot, { headers: { 'content-type': 'application/json' } });
@@ -189,6 +193,10 @@ export function createApp(deps: AppDeps): Hono {
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
     if (sub === 'status' && name === undefined) return json(404, pathNotFound());
+    // client-go sends built-in kinds as protobuf (kubectl create namespace|deployment|...): the
+    // body is decoded to JSON here, once; everything after sees JSON (protobuf.ts)
+    const contentType = header('content-type') ?? '';
+    const protobufBody = isProtobuf(contentType) && method !== 'PATCH';
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
@@ -203,9 +211,9 @@ export function createApp(deps: AppDeps): Hono {
         subresource: sub === 'status' ? 'status' : undefined,
         query: url.searchParams,
         accept: header('accept') ?? '',
-        contentType: header('content-type') ?? '',
+        contentType: protobufBody ? 'application/json' : contentType,
         userAgent: header('user-agent') ?? '',
-        body: async () => decodeText(await bytes()),
+        body: protobufBody ? () => protobufBodyAsJson(bytes().then((b) => b.slice().buffer)) : async () => decodeText(await bytes()),
         bytes,
         signal: raw.signal,
       },

@@ -16,7 +16,7 @@ import type { Datastore } from '../../datastore/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
 import type { Io } from '../io.js';
-import { defaultDataDir } from '../paths.js';
+import { resolveDataDir } from '../paths.js';
 import { EXIT, stringOpt, type CommandContext } from './context.js';
 
 export function parsePort(v: string): number {
@@ -63,7 +63,7 @@ export function serverCommand(ctx: CommandContext): Command {
     .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
     .option('--max-request-bytes <n>', 'largest request body accepted; larger ones get 413 (default 3145728, kube-apiserver\'s 3 MiB)', parseByteLimit)
     .action(async (opts: unknown) => {
-      const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
+      const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
       const o = opts as { port: number; maxRequestBytes?: number };
       let datastore: Datastore | undefined;
       try {
