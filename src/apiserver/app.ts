@@ -16,6 +16,7 @@ import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
 import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
 import { WatchHub } from './watch-hub.js';
 import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
@@ -156,6 +157,10 @@ export function createApp(deps: AppDeps): Hono {
     if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
+    // client-go sends built-in kinds as protobuf (kubectl create namespace|deployment|...): the
+    // body is decoded to JSON here, once; everything after sees JSON (protobuf.ts)
+    const contentType = c.req.header('content-type') ?? '';
+    const protobufBody = isProtobuf(contentType) && method !== 'PATCH';
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
@@ -167,9 +172,9 @@ export function createApp(deps: AppDeps): Hono {
         name,
         query: url.searchParams,
         accept: c.req.header('accept') ?? '',
-        contentType: c.req.header('content-type') ?? '',
+        contentType: protobufBody ? 'application/json' : contentType,
         userAgent: c.req.header('user-agent') ?? '',
-        body: () => c.req.text(),
+        body: protobufBody ? () => protobufBodyAsJson(c.req.arrayBuffer()) : () => c.req.text(),
         signal: c.req.raw.signal,
       },
       env,

@@ -13,10 +13,12 @@ import { openMemoryDatastore, openSqliteDatastore, type Datastore } from '../../
 import { ResourceClient } from '../../client/index.js';
 import { fakeIo } from '../testdata/fake-io.js';
 import { calicoctlMain } from './main.js';
-import { expectGolden } from './testdata/expect-golden.js';
+import { goldenChecker } from '../../../test/support/golden.js';
 import { GNPS, HOST_ENDPOINTS, INVALID_MIX, K8S_NP, K8S_NP_YAML, NPS } from './testdata/fixtures.js';
 import { loadCalicoctlConfig } from './config.js';
 import { defaultEmbeddedPath } from '../datastore-config.js';
+
+const expectGolden = goldenChecker(join(import.meta.dirname, 'testdata'));
 
 const FILES: Record<string, string> = {
   'heps.yaml': HOST_ENDPOINTS,
