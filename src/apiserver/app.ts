@@ -14,8 +14,10 @@ import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
 import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
+import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
 import { WatchHub } from './watch-hub.js';
 import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
@@ -101,6 +103,8 @@ export function createApp(deps: AppDeps): Hono {
     const method = c.req.method;
 
     // discovery and OpenAPI: read-only documents
+    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(c.req.header('accept') ?? ''))
+      return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api'), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
     if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
     if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
     if (path === '/openapi/v3') return _readOnly(method) ?? new Response(openapiRoot, { headers: { 'content-type': 'application/json' } });
@@ -156,6 +160,10 @@ export function createApp(deps: AppDeps): Hono {
     if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
+    // client-go sends built-in kinds as protobuf (kubectl create namespace|deployment|...): the
+    // body is decoded to JSON here, once; everything after sees JSON (protobuf.ts)
+    const contentType = c.req.header('content-type') ?? '';
+    const protobufBody = isProtobuf(contentType) && method !== 'PATCH';
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
@@ -167,9 +175,9 @@ export function createApp(deps: AppDeps): Hono {
         name,
         query: url.searchParams,
         accept: c.req.header('accept') ?? '',
-        contentType: c.req.header('content-type') ?? '',
+        contentType: protobufBody ? 'application/json' : contentType,
         userAgent: c.req.header('user-agent') ?? '',
-        body: () => c.req.text(),
+        body: protobufBody ? () => protobufBodyAsJson(c.req.arrayBuffer()) : () => c.req.text(),
         signal: c.req.raw.signal,
       },
       env,

@@ -88,6 +88,7 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['duplicate'], { status: 409, reason: 'AlreadyExists', kind: 'Status', causes: [], message: 'pods "web" already exists' });
     assert.deepEqual(o['after_delete'], notFound('pods', 'db'));
     assert.deepEqual(o['pods_left'], ['web']);
+    assert.deepEqual(o['after_delete_collection'], ['web']);
   });
 
   test('NetworkingV1Api: CRUD, strategic-merge and JSON patches, 409, 422 with field causes, dry run', async () => {
@@ -144,6 +145,17 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     });
     assert.deepEqual(o['gnp_dry_run_stored'], notFound('globalnetworkpolicies.projectcalico.org', 'py-dry'));
     assert.deepEqual(o['hep_after_delete'], notFound('hostendpoints.projectcalico.org', 'py-worker-1-eth0'));
+  });
+
+  test('kubernetes.utils.create_from_yaml creates a Namespace, a Pod and a NetworkPolicy; again is FailToCreateError(409)', async () => {
+    assert.deepEqual(await run('from_yaml'), {
+      created: [
+        ['Namespace', 'py-yaml'],
+        ['Pod', 'web'],
+        ['NetworkPolicy', 'deny-all'],
+      ],
+      again: [409],
+    });
   });
 
   test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409', async () => {
