@@ -36,7 +36,8 @@ function importsOf(file: string): string[] {
 /** Which modules (and external packages) each module may import. '*node' = any node: builtin. */
 const ALLOWED: Record<string, readonly string[]> = {
   '': ['lib', 'selector', 'model', 'manifest'],
-  lib: [],
+  // SHA-2 for Calico's hashed names: a well-kept, synchronous, browser-safe library.
+  lib: ['@noble/hashes'],
   selector: ['lib'],
   model: ['selector', 'lib'],
   manifest: ['model', 'selector', 'lib', 'yaml'],
@@ -52,10 +53,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The workload controllers (Deployment, ReplicaSet, EndpointSlice, GC): data through the client.
   controllers: ['client', 'datastore', 'model', 'selector', 'lib'],
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
-  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server'],
+  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
   cli: [
     'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab', 'controllers',
-    '*node', 'commander', 'yaml',
+    '*node', 'commander', 'yaml', 'diff',
   ],
   // The dashboard's server side (static bundle, watch multiplexer, lab logs); the browser code is
   // ui/ (outside src/) and bundles only the pure modules (model, manifest, selector, engine, lib).
@@ -99,7 +100,7 @@ test('imports follow the layer table (pure core imports no I/O)', () => {
 /** The browser code (ui/) bundles only pure modules: anything reaching node: would not run there. */
 const UI = resolve('ui', 'src');
 const BROWSER_MODULES = ['model', 'manifest', 'selector', 'engine', 'lib'];
-const BROWSER_PACKAGES = ['preact', '@preact/signals', 'yaml'];
+const BROWSER_PACKAGES = ['preact', '@preact/signals', 'yaml', '@noble/hashes'];
 /** Type-only wire format shared with the server (src/web/protocol.ts), itself import-free. */
 const SHARED_FILES = [resolve(SRC, 'web', 'protocol.ts')];
 

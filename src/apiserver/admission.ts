@@ -1,9 +1,11 @@
 /**
  * @module Mutations the API server applies to objects of some kinds before storing them (a
  * registry, as Kubernetes' admission plugins are): namespaces carry the immutable
- * `kubernetes.io/metadata.name` label and report phase Active. Pure.
+ * `kubernetes.io/metadata.name` label and report phase Active; a pod without a phase is `Pending`
+ * (kube-apiserver's pod strategy sets it on create; the lab, as a kubelet would, sets `Running`
+ * once it runs the pod). Pure.
  */
-import { isObject, type Json } from './patch.js';
+import { isObject, type Json } from '../lib/json-patch.js';
 
 type JsonObject = { [k: string]: Json };
 type Mutator = (obj: JsonObject) => JsonObject;
@@ -20,7 +22,15 @@ const _namespace: Mutator = (obj) => {
   };
 };
 
-const MUTATORS: ReadonlyMap<string, Mutator> = new Map([['/Namespace', _namespace]]);
+const _pod: Mutator = (obj) => {
+  const status = isObject(obj['status']) ? obj['status'] : {};
+  return typeof status['phase'] === 'string' && status['phase'] !== '' ? obj : { ...obj, status: { ...status, phase: 'Pending' } };
+};
+
+const MUTATORS: ReadonlyMap<string, Mutator> = new Map([
+  ['/Namespace', _namespace],
+  ['/Pod', _pod],
+]);
 
 export function admit(group: string, kind: string, obj: JsonObject): JsonObject {
   const m = MUTATORS.get(`${group}/${kind}`);

@@ -40,6 +40,12 @@ const open = (description: string, properties: Record<string, Schema> = {}): Sch
   'x-kubernetes-preserve-unknown-fields': true,
 });
 
+/** The metav1 schemas every kind refers to, under the names kube-apiserver gives them. */
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+export const OBJECT_META_NAME = `${META}.ObjectMeta`;
+export const LABEL_SELECTOR_NAME = `${META}.LabelSelector`;
+const _ref = (name: string, description: string): Schema => ({ description, default: {}, allOf: [{ $ref: `#/components/schemas/${name}` }] });
+
 const OBJECT_META = o('Standard object\'s metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata', {
   name: s('Name must be unique within a namespace. Cannot be updated.'),
   generateName: s('GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided.'),
@@ -131,15 +137,15 @@ const NP_PORT = o('NetworkPolicyPort describes a port to allow traffic on', {
   endPort: i('endPort indicates that the range of ports from port to endPort if set, inclusive, should be allowed by the policy.'),
 });
 const NP_PEER = o('NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed', {
-  podSelector: LABEL_SELECTOR,
-  namespaceSelector: LABEL_SELECTOR,
+  podSelector: _ref(LABEL_SELECTOR_NAME, 'podSelector is a label selector which selects pods. If namespaceSelector is also set, it selects the pods matching podSelector in the namespaces selected by namespaceSelector; otherwise the pods in the policy\'s own namespace.'),
+  namespaceSelector: _ref(LABEL_SELECTOR_NAME, 'namespaceSelector selects namespaces using cluster-scoped labels.'),
   ipBlock: o('IPBlock describes a particular CIDR (Ex. "192.168.1.0/24","2001:db8::/64") that is allowed to the pods matched by a NetworkPolicySpec\'s podSelector.', {
     cidr: s('cidr is a string representing the IPBlock. Valid examples are "192.168.1.0/24" or "2001:db8::/64"'),
     except: arr({ type: 'string' }, 'except is a slice of CIDRs that should not be included within an IPBlock'),
   }, ['cidr']),
 });
 const K8S_NP_SPEC: Record<string, Schema> = {
-  podSelector: LABEL_SELECTOR,
+  podSelector: _ref(LABEL_SELECTOR_NAME, 'podSelector selects the pods to which this NetworkPolicy object applies. An empty podSelector selects all pods in the namespace.'),
   ingress: arr(o('NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec\'s podSelector.', {
     ports: arr(NP_PORT, 'ports is a list of ports which should be made accessible on the pods selected for this rule.'),
     from: arr(NP_PEER, 'from is a list of sources which should be able to access the pods selected for this rule.'),
@@ -245,11 +251,33 @@ const KIND_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
   ...WORKLOAD_DESCRIPTIONS,
 ]);
 
-const _groupReversed = (group: string): string => (group === '' ? 'io.k8s.api.core' : group.split('.').reverse().join('.'));
+/**
+ * The Go package path kube-apiserver's OpenAPI names a group's schemas by (reversed domain, as
+ * `k8s.io/api/networking/v1` → `io.k8s.api.networking.v1`). Built-in groups live under
+ * `k8s.io/api/<short>`; the few served from other modules are listed.
+ */
+const PACKAGE_OF_GROUP: ReadonlyMap<string, string> = new Map([
+  ['', 'io.k8s.api.core'],
+  ['rbac.authorization.k8s.io', 'io.k8s.api.rbac'],
+  ['internal.apiserver.k8s.io', 'io.k8s.api.apiserverinternal'],
+  ['flowcontrol.apiserver.k8s.io', 'io.k8s.api.flowcontrol'],
+  ['apiextensions.k8s.io', 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions'],
+  ['apiregistration.k8s.io', 'io.k8s.kube-aggregator.pkg.apis.apiregistration'],
+]);
 
-/** Component name, e.g. `org.projectcalico.v3.GlobalNetworkPolicy`, `io.k8s.api.core.v1.Pod`. */
+function _packageOf(group: string): string {
+  const known = PACKAGE_OF_GROUP.get(group);
+  if (known !== undefined) return known;
+  // built-in groups: `apps`, `batch`, `policy` (no dot) and `<short>.k8s.io`
+  if (!group.includes('.')) return `io.k8s.api.${group}`;
+  if (group.endsWith('.k8s.io')) return `io.k8s.api.${group.split('.')[0]!}`;
+  // other groups (Calico's projectcalico.org): the reversed group name, as for custom resources
+  return group.split('.').reverse().join('.');
+}
+
+/** Component name, as kube-apiserver names it: `io.k8s.api.networking.v1.NetworkPolicy`, `io.k8s.api.core.v1.Pod`. */
 export function schemaName(k: KindInfo): string {
-  return `${_groupReversed(k.group)}.${k.version}.${k.kind}`;
+  return `${_packageOf(k.group)}.${k.version}.${k.kind}`;
 }
 
 export function kindSchema(k: KindInfo): Schema {
@@ -261,7 +289,7 @@ export function kindSchema(k: KindInfo): Schema {
     properties: {
       apiVersion: s('APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values.'),
       kind: s('Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase.'),
-      metadata: OBJECT_META,
+      metadata: _ref(OBJECT_META_NAME, "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
       ...(PROPERTIES.get(key) ?? { spec: open(SPEC_DESCRIPTION) }),
     },
     'x-kubernetes-group-version-kind': [gvk],
@@ -278,7 +306,7 @@ const WRITE_PARAMS = [
 /** The OpenAPI v3 document for one group-version. */
 export function groupVersionDocument(kinds: readonly KindInfo[]): Schema {
   const paths: Record<string, unknown> = {};
-  const schemas: Record<string, unknown> = {};
+  const schemas: Record<string, unknown> = { [OBJECT_META_NAME]: OBJECT_META, [LABEL_SELECTOR_NAME]: LABEL_SELECTOR };
   for (const k of kinds) {
     const name = schemaName(k);
     schemas[name] = kindSchema(k);

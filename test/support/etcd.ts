@@ -1,18 +1,19 @@
 /**
  * @module Test helper: starts real `etcd` servers (Debian's etcd-server, /usr/bin/etcd) on free
  * loopback ports, as one member or a 3-member cluster, optionally with TLS client-certificate
- * auth (certificates made by `openssl` in a temp dir), and stops them again.
+ * auth (certificates made in-process by src/apiserver/pki.ts in a temp dir), and stops them again.
  *
  * Invariants: every process started here is killed by `stop()`, and — as a last resort if a
  * test forgets or the runner exits early — by a synchronous `process.on('exit')` hook. Every
  * wait is bounded. Data lives in a temp dir that `stop()` removes.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa } from '../../src/apiserver/pki.js';
 
 export const ETCD_BIN = process.env['TABBY_ETCD_BIN'] ?? '/usr/bin/etcd';
 
@@ -100,26 +101,17 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
-/** Makes a CA, a server certificate for 127.0.0.1/localhost and a client certificate. */
-export function makeTlsFiles(dir: string): TlsFiles {
+/** Makes a CA, a server certificate for 127.0.0.1/localhost and a client certificate (in-process, no `openssl`). */
+export async function makeTlsFiles(dir: string): Promise<TlsFiles> {
   const f = (name: string): string => join(dir, name);
-  const openssl = (args: string[]): void => {
-    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
-  };
-  const ecKey = (out: string): void => openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', out]);
-  ecKey(f('ca.key'));
-  openssl(['req', '-x509', '-new', '-key', f('ca.key'), '-sha256', '-days', '2', '-subj', '/CN=tabby-test-ca', '-out', f('ca.crt')]);
-  const sign = (base: string, cn: string, ext: string): void => {
-    ecKey(f(`${base}.key`));
-    openssl(['req', '-new', '-key', f(`${base}.key`), '-subj', `/CN=${cn}`, '-out', f(`${base}.csr`)]);
-    writeFileSync(f(`${base}.ext`), ext);
-    openssl([
-      'x509', '-req', '-in', f(`${base}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
-      '-days', '2', '-sha256', '-extfile', f(`${base}.ext`), '-out', f(`${base}.crt`),
-    ]);
-  };
-  sign('server', 'etcd-server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-  sign('client', 'tabby-client', 'extendedKeyUsage=clientAuth\n');
+  const ca = await createCa('tabby-test-ca', 2);
+  const server = await ca.issue({ commonName: 'etcd-server', sans: ['IP:127.0.0.1', 'DNS:localhost'], serverAuth: true, clientAuth: true, days: 2 });
+  const client = await ca.issue({ commonName: 'tabby-client', clientAuth: true, days: 2 });
+  writeFileSync(f('ca.crt'), ca.certPem);
+  writeFileSync(f('server.crt'), server.certPem);
+  writeFileSync(f('server.key'), server.keyPem, { mode: 0o600 });
+  writeFileSync(f('client.crt'), client.certPem);
+  writeFileSync(f('client.key'), client.keyPem, { mode: 0o600 });
   return {
     caFile: f('ca.crt'),
     serverCertFile: f('server.crt'),
@@ -199,7 +191,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdCluste
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const tls = opts.tls === true ? makeTlsFiles(dir) : undefined;
+    const tls = opts.tls === true ? await makeTlsFiles(dir) : undefined;
     const scheme = tls ? 'https' : 'http';
     const ports = await freePorts(2 * n);
     const plans: MemberPlan[] = [];

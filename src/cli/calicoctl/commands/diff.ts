@@ -5,12 +5,12 @@
  * 2 or more: an error.
  */
 import { Command } from 'commander';
+import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import { NotFoundError } from '../../../datastore/index.js';
 import type { CalicoctlContext } from '../context.js';
 import { describeError } from '../errors.js';
 import { toCalicoYaml } from '../output/yaml.js';
 import { loadFromFiles, nameOf, namespaceOf, withNamespace as applyNamespace } from '../resources.js';
-import { unifiedDiff } from '../unified-diff.js';
 import { exportObject } from './get.js';
 import { bool, list, str, withConfig, withFiles, withNamespace } from './_options.js';
 
@@ -18,6 +18,12 @@ type Opts = Record<string, unknown>;
 type Obj = Record<string, unknown>;
 
 export const DIFF_EXIT = { same: 0, changed: 1, error: 2 } as const;
+
+/** The unified diff (`---`/`+++` headers, hunks with 3 lines of context), or '' when equal. */
+export function unifiedDiff(before: string, after: string, fromName: string, toName: string): string {
+  const patch = structuredPatch(fromName, toName, before, after, undefined, undefined, { context: 3 });
+  return patch.hunks.length === 0 ? '' : formatPatch(patch, FILE_HEADERS_ONLY);
+}
 
 const _comparable = (o: Obj): string => {
   const e = exportObject(o);
