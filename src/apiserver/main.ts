@@ -13,11 +13,8 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
-<<<<<<< HEAD
 import type { PodRuntime } from './pod-runtime.js';
-=======
 import { badRequest } from './status.js';
->>>>>>> main
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
 
@@ -36,13 +33,10 @@ export interface RunServerOptions {
   readonly uiDir?: string;
   /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
   readonly labDir?: string;
-<<<<<<< HEAD
   /** Runs pods for pods/log, exec and attach (the lab); without it those answer 503. */
   readonly podRuntime?: PodRuntime;
-=======
   /** Largest request body (413 past it); default 3 MiB. */
   readonly maxRequestBytes?: number;
->>>>>>> main
 }
 
 export interface RunningServer {
@@ -145,11 +139,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
     labDir: opts.labDir ?? join(dataDir, 'lab'),
-<<<<<<< HEAD
     podRuntime: opts.podRuntime,
-=======
     maxRequestBytes: opts.maxRequestBytes,
->>>>>>> main
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(

@@ -19,7 +19,7 @@ import { kindFor } from '../model/kinds.js';
 import { authorize, type User } from './auth.js';
 import { isRefusal, type PodRuntime } from './pod-runtime.js';
 import { json } from './resources.js';
-import { status, toStatus, type Status } from './status.js';
+import { status, toStatus, type FailureStatus as Status } from './status.js';
 import { formatLabelSelector } from './tables.js';
 
 export interface SubresourceEnv {
