@@ -204,7 +204,7 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     });
   });
 
-  test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409', async () => {
+  test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409, watch', async () => {
     const o = await run('dynamic_client');
     assert.deepEqual(o['discovered'], { Namespace: false, Pod: true, NetworkPolicy: true, GlobalNetworkPolicy: false, HostEndpoint: false, GlobalNetworkSet: false });
     assert.deepEqual(o['cnp_short_names'], ['caliconetworkpolicies', 'caliconetworkpolicy', 'cnp']);
@@ -215,6 +215,7 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['json_patch_labels'], { via: 'dynamic', jp: 'yes' });
     assert.equal(o['replace_order'], 6);
     assert.deepEqual(o['stale_replace'], conflict('networkpolicies.projectcalico.org', 'dyn'));
+    assert.deepEqual(o['dynamic_watch'], [['MODIFIED', 'dyn', 'yes']]);
     assert.deepEqual(o['after_delete'], notFound('networkpolicies.projectcalico.org', 'dyn'));
   });
 
