@@ -158,6 +158,9 @@ describe('@kubernetes/client-node against tabby server', () => {
     await core.deleteNamespacedPod({ name: 'db', namespace: 'js-core' });
     assert.deepEqual(await failure(core.readNamespacedPod({ name: 'db', namespace: 'js-core' })), notFound('pods', 'db'));
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
+    for (const n of ['x1', 'x2']) await core.createNamespacedPod({ namespace: 'js-core', body: pod(n, 'js-core', { app: 'batch' }) });
+    await core.deleteCollectionNamespacedPod({ namespace: 'js-core', labelSelector: 'app=batch' });
+    assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {
@@ -194,6 +197,17 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(await failure(net.readNamespacedNetworkPolicy({ name: 'dry', namespace: 'js-net' })), notFound('networkpolicies.networking.k8s.io', 'dry'));
     await net.deleteNamespacedNetworkPolicy({ name: 'other', namespace: 'js-net', dryRun: 'All' });
     assert.deepEqual(names((await net.listNamespacedNetworkPolicy({ namespace: 'js-net' })).items), ['allow-web', 'other']);
+  });
+
+  test('NetworkingV1Api: a failed JSON-patch test is 422; delete returns a Success Status', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-net2' } } });
+    await net.createNamespacedNetworkPolicy({ namespace: 'js-net2', body: netpol('p', 'js-net2', 80) });
+    const t = await failure(net.patchNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2', body: [{ op: 'test', path: '/spec/ingress/0/ports/0/port', value: 81 }] }));
+    assert.equal(t?.code, 422);
+    assert.equal(t?.reason, 'Invalid');
+    const st = await net.deleteNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2' });
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.status, 'Success');
   });
 
   test('CustomObjectsApi: Calico GlobalNetworkPolicy, NetworkPolicy, GlobalNetworkSet, HostEndpoint; 409 and 422', async () => {
