@@ -16,6 +16,7 @@ import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
+import { partialMetadataRequest, toPartialMetadata } from './partial-metadata.js';
 import { handleResource, json, verbOf } from './resources.js';
 import { handleAccessReview, handleSubresource, servesSubresource } from './subresources.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -211,7 +212,8 @@ export function createApp(deps: AppDeps): Hono {
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
-    return handleResource(
+    const partial = method === 'GET' ? partialMetadataRequest(header('accept') ?? '') : undefined;
+    const res = await handleResource(
       {
         method,
         info,
@@ -228,6 +230,7 @@ export function createApp(deps: AppDeps): Hono {
       },
       env,
     );
+    return partial === undefined ? res : toPartialMetadata(res, partial, verb === 'watch');
   };
   return app;
 }
