@@ -17,6 +17,7 @@ import {
   NetworkingV1Api,
   PatchStrategy,
   Watch,
+  loadAllYaml,
   makeInformer,
   setHeaderOptions,
   type KubernetesObject,
@@ -157,6 +158,9 @@ describe('@kubernetes/client-node against tabby server', () => {
     await core.deleteNamespacedPod({ name: 'db', namespace: 'js-core' });
     assert.deepEqual(await failure(core.readNamespacedPod({ name: 'db', namespace: 'js-core' })), notFound('pods', 'db'));
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
+    for (const n of ['x1', 'x2']) await core.createNamespacedPod({ namespace: 'js-core', body: pod(n, 'js-core', { app: 'batch' }) });
+    await core.deleteCollectionNamespacedPod({ namespace: 'js-core', labelSelector: 'app=batch' });
+    assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {
@@ -193,6 +197,17 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(await failure(net.readNamespacedNetworkPolicy({ name: 'dry', namespace: 'js-net' })), notFound('networkpolicies.networking.k8s.io', 'dry'));
     await net.deleteNamespacedNetworkPolicy({ name: 'other', namespace: 'js-net', dryRun: 'All' });
     assert.deepEqual(names((await net.listNamespacedNetworkPolicy({ namespace: 'js-net' })).items), ['allow-web', 'other']);
+  });
+
+  test('NetworkingV1Api: a failed JSON-patch test is 422; delete returns a Success Status', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-net2' } } });
+    await net.createNamespacedNetworkPolicy({ namespace: 'js-net2', body: netpol('p', 'js-net2', 80) });
+    const t = await failure(net.patchNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2', body: [{ op: 'test', path: '/spec/ingress/0/ports/0/port', value: 81 }] }));
+    assert.equal(t?.code, 422);
+    assert.equal(t?.reason, 'Invalid');
+    const st = await net.deleteNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2' });
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.status, 'Success');
   });
 
   test('CustomObjectsApi: Calico GlobalNetworkPolicy, NetworkPolicy, GlobalNetworkSet, HostEndpoint; 409 and 422', async () => {
@@ -269,6 +284,43 @@ describe('@kubernetes/client-node against tabby server', () => {
     const dry = await objs.create(gns('js-obj-dry', {}, ['198.18.4.0/24']) as KubernetesObject, undefined, 'All');
     assert.equal(dry.metadata?.name, 'js-obj-dry');
     assert.deepEqual(await failure(objs.read({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name: 'js-obj-dry' } })), notFound('globalnetworksets.projectcalico.org', 'js-obj-dry'));
+  });
+
+  test('loadAllYaml + KubernetesObjectApi.create: a multi-document manifest of core, networking and Calico kinds', async () => {
+    const manifest = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: js-yaml
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: deny-all
+  namespace: js-yaml
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: js-yaml-deny
+spec:
+  selector: projectcalico.org/namespace == 'js-yaml'
+  types: [Egress]
+  egress:
+  - action: Deny
+    destination:
+      nets: [198.18.9.0/24]
+`;
+    const created: string[] = [];
+    for (const doc of loadAllYaml(manifest) as KubernetesObject[]) {
+      const o = await objs.create(doc);
+      created.push(`${o.kind}/${o.metadata?.name}`);
+    }
+    assert.deepEqual(created, ['Namespace/js-yaml', 'NetworkPolicy/deny-all', 'GlobalNetworkPolicy/js-yaml-deny']);
+    const g = (await objs.read({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'js-yaml-deny' } })) as KubernetesObject & { spec: Json };
+    assert.deepEqual(g.spec['egress'], [{ action: 'Deny', destination: { nets: ['198.18.9.0/24'] } }]);
   });
 
   test('KubernetesObjectApi: server-side apply with a field manager, conflict (409 with causes), force, dry run', async () => {

@@ -23,7 +23,7 @@ import { loadCalicoctlConfig } from '../../src/cli/calicoctl/config.js';
 import { openDatastoreFromConfig } from '../../src/cli/datastore-config.js';
 import { ResourceClient } from '../../src/client/index.js';
 import { nodeManifest, profileNamed } from '../../src/cluster/index.js';
-import { goldenChecker } from '../../src/cli/testdata/golden.js';
+import { goldenChecker } from '../support/golden.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TABBY = join(ROOT, 'bin', 'tabby.ts');

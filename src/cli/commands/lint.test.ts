@@ -1,11 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { main } from '../main.js';
 import { fakeIo } from '../testdata/fake-io.js';
-import { exampleFiles, expectGolden } from '../testdata/golden.js';
+import { goldenChecker } from '../../../test/support/golden.js';
+import { exampleFiles } from '../testdata/examples.js';
 import { openMemoryDatastore } from '../../datastore/index.js';
 import { loadFromDatastore } from '../engine-input.js';
 import { lint } from '../../engine/index.js';
+
+/** Golden files relative to src/cli/. */
+const expectGolden = goldenChecker(join(import.meta.dirname, '..'));
 
 const FILES = exampleFiles(
   'examples/flows/cluster/namespaces.yaml',

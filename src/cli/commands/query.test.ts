@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../main.js';
 import { fakeIo } from '../testdata/fake-io.js';
-import { exampleFiles } from '../testdata/golden.js';
+import { exampleFiles } from '../testdata/examples.js';
 
 const FILES = exampleFiles('examples/flows/cluster/namespaces.yaml', 'examples/flows/cluster/pods.json', 'examples/flows/cluster/policies.yaml');
 const F = ['-f', 'examples/flows/cluster'];

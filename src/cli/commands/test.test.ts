@@ -1,8 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { main } from '../main.js';
 import { fakeIo } from '../testdata/fake-io.js';
-import { exampleFiles, expectGolden } from '../testdata/golden.js';
+import { goldenChecker } from '../../../test/support/golden.js';
+import { exampleFiles } from '../testdata/examples.js';
+
+/** Golden files relative to src/cli/. */
+const expectGolden = goldenChecker(join(import.meta.dirname, '..'));
 
 const FILES = exampleFiles('examples/flows/cluster/namespaces.yaml', 'examples/flows/cluster/pods.json', 'examples/flows/cluster/policies.yaml', 'examples/flows/expectations.yaml');
 const F = ['-f', 'examples/flows/cluster'];

@@ -1,8 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { main } from '../main.js';
 import { fakeIo } from '../testdata/fake-io.js';
-import { exampleFiles, expectGolden } from '../testdata/golden.js';
+import { goldenChecker } from '../../../test/support/golden.js';
+import { exampleFiles } from '../testdata/examples.js';
+
+/** Golden files relative to src/cli/. */
+const expectGolden = goldenChecker(join(import.meta.dirname, '..'));
 
 const CLUSTER = exampleFiles(
   'examples/flows/cluster/namespaces.yaml',
@@ -96,4 +101,11 @@ test('verdict: invalid documents are reported with file:line:col and exit code 1
   assert.equal(await main(['verdict', ...F, '--from', 'default/frontend', '--to', 'default/backend', '--port', '8080'], io), 1);
   assert.match(io.err(), /examples\/flows\/cluster\/bad\.yaml:6:3: spec\.podSelectr: Unknown field/);
   assert.match(io.out(), /: Allow\n/);
+});
+
+test('verdict: an unknown pod prints only the error, and exit code 1', async () => {
+  const io = fakeIo(CLUSTER);
+  assert.equal(await main(['verdict', ...F, '--from', 'default/nope', '--to', 'default/db', '--port', '5432'], io), 1);
+  assert.equal(io.out(), '');
+  assert.match(io.err(), /^tabby verdict: default\/nope → default\/db TCP\/5432: .*unknown endpoint.*\n$/);
 });

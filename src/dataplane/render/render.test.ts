@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { goldenChecker } from '../../../test/support/golden.js';
 import { computeDesiredState, loadSnapshot, type DesiredRule, type DesiredRuleSide, type DesiredState } from '../../engine/index.js';
 import { effectiveFelixConfig } from '../../model/calico/felix-configuration.js';
 import { formatRuleSpec } from '../iptables/format.js';
@@ -17,21 +18,8 @@ import { markBits, render, renderRule, splitPorts, type RenderedDataplane } from
 const HERE = import.meta.dirname;
 const SCENARIOS = join(HERE, '..', '..', 'engine', 'testdata');
 
-/** Compares `actual` with the golden file; `UPDATE_GOLDEN=1` (or a missing file) writes it. */
-function expectGolden(file: string, actual: string): void {
-  const path = join(HERE, 'testdata', file);
-  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(path)) {
-    writeFileSync(path, actual);
-    return;
-  }
-  const want = readFileSync(path, 'utf8');
-  if (want !== actual) {
-    const a = actual.split('\n');
-    const w = want.split('\n');
-    const i = a.findIndex((line, k) => line !== w[k]);
-    assert.fail(`${file} differs from the rendering at line ${i + 1}:\n  want: ${w[i] ?? '(end)'}\n  got:  ${a[i] ?? '(end)'}\n(UPDATE_GOLDEN=1 to accept)`);
-  }
-}
+/** Golden files in ./testdata (test/support/golden.ts: a missing one fails; UPDATE_GOLDEN=1 writes). */
+const expectGolden = goldenChecker(join(HERE, 'testdata'));
 
 /** The golden text: per table, hooks and chains as `-A` lines (no hashes), then IP sets. */
 export function formatDataplane(r: RenderedDataplane): string {

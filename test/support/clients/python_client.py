@@ -11,7 +11,7 @@ import json
 import sys
 import threading
 
-from kubernetes import client, config, dynamic, watch
+from kubernetes import client, config, dynamic, utils, watch
 from kubernetes.client.rest import ApiException
 
 T = 20  # request timeout (s) for every call
@@ -132,6 +132,11 @@ def core_crud(api):
     core.delete_namespaced_pod('db', 'py-core', _request_timeout=T)
     out['after_delete'] = expect_error(core.read_namespaced_pod, 'db', 'py-core')
     out['pods_left'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
+    # deletecollection with a label selector removes only the matching pods
+    for n in ('x1', 'x2'):
+        core.create_namespaced_pod('py-core', pod(n, 'py-core', {'app': 'batch'}), _request_timeout=T)
+    core.delete_collection_namespaced_pod('py-core', label_selector='app=batch', _request_timeout=T)
+    out['after_delete_collection'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
     return out
 
 
@@ -311,6 +316,14 @@ def dynamic_client(api):
         out['stale_replace'] = None
     except ApiException as e:
         out['stale_replace'] = err(e)
+    # the dynamic client's watch (Watch().stream under the hood) from the list's resourceVersion
+    rv = cnp_res.get(namespace='py-dyn').metadata.resourceVersion
+    cnp_res.patch(name='dyn', namespace='py-dyn', body={'metadata': {'labels': {'watched': 'yes'}}}, content_type='application/merge-patch+json')
+    seen = []
+    for ev in cnp_res.watch(namespace='py-dyn', resource_version=rv, timeout=10):
+        seen.append([ev['type'], ev['object'].metadata.name, ev['object'].metadata.labels['watched']])
+        break
+    out['dynamic_watch'] = seen
     d = cnp_res.delete(name='dyn', namespace='py-dyn')
     out['delete_kind'] = d.kind
     try:
@@ -441,6 +454,25 @@ def continue_gone(api, token):
                 'resumed_first': after.items[0].metadata.name if after and after.items else None}
 
 
+def from_yaml(api):
+    """kubernetes.utils.create_from_yaml: the manifest route (built-in groups only, by design of the package)."""
+    docs = [
+        {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'py-yaml'}},
+        {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'web', 'namespace': 'py-yaml', 'labels': {'app': 'web'}},
+         'spec': {'containers': [{'name': 'nginx', 'image': 'nginx:1.27'}]}},
+        {'apiVersion': 'networking.k8s.io/v1', 'kind': 'NetworkPolicy', 'metadata': {'name': 'deny-all', 'namespace': 'py-yaml'},
+         'spec': {'podSelector': {}, 'policyTypes': ['Ingress']}},
+    ]
+    created = utils.create_from_yaml(api, yaml_objects=docs)
+    out = {'created': [[o.kind, o.metadata.name] for group in created for o in group]}
+    try:
+        utils.create_from_yaml(api, yaml_objects=docs[1:2])
+        out['again'] = None
+    except utils.FailToCreateError as e:
+        out['again'] = [x.status for x in e.api_exceptions]
+    return out
+
+
 def make_namespace(api, name):
     return {'rv': ns_create(client.CoreV1Api(api), name).metadata.resource_version}
 
@@ -453,7 +485,7 @@ SCENARIOS = {
     'core_crud': core_crud, 'networking': networking, 'calico_custom_objects': calico_custom_objects,
     'server_side_apply': server_side_apply, 'dynamic_client': dynamic_client, 'watch_stream': watch_stream,
     'watch_gone': watch_gone, 'paging': paging, 'continue_gone': continue_gone, 'rv_of_namespaces': rv_of_namespaces,
-    'make_namespace': make_namespace,
+    'make_namespace': make_namespace, 'from_yaml': from_yaml,
 }
 
 
