@@ -1,11 +1,13 @@
 /**
- * End to end: the real kubectl's imperative commands — every `kubectl create <sub-command>` for a
- * kind the server serves (namespace, serviceaccount, service *) and `kubectl run` — against a real `tabby server`
- * process this suite starts on 127.0.0.1 (free port, temporary data directory). kubectl sends
- * these objects as protobuf (`application/vnd.kubernetes.protobuf`), unlike `apply -f`/`create -f`,
- * which send JSON; and the everyday edits of an object (label, annotate, patch, wait, replace,
- * delete --wait). Each command's output and the stored object are asserted; every call has a
- * bounded wait. Without /usr/bin/kubectl the suite is skipped, except under CI=true.
+ * End to end: the real kubectl's imperative commands against a real `tabby server` process this
+ * suite starts on 127.0.0.1 (free port, temporary data directory): every `kubectl create
+ * <sub-command>` for a kind the server serves (namespace, serviceaccount, service clusterip|
+ * nodeport|loadbalancer|externalname, deployment), `kubectl run`, `expose` and `auth can-i`.
+ * kubectl sends these objects as protobuf (`application/vnd.kubernetes.protobuf`), unlike
+ * `apply -f`/`create -f`, which send JSON. Also the everyday edits of an object (label,
+ * annotate, patch, wait, replace, delete --wait). Each command's output and the stored object
+ * are asserted; every call has a bounded wait. Without /usr/bin/kubectl the suite is skipped,
+ * except under CI=true.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +27,7 @@ interface Run {
   stderr: string;
 }
 
-describe('kubectl create and run against tabby server', { skip }, () => {
+describe('kubectl create, run, expose and auth can-i against tabby server', { skip }, () => {
   let server: TabbyServer | undefined;
 
   const kubectl = (args: readonly string[], kubeconfig = server!.kubeconfigPath): Promise<Run> =>
@@ -123,4 +125,21 @@ describe('kubectl create and run against tabby server', { skip }, () => {
     assert.equal((await kubectl(['get', 'pod', 'web', '-n', 'accounts'])).stderr.trim(), 'Error from server (NotFound): pods "web" not found');
   });
 
+  test('auth can-i: the admin may, the read-only token may read but not write', async () => {
+    assert.equal(await ok(['auth', 'can-i', 'create', 'pods']), 'yes\n');
+    assert.equal(await ok(['auth', 'can-i', 'delete', 'globalnetworkpolicies.projectcalico.org']), 'yes\n');
+    const ro = server!.readOnlyKubeconfigPath;
+    const read = await kubectl(['auth', 'can-i', 'list', 'networkpolicies'], ro);
+    assert.equal(read.stdout, 'yes\n', read.stderr);
+    const write = await kubectl(['auth', 'can-i', 'create', 'networkpolicies'], ro);
+    assert.equal(write.code, 1);
+    assert.equal(write.stdout, 'no - Tabby: the read-only token (tabby:read-only) may only get, list and watch\n');
+  });
+
+  test('create deployment and expose it', async () => {
+    assert.equal(await ok(['create', 'deployment', 'nginx', '--image=nginx:1.27', '--replicas=2', '-n', 'accounts']), 'deployment.apps/nginx created\n');
+    assert.equal(await ok(['get', 'deployment', 'nginx', '-n', 'accounts', '-o', 'jsonpath={.spec.replicas} {.spec.selector.matchLabels.app}']), '2 nginx');
+    assert.equal(await ok(['expose', 'deployment', 'nginx', '--port=80', '-n', 'accounts']), 'service/nginx exposed\n');
+    assert.equal(await ok(['get', 'svc', 'nginx', '-n', 'accounts', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].port}']), 'nginx 80');
+  });
 });
