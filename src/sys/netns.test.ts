@@ -15,7 +15,7 @@ test('netns: unique names', () => {
   const b = uniqueNetnsName('tby');
   assert.notEqual(a, b);
   assert.match(a, new RegExp(`^tby-${process.pid}-[0-9a-f]{6}$`));
-  assert.throws(() => uniqueNetnsName('Bad Prefix'));
+  assert.throws(() => uniqueNetnsName('Bad Prefix'), /invalid netns prefix "Bad Prefix"/);
 });
 
 test('netns: refuses to delete a namespace it did not create', async () => {
