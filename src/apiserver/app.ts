@@ -14,6 +14,7 @@ import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
 import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
+import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
 import { handleResource, json, verbOf } from './resources.js';
 import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
@@ -102,6 +103,8 @@ export function createApp(deps: AppDeps): Hono {
     const method = c.req.method;
 
     // discovery and OpenAPI: read-only documents
+    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(c.req.header('accept') ?? ''))
+      return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api'), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
     if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
     if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
     if (path === '/openapi/v3') return _readOnly(method) ?? new Response(openapiRoot, { headers: { 'content-type': 'application/json' } });

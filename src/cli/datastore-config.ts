@@ -4,13 +4,13 @@
  * `kubernetes` → the Kubernetes REST API of a Tabby API server, reached through the kubeconfig.
  * Every failure is an UnavailableError (or Error) whose message is one line naming the endpoint.
  *
- * The default embedded datastore is `$XDG_DATA_HOME/tabby/tabby.db` (XDG_DATA_HOME defaults to
- * `$HOME/.local/share`): the file `tabby server` keeps in its default data directory
- * (`<data-dir>/tabby.db`), so calicoctl with no configuration sees the local server's state.
+ * An `embedded` config without `embeddedPath` means `<data dir>/tabby.db` of the default data
+ * directory (paths.ts): the file `tabby server` and `tabby up` keep there.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { DATASTORE_FILE, defaultEmbeddedPath } from './paths.js';
 import { parse as parseYaml } from 'yaml';
 import { openEtcdDatastore, openSqliteDatastore, UnavailableError, type Datastore } from '../datastore/index.js';
 import { kubeconfigToOptions, openKubeDatastore, type KubeDatastoreOptions } from '../datastore/kube/index.js';
@@ -18,22 +18,13 @@ import type { CalicoAPIConfigSpec } from '../model/calico/other-types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `${XDG_DATA_HOME:-$HOME/.local/share}/tabby`: the default `tabby server --data-dir`. */
-export function defaultDataDir(env: Env): string {
-  const xdg = env['XDG_DATA_HOME'];
-  const base = xdg !== undefined && xdg !== '' ? xdg : join(env['HOME'] ?? '.', '.local', 'share');
-  return join(base, 'tabby');
-}
+export { defaultDataDir, defaultEmbeddedPath } from './paths.js';
 
 /** The SQLite file of the default data directory. */
-export const EMBEDDED_DB_NAME = 'tabby.db';
-
-export function defaultEmbeddedPath(env: Env): string {
-  return join(defaultDataDir(env), EMBEDDED_DB_NAME);
-}
+export const EMBEDDED_DB_NAME = DATASTORE_FILE;
 
 /** How the documentation names the default, for help texts. */
-export const DEFAULT_EMBEDDED_PATH_DOC = '${XDG_DATA_HOME:-$HOME/.local/share}/tabby/tabby.db';
+export const DEFAULT_EMBEDDED_PATH_DOC = '${TABBY_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/tabby}/tabby.db';
 
 export interface OpenOptions {
   readonly env: Env;

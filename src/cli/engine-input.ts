@@ -26,6 +26,7 @@ import { printErrors, plural } from './output/located.js';
 import type { Io } from './io.js';
 import { loadCalicoctlConfig, type LoadedConfig } from './calicoctl/config.js';
 import { openDatastoreFromConfig } from './datastore-config.js';
+import { DATA_DIR_DOC } from './paths.js';
 
 /** The identity engine findings use to name a resource. */
 export interface ResourceRef {
@@ -54,6 +55,8 @@ export interface InputOptions {
   readonly recursive: boolean;
   /** calicoctl config file (`--config`); only used without `-f`. */
   readonly config?: string | undefined;
+  /** `--data-dir`: the cluster to read without `-f` and `--config` (else TABBY_DATA_DIR, else the default). */
+  readonly dataDir?: string | undefined;
   /** Opens the datastore (tests inject one); default: the configured datastore. */
   readonly openDatastore?: ((config: LoadedConfig, io: Io) => Promise<Datastore>) | undefined;
   /** The command name, for messages. */
@@ -224,11 +227,17 @@ async function _rememberTexts(io: Io, names: readonly string[], locator: _Locato
 }
 
 async function _fromDatastore(io: Io, opts: InputOptions): Promise<EngineInput | undefined> {
-  const loaded = await loadCalicoctlConfig(io, opts.config);
+  const loaded = await loadCalicoctlConfig(io, opts.config, { dataDir: opts.dataDir });
   if (!loaded.ok) {
     io.stderr(`tabby ${opts.command}: cannot read the datastore configuration: ${loaded.error}\n`);
     return undefined;
   }
+  if (loaded.value.missing !== undefined && opts.openDatastore === undefined) {
+    io.stderr(`tabby ${opts.command}: ${loaded.value.missing} (or give the resources with -f)\n`);
+    return undefined;
+  }
+  // The running cluster is the expected default; reading a stopped one's datastore is said.
+  if (loaded.value.note !== undefined && loaded.value.file === undefined && opts.openDatastore === undefined) io.stderr(`tabby ${opts.command}: ${loaded.value.note}\n`);
   let ds: Datastore;
   try {
     ds = opts.openDatastore !== undefined ? await opts.openDatastore(loaded.value, io) : await openDatastoreFromConfig(loaded.value.spec, { env: io.env });
@@ -276,11 +285,12 @@ export function addInputOptions(cmd: Command): Command {
   return cmd
     .option('-f, --filename <path>', 'resources from a file, a folder of .yaml/.yml/.json files, or - for standard input (repeatable); default: the configured datastore', collect)
     .option('-R, --recursive', 'also read the subfolders of folders given with -f', false)
-    .option('-c, --config <file>', 'calicoctl configuration for the datastore (used without -f)');
+    .option('-c, --config <file>', 'calicoctl configuration for the datastore (used without -f; default as calicoctl: /etc/calico/calicoctl.cfg, the environment, then the running cluster of --data-dir)')
+    .option('--data-dir <dir>', `the cluster to read without -f and -c (default ${DATA_DIR_DOC})`);
 }
 
 export function inputOptions(opts: unknown, command: string): InputOptions {
-  return { files: stringList(opts, 'filename'), recursive: flag(opts, 'recursive'), config: stringOpt(opts, 'config'), command };
+  return { files: stringList(opts, 'filename'), recursive: flag(opts, 'recursive'), config: stringOpt(opts, 'config'), dataDir: stringOpt(opts, 'dataDir'), command };
 }
 
 /**

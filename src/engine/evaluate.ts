@@ -2,6 +2,8 @@
  * @module evaluateFlow: one flow → Verdict with the trace of every stage on the packet's path.
  *
  * The path model (documented choices where the dataplane depends on routing):
+ * - Pod → one of its own addresses: not policed (it never leaves the pod; see isSelfFlow). Through
+ *   a Service IP that DNATs back to the pod (hairpin) it is policed like any pod → pod flow.
  * - Pod → pod, same node: source egress, destination ingress.
  * - Across nodes: source egress; forward egress through the source node's host endpoint
  *   (applyOnForward policies; allowed when none applies); on the destination node: untracked
@@ -675,8 +677,29 @@ function _evaluate(snap: Snapshot, set: PolicySet, flow: ResolvedFlow, stages: S
     _note(ctx, 'dnat', undefined, 'Deny', { kind: 'default', action: 'Deny', reason: dst.reason });
     return DENY;
   }
+  if (isSelfFlow(flow)) {
+    _note(ctx, 'destinationIngress', dst.kind === 'workload' ? dst.ep.key : undefined, 'Allow', { kind: 'default', action: 'Allow', reason: SELF_REASON });
+    return ALLOW;
+  }
   const pkt = _partyPacket(ctx, flow.src, dst, flow.dstPort);
   return _originate(ctx, flow.src, dst, pkt);
+}
+
+/** Why a pod's traffic to one of its own addresses is allowed (the trace's words). */
+export const SELF_REASON = "a pod's traffic to its own address stays inside its network namespace (loopback): no Calico policy applies";
+
+/**
+ * A pod → one of its own addresses. The kernel delivers it inside the pod's network namespace
+ * over `lo` (the address is local there), so it never crosses the pod's cali interface, where
+ * every Calico policy is enforced: not policed, as in Calico. A pod reaching itself through a
+ * Service IP (hairpin) is different: the packet leaves for the host, is DNATed back and crosses
+ * the interface twice, so the pod's egress and ingress policy both apply (a Service target never
+ * takes this path).
+ */
+export function isSelfFlow(flow: ResolvedFlow): boolean {
+  const s = flow.src;
+  const d = flow.dst;
+  return s.kind === 'workload' && d.kind === 'workload' && s.ep === d.ep;
 }
 
 /** Allow (true) or Deny (false) with enforced policies only, no trace: the fast path. */
@@ -684,6 +707,7 @@ export function decide(snap: Snapshot, flow: ResolvedFlow): boolean {
   const s = flow.src;
   const d = flow.dst;
   if (s.kind === 'workload' && d.kind === 'workload') {
+    if (s.ep === d.ep) return true; // to itself: not policed (isSelfFlow)
     // Pod → pod with an ephemeral source port: memoised per (class, class, protocol, port).
     const cacheable = flow.srcPort < 0 && s.ip === s.ep.ips[0] && d.ip === d.ep.ips[0] && flow.icmpCode <= 0;
     const tbl = cacheable ? verdictTable(snap, flow.proto, flow.dstPort, flow.icmpType) : undefined;

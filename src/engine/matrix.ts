@@ -7,11 +7,11 @@
  * sets count), membership in every CIDR any rule names, their named ports and the Services they
  * back. The engine is then run once per (source class, destination class) with `decide`, and the
  * N×N table is filled from the class table. Exact, not an approximation: it is the same
- * evaluation, deduplicated.
+ * evaluation, deduplicated. The diagonal is Allow: a pod's traffic to itself is not policed.
  */
 import { workloadClasses } from './classes.js';
 import { decide, type ResolvedFlow } from './evaluate.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 import { PROTO, protocolName, protocolNumber } from './match.js';
 import type { Resource } from '../model/meta.js';
 import type { Pod } from '../model/k8s/types.js';
@@ -36,10 +36,18 @@ export function verdictMatrix(snap: Snapshot, opts: { protocol?: string | number
   const c = reps.length;
   const table = new Uint8Array(c * c);
   const icmp = proto === PROTO.ICMP || proto === PROTO.ICMPv6;
+  // A pod → itself is not policed (isSelfFlow), so a class → the same class is judged between two
+  // different members; a class of one pod has no such pair (its cell only serves the diagonal).
+  const second: (WorkloadEndpointInfo | undefined)[] = new Array<WorkloadEndpointInfo | undefined>(c).fill(undefined);
+  for (let i = 0; i < n; i++) {
+    const k = classOf[i]!;
+    if (second[k] === undefined && pods[i] !== reps[k]) second[k] = pods[i];
+  }
   for (let a = 0; a < c; a++) {
     const s = reps[a]!;
     for (let b = 0; b < c; b++) {
-      const d = reps[b]!;
+      const d = a === b ? second[a] : reps[b]!;
+      if (d === undefined) continue;
       if (s.ips[0]!.family !== d.ips[0]!.family) continue;
       const flow: ResolvedFlow = {
         src: { kind: 'workload', ep: s, ip: s.ips[0]! },
@@ -69,6 +77,7 @@ export function verdictMatrix(snap: Snapshot, opts: { protocol?: string | number
     const row = k * c;
     for (let j = 0; j < n; j++) allowed[base + j] = table[row + classOf[j]!]!;
   }
+  for (let i = 0; i < n; i++) allowed[i * n + i] = 1; // to itself: not policed
   return { pods: pods.map((p) => p.key), allowed, classes: c };
 }
 

@@ -67,6 +67,8 @@ export interface LabOptions {
   readonly dataplane?: 'iptables' | 'nft';
   /** Default: SQLite at `<stateDir>/tabby.db` (closed by down). A passed-in one is not closed. */
   readonly datastore?: Datastore;
+  /** Where a passed-in datastore lives (recorded in the state, so other commands read the same one). */
+  readonly datastorePath?: string;
   readonly runner?: CommandRunner;
   readonly log?: (line: string) => void;
   /** Register a HostEndpoint for each worker's public interface (`ibm.role: worker_public`). */
@@ -97,6 +99,8 @@ export interface LabState {
   readonly logFiles: Readonly<Record<string, string>>;
   readonly daemonPid?: number;
   readonly ready: boolean;
+  /** The SQLite file of the lab's datastore (absent in older state files: `<stateDir>/tabby.db`). */
+  readonly datastorePath?: string;
 }
 
 export function newPrefix(): string {
@@ -376,6 +380,7 @@ export class Lab {
       logFiles: { ...this._logFiles },
       daemonPid: process.pid,
       ready: this._ready,
+      ...(this.opts.datastore === undefined ? { datastorePath: join(this.opts.stateDir, 'tabby.db') } : this.opts.datastorePath === undefined ? {} : { datastorePath: this.opts.datastorePath }),
     };
   }
 

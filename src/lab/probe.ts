@@ -51,8 +51,8 @@ export function matrixFlows(lab: Pick<Lab, 'plan'>, pods: readonly PodRecord[], 
   for (const from of sources) {
     // Pod addresses are not routed outside the cluster: clients reach it through node
     // addresses, NodePorts and LoadBalancer IPs only.
+    // A pod → itself is included: it is not policed (it never leaves the pod), and the engine must say so.
     for (const p of external(from) ? [] : sorted) {
-      if (p.key === from) continue;
       for (const port of p.tcp) flows.push({ from, toLabel: p.key, ip: p.ip, proto: 'tcp', port });
       for (const port of p.udp) flows.push({ from, toLabel: p.key, ip: p.ip, proto: 'udp', port });
       if (opts.icmp ?? true) flows.push({ from, toLabel: p.key, ip: p.ip, proto: 'icmp', port: 0 });

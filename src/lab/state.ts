@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE, type LabState } from './controller.js';
-import { deleteNamespaces } from './netns-builder.js';
+import { deleteNamespaces, listNamespaces } from './netns-builder.js';
 import { isAlive, nodeRunner } from '../sys/index.js';
 
 export function readLabState(dir: string): LabState | undefined {
@@ -19,7 +19,7 @@ export function readLabState(dir: string): LabState | undefined {
 const _sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface LabTeardown {
-  /** The namespaces the state listed (removed unless `errors` says otherwise). */
+  /** The namespaces the state listed that still existed (removed unless `errors` says otherwise). */
   readonly namespaces: readonly string[];
   readonly errors: readonly string[];
 }
@@ -43,7 +43,9 @@ export async function downFromState(dir: string, log: (s: string) => void = () =
     }
     if (cmd.includes(`${st.prefix}-`) || cmd.includes(dir)) process.kill(pid, 'SIGKILL');
   }
-  const namespaces = [...after.namespaces].reverse();
+  // Only what still exists is reported removed (a lab already gone is not removed again).
+  const existing = await listNamespaces(nodeRunner);
+  const namespaces = [...after.namespaces].reverse().filter((n) => existing.has(n));
   const errors = await deleteNamespaces(nodeRunner, st.prefix, namespaces);
   if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
   return { namespaces, errors };

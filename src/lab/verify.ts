@@ -12,7 +12,7 @@
  * After the writes the lab settles (the controller and every agent have programmed the last
  * write revision), then every flow of the case is probed.
  *
- * Flows: pod → pod (TCP 80, TCP 8080, UDP 53, ICMP), pod → Service ClusterIP, and worker →
+ * Flows: pod → pod (TCP 80, TCP 8080, UDP 53, ICMP; a pod → itself included), pod → Service ClusterIP, and worker →
  * pods on other workers. Worker → pods on the same worker is left out unless asked for:
  * the dataplane (like Felix) does not police host → local workload traffic; see the report.
  */
@@ -258,7 +258,7 @@ export function caseFlows(lab: Lab, pods: readonly PodRecord[], svcIp: string | 
   const flows: ProbeFlow[] = [];
   for (const a of pods) {
     for (const b of pods) {
-      if (a === b) continue;
+      // a === b too: a pod's traffic to itself is not policed, and the engine must agree.
       flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'tcp', port: 80 });
       flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'tcp', port: 8080 });
       flows.push({ from: a.key, toLabel: b.key, ip: b.ip, proto: 'udp', port: 53 });

@@ -158,6 +158,9 @@ describe('@kubernetes/client-node against tabby server', () => {
     await core.deleteNamespacedPod({ name: 'db', namespace: 'js-core' });
     assert.deepEqual(await failure(core.readNamespacedPod({ name: 'db', namespace: 'js-core' })), notFound('pods', 'db'));
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
+    for (const n of ['x1', 'x2']) await core.createNamespacedPod({ namespace: 'js-core', body: pod(n, 'js-core', { app: 'batch' }) });
+    await core.deleteCollectionNamespacedPod({ namespace: 'js-core', labelSelector: 'app=batch' });
+    assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {

@@ -88,6 +88,7 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['duplicate'], { status: 409, reason: 'AlreadyExists', kind: 'Status', causes: [], message: 'pods "web" already exists' });
     assert.deepEqual(o['after_delete'], notFound('pods', 'db'));
     assert.deepEqual(o['pods_left'], ['web']);
+    assert.deepEqual(o['after_delete_collection'], ['web']);
   });
 
   test('NetworkingV1Api: CRUD, strategic-merge and JSON patches, 409, 422 with field causes, dry run', async () => {

@@ -49,6 +49,15 @@ describe('kubectl create and run against tabby server', { skip }, () => {
     await server?.stop();
   });
 
+  test('discovery: kubectl reads /api and /apis as aggregated discovery (apidiscovery.k8s.io/v2), no per-group requests', async () => {
+    const r = await kubectl(['--cache-dir', join(server!.dir, 'fresh-cache'), 'api-resources', '-v=6']);
+    assert.equal(r.code, 0, r.stderr);
+    const gets = [...r.stderr.matchAll(/GET https:\/\/[^/]+(\/\S*?)(?:\?\S*)? 200 OK/g)].map((m) => m[1]);
+    assert.deepEqual(gets, ['/api', '/apis']);
+    assert.match(r.stdout, /^globalnetworkpolicies\s+gnp,cgnp,calicoglobalnetworkpolicies\s+projectcalico.org\/v3\s+false\s+GlobalNetworkPolicy$/m);
+    assert.match(r.stdout, /^pods\s+po\s+v1\s+true\s+Pod$/m);
+  });
+
   test('create namespace; a second time is AlreadyExists; --dry-run=server stores nothing', async () => {
     assert.equal(await ok(['create', 'namespace', 'accounts']), 'namespace/accounts created\n');
     assert.equal(await ok(['get', 'ns', 'accounts', '-o', 'jsonpath={.status.phase} {.metadata.labels.kubernetes\\.io/metadata\\.name}']), 'Active accounts');

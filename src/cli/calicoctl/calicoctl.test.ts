@@ -258,7 +258,16 @@ describe('calicoctl laws', () => {
 describe('calicoctl configuration', () => {
   const cfg = (spec: string): string => `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`;
   const cfgCases: { name: string; files: Record<string, string>; env: Record<string, string>; path?: string; want: unknown }[] = [
-    { name: 'nothing set: embedded at the default path', files: {}, env: { HOME: '/home/u' }, want: { spec: { datastoreType: 'embedded' }, file: undefined } },
+    {
+      name: 'nothing set, no cluster: the default data dir\'s datastore, marked missing',
+      files: {},
+      env: { HOME: '/nonexistent-home-u' },
+      want: {
+        spec: { datastoreType: 'embedded', embeddedPath: '/nonexistent-home-u/.local/share/tabby/tabby.db' },
+        file: undefined,
+        missing: 'no --config, no /etc/calico/calicoctl.cfg, no datastore in the environment, and no running cluster in /nonexistent-home-u/.local/share/tabby (no tabby-up.json); start one with: tabby up --data-dir /nonexistent-home-u/.local/share/tabby, or name another with --data-dir or TABBY_DATA_DIR',
+      },
+    },
     { name: 'file: etcd with certificate files', files: { 'c.cfg': cfg('  datastoreType: etcdv3\n  etcdEndpoints: https://10.0.0.1:2379\n  etcdKeyFile: /k\n  etcdCertFile: /c\n  etcdCACertFile: /ca\n') }, env: { ETCD_ENDPOINTS: 'http://ignored:2379' }, path: 'c.cfg', want: { spec: { datastoreType: 'etcdv3', etcdEndpoints: 'https://10.0.0.1:2379', etcdKeyFile: '/k', etcdCertFile: '/c', etcdCACertFile: '/ca' }, file: 'c.cfg' } },
     { name: 'file: embedded path', files: { 'c.cfg': cfg('  datastoreType: embedded\n  embeddedPath: /var/lib/tabby/x.db\n') }, env: {}, path: 'c.cfg', want: { spec: { datastoreType: 'embedded', embeddedPath: '/var/lib/tabby/x.db' }, file: 'c.cfg' } },
     { name: 'env: ETCD_ENDPOINTS means etcdv3', files: {}, env: { ETCD_ENDPOINTS: 'http://127.0.0.1:2379', ETCD_CA_CERT_FILE: '/ca' }, want: { spec: { datastoreType: 'etcdv3', etcdEndpoints: 'http://127.0.0.1:2379', etcdCACertFile: '/ca' }, file: undefined } },
@@ -279,7 +288,8 @@ describe('calicoctl configuration', () => {
     assert.match(r.ok ? '' : r.error, /^c\.cfg:6:3: spec\.etcdEndpoint: Unknown field/);
   });
 
-  test('default embedded path follows XDG_DATA_HOME, then HOME', () => {
+  test('default embedded path follows TABBY_DATA_DIR, then XDG_DATA_HOME, then HOME', () => {
+    assert.equal(defaultEmbeddedPath({ TABBY_DATA_DIR: '/t', XDG_DATA_HOME: '/data' }), '/t/tabby.db');
     assert.equal(defaultEmbeddedPath({ XDG_DATA_HOME: '/data' }), '/data/tabby/tabby.db');
     assert.equal(defaultEmbeddedPath({ HOME: '/home/u' }), '/home/u/.local/share/tabby/tabby.db');
   });

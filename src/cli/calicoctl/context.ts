@@ -2,6 +2,8 @@
  * @module What every calicoctl command gets: the injected Io, the exit code, and `connect`,
  * which loads the configuration and opens the datastore once per run (tests inject one).
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Datastore } from '../../datastore/index.js';
 import { ResourceClient } from '../../client/index.js';
 import type { Io } from '../io.js';
@@ -24,8 +26,12 @@ export interface Connection {
 export interface CalicoctlContext {
   readonly io: Io;
   exit(code: number): void;
-  /** Opens the datastore; on failure prints calicoctl's one-line error and returns undefined. */
-  connect(configPath: string | undefined): Promise<Connection | undefined>;
+  /**
+   * Opens the datastore; on failure prints calicoctl's one-line error and returns undefined.
+   * `read` (the default) never creates a datastore: with nothing configured and no cluster in
+   * the data directory it fails, saying where it looked; `write` may create the embedded one.
+   */
+  connect(configPath: string | undefined, mode?: 'read' | 'write'): Promise<Connection | undefined>;
   /** Closes what connect opened. */
   close(): Promise<void>;
 }
@@ -37,13 +43,19 @@ export function makeContext(io: Io, deps: CalicoctlDeps, setExit: (code: number)
   return {
     io,
     exit: setExit,
-    async connect(configPath) {
+    async connect(configPath, mode = 'read') {
       if (conn) return conn;
       const loaded = await loadCalicoctlConfig(io, configPath);
       if (!loaded.ok) {
         io.stderr(`Failed to create Calico API client: ${loaded.error}\n`);
         return undefined;
       }
+      if (loaded.value.missing !== undefined && mode === 'read' && deps.openDatastore === undefined) {
+        io.stderr(`Failed to create Calico API client: ${loaded.value.missing}\n`);
+        return undefined;
+      }
+      if (loaded.value.note !== undefined && deps.openDatastore === undefined) io.stderr(`calicoctl: ${loaded.value.note}\n`);
+      if (loaded.value.missing !== undefined && loaded.value.spec.embeddedPath !== undefined && deps.openDatastore === undefined) mkdirSync(dirname(loaded.value.spec.embeddedPath), { recursive: true, mode: 0o700 });
       try {
         const open = deps.openDatastore ?? ((c: LoadedConfig) => openDatastoreFromConfig(c.spec, { env: io.env }));
         const ds = await open(loaded.value, io);

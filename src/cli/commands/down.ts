@@ -6,9 +6,9 @@
  * the cluster; `--purge` removes them too.
  */
 import { Command } from 'commander';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultDataDir } from '../paths.js';
+import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
 import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
 import { LAB_DIR, LAB_DRIVER, UP_STATE_FILE, readUpState, type LabDriver } from './up.js';
 import { isAlive } from '../../sys/index.js';
@@ -42,6 +42,7 @@ export async function stopCluster(o: DownOptions): Promise<string[]> {
     out.push(`stopped tabby up (pid ${state.pid}, ${state.url})`);
   } else if (state !== undefined) out.push(`tabby up (pid ${state.pid}) was not running; cleaning up after it`);
   else out.push(`no tabby up is running on ${dir}`);
+  if (!existsSync(dir)) return [`no cluster in ${dir}: nothing to stop or remove`];
   const labDir = join(dir, LAB_DIR);
   if (o.labDriver !== undefined && existsSync(labDir)) {
     const removed = await o.labDriver.cleanup(labDir);
@@ -55,6 +56,10 @@ export async function stopCluster(o: DownOptions): Promise<string[]> {
     removed.push(f);
   }
   if (removed.length > 0) out.push(`removed from ${dir}: ${removed.join(', ')}`);
+  if (o.purge && existsSync(dir) && readdirSync(dir).length === 0) {
+    rmdirSync(dir);
+    out.push(`removed the empty ${dir}`);
+  }
   out.push(o.purge ? 'the datastore was purged: the next tabby up starts a fresh cluster' : `kept the datastore (${join(dir, 'tabby.db')}); tabby up resumes it, tabby down --purge removes it`);
   return out;
 }
@@ -62,10 +67,10 @@ export async function stopCluster(o: DownOptions): Promise<string[]> {
 export function downCommand(ctx: CommandContext): Command {
   return new Command('down')
     .description('stop the cluster tabby up started and remove what it created (the datastore stays unless --purge)')
-    .option('--data-dir <dir>', 'the data directory tabby up used')
+    .option('--data-dir <dir>', `the data directory tabby up used (default ${DATA_DIR_DOC})`)
     .option('--purge', 'also remove the datastore, certificates and tokens', false)
     .action(async (opts: unknown) => {
-      const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
+      const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
       try {
         const lines = await stopCluster({ dataDir, purge: flag(opts, 'purge'), labDriver: LAB_DRIVER, log: (l) => ctx.io.stderr(`${l}\n`) });
         ctx.io.stdout(lines.map((l) => `${l}\n`).join(''));

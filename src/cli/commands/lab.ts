@@ -1,14 +1,16 @@
 /**
- * @module `tabby lab up|down|status|exec|probe|verify` (root only): the network-namespace
- * cluster of src/lab. `up` starts a daemon (`lab up --foreground`, detached, logging to
- * `<state-dir>/lab.log`) that holds the agents, responders and controller; the other commands
- * read `<state-dir>/lab.json` and the lab's datastore (`<state-dir>/tabby.db`, which calicoctl
- * and `tabby server --data-dir <state-dir>` can use too). `verify` brings up a lab of its own,
- * runs the differential test and removes the lab; its last line is `<agreeing>/<total> flows agree`.
+ * @module `tabby lab up|down|status|exec|probe|verify|add-worker` (root only, but `status`): the
+ * network-namespace cluster of src/lab. The lab of a cluster is the one `tabby up` runs in
+ * `<data dir>/lab` (`--data-dir`, else TABBY_DATA_DIR, else the default); `--state-dir` names a
+ * stand-alone lab instead. `up` starts a stand-alone daemon (`lab up --foreground`, detached,
+ * logging to `<state-dir>/lab.log`) that holds the agents, responders and controller; the other
+ * commands read the lab's `lab.json` and the datastore it records (`<data dir>/tabby.db` under
+ * `tabby up`, `<state-dir>/tabby.db` stand-alone). `verify` brings up a lab of its own, runs the
+ * differential test and removes the lab; its last line is `<agreeing>/<total> flows agree`.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
 import { downFromState, readLabState } from '../../lab/state.js';
@@ -19,12 +21,42 @@ import { openMemoryDatastore, openSqliteDatastore } from '../../datastore/index.
 import { readNodeStatus } from '../../agent/status.js';
 import { isAlive, nodeRunner } from '../../sys/index.js';
 import { runServer } from '../../apiserver/main.js';
-import { defaultDataDir } from '../datastore-config.js';
+import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
+import { locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { EXIT, dataplaneOption, flag, intOption, stringOpt, type CommandContext } from './context.js';
-import { readUpState } from './up.js';
 
+/** `--state-dir` (a stand-alone lab), else the lab of the cluster in the data dir. */
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
-  return stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), 'lab');
+  const s = stringOpt(opts, 'stateDir');
+  return s !== undefined ? resolve(s) : locateCluster(stringOpt(opts, 'dataDir'), ctx.io.env).labDir;
+}
+
+/** The SQLite file of a lab's datastore. */
+export function labDatastorePath(st: LabState): string {
+  return st.datastorePath ?? join(st.stateDir, 'tabby.db');
+}
+
+/**
+ * The running lab the options name, or undefined after saying on stderr why there is none and
+ * where it looked (no cluster, a cluster without a lab, a lab whose process is gone).
+ */
+export function runningLab(ctx: CommandContext, opts: unknown): LabState | undefined {
+  const dir = labStateDir(ctx, opts);
+  const st = readLabState(dir);
+  const fail = (why: string): undefined => {
+    ctx.io.stderr(`${why}\n`);
+    ctx.exit(EXIT.failed);
+    return undefined;
+  };
+  if (stringOpt(opts, 'stateDir') === undefined) {
+    const c = locateCluster(stringOpt(opts, 'dataDir'), ctx.io.env);
+    if (!c.running) return fail(noClusterMessage(c));
+    if (c.up?.lab !== true) return fail(`the cluster in ${c.dir} runs without a lab (no enforcement: ${c.up === undefined ? 'unknown' : 'see tabby up\'s output'}), so there is no lab to look at`);
+  }
+  if (st === undefined) return fail(`no lab in ${dir} (no lab.json there)`);
+  if (st.daemonPid === undefined || !isAlive(st.daemonPid)) return fail(`the lab ${st.prefix} in ${dir} is not running (its process ${st.daemonPid ?? '-'} is gone); remove it with: tabby lab down --state-dir ${dir}`);
+  if (!st.ready) return fail(`the lab ${st.prefix} in ${dir} is still coming up`);
+  return st;
 }
 
 export { readLabState };
@@ -56,7 +88,10 @@ function _netnsOf(st: LabState, target: string): string | undefined {
 
 export function labCommand(ctx: CommandContext): Command {
   const lab = new Command('lab').description('a cluster of network namespaces with real agents, pods and services (root only)');
-  const dirOpt = (c: Command): Command => c.option('--state-dir <dir>', 'where the lab keeps its state, datastore and logs (default $XDG_DATA_HOME/tabby/lab)');
+  const dirOpt = (c: Command): Command =>
+    c
+      .option('--data-dir <dir>', `the cluster whose lab this is (tabby up's; default ${DATA_DIR_DOC})`)
+      .option('--state-dir <dir>', 'a stand-alone lab (tabby lab up) instead: where it keeps its state, datastore and logs');
 
   dirOpt(lab.command('up'))
     .description('create the lab and start its daemon (agents, responders, controller)')
@@ -133,15 +168,12 @@ export function labCommand(ctx: CommandContext): Command {
   dirOpt(lab.command('status'))
     .description('workers, clients, pods and what each agent has programmed')
     .action(async (opts: unknown) => {
-      const dir = labStateDir(ctx, opts);
-      const st = readLabState(dir);
-      if (st === undefined) {
-        ctx.io.stdout(`no lab in ${dir}\n`);
-        ctx.exit(EXIT.failed);
-        return;
-      }
-      const lines = [`lab ${st.prefix} (daemon ${st.daemonPid ?? '-'} ${isAlive(st.daemonPid) ? 'running' : 'not running'}), state ${dir}`];
-      const ds = existsSync(join(dir, 'tabby.db')) ? await openSqliteDatastore(join(dir, 'tabby.db')) : undefined;
+      const st = runningLab(ctx, opts);
+      if (st === undefined) return;
+      const dir = st.stateDir;
+      const lines = [`lab ${st.prefix} (process ${st.daemonPid ?? '-'} running), state ${dir}, datastore ${labDatastorePath(st)}`];
+      const dbPath = labDatastorePath(st);
+      const ds = existsSync(dbPath) ? await openSqliteDatastore(dbPath) : undefined;
       for (const w of st.plan.workers) {
         const s = ds ? await readNodeStatus(ds, w.name) : undefined;
         lines.push(`node ${w.name}  netns ${w.netns}  eth0 ${w.privateIp}  eth1 ${w.publicIp}  pods ${w.podCidr}  programmed-revision ${s?.revision ?? '-'}  policies ${s?.policyCount ?? '-'}${st.logFiles[w.name] ? `  log ${st.logFiles[w.name]}` : ''}`);
@@ -161,8 +193,9 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--timeout <ms>', 'kill the command after this long', intOption(1, 3_600_000), 300_000)
     .action(async (target: string, command: string[], opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const st = readLabState(labStateDir(ctx, opts));
-      const ns = st ? _netnsOf(st, target) : undefined;
+      const st = runningLab(ctx, opts);
+      if (st === undefined) return;
+      const ns = _netnsOf(st, target);
       if (ns === undefined) {
         ctx.io.stderr(`unknown lab target ${JSON.stringify(target)} (a worker, ns/pod, internet or system)\n`);
         ctx.exit(EXIT.failed);
@@ -177,16 +210,18 @@ export function labCommand(ctx: CommandContext): Command {
   dirOpt(lab.command('probe'))
     .description('real connectivity matrix (TCP, UDP, ICMP) next to the engine verdicts; !! marks disagreements')
     .option('--timeout <ms>', 'per-probe timeout', intOption(10, 10_000), 300)
+    .option('--pairs <n>', 'probe at most this many flows, spread evenly over the matrix (default: all)', intOption(1, 1_000_000))
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const st = readLabState(labStateDir(ctx, opts));
-      if (st === undefined || !st.ready) {
-        ctx.io.stderr('no lab is up\n');
-        ctx.exit(EXIT.failed);
-        return;
+      const st = runningLab(ctx, opts);
+      if (st === undefined) return;
+      const dbPath = labDatastorePath(st);
+      if (!existsSync(dbPath)) {
+        ctx.io.stderr(`the lab's datastore ${dbPath} is missing\n`);
+        return ctx.exit(EXIT.failed);
       }
-      const ds = await openSqliteDatastore(join(st.stateDir, 'tabby.db'));
+      const ds = await openSqliteDatastore(dbPath);
       const procs = new Map<string, PodProcess>();
       try {
         const { snapshot } = await snapshotOf(ds);
@@ -199,7 +234,8 @@ export function labCommand(ctx: CommandContext): Command {
         for (const [k, ns] of sources) procs.set(k, new PodProcess(ns, { name: `probe ${k}`, tcp: [], udp: [], maxLifetimeMs: 600_000 }));
         await Promise.all([...procs.values()].map((p) => p.ready()));
         const view = { plan: st.plan, probe: (from: string, proto: 'tcp' | 'udp' | 'icmp', ip: string, port: number, t: number) => procs.get(from)?.probe(proto, ip, port, t) ?? Promise.resolve('error' as const) };
-        const rows = await runProbe(view, snapshot, matrixFlows(view, st.pods, snapshot, { nodePorts: [10250, 52311] }), (opts as { timeout: number }).timeout);
+        const all = matrixFlows(view, st.pods, snapshot, { nodePorts: [10250, 52311] });
+        const rows = await runProbe(view, snapshot, samplePairs(all, (opts as { pairs?: number }).pairs), (opts as { timeout: number }).timeout);
         if (stringOpt(opts, 'output') === 'json') ctx.io.stdout(`${JSON.stringify(rows, null, 2)}\n${rows.filter((r) => r.agree).length}/${rows.length} flows agree\n`);
         else ctx.io.stdout(formatProbe(rows));
         ctx.exit(rows.every((r) => r.agree) ? EXIT.ok : EXIT.failed);
@@ -212,14 +248,15 @@ export function labCommand(ctx: CommandContext): Command {
   lab
     .command('add-worker')
     .description('a worker joins the lab of the running tabby up (namespaces, Node, agent): its host endpoints come from the templates')
-    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .option('--data-dir <dir>', `the data directory tabby up uses (default ${DATA_DIR_DOC})`)
     .option('--timeout <ms>', 'how long to wait for the worker to be programmed', intOption(1000, 600_000), 90_000)
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
-      const up = readUpState(dataDir);
-      if (up === undefined || !isAlive(up.pid)) {
-        ctx.io.stderr(`no tabby up is running on ${dataDir}\n`);
+      const c = locateCluster(stringOpt(opts, 'dataDir'), ctx.io.env);
+      const dataDir = c.dir;
+      const up = c.up;
+      if (up === undefined || !c.running) {
+        ctx.io.stderr(`${noClusterMessage(c)}\n`);
         return ctx.exit(EXIT.failed);
       }
       if (!up.lab) {
@@ -259,11 +296,12 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--timeout <ms>', 'per-probe timeout', intOption(10, 10_000), 300)
     .option('--no-host-local', 'leave out worker → pods on the same worker')
     .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
+    .option('--data-dir <dir>', `where the fresh state directory goes (default ${DATA_DIR_DOC})`)
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft' };
-      const dir = stringOpt(opts, 'stateDir') ?? join(defaultDataDir(ctx.io.env), `lab-verify-${process.pid}`);
+      const dir = stringOpt(opts, 'stateDir') ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), `lab-verify-${process.pid}`);
       const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane });
       let code: number;
       try {
@@ -278,4 +316,12 @@ export function labCommand(ctx: CommandContext): Command {
       ctx.exit(code);
     });
   return lab;
+}
+
+/** At most `n` flows, spread evenly over `flows` (all of them without `n`). */
+export function samplePairs<T>(flows: readonly T[], n: number | undefined): T[] {
+  if (n === undefined || n >= flows.length) return [...flows];
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(flows[Math.floor((i * flows.length) / n)]!);
+  return out;
 }

@@ -6,7 +6,6 @@
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ResourceClient } from '../../client/index.js';
 import type { Datastore } from '../../datastore/index.js';
 import type { CalicoAPIConfigSpec } from '../../model/calico/other-types.js';
@@ -15,7 +14,8 @@ import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { describeError } from '../calicoctl/errors.js';
 import { toCalicoYaml } from '../calicoctl/output/yaml.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
-import { defaultDataDir } from '../paths.js';
+import { DATA_DIR_DOC } from '../paths.js';
+import { hasDatastore, locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { EXIT, collect, flag, stringList, stringOpt, type CommandContext } from './context.js';
 
 function _sets(opts: unknown): { values: Record<string, string>; errors: string[] } {
@@ -68,13 +68,20 @@ function _show(ctx: CommandContext, r: RenderedPack): void {
   ctx.io.stdout(out);
 }
 
-/** The cluster a pack command writes to: `-c`, else a running tabby up's config, else the embedded datastore of the data dir. */
+/**
+ * The cluster a pack command writes to: `-c`, else the running tabby up of the data dir (its
+ * calicoctl.cfg), else the datastore a stopped cluster left there; with none, it says so.
+ */
 async function _openCluster(ctx: CommandContext, verb: string, opts: unknown): Promise<Datastore | undefined> {
   const io = ctx.io;
-  const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env);
-  const upCfg = join(dataDir, 'calicoctl.cfg');
-  const cfgPath = stringOpt(opts, 'config') ?? (existsSync(upCfg) ? upCfg : undefined);
-  let spec: CalicoAPIConfigSpec = { datastoreType: 'embedded', embeddedPath: join(dataDir, 'tabby.db') };
+  const c = locateCluster(stringOpt(opts, 'dataDir'), io.env);
+  const cfgPath = stringOpt(opts, 'config') ?? (c.running && existsSync(c.calicoctlCfg) ? c.calicoctlCfg : undefined);
+  if (cfgPath === undefined && !hasDatastore(c)) {
+    io.stderr(`tabby pack ${verb}: ${noClusterMessage(c)}\n`);
+    ctx.exit(EXIT.failed);
+    return undefined;
+  }
+  let spec: CalicoAPIConfigSpec = { datastoreType: 'embedded', embeddedPath: c.datastore };
   if (cfgPath !== undefined) {
     const loaded = await loadCalicoctlConfig(io, cfgPath);
     if (!loaded.ok) {
@@ -154,7 +161,7 @@ export function packCommand(ctx: CommandContext): Command {
     .option('--set <name=value>', 'a parameter (repeatable)', collect)
     .option('--dry-run', 'validate against the cluster and report, write nothing', false)
     .option('-c, --config <file>', 'calicoctl.cfg of the cluster (default: DIR/calicoctl.cfg of a running tabby up, else the embedded datastore in DIR)')
-    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .option('--data-dir <dir>', `the cluster: the data directory tabby up uses (default ${DATA_DIR_DOC})`)
     .action(async (name: string, opts: unknown) => {
       const r = _render(ctx, name, opts);
       if (r !== undefined) await _apply(ctx, r, opts);
@@ -165,7 +172,7 @@ export function packCommand(ctx: CommandContext): Command {
     .argument('<name>')
     .option('--dry-run', 'report what would be deleted, delete nothing', false)
     .option('-c, --config <file>', 'calicoctl.cfg of the cluster (default: DIR/calicoctl.cfg of a running tabby up, else the embedded datastore in DIR)')
-    .option('--data-dir <dir>', 'the data directory tabby up uses')
+    .option('--data-dir <dir>', `the cluster: the data directory tabby up uses (default ${DATA_DIR_DOC})`)
     .action(async (name: string, opts: unknown) => _remove(ctx, name, opts));
   return pack;
 }

@@ -16,7 +16,7 @@ import type { Datastore } from '../../datastore/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
 import type { Io } from '../io.js';
-import { defaultDataDir } from '../paths.js';
+import { resolveDataDir } from '../paths.js';
 import { EXIT, stringOpt, type CommandContext } from './context.js';
 
 export function parsePort(v: string): number {
@@ -55,7 +55,7 @@ export function serverCommand(ctx: CommandContext): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
     .action(async (opts: unknown) => {
-      const dataDir = stringOpt(opts, 'dataDir') ?? defaultDataDir(ctx.io.env);
+      const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
       const o = opts as { port: number };
       let datastore: Datastore | undefined;
       try {

@@ -16,8 +16,9 @@
  */
 import * as lab from '../../lab/index.js';
 import { Command, InvalidArgumentError } from 'commander';
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { portHolder } from '../port-holder.js';
 import { runServer } from '../../apiserver/main.js';
 import { ResourceClient } from '../../client/index.js';
 import { openSqliteDatastore, type Datastore } from '../../datastore/index.js';
@@ -31,24 +32,13 @@ import {
   type HostEndpointController,
   type WorkerSpec,
 } from '../../cluster/index.js';
-import { defaultDataDir } from '../paths.js';
+import { DATA_DIR_DOC, LAB_DIR, UP_STATE_FILE, resolveDataDir } from '../paths.js';
+import { readUpState, type UpState } from '../cluster-dir.js';
 import { parsePort } from './server.js';
 import { EXIT, dataplaneOption, flag, stringOpt, type CommandContext } from './context.js';
 import { isAlive } from '../../sys/index.js';
 
-/** DIR/tabby-up.json: who is running `tabby up` on DIR. */
-export const UP_STATE_FILE = 'tabby-up.json';
-/** The lab keeps its state (lab.json, logs) here, under the data dir. */
-export const LAB_DIR = 'lab';
-
-export interface UpState {
-  readonly pid: number;
-  readonly url: string;
-  readonly profile: string;
-  readonly workers: readonly string[];
-  readonly lab: boolean;
-  readonly startedAt: string;
-}
+export { LAB_DIR, UP_STATE_FILE, readUpState, type UpState };
 
 // ------------------------------------------------------------------ the lab hook
 
@@ -60,7 +50,7 @@ export interface LabDriver {
   /** Why the lab cannot run here (not root, a kernel tool missing), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Brings up `workers` workers with an agent each, registering them as Nodes in `datastore`. */
-  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly dataplane?: 'iptables' | 'nft'; readonly datastore: Datastore; readonly log: (line: string) => void }): Promise<RunningLab>;
+  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly dataplane?: 'iptables' | 'nft'; readonly datastore: Datastore; readonly datastorePath?: string; readonly log: (line: string) => void }): Promise<RunningLab>;
   /** Removes what a `tabby up` that died left of the lab (from the state in stateDir); what it removed. */
   cleanup(stateDir: string): Promise<readonly string[]>;
 }
@@ -85,6 +75,7 @@ export interface LabModule {
       readonly nodeNames?: string;
       readonly dataplane?: 'iptables' | 'nft';
       readonly datastore: Datastore;
+      readonly datastorePath?: string;
       readonly hostEndpoints: boolean;
       readonly log: (line: string) => void;
     }): Promise<{
@@ -112,6 +103,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         ...(o.nodeNames === undefined ? {} : { nodeNames: o.nodeNames }),
         ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
         datastore: o.datastore,
+        ...(o.datastorePath === undefined ? {} : { datastorePath: o.datastorePath }),
         hostEndpoints: false,
         log: o.log,
       });
@@ -180,16 +172,6 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-export function readUpState(dataDir: string): UpState | undefined {
-  try {
-    const v: unknown = JSON.parse(readFileSync(join(dataDir, UP_STATE_FILE), 'utf8'));
-    if (typeof v === 'object' && v !== null && typeof (v as { pid?: unknown }).pid === 'number') return v as UpState;
-  } catch {
-    // missing or unreadable: nobody is up
-  }
-  return undefined;
-}
-
 function _onPath(tool: string, env: Readonly<Record<string, string | undefined>>): boolean {
   for (const dir of (env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
     try {
@@ -216,6 +198,22 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
   const prior = readUpState(dataDir);
   if (prior !== undefined && prior.pid !== process.pid && isAlive(prior.pid))
     throw new Error(`tabby up is already running on ${dataDir} (pid ${prior.pid}, ${prior.url}); stop it with: tabby down --data-dir ${dataDir}`);
+  // A taken port is found before anything is written, and named with what holds it.
+  if (o.port !== 0) {
+    const held = await portHolder(o.host, o.port);
+    if (held !== undefined) throw new Error(held);
+  }
+  // A failed start leaves the data directory as it was.
+  const existed = existsSync(dataDir);
+  const before = new Set(existed ? readdirSync(dataDir) : []);
+  const restoreDir = (): void => {
+    try {
+      if (!existed) return rmSync(dataDir, { recursive: true, force: true });
+      for (const f of readdirSync(dataDir)) if (!before.has(f)) rmSync(join(dataDir, f), { recursive: true, force: true });
+    } catch (e) {
+      o.log(`cleaning up ${dataDir}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   const undo: (() => Promise<void>)[] = [];
   const unwind = async (): Promise<void> => {
     for (const u of undo.reverse()) await u().catch((e: unknown) => o.log(`stopping: ${e instanceof Error ? e.message : String(e)}`));
@@ -243,6 +241,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
         nodeNames: o.profile.workerNames,
         ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
         datastore: ds,
+        datastorePath: join(dataDir, 'tabby.db'),
         log: o.log,
       });
       const running = lab;
@@ -291,6 +290,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     };
   } catch (e) {
     await unwind();
+    restoreDir();
     throw e;
   }
 }
@@ -304,7 +304,7 @@ function _parseWorkers(v: string): number {
 export function upCommand(ctx: CommandContext): Command {
   return new Command('up')
     .description('start a cluster: API server, cluster profile, host endpoint controller and (as root) a lab that enforces policy')
-    .option('--data-dir <dir>', 'where the datastore, certificates, tokens and configs live')
+    .option('--data-dir <dir>', `where the datastore, certificates, tokens and configs live (default ${DATA_DIR_DOC})`)
     .option('--profile <name>', `cluster profile: ${PROFILES.map((p) => p.name).join(', ')}`, DEFAULT_PROFILE)
     .option('--workers <n>', 'number of workers', _parseWorkers, 3)
     .option('--port <n>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
@@ -313,7 +313,7 @@ export function upCommand(ctx: CommandContext): Command {
     .option('--dataplane <kind>', 'the lab agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .action(async (opts: unknown) => {
       const io = ctx.io;
-      const dataDir = resolve(stringOpt(opts, 'dataDir') ?? defaultDataDir(io.env));
+      const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), io.env);
       const profileName = stringOpt(opts, 'profile') ?? DEFAULT_PROFILE;
       const profile = profileNamed(profileName);
       if (profile === undefined) {
@@ -335,20 +335,24 @@ export function upCommand(ctx: CommandContext): Command {
           log: (line) => io.stderr(`${line}\n`),
         });
       } catch (e) {
-        io.stderr(`tabby up: ${e instanceof Error ? e.message : String(e)}\n`);
+        const msg = e instanceof Error ? e.message : String(e);
+        // A port taken between the check and the listen: the same one line.
+        const held = /EADDRINUSE/.test(msg) ? await portHolder(stringOpt(opts, 'host') ?? '127.0.0.1', o.port) : undefined;
+        io.stderr(`tabby up: ${held ?? msg.split('\n')[0]}\n`);
         return ctx.exit(EXIT.failed);
       }
+      // Started by `npm start`, the bins are not on PATH: say how to reach them from there.
+      const npx = process.env['npm_lifecycle_event'] === undefined ? '' : 'npx ';
       io.stdout(
         `Tabby cluster is up: API server ${c.url}, profile ${profile.name}, ${c.workers.length} worker${c.workers.length === 1 ? '' : 's'} (data in ${dataDir})\n` +
           `  export KUBECONFIG=${c.kubeconfigPath}\n` +
-          `  calicoctl --config=${c.calicoctlCfgPath} get nodes\n` +
+          `  ${npx}calicoctl --config=${c.calicoctlCfgPath} get nodes\n` +
           `  dashboard: ${c.dashboardUrl} (log in with the admin token in ${dataDir}/tokens)\n` +
           `profile ${profile.name}: ${c.created} object${c.created === 1 ? '' : 's'} created, ${c.kept} already present and kept\n` +
           (c.noEnforcement === undefined
             ? `enforcement: on (lab: one agent per worker)\n`
             : `enforcement: off: ${c.noEnforcement}; policies are stored, validated and analysed (tabby verdict, matrix, lint), not enforced\n`) +
-          // Started by `npm start`, the bin is not on PATH: say how to reach it from there.
-          `Stop with Ctrl-C or: ${process.env['npm_lifecycle_event'] === undefined ? '' : 'npx '}tabby down --data-dir ${dataDir}\n`,
+          `Stop with Ctrl-C or: ${npx}tabby down --data-dir ${dataDir}\n`,
       );
       // `tabby lab add-worker` asks for another worker with SIGUSR2 (one at a time).
       let adding: Promise<void> = Promise.resolve();

@@ -132,6 +132,11 @@ def core_crud(api):
     core.delete_namespaced_pod('db', 'py-core', _request_timeout=T)
     out['after_delete'] = expect_error(core.read_namespaced_pod, 'db', 'py-core')
     out['pods_left'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
+    # deletecollection with a label selector removes only the matching pods
+    for n in ('x1', 'x2'):
+        core.create_namespaced_pod('py-core', pod(n, 'py-core', {'app': 'batch'}), _request_timeout=T)
+    core.delete_collection_namespaced_pod('py-core', label_selector='app=batch', _request_timeout=T)
+    out['after_delete_collection'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
     return out
 
 

@@ -2,12 +2,16 @@
 import { Command } from 'commander';
 import { collect } from '../../commands/context.js';
 import { DEFAULT_CONFIG_PATH } from '../config.js';
+import { DATA_DIR_DOC } from '../../paths.js';
 
 type Opts = Record<string, unknown>;
 
 export function withConfig(cmd: Command): Command {
   return cmd
-    .option('-c, --config <CONFIG>', `path to the file containing connection configuration in YAML or JSON format`, DEFAULT_CONFIG_PATH)
+    .option(
+      '-c, --config <CONFIG>',
+      `path to the file containing connection configuration in YAML or JSON format (default: ${DEFAULT_CONFIG_PATH} if it exists, else the environment (DATASTORE_TYPE, KUBECONFIG, ETCD_ENDPOINTS, ...), else the calicoctl.cfg of the tabby up running on ${DATA_DIR_DOC})`,
+    )
     .option('--context <context>', 'the name of the kubeconfig context to use')
     .option('--allow-version-mismatch', 'allow client and cluster versions mismatch', false);
 }

@@ -46,7 +46,7 @@ export function patchCommand(ctx: CalicoctlContext): Command {
         return ctx.exit(1);
       }
       const namespace = info.namespaced ? ((ns.obj['metadata'] as { namespace?: string }).namespace ?? 'default') : undefined;
-      const conn = await ctx.connect(str(o, 'config'));
+      const conn = await ctx.connect(str(o, 'config'), 'write');
       if (!conn) return ctx.exit(1);
       let patchError: string | undefined;
       try {

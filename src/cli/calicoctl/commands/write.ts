@@ -63,7 +63,7 @@ async function _runWrite(ctx: CalicoctlContext, action: WriteAction, o: Opts): P
     ctx.io.stdout('No resources specified\n');
     return 0;
   }
-  const conn = await ctx.connect(str(o, 'config'));
+  const conn = await ctx.connect(str(o, 'config'), 'write');
   if (!conn) return 1;
   const dryRun = bool(o, 'dryRun');
   const force = bool(o, 'force');
