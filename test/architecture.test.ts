@@ -51,7 +51,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // Cluster profiles, the host-endpoint controller and policy packs: data plus the client.
   cluster: ['client', 'datastore', 'engine', 'model', 'selector', 'manifest', 'lib', 'yaml'],
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
-  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs'],
+  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
   cli: [
     'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab',
     '*node', 'commander', 'yaml', 'diff',

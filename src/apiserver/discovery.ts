@@ -8,6 +8,7 @@
  * where Calico's API server is aggregated after the built-in groups.
  */
 import { ALL_KINDS } from '../model/kinds.js';
+import { BUILD_INFO } from '../lib/index.js';
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 
 /** Kinds in the registry that are not stored resources (the calicoctl configuration file). */
@@ -107,9 +108,10 @@ export const VERSION_INFO = {
   major: '1',
   minor: '32',
   gitVersion: 'v1.32.0-tabby',
-  gitCommit: '',
-  gitTreeState: 'clean',
-  buildDate: '1970-01-01T00:00:00Z',
+  // Recorded by `npm run build` (src/lib/build-info.ts); empty/epoch when run from source.
+  gitCommit: BUILD_INFO.gitCommit === 'unknown' ? '' : BUILD_INFO.gitCommit,
+  gitTreeState: BUILD_INFO.gitTreeState === 'unknown' ? '' : BUILD_INFO.gitTreeState,
+  buildDate: BUILD_INFO.buildDate === 'unknown' ? '1970-01-01T00:00:00Z' : BUILD_INFO.buildDate,
   goVersion: 'node',
   compiler: 'tsc',
   platform: 'linux/amd64',

@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
+import { badRequest } from './status.js';
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
 
@@ -31,6 +32,8 @@ export interface RunServerOptions {
   readonly uiDir?: string;
   /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
   readonly labDir?: string;
+  /** Largest request body (413 past it); default 3 MiB. */
+  readonly maxRequestBytes?: number;
 }
 
 export interface RunningServer {
@@ -95,6 +98,15 @@ async function _ensureNamespaces(ds: Datastore): Promise<void> {
   }
 }
 
+/** 400 for a raw request path with `.`/`..` segments (also %-escaped); undefined when the path is fine. */
+export function rawPathRefusal(rawUrl: string | undefined): Response | undefined {
+  const path = (rawUrl ?? '').split('?')[0]!;
+  const bad = path.split('/').some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg));
+  if (!bad) return undefined;
+  const st = badRequest('the request path may not contain "." or ".." segments');
+  return new Response(JSON.stringify(st.status), { status: 400, headers: { 'content-type': 'application/json' } });
+}
+
 export async function runServer(opts: RunServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? '127.0.0.1';
@@ -122,11 +134,14 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
     labDir: opts.labDir ?? join(dataDir, 'lab'),
+    maxRequestBytes: opts.maxRequestBytes,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        // The WHATWG URL in a Request has its dot segments resolved (`/pods/x/%2E%2E` → `/pods`),
+        // which would turn a DELETE of one object into a DELETE of the collection: refuse them raw.
+        fetch: (req, bindings) => rawPathRefusal(bindings.incoming.url) ?? app.fetch(req, bindings),
         port: opts.port,
         hostname: host,
         createServer,

@@ -177,6 +177,11 @@ export class KvDatastore implements Datastore {
     this.engine.close();
   }
 
+  async ping(): Promise<void> {
+    this.ensureOpen();
+    this.engine.read(() => this.engine.revision());
+  }
+
   /** Drops the change log (tests: provoke TooOldError). */
   async compact(): Promise<void> {
     this.ensureOpen();

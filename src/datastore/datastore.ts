@@ -100,6 +100,11 @@ export interface Datastore {
   watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent>;
   /** Ends every watch and releases the connection; later calls fail with UnavailableError. */
   close(): Promise<void>;
+  /**
+   * Checks that the store answers a read now (health checks: `/readyz`). UnavailableError when
+   * it does not.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Injected for deterministic tests (style habit 22). */

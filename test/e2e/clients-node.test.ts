@@ -199,6 +199,17 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(names((await net.listNamespacedNetworkPolicy({ namespace: 'js-net' })).items), ['allow-web', 'other']);
   });
 
+  test('NetworkingV1Api: a failed JSON-patch test is 422; delete returns a Success Status', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-net2' } } });
+    await net.createNamespacedNetworkPolicy({ namespace: 'js-net2', body: netpol('p', 'js-net2', 80) });
+    const t = await failure(net.patchNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2', body: [{ op: 'test', path: '/spec/ingress/0/ports/0/port', value: 81 }] }));
+    assert.equal(t?.code, 422);
+    assert.equal(t?.reason, 'Invalid');
+    const st = await net.deleteNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2' });
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.status, 'Success');
+  });
+
   test('CustomObjectsApi: Calico GlobalNetworkPolicy, NetworkPolicy, GlobalNetworkSet, HostEndpoint; 409 and 422', async () => {
     const g = (await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworkpolicies', body: gnp('js-db', 100) })) as Json;
     assert.equal((g['spec'] as Json)['tier'], 'default');

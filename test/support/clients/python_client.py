@@ -316,6 +316,14 @@ def dynamic_client(api):
         out['stale_replace'] = None
     except ApiException as e:
         out['stale_replace'] = err(e)
+    # the dynamic client's watch (Watch().stream under the hood) from the list's resourceVersion
+    rv = cnp_res.get(namespace='py-dyn').metadata.resourceVersion
+    cnp_res.patch(name='dyn', namespace='py-dyn', body={'metadata': {'labels': {'watched': 'yes'}}}, content_type='application/merge-patch+json')
+    seen = []
+    for ev in cnp_res.watch(namespace='py-dyn', resource_version=rv, timeout=10):
+        seen.append([ev['type'], ev['object'].metadata.name, ev['object'].metadata.labels['watched']])
+        break
+    out['dynamic_watch'] = seen
     d = cnp_res.delete(name='dyn', namespace='py-dyn')
     out['delete_kind'] = d.kind
     try:
