@@ -12,7 +12,7 @@
  * Every lookup is one PATH search (src/sys/which.ts), so `PATH=… CI=true` hides a tool from the
  * check and from the code under test alike.
  */
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { findOnPath } from '../../src/sys/index.js';
 
 /** Under CI (`CI=true`, as CI services set it), a missing prerequisite fails instead of skipping. */
@@ -28,7 +28,7 @@ export class MissingPrerequisiteError extends Error {
 
 /** Where each tool comes from, for the message. */
 const PACKAGE: Readonly<Record<string, string>> = {
-  kubectl: 'kubectl (part of the machine image)',
+  kubectl: 'it comes with the machine image',
   etcd: 'Debian package etcd-server',
   ulogd: 'Debian package ulogd2',
   chromium: 'Debian package chromium',
@@ -54,12 +54,19 @@ export function toolMissing(tool: string): string | undefined {
 
 /**
  * A node:test `skip` value for a prerequisite: false when `reason` is empty (run), the reason
- * otherwise (skip, printed) — except under CI=true, where it throws MissingPrerequisiteError.
+ * otherwise (skip, printed). Under CI=true a reason is a failure instead: a test named
+ * `prerequisite: <reason>` is registered that fails with MissingPrerequisiteError (so the run
+ * fails and its summary names what is missing), and the tests needing it are skipped rather
+ * than run into the same wall.
  */
 export function required(reason: string | undefined | false): string | false {
   if (reason === undefined || reason === false || reason === '') return false;
-  if (inCi()) throw new MissingPrerequisiteError(reason);
-  return reason;
+  if (!inCi()) return reason;
+  const err = new MissingPrerequisiteError(reason);
+  void test(`prerequisite: ${reason}`, () => {
+    throw err;
+  });
+  return `${reason} (CI=true: failed as "prerequisite: ${reason}")`;
 }
 
 /** `required` for tools: the first missing one of `tools` is the reason. */
