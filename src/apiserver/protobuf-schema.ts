@@ -770,10 +770,45 @@ message IPBlock {
 }
 `;
 
+const AUTHORIZATION = `
+syntax = "proto2";
+package k8s.io.api.authorization.v1;
+message SelfSubjectAccessReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional SelfSubjectAccessReviewSpec spec = 2;
+  optional SubjectAccessReviewStatus status = 3;
+}
+message SelfSubjectAccessReviewSpec {
+  optional ResourceAttributes resourceAttributes = 1;
+  optional NonResourceAttributes nonResourceAttributes = 2;
+}
+message ResourceAttributes {
+  optional string namespace = 1;
+  optional string verb = 2;
+  optional string group = 3;
+  optional string version = 4;
+  optional string resource = 5;
+  optional string subresource = 6;
+  optional string name = 7;
+  optional .tabby.NotServed fieldSelector = 8;
+  optional .tabby.NotServed labelSelector = 9;
+}
+message NonResourceAttributes {
+  optional string path = 1;
+  optional string verb = 2;
+}
+message SubjectAccessReviewStatus {
+  optional bool allowed = 1;
+  optional string reason = 2;
+  optional string evaluationError = 3;
+  optional bool denied = 4;
+}
+`;
+
 /** Every message above, resolved. */
 export const PROTO_ROOT: protobuf.Root = (() => {
   const root = new protobuf.Root();
-  for (const text of [TABBY, RUNTIME, INTSTR, RESOURCE, META, CORE, APPS, NETWORKING]) protobuf.parse(text, root, { keepCase: true });
+  for (const text of [TABBY, RUNTIME, INTSTR, RESOURCE, META, CORE, APPS, NETWORKING, AUTHORIZATION]) protobuf.parse(text, root, { keepCase: true });
   root.resolveAll();
   return root;
 })();
@@ -790,6 +825,7 @@ export const MESSAGE_OF_KIND: ReadonlyMap<string, string> = new Map([
   ['apps/v1/Deployment', 'k8s.io.api.apps.v1.Deployment'],
   ['apps/v1/ReplicaSet', 'k8s.io.api.apps.v1.ReplicaSet'],
   ['networking.k8s.io/v1/NetworkPolicy', 'k8s.io.api.networking.v1.NetworkPolicy'],
+  ['authorization.k8s.io/v1/SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],
 ]);
 
 /** DeleteOptions arrives under whichever group-version the client's scheme registered it in. */

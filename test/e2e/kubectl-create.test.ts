@@ -3,13 +3,15 @@
  * kind the server serves (namespace, serviceaccount, service *) and `kubectl run` — against a real `tabby server`
  * process this suite starts on 127.0.0.1 (free port, temporary data directory). kubectl sends
  * these objects as protobuf (`application/vnd.kubernetes.protobuf`), unlike `apply -f`/`create -f`,
- * which send JSON. Each command's output and the stored object are asserted; every call has a
+ * which send JSON; and the everyday edits of an object (label, annotate, patch, wait, replace,
+ * delete --wait). Each command's output and the stored object are asserted; every call has a
  * bounded wait. Without /usr/bin/kubectl the suite is skipped, except under CI=true.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTabbyServer, type TabbyServer } from '../support/clients/server.js';
 
@@ -92,6 +94,33 @@ describe('kubectl create and run against tabby server', { skip }, () => {
       'web nginx:1.27 80 front',
     );
     assert.equal(await ok(['get', 'pods', '-n', 'accounts', '-l', 'app=web', '-o', 'name']), 'pod/web\n');
+  });
+
+  test('label, annotate, patch (strategic, merge, json), wait, replace and delete --wait on the pod', async () => {
+    assert.equal(await ok(['label', 'pod', 'web', '-n', 'accounts', 'owner=ops']), 'pod/web labeled\n');
+    assert.equal(await ok(['annotate', 'pod', 'web', '-n', 'accounts', 'note=hello']), 'pod/web annotated\n');
+    assert.equal(await ok(['label', 'pod', 'web', '-n', 'accounts', 'owner-']), 'pod/web unlabeled\n');
+    assert.equal(await ok(['patch', 'pod', 'web', '-n', 'accounts', '-p', '{"metadata":{"labels":{"s":"1"}}}']), 'pod/web patched\n');
+    assert.equal(await ok(['patch', 'pod', 'web', '-n', 'accounts', '--type=merge', '-p', '{"metadata":{"labels":{"m":"2"}}}']), 'pod/web patched\n');
+    assert.equal(await ok(['patch', 'pod', 'web', '-n', 'accounts', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels/j","value":"3"}]']), 'pod/web patched\n');
+    const failed = await kubectl(['patch', 'pod', 'web', '-n', 'accounts', '--type=json', '-p', '[{"op":"test","path":"/metadata/labels/j","value":"4"}]']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^The request is invalid/);
+    assert.equal(
+      await ok(['get', 'pod', 'web', '-n', 'accounts', '-o', 'jsonpath={.metadata.labels} {.metadata.annotations.note}']),
+      '{"app":"web","j":"3","m":"2","s":"1","tier":"front"} hello',
+    );
+    assert.equal(await ok(['wait', '--for=jsonpath={.metadata.labels.j}=3', 'pod/web', '-n', 'accounts', '--timeout=10s']), 'pod/web condition met\n');
+    const yaml = await ok(['get', 'pod', 'web', '-n', 'accounts', '-o', 'yaml']);
+    const file = join(server!.dir, 'web.yaml');
+    await writeFile(file, yaml.replace('note: hello', 'note: replaced'));
+    assert.equal(await ok(['replace', '-f', file]), 'pod/web replaced\n');
+    const stale = await kubectl(['replace', '-f', file]);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /Operation cannot be fulfilled on pods "web": the object has been modified/);
+    assert.equal(await ok(['get', 'pod', 'web', '-n', 'accounts', '-o', 'jsonpath={.metadata.annotations.note}']), 'replaced');
+    assert.equal(await ok(['delete', 'pod', 'web', '-n', 'accounts', '--wait=true']), 'pod "web" deleted\n');
+    assert.equal((await kubectl(['get', 'pod', 'web', '-n', 'accounts'])).stderr.trim(), 'Error from server (NotFound): pods "web" not found');
   });
 
 });
