@@ -57,7 +57,7 @@ export interface Browser {
 }
 
 /** Debian's Chromium, headless, with a fresh profile directory (removed on close). */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(viewport: { width: number; height: number } = { width: 1440, height: 900 }): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'tabby-chromium-'));
   let context: BrowserContext;
   try {
@@ -66,7 +66,7 @@ export async function launchBrowser(): Promise<Browser> {
       headless: true,
       args: CHROMIUM_ARGS,
       ignoreHTTPSErrors: true,
-      viewport: { width: 1440, height: 900 },
+      viewport,
       timeout: 30_000,
     });
   } catch (e) {

@@ -54,6 +54,8 @@ export interface ListOptions {
   /** A namespace; undefined means every namespace. */
   readonly namespace?: string;
   readonly labels?: LabelPredicate;
+  /** The snapshot at this store revision (paged lists); see Datastore ListQuery.revision. */
+  readonly revision?: string;
 }
 
 /** Prefix of Calico policies derived from Kubernetes NetworkPolicies. */
@@ -256,13 +258,15 @@ export class ResourceClient {
       ...this._type(info),
       ...(info.namespaced && opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.revision ? { revision: opts.revision } : {}),
     };
     const own = await this.ds.list(q);
     const items = [...own.items];
     let revision = own.revision;
     const view = this.views.get(info);
     if (view) {
-      const src = await this.ds.list({ ...q, group: view.source.group, plural: view.source.plural });
+      // Both lists at one revision, so the merged list is one snapshot.
+      const src = await this.ds.list({ ...q, group: view.source.group, plural: view.source.plural, revision: own.revision });
       for (const o of src.items) {
         const c = view.convert(o);
         if (c && (!opts.labels || opts.labels(c.metadata.labels ?? {}))) items.push(c);

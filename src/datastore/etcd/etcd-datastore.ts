@@ -25,7 +25,7 @@ import type {
   StoredObject,
   WatchEvent,
 } from '../datastore.js';
-import { AlreadyExistsError, ConflictError, DatastoreError, NotFoundError, UnavailableError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, DatastoreError, NotFoundError, TooOldError, UnavailableError } from '../errors.js';
 import { _checkPrecondition } from '../_kv.js';
 import {
   _checkKey,
@@ -33,6 +33,7 @@ import {
   _encode,
   _keyOf,
   _matchesLabels,
+  _parseRevision,
   _prepareCreate,
   _prepareUpdate,
   _resolveOptions,
@@ -138,12 +139,14 @@ export class EtcdDatastore implements Datastore {
   async list(q: ListQuery): Promise<ListResult> {
     this.ensureOpen();
     const rows: { key: ObjectKey; obj: StoredObject }[] = [];
-    const revision = await this.rangePaged(etcdPrefixFor(q, q.namespace), (kv) => {
+    const each = (kv: IKeyValue): void => {
       const key = parseEtcdKey(q, kv.key.toString());
       if (key === undefined) return;
       const obj = _decode(kv.value.toString(), kv.mod_revision);
       if (obj !== undefined && _matchesLabels(q, obj)) rows.push({ key, obj });
-    });
+    };
+    const at = q.revision === undefined || q.revision === '' ? undefined : String(_parseRevision(q.revision));
+    const revision = await this.rangePaged(etcdPrefixFor(q, q.namespace), each, at);
     rows.sort((a, b) => cmp(a.key.namespace, b.key.namespace) || cmp(a.key.name, b.key.name));
     return { items: rows.map((r) => r.obj), revision };
   }
@@ -159,10 +162,11 @@ export class EtcdDatastore implements Datastore {
    * (one value is at most etcd's 1.5 MiB request limit): a too-large reply counts as a host
    * failure in etcd3's circuit breaker, and the next call's success resets that count.
    */
-  private async rangePaged(prefix: string, each: (kv: IKeyValue) => void): Promise<string> {
+  private async rangePaged(prefix: string, each: (kv: IKeyValue) => void, atRevision?: string): Promise<string> {
     const end = Range.prefix(prefix).end;
     let start: Buffer = Buffer.from(prefix);
-    let revision: string | undefined;
+    let revision: string | undefined = atRevision;
+    let first = true;
     let limit = Math.min(this.pageSize, FIRST_PAGE);
     let largest = 1;
     for (;;) {
@@ -177,11 +181,18 @@ export class EtcdDatastore implements Datastore {
               limit = 1;
               continue;
             }
+            const msg = e instanceof Error ? e.message : String(e);
+            if (revision !== undefined && /required revision has been compacted/.test(msg)) throw new TooOldError(revision);
+            if (revision !== undefined && revision === atRevision && first && /required revision is a future revision/.test(msg)) {
+              revision = undefined; // beyond the store: list the current objects
+              continue;
+            }
             throw e;
           }
         }
       });
       revision ??= page.header.revision;
+      first = false;
       for (const kv of page.kvs) {
         largest = Math.max(largest, kv.key.length + kv.value.length);
         each(kv);

@@ -215,7 +215,9 @@ export class KubeDatastore implements Datastore {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const res = await this._call('GET', this._path(q, q.namespace));
+    const at = q.revision === undefined || q.revision === '' ? '' : `?resourceVersion=${encodeURIComponent(q.revision)}&resourceVersionMatch=Exact`;
+    const res = await this._call('GET', `${this._path(q, q.namespace)}${at}`);
+    if (res.status === 410 && q.revision !== undefined) throw new TooOldError(q.revision);
     if (res.status !== 200) throw this._error(res, { ...q, namespace: q.namespace ?? '', name: '' });
     const body = _obj(res.body);
     const items = (Array.isArray(body['items']) ? (body['items'] as unknown[]).map(_clean) : []).filter(
