@@ -8,12 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
 import { findLeader, freePorts, etcdSkipReason, startEtcd, type EtcdCluster } from '../../../test/support/etcd.js';
+import { required } from '../../../test/support/tools.js';
 import { runDatastoreConformance, type OpenHarness } from '../conformance.js';
 import type { StoredObject } from '../datastore.js';
 import { UnavailableError, AlreadyExistsError } from '../errors.js';
 import { openEtcdDatastore, type EtcdDatastoreOptions } from './etcd-datastore.js';
 
-const skip = etcdSkipReason();
+const skip = required(etcdSkipReason());
 
 /** A conformance harness over a cluster that the enclosing describe() starts and stops. */
 function harness(cluster: () => EtcdCluster, extra: () => Partial<EtcdDatastoreOptions> = () => ({})): OpenHarness {
