@@ -418,6 +418,26 @@ spec:
     }
   });
 
+  test('Watch: an object relabelled out of a label-selected watch is DELETED with its last matching state', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-exit' } } });
+    await core.createNamespacedPod({ namespace: 'js-exit', body: pod('b', 'js-exit', { app: 'web' }) });
+    const rv = (await core.listNamespacedPod({ namespace: 'js-exit', labelSelector: 'app=web' })).metadata!.resourceVersion!;
+    await core.patchNamespacedPod({ name: 'b', namespace: 'js-exit', body: { metadata: { labels: { app: 'db' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const events: string[] = [];
+    const w = await new Watch(kc).watch(
+      '/api/v1/namespaces/js-exit/pods',
+      { labelSelector: 'app=web', resourceVersion: rv },
+      (type, obj: V1Pod) => events.push(`${type} ${obj.metadata?.name} app=${obj.metadata?.labels?.['app']}`),
+      () => undefined,
+    );
+    try {
+      assert.ok(await until(() => events.length >= 1), 'no event');
+      assert.deepEqual(events, ['DELETED b app=web']);
+    } finally {
+      w.abort();
+    }
+  });
+
   test('informer: add/update/delete handlers, the cache, and a relist after 410 Expired', async () => {
     await core.createNamespace({ body: { metadata: { name: 'js-inf' } } });
     await core.createNamespacedPod({ namespace: 'js-inf', body: pod('p1', 'js-inf', { app: 'inf' }) });
@@ -481,4 +501,16 @@ spec:
     }
   });
 
+  test('paging is a consistent snapshot, and an expired continue token is 410 with a fresh token', async () => {
+    for (let i = 0; i < 4; i++) await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns(`js-snap-${i}`, { snap: 'js' }, [`198.18.7.${i}/32`]) });
+    const p1 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 2 })) as { items: KubernetesObject[]; metadata: { continue: string } };
+    await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns('js-snap-9', { snap: 'js' }, ['198.18.7.9/32']) });
+    await co.deleteClusterCustomObject({ ...CAL, plural: 'globalnetworksets', name: 'js-snap-3' });
+    const p2 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue })) as { items: KubernetesObject[] };
+    assert.deepEqual(names(p2.items), ['js-snap-2', 'js-snap-3']);
+    await compact();
+    const gone = await failure(co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue }));
+    assert.equal(gone?.code, 410);
+    assert.equal(gone?.reason, 'Expired');
+  });
 });

@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { findLeader, freePorts, etcdSkipReason, startEtcd, type EtcdCluster } from '../../../test/support/etcd.js';
+import { required } from '../../../test/support/tools.js';
 import { runDatastoreConformance, type OpenHarness } from '../conformance.js';
 import type { StoredObject } from '../datastore.js';
 import { UnavailableError, AlreadyExistsError, UnknownOutcomeError, TooLargeError } from '../errors.js';
 import { openEtcdDatastore, type EtcdDatastoreOptions } from './etcd-datastore.js';
 
-const skip = etcdSkipReason();
+const skip = required(etcdSkipReason());
 
 /**
  * A TCP proxy in front of one etcd member. Armed with a marker, it forwards everything until a
