@@ -5,7 +5,7 @@
  * (kube-apiserver's pod strategy sets it on create; the lab, as a kubelet would, sets `Running`
  * once it runs the pod). Pure.
  */
-import { isObject, type Json } from './patch.js';
+import { isObject, type Json } from '../lib/json-patch.js';
 
 type JsonObject = { [k: string]: Json };
 type Mutator = (obj: JsonObject) => JsonObject;

@@ -16,10 +16,15 @@ import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
+import { partialMetadataRequest, toPartialMetadata } from './partial-metadata.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { handleAccessReview, handleSubresource, servesSubresource } from './subresources.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
 import { WatchHub } from './watch-hub.js';
-import { methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
+import { badRequest, methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
+import { decodeText, DEFAULT_MAX_REQUEST_BYTES, readBody } from './body.js';
+import { healthResponse } from './health.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
 
 export interface AppDeps {
@@ -36,9 +41,13 @@ export interface AppDeps {
   /** The web dashboard at /ui (src/web): its built bundle and the lab's log directory. */
   readonly uiDir?: string | undefined;
   readonly labDir?: string | undefined;
+  /** Runs pods for pods/log, exec and attach (the lab, under `tabby up`); without it they answer 503. */
+  readonly podRuntime?: PodRuntime | undefined;
+  /** Largest request body accepted (413 past it); default 3 MiB, kube-apiserver's default for writes. */
+  readonly maxRequestBytes?: number | undefined;
 }
 
-const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/[a-z-]+)?$/;
 
 function _randomSuffix(): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -79,10 +88,12 @@ export function createApp(deps: AppDeps): Hono {
     paths: Object.fromEntries(gvPaths.map((gv) => [gv.path, { serverRelativeURL: `/openapi/v3/${gv.path}?hash=${_hash(openapiDocs.get(gv.path)!)}` }])),
   });
 
+  // The last line of defence: whatever escapes becomes a Status (never a stack trace).
   app.onError((err) => {
     const st = toStatus(err);
     return json(st.code, st);
   });
+  const maxBytes = deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   app.notFound(() => json(404, pathNotFound()));
 
   const dashboard = createDashboard({
@@ -94,16 +105,28 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.all('*', async (c) => {
-    const url = new URL(c.req.url);
-    if (isDashboardPath(url.pathname)) return dashboard(c.req.raw);
+    try {
+      return await route(c.req.raw);
+    } catch (e) {
+      const st = toStatus(e);
+      return json(st.code, st);
+    }
+  });
+
+  const route = async (raw: Request): Promise<Response> => {
+    const header = (name: string): string | undefined => raw.headers.get(name) ?? undefined;
+    const url = new URL(raw.url);
+    if (isDashboardPath(url.pathname)) return dashboard(raw);
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (PUBLIC_PATHS.has(path)) return path === '/version' ? json(200, VERSION_INFO) : new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
-    const user = authenticate(c.req.header('authorization'), deps.tokens);
+    if (path === '/version') return json(200, VERSION_INFO);
+    const health = HEALTH_PATHS.exec(path);
+    if (health) return healthResponse(health[1] as 'healthz' | 'livez' | 'readyz', health[2]?.slice(1), url.searchParams, deps.datastore);
+    const user = authenticate(header('authorization'), deps.tokens);
     if (user === undefined) return json(401, unauthorized());
-    const method = c.req.method;
+    const method = raw.method;
 
     // discovery and OpenAPI: read-only documents
-    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(c.req.header('accept') ?? ''))
+    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(header('accept') ?? ''))
       return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api'), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
     if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
     if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
@@ -116,12 +139,26 @@ export function createApp(deps: AppDeps): Hono {
     if (path === '/openapi/v2') {
       // An empty protobuf Document (zero bytes): kubectl then validates nothing client-side (the
       // server does, with fieldValidation) and builds strategic patches from its own types.
-      if (/json/.test(c.req.header('accept') ?? '') && !/protobuf/.test(c.req.header('accept') ?? ''))
+      if (/json/.test(header('accept') ?? '') && !/protobuf/.test(header('accept') ?? ''))
         return json(200, { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths: {}, definitions: {} });
       return new Response(new Uint8Array(0), { headers: { 'content-type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' } });
     }
 
-    const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segs = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => {
+        let d: string;
+        try {
+          d = decodeURIComponent(s);
+        } catch {
+          throw badRequest(`the request path has a malformed %-escape in ${JSON.stringify(s.slice(0, 100))}`);
+        }
+        if (d.includes('/')) throw badRequest(`a path segment may not contain '/' (got ${JSON.stringify(d.slice(0, 100))})`);
+        if (d === '.' || d === '..') throw badRequest(`a path segment may not be ${JSON.stringify(d)}`);
+        if (d.includes('\u0000')) throw badRequest('a path segment may not contain NUL');
+        return d;
+      });
     let group: string;
     let version: string;
     let rest: string[];
@@ -157,32 +194,44 @@ export function createApp(deps: AppDeps): Hono {
     if (!info.namespaced && namespace !== undefined) return json(404, pathNotFound());
     const name = rest[1];
     const sub = rest[2];
-    if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
+    if (sub !== undefined && sub !== 'status' && (name === undefined || !servesSubresource(info, sub))) return json(404, pathNotFound());
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
+    if (sub === 'status' && name === undefined) return json(404, pathNotFound());
     // client-go sends built-in kinds as protobuf (kubectl create namespace|deployment|...): the
     // body is decoded to JSON here, once; everything after sees JSON (protobuf.ts)
-    const contentType = c.req.header('content-type') ?? '';
+    const contentType = header('content-type') ?? '';
     const protobufBody = isProtobuf(contentType) && method !== 'PATCH';
+    let read: Promise<Uint8Array> | undefined;
+    const bytes = (): Promise<Uint8Array> => (read ??= readBody(raw, maxBytes));
+    const text = protobufBody ? () => protobufBodyAsJson(bytes().then((b) => b.slice().buffer)) : async () => decodeText(await bytes());
+    // SelfSubjectAccessReview: anyone may ask about themselves (kubectl auth can-i).
+    if (info.kind === 'SelfSubjectAccessReview' && name === undefined) return handleAccessReview(method, user, text, { client });
+    if (sub !== undefined && sub !== 'status' && name !== undefined)
+      return handleSubresource({ method, info, namespace, name, sub, query: url.searchParams, contentType, body: text, user, signal: raw.signal }, { client, podRuntime: deps.podRuntime });
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
-    return handleResource(
+    const partial = method === 'GET' ? partialMetadataRequest(header('accept') ?? '') : undefined;
+    const res = await handleResource(
       {
         method,
         info,
         namespace,
         name,
+        subresource: sub === 'status' ? 'status' : undefined,
         query: url.searchParams,
-        accept: c.req.header('accept') ?? '',
+        accept: header('accept') ?? '',
         contentType: protobufBody ? 'application/json' : contentType,
-        userAgent: c.req.header('user-agent') ?? '',
-        body: protobufBody ? () => protobufBodyAsJson(c.req.arrayBuffer()) : () => c.req.text(),
-        signal: c.req.raw.signal,
+        userAgent: header('user-agent') ?? '',
+        body: text,
+        bytes,
+        signal: raw.signal,
       },
       env,
     );
-  });
+    return partial === undefined ? res : toPartialMetadata(res, partial, verb === 'watch');
+  };
   return app;
 }
 

@@ -2,7 +2,7 @@
  * @module Bearer-token authentication and the two built-in roles: the admin token may do
  * everything; the read-only token may get, list and watch. Pure.
  */
-import { status, type Status } from './status.js';
+import { status, type FailureStatus } from './status.js';
 
 export interface User {
   readonly name: string;
@@ -40,7 +40,7 @@ export function authorize(
   user: User,
   verb: string,
   target: { group: string; plural: string; namespace: string | undefined; name: string | undefined },
-): Status | undefined {
+): FailureStatus | undefined {
   if (!user.readOnly || READ_VERBS.has(verb)) return undefined;
   const qualified = target.group === '' ? target.plural : `${target.plural}.${target.group}`;
   const subject = target.name === undefined ? qualified : `${qualified} "${target.name}"`;

@@ -13,6 +13,8 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
+import type { PodRuntime } from './pod-runtime.js';
+import { badRequest } from './status.js';
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
 
@@ -31,6 +33,10 @@ export interface RunServerOptions {
   readonly uiDir?: string;
   /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
   readonly labDir?: string;
+  /** Runs pods for pods/log, exec and attach (the lab); without it those answer 503. */
+  readonly podRuntime?: PodRuntime;
+  /** Largest request body (413 past it); default 3 MiB. */
+  readonly maxRequestBytes?: number;
 }
 
 export interface RunningServer {
@@ -43,6 +49,8 @@ export interface RunningServer {
   readonly caPem: string;
   readonly kubeconfigPath: string;
   readonly calicoctlCfgPath: string;
+  /** The datastore it serves (for controllers that run beside it). */
+  readonly datastore: Datastore;
   stop(): Promise<void>;
 }
 
@@ -95,6 +103,15 @@ async function _ensureNamespaces(ds: Datastore): Promise<void> {
   }
 }
 
+/** 400 for a raw request path with `.`/`..` segments (also %-escaped); undefined when the path is fine. */
+export function rawPathRefusal(rawUrl: string | undefined): Response | undefined {
+  const path = (rawUrl ?? '').split('?')[0]!;
+  const bad = path.split('/').some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg));
+  if (!bad) return undefined;
+  const st = badRequest('the request path may not contain "." or ".." segments');
+  return new Response(JSON.stringify(st.status), { status: 400, headers: { 'content-type': 'application/json' } });
+}
+
 export async function runServer(opts: RunServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? '127.0.0.1';
@@ -122,11 +139,15 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
     labDir: opts.labDir ?? join(dataDir, 'lab'),
+    podRuntime: opts.podRuntime,
+    maxRequestBytes: opts.maxRequestBytes,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        // The WHATWG URL in a Request has its dot segments resolved (`/pods/x/%2E%2E` → `/pods`),
+        // which would turn a DELETE of one object into a DELETE of the collection: refuse them raw.
+        fetch: (req, bindings) => rawPathRefusal(bindings.incoming.url) ?? app.fetch(req, bindings),
         port: opts.port,
         hostname: host,
         createServer,
@@ -157,5 +178,5 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       if (ownDatastore) await ds.close();
       log('tabby API server stopped');
     })());
-  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
+  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, datastore: ds, stop };
 }

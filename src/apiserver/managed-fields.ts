@@ -12,7 +12,7 @@
  * field, the message kubectl prints), unless forced, which moves ownership. Fields the applier
  * owned before, no longer applies, and nobody else owns are removed from the object.
  */
-import { isObject, type Json } from './patch.js';
+import { isObject, ownValue, setOwn, type Json } from '../lib/json-patch.js';
 import { listMergeKey } from './list-keys.js';
 import { status, StatusError } from './status.js';
 
@@ -82,11 +82,17 @@ export function leaves(obj: Json, kind: KindRef): Map<string, Path> {
 
 function _step(cur: Json | undefined, seg: string): Json | undefined {
   if (seg === '.') return cur;
-  if (seg.startsWith('f:')) return isObject(cur) ? cur[seg.slice(2)] : undefined;
+  if (seg.startsWith('f:')) return isObject(cur) ? ownValue(cur, seg.slice(2)) : undefined;
   if (seg.startsWith('k:') && Array.isArray(cur)) {
-    const want = JSON.parse(seg.slice(2)) as JsonObject;
+    let want: unknown;
+    try {
+      want = JSON.parse(seg.slice(2));
+    } catch {
+      return undefined; // a malformed key in client-supplied managedFields matches nothing
+    }
+    if (!isObject(want)) return undefined;
     const [k, v] = Object.entries(want)[0] ?? ['', null];
-    return cur.find((item) => isObject(item) && JSON.stringify(item[k]) === JSON.stringify(v));
+    return cur.find((item) => isObject(item) && JSON.stringify(ownValue(item, k)) === JSON.stringify(v));
   }
   return undefined;
 }
@@ -120,8 +126,12 @@ export function toFieldsV1(paths: Iterable<Path>): JsonObject {
   for (const p of paths) {
     let cur = root;
     for (const seg of p) {
-      if (!isObject(cur[seg])) cur[seg] = {};
-      cur = cur[seg] as JsonObject;
+      let next = ownValue(cur, seg);
+      if (!isObject(next)) {
+        next = {};
+        setOwn(cur, seg, next);
+      }
+      cur = next;
     }
   }
   return root;
@@ -226,7 +236,16 @@ export function pathString(p: Path): string {
     if (seg === '.') continue;
     if (seg.startsWith('f:')) out += `.${seg.slice(2)}`;
     else if (seg.startsWith('k:')) {
-      const kv = JSON.parse(seg.slice(2)) as JsonObject;
+      let kv: unknown;
+      try {
+        kv = JSON.parse(seg.slice(2));
+      } catch {
+        kv = undefined;
+      }
+      if (!isObject(kv)) {
+        out += `[${seg.slice(2)}]`;
+        continue;
+      }
       out += `[${Object.entries(kv)
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(',')}]`;
@@ -259,8 +278,9 @@ export function conflictError(conflicts: readonly Conflict[]): StatusError {
 /** Merges an applied configuration into the live object: maps merge, keyed lists merge by key, the rest replaces. */
 function _merge(live: Json | undefined, applied: Json, kind: KindRef, pattern: string): Json {
   if (isObject(applied)) {
-    const out: JsonObject = isObject(live) ? { ...live } : {};
-    for (const [k, v] of Object.entries(applied)) out[k] = _merge(out[k], v, kind, pattern === '' ? k : `${pattern}.${k}`);
+    const out: JsonObject = {};
+    if (isObject(live)) for (const k of Object.keys(live)) setOwn(out, k, live[k]!);
+    for (const [k, v] of Object.entries(applied)) setOwn(out, k, _merge(ownValue(out, k), v, kind, pattern === '' ? k : `${pattern}.${k}`));
     return out;
   }
   if (Array.isArray(applied)) {
@@ -280,11 +300,12 @@ function _remove(v: Json | undefined, path: Path): Json | undefined {
   const [seg, ...rest] = path as [string, ...string[]];
   if (seg.startsWith('f:') && isObject(v)) {
     const k = seg.slice(2);
-    if (!(k in v)) return v;
-    const out = { ...v };
+    if (!Object.hasOwn(v, k)) return v;
+    const out: JsonObject = {};
+    for (const key of Object.keys(v)) setOwn(out, key, v[key]!);
     const child = _remove(out[k], rest);
     if (child === undefined || (isObject(child) && Object.keys(child).length === 0 && rest.length > 0)) delete out[k];
-    else out[k] = child;
+    else setOwn(out, k, child);
     return out;
   }
   if (seg.startsWith('k:') && Array.isArray(v)) {

@@ -1,8 +1,8 @@
 /**
- * @module The three patch formats of `PATCH` requests. Pure functions over JSON values.
+ * @module The patch formats of `PATCH` requests. Pure functions over JSON values.
  *
- * - JSON patch (RFC 6902): add, remove, replace, move, copy, test.
- * - JSON merge patch (RFC 7386): maps merge, `null` deletes, everything else replaces.
+ * - JSON patch (RFC 6902) and JSON merge patch (RFC 7386): the one implementation in
+ *   src/lib/json-patch.ts, shared with `calicoctl patch` (re-exported here).
  * - Strategic merge patch, for the built-in kinds: merge patch, plus lists merged by their
  *   merge key (list-keys.ts: containers by name, container ports by containerPort, service
  *   ports by port, ...), and the directives kubectl sends: `$patch: replace|delete|merge` on maps
@@ -10,141 +10,14 @@
  *   `$deleteFromPrimitiveList/<list>`. Lists without a merge key are replaced, as for Go fields
  *   without a patch strategy. Not supported: `merge` strategy on primitive lists (they are
  *   replaced).
+ *
+ * Every walk reads own properties only and refuses the keys `__proto__`, `constructor` and
+ * `prototype` (a PatchError with reason Forbidden, which the API server answers with 400).
  */
-import { badRequest } from './status.js';
 import { listMergeKey } from './list-keys.js';
+import { isForbiddenKey, isObject, jsonEqual, ownValue, PatchError, setOwn, type Json, type JsonObject } from '../lib/json-patch.js';
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type JsonObject = { [k: string]: Json };
-
-export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-// ------------------------------------------------------------------ JSON merge patch
-
-export function mergePatch(target: Json | undefined, patch: Json): Json {
-  if (!isObject(patch)) return patch;
-  const out: JsonObject = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-// ------------------------------------------------------------------ JSON patch
-
-function _pointer(p: string): string[] {
-  if (p === '') return [];
-  if (!p.startsWith('/')) throw badRequest(`invalid JSON pointer ${JSON.stringify(p)}`);
-  return p
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function _parentOf(doc: Json, path: string[], op: string): { parent: JsonObject | Json[]; last: string } {
-  let cur: Json = doc;
-  for (const seg of path.slice(0, -1)) {
-    const next: Json | undefined = Array.isArray(cur) ? cur[Number(seg)] : isObject(cur) ? cur[seg] : undefined;
-    if (next === undefined) throw badRequest(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "/${path.join('/')}": missing value`);
-    cur = next;
-  }
-  if (!Array.isArray(cur) && !isObject(cur)) throw badRequest(`${op} operation does not apply: doc is missing path: "/${path.join('/')}"`);
-  return { parent: cur, last: path[path.length - 1]! };
-}
-
-function _getAt(doc: Json, path: string[]): Json | undefined {
-  let cur: Json | undefined = doc;
-  for (const seg of path) {
-    if (Array.isArray(cur)) cur = cur[Number(seg)];
-    else if (isObject(cur)) cur = Object.prototype.hasOwnProperty.call(cur, seg) ? cur[seg] : undefined;
-    else return undefined;
-  }
-  return cur;
-}
-
-function _index(arr: Json[], seg: string, forAdd: boolean): number {
-  if (forAdd && seg === '-') return arr.length;
-  if (!/^\d+$/.test(seg)) throw badRequest(`invalid array index ${JSON.stringify(seg)}`);
-  const i = Number(seg);
-  if (i > arr.length || (!forAdd && i >= arr.length)) throw badRequest(`array index ${i} out of bounds`);
-  return i;
-}
-
-function _add(doc: Json, path: string[], value: Json): Json {
-  if (path.length === 0) return value;
-  const { parent, last } = _parentOf(doc, path, 'add');
-  if (Array.isArray(parent)) parent.splice(_index(parent, last, true), 0, value);
-  else parent[last] = value;
-  return doc;
-}
-
-function _remove(doc: Json, path: string[]): Json {
-  const { parent, last } = _parentOf(doc, path, 'remove');
-  if (Array.isArray(parent)) parent.splice(_index(parent, last, false), 1);
-  else {
-    if (!Object.prototype.hasOwnProperty.call(parent, last))
-      throw badRequest(`the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: "/${path.join('/')}"`);
-    delete parent[last];
-  }
-  return doc;
-}
-
-function _equal(a: Json | undefined, b: Json | undefined): boolean {
-  return JSON.stringify(_sortKeys(a)) === JSON.stringify(_sortKeys(b));
-}
-
-function _sortKeys(v: Json | undefined): Json | undefined {
-  if (Array.isArray(v)) return v.map((x) => _sortKeys(x) as Json);
-  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, _sortKeys(v[k]) as Json]));
-  return v;
-}
-
-export function jsonPatch(doc: Json, ops: unknown): Json {
-  if (!Array.isArray(ops)) throw badRequest('json patch must be a list of operations');
-  let out: Json = structuredClone(doc);
-  for (const raw of ops) {
-    if (!isObject(raw) || typeof raw['op'] !== 'string' || typeof raw['path'] !== 'string')
-      throw badRequest('json patch operations need "op" and "path"');
-    const path = _pointer(raw['path']);
-    const value = raw['value'];
-    switch (raw['op']) {
-      case 'add':
-        if (value === undefined) throw badRequest('add operation needs "value"');
-        out = _add(out, path, structuredClone(value));
-        break;
-      case 'remove':
-        out = _remove(out, path);
-        break;
-      case 'replace':
-        if (value === undefined) throw badRequest('replace operation needs "value"');
-        if (path.length === 0) out = structuredClone(value);
-        else {
-          if (_getAt(out, path) === undefined)
-            throw badRequest(`the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: /${path.join('/')}: missing value`);
-          out = _remove(out, path);
-          out = _add(out, path, structuredClone(value));
-        }
-        break;
-      case 'move':
-      case 'copy': {
-        if (typeof raw['from'] !== 'string') throw badRequest(`${raw['op']} operation needs "from"`);
-        const from = _pointer(raw['from']);
-        const v = _getAt(out, from);
-        if (v === undefined) throw badRequest(`${raw['op']} operation does not apply: doc is missing from path: ${raw['from']}`);
-        if (raw['op'] === 'move') out = _remove(out, from);
-        out = _add(out, path, structuredClone(v));
-        break;
-      }
-      case 'test':
-        if (!_equal(_getAt(out, path), value as Json | undefined)) throw badRequest(`testing value ${raw['path']} failed: test failed`);
-        break;
-      default:
-        throw badRequest(`Unexpected kind: ${raw['op']}`);
-    }
-  }
-  return out;
-}
+export { isObject, jsonPatch, mergePatch, PatchError, type Json } from '../lib/json-patch.js';
 
 // ------------------------------------------------------------------ strategic merge patch
 
@@ -157,7 +30,7 @@ export interface KindRef {
 }
 
 export function strategicMergePatch(original: Json, patch: Json, kind: KindRef): Json {
-  if (!isObject(patch)) throw badRequest('strategic merge patch must be a JSON object');
+  if (!isObject(patch)) throw new PatchError('Invalid', 'strategic merge patch must be a JSON object');
   return _smpMap(isObject(original) ? original : {}, patch, '', kind) ?? {};
 }
 
@@ -170,9 +43,12 @@ function _smpMap(orig: JsonObject, patch: JsonObject, pattern: string, kind: Kin
     const { $patch: _p, ...rest } = patch;
     return _stripDirectives(rest);
   }
-  const out: JsonObject = { ...orig };
+  const out: JsonObject = {};
+  for (const k of Object.keys(orig)) setOwn(out, k, orig[k]!);
   const orders = new Map<string, Json[]>();
-  for (const [k, v] of Object.entries(patch)) {
+  for (const k of Object.keys(patch)) {
+    const v = patch[k]!;
+    if (isForbiddenKey(k)) throw new PatchError('Forbidden', `strategic merge patch: the field name ${JSON.stringify(k)} is not allowed (__proto__, constructor and prototype are refused)`);
     if (k === '$patch' || k === '$retainKeys') continue;
     if (k.startsWith(SET_ORDER)) {
       if (Array.isArray(v)) orders.set(k.slice(SET_ORDER.length), v);
@@ -180,26 +56,27 @@ function _smpMap(orig: JsonObject, patch: JsonObject, pattern: string, kind: Kin
     }
     if (k.startsWith(DELETE_FROM)) {
       const field = k.slice(DELETE_FROM.length);
-      const cur = out[field];
-      if (Array.isArray(cur) && Array.isArray(v)) out[field] = cur.filter((x) => !v.some((d) => _equal(d, x)));
+      const cur = ownValue(out, field);
+      if (Array.isArray(cur) && Array.isArray(v)) setOwn(out, field, cur.filter((x) => !v.some((d) => jsonEqual(d, x))));
       continue;
     }
     const p = _child(pattern, k);
     if (v === null) delete out[k];
     else if (isObject(v)) {
-      const merged = _smpMap(isObject(out[k]) ? (out[k] as JsonObject) : {}, v, p, kind);
+      const cur = ownValue(out, k);
+      const merged = _smpMap(isObject(cur) ? cur : {}, v, p, kind);
       if (merged === undefined) delete out[k];
-      else out[k] = merged;
+      else setOwn(out, k, merged);
     } else if (Array.isArray(v)) {
       const key = listMergeKey(kind.group, kind.kind, p);
-      const cur = out[k];
-      out[k] = key === undefined ? _stripDirectivesList(v) : _smpList(Array.isArray(cur) ? cur : [], v, key, `${p}[]`, kind);
-    } else out[k] = v;
+      const cur = ownValue(out, k);
+      setOwn(out, k, key === undefined ? _stripDirectivesList(v) : _smpList(Array.isArray(cur) ? cur : [], v, key, `${p}[]`, kind));
+    } else setOwn(out, k, v);
   }
   for (const [field, order] of orders) {
     const key = listMergeKey(kind.group, kind.kind, _child(pattern, field));
-    const cur = out[field];
-    if (key !== undefined && Array.isArray(cur)) out[field] = _reorder(cur, order, key);
+    const cur = ownValue(out, field);
+    if (key !== undefined && Array.isArray(cur)) setOwn(out, field, _reorder(cur, order, key));
   }
   const retain = patch['$retainKeys'];
   if (Array.isArray(retain)) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
@@ -207,7 +84,8 @@ function _smpMap(orig: JsonObject, patch: JsonObject, pattern: string, kind: Kin
 }
 
 function _keyOf(item: Json, key: string): string | undefined {
-  return isObject(item) && item[key] !== undefined ? JSON.stringify(item[key]) : undefined;
+  const v = isObject(item) ? ownValue(item, key) : undefined;
+  return v === undefined ? undefined : JSON.stringify(v);
 }
 
 function _smpList(orig: Json[], patch: Json[], key: string, pattern: string, kind: KindRef): Json[] {
@@ -245,9 +123,10 @@ function _reorder(list: Json[], order: Json[], key: string): Json[] {
 
 function _stripDirectives(o: JsonObject): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of Object.keys(o)) {
     if (k.startsWith('$')) continue;
-    out[k] = isObject(v) ? _stripDirectives(v) : Array.isArray(v) ? _stripDirectivesList(v) : v;
+    const v = o[k]!;
+    setOwn(out, k, isObject(v) ? _stripDirectives(v) : Array.isArray(v) ? _stripDirectivesList(v) : v);
   }
   return out;
 }

@@ -6,20 +6,22 @@
  * accepts exactly what calicoctl accepts. Pure apart from the injected datastore.
  */
 import type { Datastore, StoredObject } from '../datastore/index.js';
-import { ConflictError, NotFoundError } from '../datastore/index.js';
+import { ConflictError, NotFoundError, TooOldError } from '../datastore/index.js';
 import { FORCE_QUERY, ForbiddenError, InvalidError, ProviderManagedError, type ResourceClient } from '../client/index.js';
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import type { FieldError } from '../model/field/errors.js';
-import { parseManifestsWith } from '../manifest/index.js';
 import { SERVED_KINDS } from './discovery.js';
 import { admit } from './admission.js';
 import { serverSideApply, trackUpdate, type KindRef } from './managed-fields.js';
-import { isObject, jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
+import { isObject, jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.js';
 import { supportsStrategicMerge } from './list-keys.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
-import { badRequest, methodNotAllowed, notFound, status, StatusError, strictDecodingStatus, toStatus, unsupportedMediaType, type Subject } from './status.js';
+import { badRequest, methodNotAllowed, notFound, status, StatusError, strictDecodingStatus, successStatus, toStatus, unsupportedMediaType, type Subject } from './status.js';
+import { parseJsonBody, parseYamlBody } from './body.js';
+import { listOptions, queryBool } from './query.js';
+import { deleteReturnsObject, fieldSupport, hasStatusSubresource } from './kind-rules.js';
 import { toTable, type IncludeObject } from './tables.js';
-import { watchResponse } from './watch.js';
+import { tooLargeResourceVersion, watchResponse } from './watch.js';
 import type { WatchHub } from './watch-hub.js';
 
 type JsonObject = { [k: string]: Json };
@@ -41,11 +43,16 @@ export interface ResourceRequest {
   /** The namespace in the URL; undefined for cluster-scoped kinds and all-namespace lists. */
   readonly namespace: string | undefined;
   readonly name: string | undefined;
+  /** `status` for `/<name>/status`; undefined for the main resource. */
+  readonly subresource?: 'status' | undefined;
   readonly query: URLSearchParams;
   readonly accept: string;
   readonly contentType: string;
   readonly userAgent: string;
+  /** The body as strict UTF-8 text, read within the request-size limit (400 / 413 StatusErrors). */
   readonly body: () => Promise<string>;
+  /** The body's bytes, read within the request-size limit (for binary media types). */
+  readonly bytes?: () => Promise<Uint8Array>;
   readonly signal: AbortSignal;
 }
 
@@ -54,7 +61,7 @@ export function verbOf(method: string, name: string | undefined, query: URLSearc
   switch (method) {
     case 'GET':
     case 'HEAD':
-      return name !== undefined ? 'get' : _isTrue(query.get('watch')) ? 'watch' : 'list';
+      return name !== undefined ? 'get' : queryBool(query, 'watch') ? 'watch' : 'list';
     case 'POST':
       return 'create';
     case 'PUT':
@@ -68,7 +75,6 @@ export function verbOf(method: string, name: string | undefined, query: URLSearc
   }
 }
 
-const _isTrue = (v: string | null): boolean => v === 'true' || v === '1';
 
 export function json(code: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status: code, headers: { 'content-type': 'application/json', ...headers } });
@@ -95,10 +101,14 @@ function _toStatus(e: unknown, subject: Subject) {
 }
 
 /** `?force=true`: change or delete a provider-managed object anyway (client/admission.ts). */
-const _force = (req: ResourceRequest): boolean => _isTrue(req.query.get(FORCE_QUERY));
+const _force = (req: ResourceRequest): boolean => queryBool(req.query, FORCE_QUERY);
 
 async function _dispatch(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
   const verb = verbOf(req.method, req.name, req.query);
+  if (req.subresource === 'status') {
+    if (!hasStatusSubresource(req.info)) throw new StatusError(status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (verb !== 'get' && verb !== 'update' && verb !== 'patch') throw methodNotAllowed();
+  }
   switch (verb) {
     case 'get':
       return _get(req, env);
@@ -140,7 +150,7 @@ function _selectors(req: ResourceRequest) {
   try {
     return {
       labels: parseLabelSelector(req.query.get('labelSelector') ?? ''),
-      fields: parseFieldSelector(req.query.get('fieldSelector') ?? ''),
+      fields: parseFieldSelector(req.query.get('fieldSelector') ?? '', fieldSupport(req.info)),
     };
   } catch (e) {
     if (e instanceof SelectorError) throw badRequest(e.message);
@@ -148,6 +158,11 @@ function _selectors(req: ResourceRequest) {
   }
 }
 
+/**
+ * A continue token: the revision of the list's first page (every later page reads the snapshot
+ * at that revision) and the last key returned. Opaque to clients; base64 of JSON, like
+ * kube-apiserver's.
+ */
 interface ContinueToken {
   readonly rv: string;
   readonly after: string;
@@ -155,31 +170,50 @@ interface ContinueToken {
 
 const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
+const _encodeContinue = (t: ContinueToken): string => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, after: t.after })).toString('base64');
+
 function _decodeContinue(s: string): ContinueToken {
   try {
-    const v: unknown = JSON.parse(atob(s));
-    if (isObject(v as Json) && typeof (v as JsonObject)['rv'] === 'string' && typeof (v as JsonObject)['after'] === 'string') return v as unknown as ContinueToken;
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64').toString('utf8'));
+    if (isObject(v as Json)) {
+      const o = v as JsonObject;
+      const rv = Object.hasOwn(o, 'rv') ? o['rv'] : undefined;
+      const after = Object.hasOwn(o, 'after') ? o['after'] : undefined;
+      if (typeof rv === 'string' && /^[1-9]\d{0,14}$/.test(rv) && typeof after === 'string') return { rv, after };
+    }
   } catch {
     // fall through
   }
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
+/** kube-apiserver's 410 for a continue token whose snapshot is gone, with a token to go on from (inconsistently). */
+function _continueExpired(fresh: string): StatusError {
+  const st = status(
+    410,
+    'Expired',
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+  );
+  return new StatusError({ ...st, metadata: { continue: fresh } });
+}
+
 async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Promise<Response> {
+  const opts = listOptions(req.query, watch);
   const { labels, fields } = _selectors(req);
   const table = _tableRequest(req);
   const listOpts = { ...(req.namespace === undefined ? {} : { namespace: req.namespace }), ...(labels === undefined ? {} : { labels }) };
   if (watch) {
-    const timeout = Number(req.query.get('timeoutSeconds') ?? '1800');
+    const timeout = opts.timeoutSeconds ?? 1800;
     return watchResponse(
       {
         info: req.info,
         namespace: req.namespace,
         labels,
         fields,
-        resourceVersion: req.query.get('resourceVersion') ?? '',
-        bookmarks: _isTrue(req.query.get('allowWatchBookmarks')),
-        timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
+        resourceVersion: opts.resourceVersion,
+        bookmarks: opts.allowWatchBookmarks,
+        sendInitialEvents: opts.sendInitialEvents,
+        timeoutMs: (timeout > 0 ? Math.min(timeout, 86_400) : 1800) * 1000,
         table,
       },
       {
@@ -194,22 +228,35 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
       req.signal,
     );
   }
-  const res = await env.client.list(req.info, listOpts);
+  let res: { items: readonly StoredObject[]; revision: string };
+  let after: string | undefined;
+  if (opts.continue !== '') {
+    // Later pages read the snapshot of the first page's revision.
+    const token = _decodeContinue(opts.continue);
+    after = token.after;
+    try {
+      res = await env.client.list(req.info, { ...listOpts, revision: token.rv });
+    } catch (e) {
+      if (!(e instanceof TooOldError)) throw e;
+      const now = await env.client.list(req.info, listOpts);
+      throw _continueExpired(_encodeContinue({ rv: now.revision, after: token.after }));
+    }
+  } else if (opts.resourceVersion !== '' && opts.resourceVersion !== '0') {
+    // NotOlderThan (the default for a list with a resourceVersion): the latest, if it is at least that new.
+    // Exact: the snapshot at that revision.
+    const exact = opts.resourceVersionMatch === 'Exact';
+    res = await env.client.list(req.info, { ...listOpts, ...(exact ? { revision: opts.resourceVersion } : {}) });
+    if (BigInt(res.revision) < BigInt(opts.resourceVersion)) throw tooLargeResourceVersion(opts.resourceVersion, res.revision);
+  } else res = await env.client.list(req.info, listOpts);
   let items = fields === undefined ? res.items : res.items.filter((o) => fields(o));
-  let revision = res.revision;
-  const cont = req.query.get('continue');
-  if (cont) {
-    const token = _decodeContinue(cont);
-    items = items.filter((o) => _itemKey(o) > token.after);
-    revision = token.rv;
-  }
-  const limit = Number(req.query.get('limit') ?? '0');
+  if (after !== undefined) items = items.filter((o) => _itemKey(o) > after);
+  const revision = res.revision;
   let next: string | undefined;
   let remaining: number | undefined;
-  if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
-    remaining = items.length - limit;
-    items = items.slice(0, limit);
-    next = btoa(JSON.stringify({ rv: revision, after: _itemKey(items[items.length - 1]!) }));
+  if (opts.limit > 0 && items.length > opts.limit) {
+    remaining = items.length - opts.limit;
+    items = items.slice(0, opts.limit);
+    next = _encodeContinue({ rv: revision, after: _itemKey(items[items.length - 1]!) });
   }
   if (table)
     return json(200, toTable(req.info.group, req.info.kind, items, { now: env.now(), include: table.include, resourceVersion: revision, ...(next === undefined ? {} : { continue: next }) }));
@@ -239,26 +286,27 @@ function _writeParams(req: ResourceRequest, defaultManager: string | undefined):
   return { dryRun: dry.length > 0, manager, validation: fv };
 }
 
-function _parseJson(text: string): Json {
-  try {
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
+const _parseJson = (text: string, what?: string): Json => parseJsonBody(text, what);
 
-function _parseYamlOrJson(text: string, info: KindInfo): Json {
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    let raw: unknown;
-    const r = parseManifestsWith(text, 'request', (doc) => {
-      raw = doc;
-      return { ok: true, value: { info, resource: { apiVersion: '', kind: '' } } };
-    });
-    if (r.errors.length > 0 || raw === undefined) throw badRequest(`error decoding YAML: ${r.errors[0]?.text ?? 'empty document'}`);
-    return raw as Json;
-  }
+/** The media type of a Content-Type header, lower-case, without parameters. */
+const _mediaType = (ct: string): string => ct.split(';')[0]!.trim().toLowerCase();
+
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
+
+/**
+ * The object in a create or update body: JSON (also when no Content-Type is sent, as
+ * kube-apiserver assumes) or YAML; any other media type is a 415.
+ */
+async function _objectBody(req: ResourceRequest): Promise<JsonObject> {
+  const mt = _mediaType(req.contentType);
+  let v: Json;
+  if (mt === '' || mt === 'application/json' || mt === '*/*') v = _parseJson(await req.body());
+  else if (YAML_TYPES.has(mt)) v = parseYamlBody(await req.body());
+  else
+    throw new StatusError(
+      status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${JSON.stringify(mt)})`),
+    );
+  return _asObject(v, 'the request body');
 }
 
 function _asObject(v: Json, what: string): JsonObject {
@@ -359,7 +407,7 @@ function _generateName(env: ResourceEnv, obj: JsonObject): JsonObject {
 
 async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
   const p = _writeParams(req, undefined);
-  let obj = _generateName(env, _normalize(req, _asObject(_parseJson(await req.body()), 'the request body')));
+  let obj = _generateName(env, _normalize(req, await _objectBody(req)));
   obj = admit(req.info.group, req.info.kind, obj);
   const checked = _checkFields(env, req.info, obj, p.validation);
   await _ensureNamespace(env, req.info, req.namespace);
@@ -377,10 +425,11 @@ async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response
 async function _update(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
   if (req.name === undefined) throw methodNotAllowed();
   const p = _writeParams(req, undefined);
-  let obj = admit(req.info.group, req.info.kind, _normalize(req, _asObject(_parseJson(await req.body()), 'the request body')));
+  let obj = admit(req.info.group, req.info.kind, _normalize(req, await _objectBody(req)));
   const checked = _checkFields(env, req.info, obj, p.validation);
   const current = await env.client.get(req.info, req.namespace, req.name);
-  obj = trackUpdate(current as unknown as Json, checked.obj, p.manager, _kindRef(req.info), env.now());
+  obj = _statusRule(req, current as unknown as JsonObject, checked.obj);
+  obj = trackUpdate(current as unknown as Json, obj, p.manager, _kindRef(req.info), env.now());
   const r = await env.client.replace(obj, { dryRun: p.dryRun, force: _force(req) });
   return json(200, r.object, _warningHeaders(checked.warnings, p.validation));
 }
@@ -399,8 +448,8 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
     throw badRequest('PATCH, application/apply-patch+yaml requests must supply a fieldManager');
   const p = _writeParams(req, undefined);
   const text = await req.body();
-  const patchBody: Json = isApply ? _parseYamlOrJson(text, req.info) : _parseJson(text);
-  const force = _isTrue(req.query.get('force'));
+  const patchBody: Json = isApply ? parseYamlBody(text, 'the applied configuration') : _parseJson(text, 'the patch');
+  const force = queryBool(req.query, 'force');
   const kind = _kindRef(req.info);
   for (let attempt = 0; ; attempt++) {
     let current: StoredObject | undefined;
@@ -419,6 +468,7 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
       next = _normalize(req, next);
       next = trackUpdate(base, next, p.manager, kind, env.now());
     }
+    if (current !== undefined) next = _statusRule(req, current as unknown as JsonObject, next);
     next = admit(req.info.group, req.info.kind, next);
     const requestedRv = _rvOf(next);
     const explicitRv = requestedRv !== undefined && current !== undefined && requestedRv !== current.metadata.resourceVersion;
@@ -456,8 +506,31 @@ function _applyPatch(type: PatchType, base: JsonObject, patch: Json, info: KindI
     case 'application/strategic-merge-patch+json':
       return strategicMergePatch(base, patch, { group: info.group, kind: info.kind });
     case 'application/apply-patch+yaml':
-      throw badRequest('apply is not a patch');
+      throw new PatchError('Invalid', 'apply is not a patch');
   }
+}
+
+/**
+ * The status subresource rule (kube's PrepareForUpdate / status strategies): for a kind with
+ * `/status`, a write to the main resource keeps the stored status, and a write to `/status`
+ * changes nothing but status (metadata, spec and the rest are the stored ones; the request's
+ * resourceVersion still guards the write).
+ */
+function _statusRule(req: ResourceRequest, current: JsonObject, next: JsonObject): JsonObject {
+  if (!hasStatusSubresource(req.info)) return next;
+  if (req.subresource === 'status') {
+    const meta = isObject(current['metadata']) ? { ...current['metadata'] } : {};
+    const rv = _rvOf(next);
+    if (rv !== undefined) meta['resourceVersion'] = rv;
+    const out: JsonObject = { ...current, metadata: meta };
+    if (next['status'] === undefined) delete out['status'];
+    else out['status'] = next['status']!;
+    return out;
+  }
+  const out: JsonObject = { ...next };
+  if (current['status'] === undefined) delete out['status'];
+  else out['status'] = current['status']!;
+  return out;
 }
 
 // ------------------------------------------------------------------ delete
@@ -472,7 +545,7 @@ interface DeleteOptions {
 async function _deleteOptions(req: ResourceRequest): Promise<DeleteOptions> {
   const text = await req.body();
   let body: JsonObject = {};
-  if (text.trim() !== '') body = _asObject(_parseJson(text), 'DeleteOptions');
+  if (text.trim() !== '') body = _asObject(_parseJson(text, 'DeleteOptions'), 'DeleteOptions');
   const dryRunBody = Array.isArray(body['dryRun']) ? body['dryRun'] : [];
   const pre = isObject(body['preconditions']) ? body['preconditions'] : {};
   return {
@@ -511,7 +584,11 @@ async function _delete(req: ResourceRequest, env: ResourceEnv): Promise<Response
     ...(opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion }),
   });
   if (cascade && !opts.dryRun) await cascade(env, req.name!);
-  return json(200, obj);
+  if (deleteReturnsObject(req.info)) return json(200, obj);
+  return json(
+    200,
+    successStatus({ name: req.name!, ...(req.info.group ? { group: req.info.group } : {}), kind: req.info.plural, ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) }),
+  );
 }
 
 async function _deleteCollection(req: ResourceRequest, env: ResourceEnv): Promise<Response> {

@@ -97,19 +97,35 @@ export function parseLabelSelector(s: string): LabelMatcher | undefined {
 function _lookup(obj: unknown, path: string): string | undefined {
   let cur: unknown = obj;
   for (const seg of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];
   }
   if (cur === undefined || cur === null) return undefined;
   return typeof cur === 'string' ? cur : JSON.stringify(cur);
 }
 
-/** Parses a field selector; empty means everything. Throws SelectorError. */
-export function parseFieldSelector(s: string): FieldMatcher | undefined {
+/**
+ * Which field selectors a kind supports: kube-apiserver answers any other field with 400
+ * (`field label not supported: spec.foo`; for custom resources such as Calico's, `"spec.foo" is
+ * not a known field selector: only "metadata.name", "metadata.namespace"`).
+ */
+export interface FieldSupport {
+  readonly fields: ReadonlySet<string>;
+  /** Custom resources (Calico's kinds) word the refusal differently. */
+  readonly custom: boolean;
+}
+
+/** Parses a field selector; empty means everything. Throws SelectorError (also for an unsupported field). */
+export function parseFieldSelector(s: string, support?: FieldSupport): FieldMatcher | undefined {
   const terms = _splitTop(s).map((t) => {
     const m = /^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/.exec(t);
     if (!m) throw new SelectorError(`invalid selector: '${t}'; can't understand '${t}'`);
-    return { path: m[1]!, ne: m[2] === '!=', value: m[3]!.trim() };
+    const path = m[1]!;
+    if (support !== undefined && !support.fields.has(path))
+      throw new SelectorError(
+        support.custom ? `${JSON.stringify(path)} is not a known field selector: only "metadata.name", "metadata.namespace"` : `field label not supported: ${path}`,
+      );
+    return { path, ne: m[2] === '!=', value: m[3]!.trim() };
   });
   if (terms.length === 0) return undefined;
   return (obj) =>

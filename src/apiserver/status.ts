@@ -7,6 +7,7 @@
 import { isDatastoreError } from '../datastore/index.js';
 import { ForbiddenError, InvalidError } from '../client/index.js';
 import type { FieldError, FieldErrorType } from '../model/field/errors.js';
+import { PatchError } from '../lib/json-patch.js';
 
 export interface StatusCause {
   readonly reason?: string;
@@ -20,22 +21,27 @@ export interface StatusDetails {
   readonly kind?: string;
   readonly causes?: readonly StatusCause[];
   readonly retryAfterSeconds?: number;
+  readonly uid?: string;
 }
 
 export interface Status {
   readonly kind: 'Status';
   readonly apiVersion: 'v1';
-  readonly metadata: Record<string, never>;
+  /** ListMeta: a 410 for an expired continue token carries a fresh `continue` to resume from. */
+  readonly metadata: { readonly continue?: string };
   readonly status: 'Failure' | 'Success';
-  readonly message: string;
-  readonly reason: string;
+  readonly message?: string;
+  readonly reason?: string;
   readonly details?: StatusDetails;
-  readonly code: number;
+  readonly code?: number;
 }
+
+/** A failure Status: code, reason and message always set. */
+export type FailureStatus = Status & { readonly status: 'Failure'; readonly message: string; readonly reason: string; readonly code: number };
 
 /** An error that already knows its Status (raised by the API server itself). */
 export class StatusError extends Error {
-  constructor(readonly status: Status) {
+  constructor(readonly status: FailureStatus) {
     super(status.message);
   }
   override get name(): string {
@@ -43,7 +49,7 @@ export class StatusError extends Error {
   }
 }
 
-export function status(code: number, reason: string, message: string, details?: StatusDetails): Status {
+export function status(code: number, reason: string, message: string, details?: StatusDetails): FailureStatus {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -77,9 +83,17 @@ export const methodNotAllowed = (message = 'the server does not allow this metho
 export const unsupportedMediaType = (ct: string): StatusError =>
   new StatusError(status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${JSON.stringify(ct)})`));
 
-export const unauthorized = (): Status => status(401, 'Unauthorized', 'Unauthorized');
+/**
+ * What kube-apiserver answers a DELETE with for kinds whose storage does not return the deleted
+ * object (`ReturnDeletedObject: false`): `status: Success` with the name, group, plural and uid.
+ */
+export function successStatus(details: StatusDetails): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+}
 
-export const pathNotFound = (): Status => status(404, 'NotFound', 'the server could not find the requested resource');
+export const unauthorized = (): FailureStatus => status(401, 'Unauthorized', 'Unauthorized');
+
+export const pathNotFound = (): FailureStatus => status(404, 'NotFound', 'the server could not find the requested resource');
 
 /** Kubernetes' `metav1.CauseType` for each FieldError type. */
 const CAUSE_TYPES: Readonly<Record<FieldErrorType, string>> = {
@@ -94,7 +108,7 @@ const CAUSE_TYPES: Readonly<Record<FieldErrorType, string>> = {
   Unknown: 'FieldValueInvalid',
 };
 
-export function invalidStatus(kind: string, group: string, name: string, causes: readonly FieldError[]): Status {
+export function invalidStatus(kind: string, group: string, name: string, causes: readonly FieldError[]): FailureStatus {
   const qualified = group === '' ? kind : `${kind}.${group}`;
   const lines = causes.map((c) => (c.path === '' ? c.message : `${c.path}: ${c.message}`));
   const agg = lines.length === 1 ? lines[0]! : `[${lines.join(', ')}]`;
@@ -110,14 +124,19 @@ export function invalidStatus(kind: string, group: string, name: string, causes:
  * Unknown fields under `fieldValidation=Strict` are a decoding failure in Kubernetes: 400
  * BadRequest, `... strict decoding error: unknown field "spec.foo"`.
  */
-export function strictDecodingStatus(kind: string, version: string, unknown: readonly FieldError[]): Status {
+export function strictDecodingStatus(kind: string, version: string, unknown: readonly FieldError[]): FailureStatus {
   const fields = unknown.map((e) => `unknown field "${e.path}"`).join(', ');
   return status(400, 'BadRequest', `${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${fields}`);
 }
 
 /** Maps any thrown value to a Status. `subject` names the resource for client errors. */
-export function toStatus(err: unknown, subject?: Subject): Status {
+export function toStatus(err: unknown, subject?: Subject): FailureStatus {
   if (err instanceof StatusError) return err.status;
+  if (err instanceof PatchError) {
+    // kube-apiserver: a failed `test` is 422; a malformed patch or a path that does not apply, 400.
+    if (err.reason === 'TestFailed') return status(422, 'Invalid', err.message);
+    return status(400, 'BadRequest', err.message);
+  }
   if (err instanceof InvalidError) {
     const unknown = err.causes.filter((c) => c.type === 'Unknown');
     if (unknown.length > 0 && unknown.length === err.causes.length)
@@ -142,10 +161,15 @@ export function toStatus(err: unknown, subject?: Subject): Status {
         return status(410, 'Expired', err.message);
       case 'Unavailable':
         return status(503, 'ServiceUnavailable', err.message);
+      case 'TooLarge':
+        return status(413, 'RequestEntityTooLarge', err.message, details);
+      case 'Timeout':
+        return status(504, 'Timeout', err.message, details);
     }
   }
+  // A bug: the client learns that much, never the stack or internals beyond the message.
   const message = err instanceof Error ? err.message : String(err);
-  return status(500, 'InternalError', `Internal error occurred: ${message}`);
+  return status(500, 'InternalError', `Internal error occurred: ${message.split('\n')[0]!.slice(0, 300)}`);
 }
 
 /**

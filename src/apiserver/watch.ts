@@ -5,6 +5,10 @@
  * - resourceVersion unset or "0": synthetic ADDED events for the current objects, then changes.
  *   Otherwise every change after that version; a version older than the datastore keeps ends
  *   the stream with an ERROR event carrying a 410 Expired Status (what a real API server sends).
+ * - sendInitialEvents=true (with allowWatchBookmarks and resourceVersionMatch=NotOlderThan, as
+ *   the WatchList protocol asks): ADDED events for the current objects, then a BOOKMARK carrying
+ *   the annotation `k8s.io/initial-events-end: "true"` at the list's revision, then changes.
+ *   sendInitialEvents=false with no resourceVersion: changes from now, no synthetic events.
  * - allowWatchBookmarks=true: a BOOKMARK event (only kind, apiVersion and
  *   metadata.resourceVersion) every `bookmarkIntervalMs` and before the watch times out.
  * - timeoutSeconds bounds the watch; so do the client going away and server shutdown.
@@ -16,7 +20,7 @@ import type { KindInfo } from '../model/kind-info.js';
 import { apiVersionOf } from '../model/kind-info.js';
 import type { FieldMatcher, LabelMatcher } from './selectors.js';
 import type { WatchHub } from './watch-hub.js';
-import { toStatus } from './status.js';
+import { status, StatusError, toStatus } from './status.js';
 import { toTable, type IncludeObject } from './tables.js';
 
 export interface WatchParams {
@@ -26,6 +30,8 @@ export interface WatchParams {
   readonly fields: FieldMatcher | undefined;
   readonly resourceVersion: string;
   readonly bookmarks: boolean;
+  /** undefined when the request did not say. */
+  readonly sendInitialEvents?: boolean | undefined;
   readonly timeoutMs: number;
   readonly table: { include: IncludeObject } | undefined;
 }
@@ -129,8 +135,8 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
       };
       const render = (o: StoredObject): unknown =>
         p.table === undefined ? o : toTable(p.info.group, p.info.kind, [o], { now: env.now(), include: p.table.include });
-      const bookmark = (): void =>
-        send('BOOKMARK', { kind: p.info.kind, apiVersion: apiVersionOf(p.info), metadata: { resourceVersion: lastRevision } });
+      const bookmark = (annotations?: Record<string, string>): void =>
+        send('BOOKMARK', { kind: p.info.kind, apiVersion: apiVersionOf(p.info), metadata: { resourceVersion: lastRevision, ...(annotations ? { annotations } : {}) } });
 
       if (requestSignal.aborted) stop();
       requestSignal.addEventListener('abort', stop, { once: true });
@@ -148,10 +154,16 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
 
       const run = async (): Promise<void> => {
         let from = p.resourceVersion;
-        if (from === '' || from === '0') {
+        const initial = p.sendInitialEvents ?? (from === '' || from === '0');
+        if (initial) {
           const cur = await env.list();
+          if (from !== '' && from !== '0' && BigInt(cur.revision) < BigInt(from)) throw tooLargeResourceVersion(from, cur.revision);
           for (const o of cur.items) if (_matches(p, o)) send('ADDED', render(o));
           from = cur.revision;
+          lastRevision = from;
+          if (p.sendInitialEvents === true) bookmark({ 'k8s.io/initial-events-end': 'true' });
+        } else if (from === '' || from === '0') {
+          from = (await env.list()).revision;
           lastRevision = from;
         }
         const feed = (type: ResourceType): AsyncIterable<WatchEvent> =>
@@ -193,6 +205,16 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
     status: 200,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' },
   });
+}
+
+/** kube-apiserver's answer to a resourceVersion newer than the store: 504 Timeout, cause ResourceVersionTooLarge. */
+export function tooLargeResourceVersion(wanted: string, current: string): StatusError {
+  return new StatusError(
+    status(504, 'Timeout', `Timeout: Too large resource version: ${wanted}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
+  );
 }
 
 function _matches(p: WatchParams, o: StoredObject): boolean {

@@ -15,6 +15,9 @@ import {
   renderPack,
   startHostEndpointController,
   cidrContains,
+  clusterDefaults,
+  coveringCidr,
+  pathsCut,
   type WorkerSpec,
 } from './index.js';
 
@@ -95,7 +98,7 @@ test('desired host endpoints: pattern, CIDRs, selector, disabled', () => {
   const node = nodeManifest(ibm.workers(1)[0]!) as unknown as StoredObject;
   const spec = (templates: object[], autoCreate = 'Enabled') => ({ controllers: { node: { hostEndpoint: { autoCreate, templates } } } });
   assert.equal(desiredHostEndpoints(spec([{ generateName: 'x', interfacePattern: '^eth1$' }], 'Disabled'), [node], ibm.interfaces).length, 0);
-  assert.equal(desiredHostEndpoints(spec([{ generateName: 'x', interfaceCIDRs: ['10.0.0.0/8'] }]), [node], ibm.interfaces).length, 1);
+  assert.equal(desiredHostEndpoints(spec([{ generateName: 'x', interfaceCIDRs: ['198.18.0.0/24'] }]), [node], ibm.interfaces).length, 1);
   assert.equal(desiredHostEndpoints(spec([{ generateName: 'x', interfacePattern: 'eth', nodeSelector: 'all()' }]), [node], ibm.interfaces).length, 2);
   assert.equal(desiredHostEndpoints(spec([{ generateName: 'x', interfacePattern: 'eth', nodeSelector: "a == 'b'" }]), [node], ibm.interfaces).length, 0);
   assert.ok(cidrContains('2001:db8::/32', '2001:db8::1'));
@@ -211,4 +214,28 @@ test('the API server answers a write to a provider-managed object with 403 and t
   assert.equal((await req('DELETE', `${gnp}/allow-icmp?force=true`)).status, 200);
   assert.equal((await req('DELETE', `${gnp}/allow-vrrp`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 })).status, 200);
   await ds.close();
+});
+
+test('packs fit the cluster: defaults come from the Nodes and Services; the seed\'s defaults on this cluster cut its pod paths', () => {
+  const nodes = ibm.workers(3).map(nodeManifest);
+  const pod = (name: string, node: number, ip: string): Record<string, unknown> => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { run: name } },
+    spec: { nodeName: ibm.workers(3)[node]!.name, containers: [{ name, image: 'x', ports: [{ containerPort: 80 }] }] },
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+  });
+  const lb = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }], selector: { run: 'a' } }, status: { loadBalancer: { ingress: [{ ip: '198.18.32.5' }] } } };
+  const objects = [...nodes, pod('a', 0, '198.19.1.5'), pod('b', 1, '198.19.2.5'), lb];
+  assert.deepEqual(clusterDefaults(objects), { podNetwork: '198.19.0.0/16', privateNets: '198.18.0.0/24', lbIP: '198.18.32.5' });
+  assert.equal(coveringCidr(['172.30.1.0/24', '172.30.9.0/24'], 16), '172.30.0.0/16');
+  assert.equal(coveringCidr(['10.0.0.0/8', '10.1.0.0/16'], 16), '10.0.0.0/8');
+  const iso = PACKS.find((p) => p.name === 'ibm-private-isolation')!;
+  const fitted = renderPack(iso, {}, clusterDefaults(objects));
+  assert.ok(fitted.ok);
+  assert.deepEqual(pathsCut(objects, fitted.value, ibm.interfaces), []);
+  const seedDefaults = renderPack(iso, {});
+  assert.ok(seedDefaults.ok);
+  const cut = pathsCut(objects, seedDefaults.value, ibm.interfaces).map((c) => c.label);
+  assert.ok(cut.includes('pod default/a → pod default/b TCP/80'), cut.join('\n'));
 });

@@ -23,6 +23,8 @@ export interface PackParam {
   readonly description: string;
   readonly default?: string;
   readonly kind: PackParamKind;
+  /** The running cluster gives the default (pack-fit.ts clusterDefaults), before `default`. */
+  readonly fromCluster?: boolean;
 }
 
 export interface PackDefinition {
@@ -61,14 +63,14 @@ function _checkValue(p: PackParam, v: string): string | undefined {
 /** A bare address as the /32 (or /128) the policies need. */
 const _asCidr = (v: string): string => (v.includes('/') ? v : v.includes(':') ? `${v}/128` : `${v}/32`);
 
-/** `--set k=v` values → the pack's manifests; every problem at once. */
-export function renderPack(pack: PackDefinition, set: Readonly<Record<string, string>>): Result<RenderedPack, string[]> {
+/** `--set k=v` values (else the cluster's, for `fromCluster` parameters) → the pack's manifests; every problem at once. */
+export function renderPack(pack: PackDefinition, set: Readonly<Record<string, string>>, fromCluster: Readonly<Record<string, string>> = {}): Result<RenderedPack, string[]> {
   const errors: string[] = [];
   const known = new Set(pack.params.map((p) => p.name));
   for (const k of Object.keys(set)) if (!known.has(k)) errors.push(`${k}: Unsupported parameter: pack ${pack.name} takes ${pack.params.length === 0 ? 'no parameters' : pack.params.map((p) => p.name).join(', ')}`);
   const values: Record<string, string> = {};
   for (const p of pack.params) {
-    const v = set[p.name] ?? p.default;
+    const v = set[p.name] ?? (p.fromCluster === true ? fromCluster[p.name] : undefined) ?? p.default;
     if (v === undefined) {
       errors.push(`${p.name}: Required value: ${p.description} (--set ${p.name}=...)`);
       continue;

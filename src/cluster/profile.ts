@@ -31,6 +31,8 @@ export interface ClusterProfile {
   workers(count: number): readonly WorkerSpec[];
   /** How the provider names workers, `{i}` for the index (the lab names its workers so too). */
   readonly workerNames: string;
+  /** The labels every worker's Node carries (the lab's Nodes carry them too). */
+  readonly workerLabels: Readonly<Record<string, string>>;
   /** The resources the profile creates (provider-managed ones carry the marker). */
   resources(ctx: ProfileContext): readonly Manifest[];
 }
@@ -44,6 +46,19 @@ export interface ProfileContext {
    */
   readonly scheduler: 'static' | 'lab';
 }
+
+/**
+ * The cluster's address plan, one for every profile and the same with or without the lab (the
+ * lab's topology realizes it; a test holds them equal): worker i (1-based) has the private
+ * (InternalIP) address 198.18.0.(10+i), the public (ExternalIP) 198.18.1.(10+i) and the pod
+ * CIDR 198.19.i.0/24, all in the documentation range 198.18.0.0/15.
+ */
+export function workerAddresses(i: number): { readonly internalIP: string; readonly externalIP: string; readonly podCIDR: string } {
+  return { internalIP: `198.18.0.${10 + i}`, externalIP: `198.18.1.${10 + i}`, podCIDR: `198.19.${i}.0/24` };
+}
+
+/** The private, public and pod networks of the address plan. */
+export const ADDRESS_PLAN = { privateNet: '198.18.0.0/24', publicNet: '198.18.1.0/24', podNetwork: '198.19.0.0/16' } as const;
 
 /** The host address `n` of an IPv4 /24 (`172.30.1.0/24`, 10 → `172.30.1.10`). */
 export function hostInCidr(cidr: string, n: number): string {

@@ -52,6 +52,13 @@ export interface ListQuery extends ResourceType {
   readonly namespace?: string;
   /** Only objects whose `metadata.labels` (missing = {}) satisfy this predicate. */
   readonly labels?: LabelPredicate;
+  /**
+   * list only: the objects as they were at this store revision (a consistent snapshot, as
+   * Kubernetes' paged lists need). TooOldError when the history kept no longer reaches back
+   * there. A revision beyond the store's current one lists the current objects; the result's
+   * `revision` then says which (smaller) revision was read.
+   */
+  readonly revision?: string;
 }
 
 export interface ListResult {
@@ -100,6 +107,11 @@ export interface Datastore {
   watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent>;
   /** Ends every watch and releases the connection; later calls fail with UnavailableError. */
   close(): Promise<void>;
+  /**
+   * Checks that the store answers a read now (health checks: `/readyz`). UnavailableError when
+   * it does not.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Injected for deterministic tests (style habit 22). */

@@ -6,7 +6,7 @@
  */
 import type { ObjectKey, ResourceType } from './datastore.js';
 
-export type DatastoreErrorReason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired' | 'Unavailable';
+export type DatastoreErrorReason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired' | 'Unavailable' | 'TooLarge' | 'Timeout';
 
 export abstract class DatastoreError extends Error {
   abstract readonly reason: DatastoreErrorReason;
@@ -82,3 +82,31 @@ export class UnavailableError extends DatastoreError {
 }
 
 export const isDatastoreError = (e: unknown): e is DatastoreError => e instanceof DatastoreError;
+
+/** An object larger than the backend accepts (etcd's request limit): HTTP 413, answered before sending. */
+export class TooLargeError extends DatastoreError {
+  readonly reason = 'TooLarge' as const;
+  constructor(
+    readonly key: ObjectKey,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`etcdserver: request is too large: ${describeKey(key)} is ${size} bytes, the datastore accepts at most ${limit}`);
+  }
+}
+
+/**
+ * A write was sent but its outcome is unknown (the connection failed before the reply): it may
+ * or may not have been applied. HTTP 504 Timeout, in kube-apiserver's words.
+ */
+export class UnknownOutcomeError extends DatastoreError {
+  readonly reason = 'Timeout' as const;
+  constructor(
+    readonly key: ObjectKey,
+    readonly detail: string,
+  ) {
+    super(
+      `Timeout: request did not complete within requested timeout - context deadline exceeded: the server was unable to return a response in the time allotted, but may still be processing the request (the write to ${describeKey(key)} may have been applied: ${detail})`,
+    );
+  }
+}

@@ -63,6 +63,8 @@ export interface LabOptions {
   readonly prefix?: string;
   /** Node names, `{i}` for the worker's index (`kube-dal10-…-w{i}.cloud.ibm`); default `worker{i}`. */
   readonly nodeNames?: string;
+  /** Labels on every worker's Node (the cluster profile's). */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
   /** The agents' dataplane: iptables + ipset (default) or native nftables. */
   readonly dataplane?: 'iptables' | 'nft';
   /** Default: SQLite at `<stateDir>/tabby.db` (closed by down). A passed-in one is not closed. */
@@ -173,7 +175,12 @@ export class Lab {
   /** Builds the lab; on failure everything already created is removed and the error rethrown. */
   static async up(opts: LabOptions): Promise<Lab> {
     mkdirSync(opts.stateDir, { recursive: true });
-    const plan = planLab({ prefix: opts.prefix ?? newPrefix(), workers: opts.workers, ...(opts.nodeNames === undefined ? {} : { nodeNames: opts.nodeNames }) });
+    const plan = planLab({
+      prefix: opts.prefix ?? newPrefix(),
+      workers: opts.workers,
+      ...(opts.nodeNames === undefined ? {} : { nodeNames: opts.nodeNames }),
+      ...(opts.nodeLabels === undefined ? {} : { nodeLabels: opts.nodeLabels }),
+    });
     const ds = opts.datastore ?? (await openSqliteDatastore(join(opts.stateDir, 'tabby.db')));
     const lab = new Lab(opts, plan, ds, opts.datastore === undefined);
     try {
@@ -241,7 +248,8 @@ export class Lab {
     return {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', 'tabby.dev/lab': plan.prefix } },
+      // The same labels as without the lab (the profile's); which lab runs it is an annotation.
+      metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...(plan.nodeLabels ?? {}) }, annotations: { 'tabby.dev/lab': plan.prefix } },
       spec: { podCIDR: w.podCidr, podCIDRs: [w.podCidr] },
       status: {
         addresses: [
@@ -643,7 +651,7 @@ export class Lab {
       // so wait for the writes we know of: the caller's and the controller's.
       const min = minRevision !== undefined ? BigInt(minRevision) : 0n;
       const want = (this._lastWrite > min ? this._lastWrite : min).toString();
-      await _bounded(Promise.all(this._agents.map((a) => a.whenProgrammed(want))), Math.max(1, deadline()), `lab: agents did not program revision ${want}`);
+      await _bounded(Promise.all(this._agents.map((a) => a.whenProgrammed(want, Math.max(1, deadline())))), Math.max(1, deadline()), `lab: agents did not program revision ${want}`);
       const after = await this.ds.list(POD_TYPE);
       if (after.revision === revision && !this._dirty) return;
     }

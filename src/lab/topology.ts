@@ -29,6 +29,8 @@ export interface LabSpec {
   readonly workers: number;
   /** Node names: `{i}` is the worker's 1-based index. Default `worker{i}`. */
   readonly nodeNames?: string;
+  /** Labels every worker's Node carries (a cluster profile's: worker pool, zone, role). */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerPlan {
@@ -68,6 +70,8 @@ export interface LabPlan {
   readonly blackhole: string;
   /** How workers are named (`{i}`: index); absent in older state files, meaning `worker{i}`. */
   readonly nodeNames?: string;
+  /** Labels every worker's Node carries besides hostname and os (absent: none). */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
 }
 
 export const MAX_WORKERS = 50;
@@ -84,6 +88,7 @@ export function planLab(spec: LabSpec): LabPlan {
   return {
     prefix: p,
     nodeNames,
+    ...(spec.nodeLabels === undefined ? {} : { nodeLabels: { ...spec.nodeLabels } }),
     fabric: `${p}-fab`,
     workers,
     internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', vlan: 'public' },
@@ -107,7 +112,11 @@ export function checkNodeNames(pattern: string): void {
     throw new Error(`invalid node name pattern ${JSON.stringify(pattern)} (want a DNS subdomain containing {i}, e.g. worker{i})`);
 }
 
-/** Worker `i` (1-based) of a lab with this prefix. */
+/**
+ * Worker `i` (1-based) of a lab with this prefix. The addresses are the cluster's address plan,
+ * the same with or without the lab: the cluster profiles declare exactly these (a test holds
+ * them equal), and `tabby up` refuses a lab whose workers differ from its profile's.
+ */
 export function workerPlan(prefix: string, i: number, nodeNames: string = DEFAULT_NODE_NAMES): WorkerPlan {
   return { name: nodeNames.replaceAll('{i}', String(i)), netns: `${prefix}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` };
 }

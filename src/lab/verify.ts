@@ -188,6 +188,8 @@ export interface VerifyOptions {
   /** Also probe worker → pods on the same worker (see the module doc). */
   readonly includeHostLocal?: boolean;
   readonly log?: (line: string) => void;
+  /** Progress lines (pool ready, every tenth of the cases), for a terminal. */
+  readonly progress?: (line: string) => void;
 }
 
 export interface VerifyResult {
@@ -284,9 +286,13 @@ function _describe(row: ProbeRow, trace: string): string {
 export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResult> {
   const log = o.log ?? ((): void => undefined);
   const t0 = performance.now();
+  const progress = o.progress ?? ((): void => undefined);
+  progress(`verify: starting the pod pool (${poolPods().length} pods)`);
   await preparePool(lab);
   const pods = poolPods().map((p) => lab.pod(`${p.namespace}/${p.name}`));
   if (pods.some((p) => p === undefined)) throw new Error('verify: the pod pool did not come up');
+  progress(`verify: pod pool ready; ${o.cases} cases, seed ${o.seed}`);
+  const every = Math.max(1, Math.round(o.cases / 10));
   const pool = pods as PodRecord[];
   let agree = 0;
   let total = 0;
@@ -312,6 +318,7 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
       log(line);
     }
     if ((i + 1) % 50 === 0) log(`… ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree`);
+    if ((i + 1) % every === 0) progress(`verify: ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   return { agree, total, cases: o.cases, disagreements, ms: performance.now() - t0 };
 }

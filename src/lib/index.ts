@@ -1,2 +1,3 @@
 export * from './result.js';
 export * from './assert-never.js';
+export * from './build-info.js';

@@ -158,6 +158,9 @@ describe('@kubernetes/client-node against tabby server', () => {
     await core.deleteNamespacedPod({ name: 'db', namespace: 'js-core' });
     assert.deepEqual(await failure(core.readNamespacedPod({ name: 'db', namespace: 'js-core' })), notFound('pods', 'db'));
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
+    for (const n of ['x1', 'x2']) await core.createNamespacedPod({ namespace: 'js-core', body: pod(n, 'js-core', { app: 'batch' }) });
+    await core.deleteCollectionNamespacedPod({ namespace: 'js-core', labelSelector: 'app=batch' });
+    assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {
@@ -194,6 +197,17 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(await failure(net.readNamespacedNetworkPolicy({ name: 'dry', namespace: 'js-net' })), notFound('networkpolicies.networking.k8s.io', 'dry'));
     await net.deleteNamespacedNetworkPolicy({ name: 'other', namespace: 'js-net', dryRun: 'All' });
     assert.deepEqual(names((await net.listNamespacedNetworkPolicy({ namespace: 'js-net' })).items), ['allow-web', 'other']);
+  });
+
+  test('NetworkingV1Api: a failed JSON-patch test is 422; delete returns a Success Status', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-net2' } } });
+    await net.createNamespacedNetworkPolicy({ namespace: 'js-net2', body: netpol('p', 'js-net2', 80) });
+    const t = await failure(net.patchNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2', body: [{ op: 'test', path: '/spec/ingress/0/ports/0/port', value: 81 }] }));
+    assert.equal(t?.code, 422);
+    assert.equal(t?.reason, 'Invalid');
+    const st = await net.deleteNamespacedNetworkPolicy({ name: 'p', namespace: 'js-net2' });
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.status, 'Success');
   });
 
   test('CustomObjectsApi: Calico GlobalNetworkPolicy, NetworkPolicy, GlobalNetworkSet, HostEndpoint; 409 and 422', async () => {
@@ -404,6 +418,26 @@ spec:
     }
   });
 
+  test('Watch: an object relabelled out of a label-selected watch is DELETED with its last matching state', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-exit' } } });
+    await core.createNamespacedPod({ namespace: 'js-exit', body: pod('b', 'js-exit', { app: 'web' }) });
+    const rv = (await core.listNamespacedPod({ namespace: 'js-exit', labelSelector: 'app=web' })).metadata!.resourceVersion!;
+    await core.patchNamespacedPod({ name: 'b', namespace: 'js-exit', body: { metadata: { labels: { app: 'db' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const events: string[] = [];
+    const w = await new Watch(kc).watch(
+      '/api/v1/namespaces/js-exit/pods',
+      { labelSelector: 'app=web', resourceVersion: rv },
+      (type, obj: V1Pod) => events.push(`${type} ${obj.metadata?.name} app=${obj.metadata?.labels?.['app']}`),
+      () => undefined,
+    );
+    try {
+      assert.ok(await until(() => events.length >= 1), 'no event');
+      assert.deepEqual(events, ['DELETED b app=web']);
+    } finally {
+      w.abort();
+    }
+  });
+
   test('informer: add/update/delete handlers, the cache, and a relist after 410 Expired', async () => {
     await core.createNamespace({ body: { metadata: { name: 'js-inf' } } });
     await core.createNamespacedPod({ namespace: 'js-inf', body: pod('p1', 'js-inf', { app: 'inf' }) });
@@ -467,4 +501,16 @@ spec:
     }
   });
 
+  test('paging is a consistent snapshot, and an expired continue token is 410 with a fresh token', async () => {
+    for (let i = 0; i < 4; i++) await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns(`js-snap-${i}`, { snap: 'js' }, [`198.18.7.${i}/32`]) });
+    const p1 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 2 })) as { items: KubernetesObject[]; metadata: { continue: string } };
+    await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns('js-snap-9', { snap: 'js' }, ['198.18.7.9/32']) });
+    await co.deleteClusterCustomObject({ ...CAL, plural: 'globalnetworksets', name: 'js-snap-3' });
+    const p2 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue })) as { items: KubernetesObject[] };
+    assert.deepEqual(names(p2.items), ['js-snap-2', 'js-snap-3']);
+    await compact();
+    const gone = await failure(co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue }));
+    assert.equal(gone?.code, 410);
+    assert.equal(gone?.reason, 'Expired');
+  });
 });

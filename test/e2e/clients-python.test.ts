@@ -11,7 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { openSqliteDatastore } from '../../src/datastore/index.js';
 import { startTabbyServer, type TabbyServer } from '../support/clients/server.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -47,6 +48,16 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     if (!r) results.set(scenario, (r = py(scenario)));
     return r;
   };
+  /** Drops the change history of the server's datastore, as etcd compaction does (SQLite is shared across processes). */
+  const compact = async (): Promise<void> => {
+    const ds = await openSqliteDatastore(join(server!.dataDir, 'tabby.db'));
+    try {
+      await ds.compact();
+    } finally {
+      await ds.close();
+    }
+  };
+
   before(async () => {
     if (missing !== undefined) throw new Error(`${missing}; CI=true requires it (.ci/run installs python3-kubernetes)`);
     server = await startTabbyServer('tabby-py-');
@@ -88,6 +99,16 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['duplicate'], { status: 409, reason: 'AlreadyExists', kind: 'Status', causes: [], message: 'pods "web" already exists' });
     assert.deepEqual(o['after_delete'], notFound('pods', 'db'));
     assert.deepEqual(o['pods_left'], ['web']);
+    assert.deepEqual(o['after_delete_collection'], ['web']);
+  });
+
+  test('CoreV1Api: an unsupported field selector is 400, not an empty list', async () => {
+    const o = await run('core_crud');
+    const e = o['unsupported_field_selector'] as Json | null;
+    assert.ok(e !== null, 'listing with fieldSelector=spec.nope=x succeeded');
+    assert.equal(e['status'], 400);
+    assert.equal(e['reason'], 'BadRequest');
+    assert.match(String(e['message']), /field label not supported: spec\.nope/);
   });
 
   test('NetworkingV1Api: CRUD, strategic-merge and JSON patches, 409, 422 with field causes, dry run', async () => {
@@ -109,6 +130,14 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['dry_run_stored'], notFound('networkpolicies.networking.k8s.io', 'dry'));
     assert.deepEqual(o['dry_run_delete_kept'], ['allow-web', 'other']);
     assert.deepEqual(o['left'], ['allow-web']);
+  });
+
+  test('NetworkingV1Api: a failed JSON-patch test is 422; delete returns a Success Status', async () => {
+    const o = await run('networking');
+    const t = o['json_patch_failed_test'] as Json;
+    assert.equal(t['status'], 422);
+    assert.equal(t['reason'], 'Invalid');
+    assert.deepEqual(o['delete_status'], { kind: 'Status', status: 'Success' });
   });
 
   test('CustomObjectsApi: Calico GlobalNetworkPolicy, NetworkPolicy, GlobalNetworkSet, HostEndpoint', async () => {
@@ -146,6 +175,24 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['hep_after_delete'], notFound('hostendpoints.projectcalico.org', 'py-worker-1-eth0'));
   });
 
+  test('server-side apply (apply-patch+yaml, fieldManager, force=True): typed, custom-object and dynamic clients', async () => {
+    const o = await run('server_side_apply');
+    assert.equal(o['created_order'], 300);
+    assert.deepEqual(o['managers'], ['py-tool:Apply']);
+    assert.deepEqual(o['conflict'], {
+      status: 409,
+      reason: 'Conflict',
+      kind: 'Status',
+      causes: [{ reason: 'FieldManagerConflict', field: '.spec.order' }],
+      message: 'Apply failed with 1 conflict: conflict with "py-tool": .spec.order',
+    });
+    assert.equal(o['forced_order'], 301);
+    assert.deepEqual(o['ns_labels'], { applied: 'yes', 'kubernetes.io/metadata.name': 'py-ssa' });
+    assert.deepEqual(o['dynamic_apply'], { name: 'applied', port: 80 });
+    assert.equal(o['dry_run_returned_order'], 999);
+    assert.equal(o['dry_run_stored_order'], 301);
+  });
+
   test('kubernetes.utils.create_from_yaml creates a Namespace, a Pod and a NetworkPolicy; again is FailToCreateError(409)', async () => {
     assert.deepEqual(await run('from_yaml'), {
       created: [
@@ -157,7 +204,7 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     });
   });
 
-  test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409', async () => {
+  test('dynamic client: discovery of core, networking and Calico kinds; CRUD, merge and JSON patches, 409, watch', async () => {
     const o = await run('dynamic_client');
     assert.deepEqual(o['discovered'], { Namespace: false, Pod: true, NetworkPolicy: true, GlobalNetworkPolicy: false, HostEndpoint: false, GlobalNetworkSet: false });
     assert.deepEqual(o['cnp_short_names'], ['caliconetworkpolicies', 'caliconetworkpolicy', 'cnp']);
@@ -168,7 +215,27 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.deepEqual(o['json_patch_labels'], { via: 'dynamic', jp: 'yes' });
     assert.equal(o['replace_order'], 6);
     assert.deepEqual(o['stale_replace'], conflict('networkpolicies.projectcalico.org', 'dyn'));
+    assert.deepEqual(o['dynamic_watch'], [['MODIFIED', 'dyn', 'yes']]);
     assert.deepEqual(o['after_delete'], notFound('networkpolicies.projectcalico.org', 'dyn'));
+  });
+
+  test('watch.Watch().stream: resume from a resourceVersion, a live label-selected watch of a Calico kind', async () => {
+    const o = await run('watch_stream');
+    assert.deepEqual(o['resumed'], [
+      ['ADDED', 'a', null],
+      ['MODIFIED', 'a', '2'],
+      ['DELETED', 'a', '2'],
+    ]);
+    assert.equal(o['resume_rv_advanced'], true);
+    assert.deepEqual(o['live'], [
+      ['ADDED', 'w-seen'],
+      ['DELETED', 'w-seen'],
+    ]);
+  });
+
+  test('watch.Watch().stream: an object relabelled out of the selection is DELETED with its last matching state', async () => {
+    const o = await run('watch_stream');
+    assert.deepEqual(o['selector_exit'], [['DELETED', 'b', 'web']]);
   });
 
   test('paging with limit/_continue: pages in name order; NamespaceList remainingItemCount', async () => {
@@ -183,4 +250,31 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.equal(o['ns_rest_count'], (o['ns_total'] as number) - 2);
   });
 
+  test('paging is a consistent snapshot: an object created after page 1 is not in later pages', async () => {
+    const o = await run('paging');
+    assert.deepEqual(o['pages'], [
+      ['page-0', 'page-1', 'page-2'],
+      ['page-3', 'page-4', 'page-5'],
+      ['page-6'],
+    ]);
+  });
+
+  test('after compaction: a watch from an old resourceVersion ends with ERROR 410 Expired (ApiException 410)', async () => {
+    await run('paging');
+    const { rv } = await py('rv_of_namespaces');
+    await py('make_namespace', 'py-after-rv');
+    await compact();
+    assert.deepEqual(await py('watch_gone', String(rv)), { error: { status: 410, reason: 'Expired' } });
+  });
+
+  test('after compaction: an old continue token is 410 Expired with a fresh token that resumes after the last key', async () => {
+    const paged = await run('paging');
+    await py('make_namespace', 'py-after-token');
+    await compact();
+    assert.deepEqual(await py('continue_gone', String(paged['continue_for_compaction'])), {
+      error: { status: 410, reason: 'Expired' },
+      fresh_token: true,
+      resumed_first: 'kube-node-lease',
+    });
+  });
 });

@@ -302,10 +302,11 @@ export function labCommand(ctx: CommandContext): Command {
       if (_notRoot(ctx)) return;
       const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft' };
       const dir = stringOpt(opts, 'stateDir') ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), `lab-verify-${process.pid}`);
+      ctx.io.stderr(`verify: bringing up a lab of ${o.workers} workers in ${dir}\n`);
       const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane });
       let code: number;
       try {
-        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`) });
+        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
         ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
         code = r.agree === r.total ? EXIT.ok : EXIT.failed;
       } finally {

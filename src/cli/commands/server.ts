@@ -12,6 +12,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runServer } from '../../apiserver/main.js';
+import { startWorkloadControllers } from '../../controllers/index.js';
 import type { Datastore } from '../../datastore/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
@@ -47,6 +48,13 @@ export async function _serverDatastore(io: Io, configPath: string | undefined): 
   return openDatastoreFromConfig(spec, { env: io.env });
 }
 
+/** `--max-request-bytes`: a positive whole number of bytes (at least 1 KiB, at most 1 GiB). */
+export function parseByteLimit(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1024 || n > 1024 ** 3) throw new InvalidArgumentError('must be a number of bytes between 1024 and 1073741824');
+  return n;
+}
+
 export function serverCommand(ctx: CommandContext): Command {
   return new Command('server')
     .description('run the Kubernetes-compatible API server (kubectl and calicoctl talk to it)')
@@ -54,9 +62,10 @@ export function serverCommand(ctx: CommandContext): Command {
     .option('--port <n>', 'HTTPS port (0 picks a free one)', parsePort, 6443)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
+    .option('--max-request-bytes <n>', 'largest request body accepted; larger ones get 413 (default 3145728, kube-apiserver\'s 3 MiB)', parseByteLimit)
     .action(async (opts: unknown) => {
       const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
-      const o = opts as { port: number };
+      const o = opts as { port: number; maxRequestBytes?: number };
       let datastore: Datastore | undefined;
       try {
         datastore = await _serverDatastore(ctx.io, stringOpt(opts, 'config'));
@@ -72,12 +81,15 @@ export function serverCommand(ctx: CommandContext): Command {
           port: o.port,
           host: stringOpt(opts, 'host') ?? '127.0.0.1',
           ...(datastore !== undefined ? { datastore } : {}),
+          ...(o.maxRequestBytes !== undefined ? { maxRequestBytes: o.maxRequestBytes } : {}),
           log: (line) => ctx.io.stderr(`${line}\n`),
         });
       } catch (e) {
         await datastore?.close();
         throw e;
       }
+      // Deployments, ReplicaSets, EndpointSlices: kube-controller-manager's part, beside the server.
+      const controllers = startWorkloadControllers(s.datastore, { onError: (e) => ctx.io.stderr(`workload controllers: ${e instanceof Error ? e.message : String(e)}\n`) });
       const where = datastore !== undefined ? `datastore: ${datastore.description}` : `data in ${dataDir}`;
       ctx.io.stdout(
         `Tabby API server listening on ${s.url} (${where})\n` +
@@ -87,6 +99,7 @@ export function serverCommand(ctx: CommandContext): Command {
       );
       const sig = await ctx.io.waitForShutdown();
       ctx.io.stderr(`${sig}: stopping\n`);
+      await controllers.stop();
       await s.stop();
       await datastore?.close();
       ctx.exit(EXIT.ok);

@@ -6,7 +6,8 @@
  *    and DIR/calicoctl.cfg, and the two lines to use them;
  * 2. the cluster profile (default `ibm-classic`): created where missing, kept where present, so
  *    a restart keeps the datastore and the operator's edits;
- * 3. the host endpoint controller (automatic HostEndpoints from Nodes);
+ * 3. the host endpoint controller (automatic HostEndpoints from Nodes) and the workload
+ *    controllers (Deployments, ReplicaSets, EndpointSlices: src/controllers);
  * 4. the lab (src/lab: workers in network namespaces with an agent each, so policy is enforced
  *    on real packets) when this machine can run it; otherwise it says why, creates the
  *    profile's workers as Nodes, and runs without enforcement.
@@ -20,6 +21,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSyn
 import { join, resolve } from 'node:path';
 import { portHolder } from '../port-holder.js';
 import { runServer } from '../../apiserver/main.js';
+import { startWorkloadControllers } from '../../controllers/index.js';
 import { ResourceClient } from '../../client/index.js';
 import { openSqliteDatastore, type Datastore } from '../../datastore/index.js';
 import {
@@ -50,7 +52,7 @@ export interface LabDriver {
   /** Why the lab cannot run here (not root, a kernel tool missing), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Brings up `workers` workers with an agent each, registering them as Nodes in `datastore`. */
-  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly dataplane?: 'iptables' | 'nft'; readonly datastore: Datastore; readonly datastorePath?: string; readonly log: (line: string) => void }): Promise<RunningLab>;
+  up(o: { readonly stateDir: string; readonly workers: number; readonly nodeNames?: string; readonly nodeLabels?: Readonly<Record<string, string>>; readonly dataplane?: 'iptables' | 'nft'; readonly datastore: Datastore; readonly datastorePath?: string; readonly log: (line: string) => void }): Promise<RunningLab>;
   /** Removes what a `tabby up` that died left of the lab (from the state in stateDir); what it removed. */
   cleanup(stateDir: string): Promise<readonly string[]>;
 }
@@ -73,6 +75,7 @@ export interface LabModule {
       readonly stateDir: string;
       readonly workers: number;
       readonly nodeNames?: string;
+      readonly nodeLabels?: Readonly<Record<string, string>>;
       readonly dataplane?: 'iptables' | 'nft';
       readonly datastore: Datastore;
       readonly datastorePath?: string;
@@ -101,6 +104,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         stateDir: o.stateDir,
         workers: o.workers,
         ...(o.nodeNames === undefined ? {} : { nodeNames: o.nodeNames }),
+        ...(o.nodeLabels === undefined ? {} : { nodeLabels: o.nodeLabels }),
         ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
         datastore: o.datastore,
         ...(o.datastorePath === undefined ? {} : { datastorePath: o.datastorePath }),
@@ -112,7 +116,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         internalIP: w.privateIp,
         externalIP: w.publicIp,
         podCIDR: w.podCidr,
-        labels: {},
+        labels: { ...(o.nodeLabels ?? {}) },
       });
       return {
         workers: running.plan.workers.map(spec),
@@ -239,6 +243,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
         stateDir: join(dataDir, LAB_DIR),
         workers: o.workers,
         nodeNames: o.profile.workerNames,
+        nodeLabels: o.profile.workerLabels,
         ...(o.dataplane === undefined ? {} : { dataplane: o.dataplane }),
         datastore: ds,
         datastorePath: join(dataDir, 'tabby.db'),
@@ -247,7 +252,17 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
       const running = lab;
       undo.push(() => running.down());
     }
-    const workers = lab?.workers ?? o.profile.workers(o.workers);
+    const declared = o.profile.workers(o.workers);
+    // One address plan: the lab realizes the profile's workers, or the cluster does not start.
+    if (lab !== undefined) {
+      const differs = lab.workers.find((w, i) => {
+        const d = declared[i];
+        return d === undefined || d.name !== w.name || d.internalIP !== w.internalIP || d.externalIP !== w.externalIP || d.podCIDR !== w.podCIDR;
+      });
+      if (differs !== undefined || lab.workers.length !== declared.length)
+        throw new Error(`the lab's worker ${differs?.name ?? ''} (${differs?.internalIP ?? ''}, ${differs?.externalIP ?? ''}, pods ${differs?.podCIDR ?? ''}) is not the profile ${o.profile.name}'s; the lab must realize the profile's address plan`);
+    }
+    const workers = lab?.workers ?? declared;
     const report = await loadProfile(client, o.profile, { workers, scheduler: lab ? 'lab' : 'static', createNodes: lab === undefined });
     const controller = startHostEndpointController(ds, {
       convention: o.profile.interfaces,
@@ -260,6 +275,8 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     });
     undo.push(() => controller.stop());
     await controller.ready;
+    const workloads = startWorkloadControllers(ds, { onError: (e) => o.log(`workload controllers: ${e instanceof Error ? e.message : String(e)}`) });
+    undo.push(() => workloads.stop());
 
     const state: UpState = {
       pid: process.pid,

@@ -102,3 +102,10 @@ test('verdict: invalid documents are reported with file:line:col and exit code 1
   assert.match(io.err(), /examples\/flows\/cluster\/bad\.yaml:6:3: spec\.podSelectr: Unknown field/);
   assert.match(io.out(), /: Allow\n/);
 });
+
+test('verdict: an unknown pod prints only the error, and exit code 1', async () => {
+  const io = fakeIo(CLUSTER);
+  assert.equal(await main(['verdict', ...F, '--from', 'default/nope', '--to', 'default/db', '--port', '5432'], io), 1);
+  assert.equal(io.out(), '');
+  assert.match(io.err(), /^tabby verdict: default\/nope → default\/db TCP\/5432: .*unknown endpoint.*\n$/);
+});

@@ -225,6 +225,11 @@ async function runVerdict(ctx: CommandContext, opts: unknown): Promise<number> {
     return runVerdicts(input.snapshot, [e.flow])[0]!;
   });
   const unresolved = results.filter((r) => r.error !== undefined).length;
+  // One flow that cannot be evaluated (an unknown pod, say) has no verdict: only the error.
+  if (flowsPath === undefined && output === 'text' && results[0]?.error !== undefined) {
+    io.stderr(`tabby verdict: ${flowText(results[0])}: ${results[0].error}\n`);
+    return EXIT.failed;
+  }
   if (output === 'json') {
     const out = results.map((r, i) => {
       const orig = entries[i]!.input;

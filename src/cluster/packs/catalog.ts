@@ -140,7 +140,7 @@ spec:
 
 /** The NLB whitelists' parameters (both versions). */
 const WHITELIST_PARAMS: PackDefinition['params'] = [
-  { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr' },
+  { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr', fromCluster: true },
   { name: 'client', description: 'the client address or CIDR to allow', kind: 'cidr' },
 ];
 
@@ -329,11 +329,11 @@ export const PACKS: readonly PackDefinition[] = [
   {
     name: 'ibm-private-isolation',
     description:
-      'isolate the workers on the private network (R7): four host policies and the pods\' egress policy, and private host endpoints (eth0, InternalIP) generated for every worker, now and as workers join',
+      'isolate the workers on the private network: four host policies and the pods\' egress policy, and private host endpoints (eth0, InternalIP) generated for every worker, now and as workers join',
     seed: 'Isolating clusters on the private network',
     params: [
-      { name: 'podNetwork', description: 'the cluster\'s pod network', default: '172.30.0.0/16', kind: 'cidr' },
-      { name: 'privateNets', description: 'the private networks pods may not reach (except workers, pods, DNS and the kubelet)', default: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16', kind: 'cidrs' },
+      { name: 'podNetwork', description: 'the cluster\'s pod network', default: '172.30.0.0/16', kind: 'cidr', fromCluster: true },
+      { name: 'privateNets', description: 'the private networks pods may not reach (except workers, pods, DNS and the kubelet)', default: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16', kind: 'cidrs', fromCluster: true },
     ],
     yaml: PRIVATE_ISOLATION,
     hostEndpointTemplates: [
@@ -342,35 +342,35 @@ export const PACKS: readonly PackDefinition[] = [
   },
   {
     name: 'deny-nodeports',
-    description: 'block all inbound NodePort traffic (TCP and UDP 30000-32767) on the workers\' public interfaces, before DNAT (R6)',
+    description: 'block all inbound NodePort traffic (TCP and UDP 30000-32767) on the workers\' public interfaces, before DNAT',
     seed: 'Controlling inbound traffic to NLB or NodePort services',
     params: [],
     yaml: DENY_NODEPORTS,
   },
   {
     name: 'nlb1-whitelist',
-    description: 'NLB 1.0: allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others (preDNAT) (R6)',
+    description: 'NLB 1.0: allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others (preDNAT)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 1.0)',
     params: WHITELIST_PARAMS,
     yaml: whitelist('preDNAT'),
   },
   {
     name: 'nlb2-whitelist',
-    description: 'NLB 2.0 (IPVS): allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others, let the answers out (doNotTrack) (R6)',
+    description: 'NLB 2.0 (IPVS): allow only a client CIDR to reach the load balancer IP on TCP 80, deny the others, let the answers out (doNotTrack)',
     seed: 'Whitelisting traffic to NLB or NodePort services (NLB 2.0)',
     params: WHITELIST_PARAMS,
     yaml: whitelist('doNotTrack'),
   },
   {
     name: 'srv1',
-    description: 'Srv1 tiers: only frontend reaches backend, only backend reaches db; namespaces accounts and finance, and only finance reaches the accounts backend on 3111 (R8)',
+    description: 'Srv1 tiers: only frontend reaches backend, only backend reaches db; namespaces accounts and finance, and only finance reaches the accounts backend on 3111',
     seed: 'Controlling traffic between pods',
     params: [{ ...NAMESPACE_PARAM, description: 'namespace of the Srv1 tier policies' }],
     yaml: SRV1,
   },
   {
     name: 'log-denied',
-    description: 'access-nginx (only run=access reaches run=nginx) and log-denied-packets (log what it denies, order 3000) (R9)',
+    description: 'access-nginx (only run=access reaches run=nginx) and log-denied-packets (log what it denies, order 3000)',
     seed: 'Logging denied traffic',
     params: [NAMESPACE_PARAM],
     yaml: LOG_DENIED,

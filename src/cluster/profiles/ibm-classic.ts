@@ -1,8 +1,9 @@
 /**
  * @module The `ibm-classic` cluster profile: what IBM Cloud Kubernetes Service puts on every new
  * classic cluster (requirement R2 of the seed). Workers are named as the seed's
- * `calicoctl get nodes` prints them; addresses are documentation ones (private 10.176.48.x,
- * public 198.18.10.x, pods 172.30.x.0/24), the same as examples/seed/.
+ * `calicoctl get nodes` prints them; addresses are the cluster's address plan (profile.ts
+ * workerAddresses: private 198.18.0.1x, public 198.18.1.1x, pods 198.19.x.0/24), which the lab
+ * realizes, so the cluster reads the same with or without it.
  *
  * - KubeControllersConfiguration `default`: automatic host endpoints on; one template gives
  *   every worker a public HostEndpoint (`<node>-worker-public`, interface eth1, expectedIPs the
@@ -12,7 +13,7 @@
  *   operator's to edit (not provider-managed).
  * - The `kubernetes-dashboard` policy in kube-system, and a dashboard pod for it to protect.
  */
-import { hostInCidr, kubeControllersConfig, providerMeta, type ClusterProfile, type Manifest, type ProfileContext, type WorkerSpec } from '../profile.js';
+import { hostInCidr, workerAddresses, kubeControllersConfig, providerMeta, type ClusterProfile, type Manifest, type ProfileContext, type WorkerSpec } from '../profile.js';
 import { PROFILE_LABEL } from '../markers.js';
 
 const NAME = 'ibm-classic';
@@ -20,6 +21,9 @@ const WORKER_POOL_LABEL = 'ibm-cloud.kubernetes.io/worker-pool-name';
 const PUBLIC = "ibm.role == 'worker_public'";
 /** Every node but a control plane one: Tabby clusters (and the lab) have only workers. */
 export const WORKERS = '!has(node-role.kubernetes.io/control-plane)';
+
+/** Every worker's Node labels (with or without the lab). */
+const WORKER_LABELS = { [WORKER_POOL_LABEL]: 'default', 'ibm-cloud.kubernetes.io/zone': 'dal10', 'node-role.kubernetes.io/worker': '' };
 
 /** As the seed's `calicoctl get nodes` prints them. */
 const WORKER_NAMES = 'kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w{i}.cloud.ibm';
@@ -29,10 +33,8 @@ function workers(count: number): WorkerSpec[] {
   for (let i = 1; i <= count; i++)
     out.push({
       name: WORKER_NAMES.replace('{i}', String(i)),
-      internalIP: `10.176.48.${10 + i}`,
-      externalIP: `198.18.10.${i}`,
-      podCIDR: `172.30.${i}.0/24`,
-      labels: { [WORKER_POOL_LABEL]: 'default', 'ibm-cloud.kubernetes.io/zone': 'dal10', 'node-role.kubernetes.io/worker': '' },
+      ...workerAddresses(i),
+      labels: WORKER_LABELS,
     });
   return out;
 }
@@ -112,5 +114,6 @@ export const ibmClassic: ClusterProfile = {
   interfaces: { InternalIP: 'eth0', ExternalIP: 'eth1' },
   workers,
   workerNames: WORKER_NAMES,
+  workerLabels: WORKER_LABELS,
   resources,
 };

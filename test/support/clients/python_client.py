@@ -132,6 +132,11 @@ def core_crud(api):
     core.delete_namespaced_pod('db', 'py-core', _request_timeout=T)
     out['after_delete'] = expect_error(core.read_namespaced_pod, 'db', 'py-core')
     out['pods_left'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
+    # deletecollection with a label selector removes only the matching pods
+    for n in ('x1', 'x2'):
+        core.create_namespaced_pod('py-core', pod(n, 'py-core', {'app': 'batch'}), _request_timeout=T)
+    core.delete_collection_namespaced_pod('py-core', label_selector='app=batch', _request_timeout=T)
+    out['after_delete_collection'] = names(core.list_namespaced_pod('py-core', _request_timeout=T).items)
     return out
 
 
@@ -311,6 +316,14 @@ def dynamic_client(api):
         out['stale_replace'] = None
     except ApiException as e:
         out['stale_replace'] = err(e)
+    # the dynamic client's watch (Watch().stream under the hood) from the list's resourceVersion
+    rv = cnp_res.get(namespace='py-dyn').metadata.resourceVersion
+    cnp_res.patch(name='dyn', namespace='py-dyn', body={'metadata': {'labels': {'watched': 'yes'}}}, content_type='application/merge-patch+json')
+    seen = []
+    for ev in cnp_res.watch(namespace='py-dyn', resource_version=rv, timeout=10):
+        seen.append([ev['type'], ev['object'].metadata.name, ev['object'].metadata.labels['watched']])
+        break
+    out['dynamic_watch'] = seen
     d = cnp_res.delete(name='dyn', namespace='py-dyn')
     out['delete_kind'] = d.kind
     try:

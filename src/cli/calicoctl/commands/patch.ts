@@ -6,12 +6,12 @@ import { Command } from 'commander';
 import { NotFoundError } from '../../../datastore/index.js';
 import type { CalicoctlContext } from '../context.js';
 import { describeError } from '../errors.js';
-import { jsonPatch, mergePatch } from '../patch-apply.js';
+import { jsonPatch, mergePatch, PatchError, type Json } from '../../../lib/json-patch.js';
+import { checkTree } from '../../../lib/json-safety.js';
 import { calicoKind, withNamespace as applyNamespace } from '../resources.js';
 import { bool, str, withConfig, withDryRun, withNamespace } from './_options.js';
 
 type Opts = Record<string, unknown>;
-type Json = Parameters<typeof mergePatch>[0];
 
 export function patchCommand(ctx: CalicoctlContext): Command {
   return withDryRun(withNamespace(withConfig(new Command('patch'))))
@@ -40,6 +40,11 @@ export function patchCommand(ctx: CalicoctlContext): Command {
         io.stderr(`Hit error: permorming strategic merge patch: ${e instanceof Error ? e.message : String(e)}\n`);
         return ctx.exit(1);
       }
+      const problem = checkTree(patch);
+      if (problem !== undefined) {
+        io.stderr(`Hit error: the patch: ${problem.message}\n`);
+        return ctx.exit(1);
+      }
       const ns = applyNamespace({ info, obj: { metadata: { name } } }, { namespace: str(o, 'namespace'), allNamespaces: false });
       if (!ns.ok) {
         io.stderr(`Hit error: ${ns.error}\n`);
@@ -55,15 +60,13 @@ export function patchCommand(ctx: CalicoctlContext): Command {
           namespace,
           name,
           (cur) => {
-            if (type === 'json') {
-              const r = jsonPatch(cur as Json, patch);
-              if (!r.ok) {
-                patchError = r.error;
-                return cur;
-              }
-              return r.value as Record<string, unknown>;
+            try {
+              return (type === 'json' ? jsonPatch(cur as Json, patch) : mergePatch(cur as Json, patch)) as Record<string, unknown>;
+            } catch (e) {
+              if (!(e instanceof PatchError)) throw e;
+              patchError = e.message;
+              return cur;
             }
-            return mergePatch(cur as Json, patch) as Record<string, unknown>;
           },
           { dryRun: bool(o, 'dryRun'), force: bool(o, 'force') },
         );
@@ -73,7 +76,7 @@ export function patchCommand(ctx: CalicoctlContext): Command {
         return ctx.exit(1);
       }
       if (patchError !== undefined) {
-        io.stderr(`Hit error: applying the JSON patch: ${patchError}\n`);
+        io.stderr(`Hit error: applying the ${type === 'json' ? 'JSON' : 'merge'} patch: ${patchError}\n`);
         return ctx.exit(1);
       }
       io.stdout(`Successfully patched 1 '${info.kind}' resource${bool(o, 'dryRun') ? ' (dry run)' : ''}\n`);

@@ -1,17 +1,16 @@
 /**
- * @module `calicoctl version`: the client version and commit, then the cluster's, read from the
+ * @module `calicoctl version`: the client version, commit and build date (recorded by `npm run
+ * build`; `unknown` when run from source), then the cluster's, read from the
  * datastore the configuration names (`Unable to retrieve Cluster Version or Type: ...` and
  * exit 1 when it cannot be reached).
  */
 import { Command } from 'commander';
+import { BUILD_INFO } from '../../../lib/index.js';
 import { VERSION } from '../../version.js';
 import type { CalicoctlContext } from '../context.js';
 import { str, withConfig } from './_options.js';
 
 type Opts = Record<string, unknown>;
-
-/** The commit the build came from, when the build recorded it. */
-const GIT_REVISION = 'unknown';
 
 export function versionCommand(ctx: CalicoctlContext): Command {
   return withConfig(new Command('version'))
@@ -20,7 +19,8 @@ export function versionCommand(ctx: CalicoctlContext): Command {
     .action(async (o: Opts) => {
       const { io } = ctx;
       io.stdout(`Client Version:    v${VERSION}\n`);
-      io.stdout(`Git commit:        ${GIT_REVISION}\n`);
+      io.stdout(`Git commit:        ${BUILD_INFO.gitCommit}${BUILD_INFO.gitTreeState === 'dirty' ? ' (with local changes)' : ''}\n`);
+      io.stdout(`Build date:        ${BUILD_INFO.buildDate}\n`);
       const conn = await ctx.connect(str(o, 'config'));
       if (!conn) return ctx.exit(1);
       try {
