@@ -14,6 +14,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { openSqliteDatastore } from '../../src/datastore/index.js';
 import { startTabbyServer, type TabbyServer } from '../support/clients/server.js';
+import { required } from '../support/tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const DRIVER = resolve(import.meta.dirname, '..', 'support', 'clients', 'python_client.py');
@@ -27,7 +28,7 @@ function _missing(): string | undefined {
   }
 }
 const missing = _missing();
-const skip = missing !== undefined && process.env['CI'] !== 'true' ? missing : false;
+const skip = required(missing);
 
 type Json = Record<string, unknown>;
 
@@ -59,7 +60,6 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
   };
 
   before(async () => {
-    if (missing !== undefined) throw new Error(`${missing}; CI=true requires it (.ci/run installs python3-kubernetes)`);
     server = await startTabbyServer('tabby-py-');
   });
   after(async () => {
