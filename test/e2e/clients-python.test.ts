@@ -111,6 +111,11 @@ describe('python3-kubernetes against tabby server', { skip }, () => {
     assert.match(String(e['message']), /field label not supported: spec\.nope/);
   });
 
+  test('CoreV1Api: a ClusterIP Service gets its type and a cluster IP', async () => {
+    const o = await run('core_crud');
+    assert.deepEqual(o['service'], { type: 'ClusterIP', port: 80, cluster_ip_set: true });
+  });
+
   test('NetworkingV1Api: CRUD, strategic-merge and JSON patches, 409, 422 with field causes, dry run', async () => {
     const o = await run('networking');
     assert.deepEqual(o['created'], { name: 'allow-web', port: 80, types: ['Ingress'] });
