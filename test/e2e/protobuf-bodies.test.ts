@@ -47,6 +47,13 @@ describe('kubectl create over protobuf', { skip: requireTool('kubectl') }, () =>
   const stored = async (kind: string, name: string, ns?: string): Promise<unknown> => {
     const o = JSON.parse(await ok(['get', kind, name, ...(ns ? ['-n', ns] : []), '-o', 'json'])) as { metadata: Record<string, unknown>; status?: unknown };
     for (const k of ['name', 'uid', 'resourceVersion', 'creationTimestamp', 'managedFields']) delete o.metadata[k];
+    // what the server allocates per object (a Service's cluster IPs and node ports)
+    if (kind === 'service') {
+      const spec = (o as { spec?: { clusterIP?: unknown; clusterIPs?: unknown; ports?: { nodePort?: unknown }[] } }).spec ?? {};
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+      for (const p of spec.ports ?? []) delete p.nodePort;
+    }
     // what controllers write after the create (a Deployment's status and revision annotation)
     if (kind === 'deployment') {
       delete o.status;
