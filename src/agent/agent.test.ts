@@ -169,7 +169,7 @@ class GateClock extends FakeClock {
     this._gate = undefined;
   }
 
-  override async sleep(ms: number): Promise<void> {
+  override async sleep(_ms: number): Promise<void> {
     const gate = this._gate;
     if (gate === undefined) return super.sleep(0);
     this.waiting++;
