@@ -8,15 +8,13 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer, type RunningServer } from '../../src/apiserver/main.js';
+import { requireTool, toolPath } from '../support/tools.js';
 
-const KUBECTL = '/usr/bin/kubectl';
-const missing = !existsSync(KUBECTL);
-if (missing && process.env['CI'] === 'true') throw new Error(`kubectl is required under CI=true and is not installed at ${KUBECTL}`);
+const KUBECTL = toolPath('kubectl') ?? 'kubectl';
 
 interface Run {
   code: number;
@@ -24,7 +22,7 @@ interface Run {
   stderr: string;
 }
 
-describe('kubectl create over protobuf', { skip: missing ? `kubectl is not installed at ${KUBECTL}` : false }, () => {
+describe('kubectl create over protobuf', { skip: requireTool('kubectl') }, () => {
   let dir = '';
   let server: RunningServer | undefined;
 
