@@ -169,7 +169,8 @@ interface ContinueToken {
   readonly after: string;
 }
 
-const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+/** Namespace and name joined by NUL, so that string order is the datastore's (namespace, name) order. */
+const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}\u0000${o.metadata.name ?? ''}`;
 
 const _encodeContinue = (t: ContinueToken): string => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, after: t.after })).toString('base64');
 
@@ -236,7 +237,7 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
     const token = _decodeContinue(opts.continue);
     after = token.after;
     try {
-      res = await env.client.list(req.info, { ...listOpts, revision: token.rv });
+      res = await env.client.list(req.info, { ...listOpts, revision: token.rv, after: token.after });
     } catch (e) {
       if (!(e instanceof TooOldError)) throw e;
       const now = await env.client.list(req.info, listOpts);
