@@ -45,6 +45,8 @@ function _reject(socket: Duplex, st: FailureStatus): void {
   const body = JSON.stringify(st);
   const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[st.code] ?? 'Error';
   socket.end(`HTTP/1.1 ${st.code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // A client that keeps its half open does not hold the socket.
+  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 /** The Status kube sends on the error channel when the command ends. */

@@ -78,6 +78,12 @@ export interface LabOptions {
   readonly hostEndpoints?: boolean;
   /** Run ulogd per worker (NFLOG → `<stateDir>/<worker>.syslog`). Default: when ulogd exists. */
   readonly logs?: boolean;
+  /**
+   * Record the scheduler's and kubelet's Events (Scheduled, Pulled, Created, Started) for each
+   * pod, as `tabby up` does. Off by default: every write moves the store's revision, which
+   * `settle()` follows, and `tabby lab verify` settles thousands of times.
+   */
+  readonly events?: boolean;
 }
 
 export interface PodRecord {
@@ -642,6 +648,7 @@ export class Lab {
 
   /** A core/v1 Event about a pod, as the scheduler and the kubelet record them. */
   private async _event(o: StoredObject, reason: string, message: string, component: string, host?: string): Promise<void> {
+    if (this.opts.events !== true) return;
     const t = new Date();
     const ts = t.toISOString().replace(/\.\d+Z$/, 'Z');
     try {

@@ -83,6 +83,7 @@ export interface LabModule {
       readonly datastore: Datastore;
       readonly datastorePath?: string;
       readonly hostEndpoints: boolean;
+      readonly events?: boolean;
       readonly log: (line: string) => void;
     }): Promise<{
       readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
@@ -113,6 +114,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         datastore: o.datastore,
         ...(o.datastorePath === undefined ? {} : { datastorePath: o.datastorePath }),
         hostEndpoints: false,
+        events: true,
         log: o.log,
       });
       const spec = (w: { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }): WorkerSpec => ({
