@@ -173,7 +173,7 @@ function _message(r: protobuf.Reader, end: number, type: protobuf.Type, path: st
   return { ...out };
 }
 
-/** The value of one (non-map-entry) field; undefined means "omit" (a zero Time). */
+/** The value of one (non-map-entry) field. */
 function _value(r: protobuf.Reader, wire: number, field: protobuf.Field, path: string, depth: number): Json | undefined {
   switch (field.type) {
     case 'string':
@@ -226,7 +226,8 @@ function _special(r: protobuf.Reader, end: number, t: protobuf.Type, path: strin
 function _time(m: JsonObject, micro: boolean, path: string): Json | undefined {
   const seconds = (m['seconds'] as number | undefined) ?? 0;
   const nanos = (m['nanos'] as number | undefined) ?? 0;
-  if (seconds === 0 && nanos === 0) return undefined;
+  // Go's zero time.Time: JSON null (a pod template's `creationTimestamp: null`, as kube-apiserver keeps it)
+  if (seconds === 0 && nanos === 0) return null;
   const ms = seconds * 1000 + (micro ? Math.floor(nanos / 1e6) : 0);
   const d = new Date(ms);
   if (!Number.isFinite(d.getTime()) || nanos < 0 || nanos > 999_999_999) throw new ProtobufDecodeError(`${path}: invalid time (seconds ${seconds}, nanos ${nanos})`);

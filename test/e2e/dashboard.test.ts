@@ -16,15 +16,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserUnavailable, launchBrowser, loadPods, measureMatrix, startCluster, type Browser, type TestCluster } from '../../bench/dashboard.bench.js';
+import { required, requireTool, toolPath } from '../support/tools.js';
 
-const KUBECTL = '/usr/bin/kubectl';
+const KUBECTL = toolPath('kubectl') ?? 'kubectl';
 const SHOTS = process.env['TABBY_SCREENSHOTS'] === '1' ? resolve(import.meta.dirname, '..', '..', 'docs', 'screenshots') : undefined;
-const skip = process.env['CI'] === 'true' ? false : (browserUnavailable() ?? false);
+const skip = required(browserUnavailable());
 const SMALL = { width: 1280, height: 800 };
 const LARGE = { width: 1920, height: 1080 };
 /** Policies that select nothing, so the list is longer than a screen. */
@@ -428,7 +429,7 @@ describe('web dashboard in Chromium', { skip, timeout: 240_000 }, () => {
     await shot(page, 'denied');
   });
 
-  test('a kubectl apply shows up live, without a reload', { skip: existsSync(KUBECTL) ? false : `kubectl is not installed at ${KUBECTL}` }, async () => {
+  test('a kubectl apply shows up live, without a reload', { skip: requireTool('kubectl') }, async () => {
     await page.getByTestId('nav-policies').click();
     await page.locator('[data-testid="policy-row"][data-policy="allow-icmp"]').waitFor();
     assert.equal(await page.locator('[data-testid="policy-row"][data-policy="live-from-kubectl"]').count(), 0);

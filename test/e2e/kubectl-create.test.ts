@@ -136,10 +136,19 @@ describe('kubectl create, run, expose and auth can-i against tabby server', { sk
     assert.equal(write.stdout, 'no - Tabby: the read-only token (tabby:read-only) may only get, list and watch\n');
   });
 
-  test('create deployment and expose it', async () => {
+  test('create deployment, expose it, scale it; describe and get events show what the controllers did', async () => {
     assert.equal(await ok(['create', 'deployment', 'nginx', '--image=nginx:1.27', '--replicas=2', '-n', 'accounts']), 'deployment.apps/nginx created\n');
     assert.equal(await ok(['get', 'deployment', 'nginx', '-n', 'accounts', '-o', 'jsonpath={.spec.replicas} {.spec.selector.matchLabels.app}']), '2 nginx');
     assert.equal(await ok(['expose', 'deployment', 'nginx', '--port=80', '-n', 'accounts']), 'service/nginx exposed\n');
     assert.equal(await ok(['get', 'svc', 'nginx', '-n', 'accounts', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].port}']), 'nginx 80');
+    assert.equal(await ok(['wait', '--for=jsonpath={.status.replicas}=2', 'deployment/nginx', '-n', 'accounts', '--timeout=20s']), 'deployment.apps/nginx condition met\n');
+    assert.equal(await ok(['scale', 'deployment', 'nginx', '--replicas=3', '-n', 'accounts']), 'deployment.apps/nginx scaled\n');
+    assert.equal(await ok(['wait', '--for=jsonpath={.status.replicas}=3', 'deployment/nginx', '-n', 'accounts', '--timeout=20s']), 'deployment.apps/nginx condition met\n');
+    assert.equal((await ok(['get', 'pods', '-n', 'accounts', '-l', 'app=nginx', '-o', 'name'])).trim().split('\n').length, 3);
+    // describe reads the Deployment's events with an involvedObject field selector
+    const described = await ok(['describe', 'deployment', 'nginx', '-n', 'accounts']);
+    assert.match(described, /^ {2}Normal {2}ScalingReplicaSet .* Scaled up replica set nginx-[a-z0-9]+ from 0 to 2$/m);
+    assert.match(described, /^ {2}Normal {2}ScalingReplicaSet .* Scaled up replica set nginx-[a-z0-9]+ from 2 to 3$/m);
+    assert.match(await ok(['get', 'events', '-n', 'accounts']), /SuccessfulCreate\s+replicaset\/nginx-[a-z0-9]+\s+Created pod: nginx-/);
   });
 });
