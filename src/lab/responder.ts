@@ -43,6 +43,7 @@ setTimeout(() => process.exit(0), cfg.maxLifetimeMs).unref();
 const HTTP = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) /;
 for (const port of cfg.tcp) {
   const srv = net.createServer((s) => {
+    const peer = (s.remoteAddress || '-').replace(/^::ffff:/, '');
     s.on('error', () => {});
     s.setTimeout(5000, () => s.destroy());
     let done = false;
@@ -60,7 +61,7 @@ for (const port of cfg.tcp) {
           const M = ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][d.getUTCMonth()];
           const p2 = (n) => String(n).padStart(2, '0');
           const ts = p2(d.getUTCDate()) + '/' + M + '/' + d.getUTCFullYear() + ':' + p2(d.getUTCHours()) + ':' + p2(d.getUTCMinutes()) + ':' + p2(d.getUTCSeconds()) + ' +0000';
-          try { fs.appendFileSync(cfg.logFile, (s.remoteAddress || '-').replace(/^::ffff:/, '') + ' - - [' + ts + '] "' + line + '" 200 ' + (isHead ? 0 : Buffer.byteLength(text)) + ' "-" "' + ua + '" "-"\n'); } catch {}
+          try { fs.appendFileSync(cfg.logFile, peer + ' - - [' + ts + '] "' + line + '" 200 ' + (isHead ? 0 : Buffer.byteLength(text)) + ' "-" "' + ua + '" "-"\n'); } catch {}
         }
       }
       else s.end('ok ' + text);
