@@ -99,6 +99,11 @@ async function runner(files) {
   const counts = {};
   let failures = 0;
   const stream = run({ files, concurrency: true, timeout: FILE_TIMEOUT_MS, forceExit: true });
+  // node counts a skipped describe() block as a suite, not as skipped: count those too.
+  let skippedSuites = 0;
+  stream.on('test:pass', (d) => {
+    if (d.skip !== undefined && d.skip !== false && d.details?.type === 'suite') skippedSuites++;
+  });
   stream.on('test:fail', (d) => {
     if (d.todo === undefined || d.todo === false) failures++;
   });
@@ -116,6 +121,6 @@ async function runner(files) {
   }
   const cancelled = counts.cancelled ?? 0;
   const failed = (counts.fail ?? 0) + cancelled;
-  console.log(`\n# tests ${counts.tests}\n# pass ${counts.pass ?? 0}\n# fail ${failed}${cancelled > 0 ? ` (${cancelled} timed out or cut off)` : ''}\n# skipped ${counts.skipped ?? 0}`);
+  console.log(`\n# tests ${counts.tests}\n# pass ${counts.pass ?? 0}\n# fail ${failed}${cancelled > 0 ? ` (${cancelled} timed out or cut off)` : ''}\n# skipped ${(counts.skipped ?? 0) + skippedSuites}${skippedSuites > 0 ? ` (${skippedSuites} of them whole suites)` : ''}`);
   process.exit(failed > 0 || failures > 0 ? 1 : 0);
 }

@@ -12,6 +12,7 @@ import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import type { FieldError } from '../model/field/errors.js';
 import { SERVED_KINDS } from './discovery.js';
 import { admit } from './admission.js';
+import { allocateOnCreate } from './service-alloc.js';
 import { serverSideApply, trackUpdate, type KindRef } from './managed-fields.js';
 import { isObject, jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.js';
 import { supportsStrategicMerge } from './list-keys.js';
@@ -168,7 +169,8 @@ interface ContinueToken {
   readonly after: string;
 }
 
-const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+/** Namespace and name joined by NUL, so that string order is the datastore's (namespace, name) order. */
+const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}\u0000${o.metadata.name ?? ''}`;
 
 const _encodeContinue = (t: ContinueToken): string => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, after: t.after })).toString('base64');
 
@@ -235,7 +237,7 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
     const token = _decodeContinue(opts.continue);
     after = token.after;
     try {
-      res = await env.client.list(req.info, { ...listOpts, revision: token.rv });
+      res = await env.client.list(req.info, { ...listOpts, revision: token.rv, after: token.after });
     } catch (e) {
       if (!(e instanceof TooOldError)) throw e;
       const now = await env.client.list(req.info, listOpts);
@@ -411,7 +413,8 @@ async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response
   obj = admit(req.info.group, req.info.kind, obj);
   const checked = _checkFields(env, req.info, obj, p.validation);
   await _ensureNamespace(env, req.info, req.namespace);
-  const tracked = trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now());
+  // addresses a kind allocates at create (a Service's cluster IP) are nobody's managed fields, as in kube
+  const tracked = await allocateOnCreate(env.client, req.info, trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now()));
   const name = typeof (tracked['metadata'] as JsonObject)['name'] === 'string' ? ((tracked['metadata'] as JsonObject)['name'] as string) : '';
   try {
     const r = await env.client.create(tracked, { dryRun: p.dryRun, ...(req.namespace === undefined ? {} : { defaultNamespace: req.namespace }) });
@@ -478,7 +481,7 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
     try {
       if (current === undefined) {
         await _ensureNamespace(env, req.info, req.namespace);
-        const r = await env.client.create(next, { dryRun: p.dryRun });
+        const r = await env.client.create(await allocateOnCreate(env.client, req.info, next), { dryRun: p.dryRun });
         return json(201, r.object, headers);
       }
       const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };

@@ -134,6 +134,25 @@ describe('paged lists are snapshots', () => {
       assert.deepEqual(names(rest.body), ['bb', 'c', 'd']);
     }));
 
+  test('paging across namespaces whose names prefix each other returns every object once, in order', () =>
+    withServer(async (t) => {
+      for (const ns of ['a', 'a-b']) {
+        await t.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        for (const n of ['x', 'y'])
+          await t.call('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: n }, spec: { podSelector: {} } });
+      }
+      const seen: string[] = [];
+      let cont: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const r = await t.call('GET', `/apis/networking.k8s.io/v1/networkpolicies?limit=1${cont === undefined ? '' : `&continue=${encodeURIComponent(cont)}`}`);
+        assert.equal(r.status, 200, r.text);
+        for (const o of r.body['items'] as { metadata: { namespace: string; name: string } }[]) seen.push(`${o.metadata.namespace}/${o.metadata.name}`);
+        cont = meta(r.body)['continue'] as string | undefined;
+        if (cont === undefined) break;
+      }
+      assert.deepEqual(seen, ['a/x', 'a/y', 'a-b/x', 'a-b/y']);
+    }));
+
   test('bad continue tokens are 400', () =>
     withServer(async (t) => {
       for (const c of ['!!!', btoa('x'), btoa('{"rv":"abc","after":""}'), btoa('{"__proto__":{"rv":"1"}}')]) {

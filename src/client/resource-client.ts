@@ -64,6 +64,8 @@ export interface ListOptions {
   readonly labels?: LabelPredicate;
   /** The snapshot at this store revision (paged lists); see Datastore ListQuery.revision. */
   readonly revision?: string;
+  /** Only objects after this `namespace + "\u0000" + name` key (a hint: callers still filter); see ListQuery.after. */
+  readonly after?: string;
 }
 
 /** Prefix of Calico policies derived from Kubernetes NetworkPolicies. */
@@ -325,6 +327,7 @@ export class ResourceClient {
       ...(info.namespaced && opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
       ...(opts.revision ? { revision: opts.revision } : {}),
+      ...(opts.after !== undefined && !this.views.has(info) ? { after: opts.after } : {}),
     };
     const own = await this.ds.list(q);
     const items = [...own.items];

@@ -153,7 +153,9 @@ export class KvDatastore implements Datastore {
       return { revision: at, rows: this.rowsAt(q, ns, now, at) };
     });
     const items: StoredObject[] = [];
+    const after = q.after;
     for (const r of rows) {
+      if (after !== undefined && `${r.namespace}\u0000${r.name}` <= after) continue; // not decoded at all
       const obj = _decode(r.value, r.revision);
       if (obj !== undefined && _matchesLabels(q, obj)) items.push(obj);
     }

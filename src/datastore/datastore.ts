@@ -59,6 +59,11 @@ export interface ListQuery extends ResourceType {
    * `revision` then says which (smaller) revision was read.
    */
   readonly revision?: string;
+  /**
+   * list only, a hint: a backend may leave out objects whose `namespace + "\u0000" + name` is not
+   * after this key (paged lists read on from the last key of the previous page).
+   */
+  readonly after?: string;
 }
 
 export interface ListResult {

@@ -27,7 +27,7 @@
  * random clusters and flows.
  */
 import { anyNetContains, type Ip, type Net } from './ip.js';
-import { portsApply, PROTO, selMatches, type CompiledEntity, type CompiledRule, type LabelSet, type NamedPort, type Owner, type PortMatch, type SelRef } from './match.js';
+import { selMatches, type CompiledEntity, type CompiledRule, type LabelSet, type NamedPort, type Owner, type PortMatch, type SelRef } from './match.js';
 import { planFor } from './resolve.js';
 import type { Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 import { workloadClasses } from './classes.js';
@@ -425,10 +425,10 @@ export function decidePodToPod(
   if (idx === undefined) snap.memo.fast = idx = new _Index(snap);
   const s = src.index;
   const d = dst.index;
-  const state = idx.state;
-  if (state[s] !== S.Indexed && idx.prepare(src) !== S.Indexed) return undefined;
-  if (state[d] !== S.Indexed && idx.prepare(dst) !== S.Indexed) return undefined;
-  if (srcIp !== idx.primary[s] || dstIp !== idx.primary[d]) return undefined;
+  // `primary` is set for indexed workloads only: one load answers "indexed, and at its first address?".
+  const primary = idx.primary;
+  if (srcIp !== primary[s] && (idx.prepare(src) !== S.Indexed || srcIp !== primary[s])) return undefined;
+  if (dstIp !== primary[d] && (idx.prepare(dst) !== S.Indexed || dstIp !== primary[d])) return undefined;
   const p = _p;
   p.idx = idx;
   p.proto = proto;
@@ -437,8 +437,8 @@ export function decidePodToPod(
   p.srcPort = srcPort;
   p.icmpType = icmpType;
   p.icmpCode = icmpCode;
-  p.portsApply = portsApply(proto);
-  p.isIcmp = proto === PROTO.ICMP || proto === PROTO.ICMPv6;
+  p.portsApply = proto === 6 || proto === 17 || proto === 132 || proto === 136; // match.ts portsApply: TCP, UDP, SCTP, UDPLite
+  p.isIcmp = proto === 1 || proto === 58; // ICMP, ICMPv6
   p.src = s;
   p.dst = d;
   p.srcRow = idx.rows[s]!;

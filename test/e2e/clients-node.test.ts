@@ -163,6 +163,19 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
+  test('CoreV1Api: Services get a cluster IP, and a NodePort Service a node port in 30000-32767', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-svc' } } });
+    const c = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.match(c.spec?.clusterIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(c.spec?.clusterIPs, [c.spec?.clusterIP]);
+    const n = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'np' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.notEqual(n.spec?.clusterIP, c.spec?.clusterIP);
+    const nodePort = n.spec?.ports?.[0]?.nodePort ?? 0;
+    assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
+    const h = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.equal(h.spec?.clusterIP, 'None');
+  });
+
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {
     await core.createNamespace({ body: { metadata: { name: 'js-net' } } });
     const np = await net.createNamespacedNetworkPolicy({ namespace: 'js-net', body: netpol('allow-web', 'js-net', 80, { team: 'web' }) });

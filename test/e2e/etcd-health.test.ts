@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { runServer, type RunningServer } from '../../src/apiserver/main.js';
 import { openEtcdDatastore, type Datastore } from '../../src/datastore/index.js';
 import { etcdSkipReason, startEtcd, type EtcdCluster } from '../support/etcd.js';
+import { required } from '../support/tools.js';
 
-const skip = etcdSkipReason() ?? false;
+const skip = required(etcdSkipReason());
 const GNS = '/apis/projectcalico.org/v3/globalnetworksets';
 
 describe('API server on etcd: size limit and health', { skip }, () => {

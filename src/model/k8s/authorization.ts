@@ -60,6 +60,7 @@ export const SELF_SUBJECT_ACCESS_REVIEW_KIND = defineKind<SelfSubjectAccessRevie
   shortNames: [],
   namespaced: false,
   nameOptional: true,
+  neverStored: true,
   decode: selfSubjectAccessReviewDecoder,
   applyDefaults: (r) => r,
   validate: validateSelfSubjectAccessReview,
