@@ -13,11 +13,14 @@
  *   tier (a Pass jumps to the next tier; a tier that ends without a decision drops when its
  *   default action is Deny), then its profiles (a Pass jumps to the next profile), then Deny.
  *   Programs depend only on the endpoint's label set and profiles, so endpoints with equal ones
- *   share them;
+ *   share them. A program is one flat Int32Array (R.Size slots per rule; Pass targets are slot
+ *   offsets), so running it reads no objects;
  * - per endpoint, a row of peer predicate results (0 not yet known, 1 match, 2 no match), filled
  *   the first time a rule asks — the endpoint's bitset of which rule sides select it.
- * A verdict then runs the source's egress program and the destination's ingress program,
- * reading the packet from module scratch variables; it allocates nothing. A verdict is computed
+ * A verdict then runs the source's egress program and the destination's ingress program: the
+ * hot loop tests a rule's peers (one row byte each) and protocol from locals; the rarer criteria
+ * (notProtocol, ipVersion, ICMP, ports) are tested out of line from a module scratch packet. It
+ * allocates nothing. A verdict is computed
  * afresh every time: nothing here remembers verdicts (the per-class verdict memo is `decide`'s,
  * in evaluate.ts).
  *
@@ -54,6 +57,24 @@ const enum A {
   Allow = 1,
   Deny = 2,
   Pass = 3,
+}
+
+/** The slots of one encoded rule in a program's Int32Array. */
+const enum R {
+  Flags = 0,
+  Action = 1,
+  PassTo = 2,
+  Proto = 3,
+  NotProto = 4,
+  IpVersion = 5,
+  IcmpType = 6,
+  IcmpCode = 7,
+  NotIcmpType = 8,
+  NotIcmpCode = 9,
+  SrcPred = 10,
+  DstPred = 11,
+  Ports = 12,
+  Size = 13,
 }
 
 /** Per workload: not prepared yet, indexed, or left to the general evaluator. */
@@ -135,8 +156,8 @@ interface _Pred {
 /** The programs of one endpoint (shared by endpoints with the same label set and profiles). */
 interface _Programs {
   readonly profiles: readonly string[];
-  readonly egress: readonly FRule[];
-  readonly ingress: readonly FRule[];
+  readonly egress: Int32Array;
+  readonly ingress: Int32Array;
   /** A rule has a criterion the index does not compile (a `services` match). */
   readonly generic: boolean;
 }
@@ -150,8 +171,10 @@ class _Index {
   readonly #programs = new Map<LabelSet, _Programs[]>();
   readonly #hepNodes: ReadonlySet<string>;
   readonly state: Uint8Array;
-  readonly egress: (readonly FRule[] | undefined)[];
-  readonly ingress: (readonly FRule[] | undefined)[];
+  readonly egress: (Int32Array | undefined)[];
+  readonly ingress: (Int32Array | undefined)[];
+  /** The port lists of encoded programs, four per rule that has any (R.Ports points at the first). */
+  readonly ports: (_Ports | null)[] = [];
   readonly rows: (Uint8Array | undefined)[];
   readonly owners: (readonly Owner[] | undefined)[];
   /** The first address of each prepared workload (the one its row is about). */
@@ -165,8 +188,8 @@ class _Index {
     const n = snap.workloads.length;
     this.state = new Uint8Array(n);
     // Pre-sized: assigning far past the end of an empty array would make it a slow dictionary.
-    this.egress = new Array<readonly FRule[] | undefined>(n).fill(undefined);
-    this.ingress = new Array<readonly FRule[] | undefined>(n).fill(undefined);
+    this.egress = new Array<Int32Array | undefined>(n).fill(undefined);
+    this.ingress = new Array<Int32Array | undefined>(n).fill(undefined);
     this.rows = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.owners = new Array<readonly Owner[] | undefined>(n).fill(undefined);
     this.primary = new Array<Ip | undefined>(n).fill(undefined);
@@ -282,6 +305,34 @@ class _Index {
     return out;
   }
 
+  /** A program as one flat Int32Array, R.Size slots per rule (Pass targets: slot offsets). */
+  #encode(prog: readonly FRule[]): Int32Array {
+    const out = new Int32Array(prog.length * R.Size);
+    for (let k = 0; k < prog.length; k++) {
+      const r = prog[k]!;
+      const o = k * R.Size;
+      out[o + R.Flags] = r.flags;
+      out[o + R.Action] = r.action;
+      out[o + R.PassTo] = r.passTo * R.Size;
+      out[o + R.Proto] = r.proto;
+      out[o + R.NotProto] = r.notProto;
+      out[o + R.IpVersion] = r.ipVersion;
+      out[o + R.IcmpType] = r.icmpType;
+      out[o + R.IcmpCode] = r.icmpCode;
+      out[o + R.NotIcmpType] = r.notIcmpType;
+      out[o + R.NotIcmpCode] = r.notIcmpCode;
+      out[o + R.SrcPred] = r.srcPred;
+      out[o + R.DstPred] = r.dstPred;
+      let at = -1;
+      if ((r.flags & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) !== 0) {
+        at = this.ports.length;
+        this.ports.push(r.dstPorts, r.dstNotPorts, r.srcPorts, r.srcNotPorts);
+      }
+      out[o + R.Ports] = at;
+    }
+    return out;
+  }
+
   /** Prepares `w`: its programs (shared by label set and profiles), its row; INDEXED or GENERIC. */
   prepare(w: WorkloadEndpointInfo): number {
     const i = w.index;
@@ -295,7 +346,7 @@ class _Index {
       if (progs === undefined) {
         const egress = this.#program(w, false);
         const ingress = this.#program(w, true);
-        progs = { profiles: w.profiles, egress: egress ?? [], ingress: ingress ?? [], generic: egress === undefined || ingress === undefined };
+        progs = { profiles: w.profiles, egress: this.#encode(egress ?? []), ingress: this.#encode(ingress ?? []), generic: egress === undefined || ingress === undefined };
         list.push(progs);
       }
       if (progs.generic) s = S.Generic;
@@ -328,8 +379,6 @@ class _Scratch {
   isIcmp = false;
   src = 0;
   dst = 0;
-  srcRow: Uint8Array = new Uint8Array(0);
-  dstRow: Uint8Array = new Uint8Array(0);
 }
 const _p = new _Scratch();
 
@@ -348,59 +397,68 @@ function _fill(idx: _Index, id: number, w: number): number {
   return v;
 }
 
+/** Criteria other than protocol and peers: tested out of line (_rest), from the scratch packet. */
+const _REST = F.NotProto | F.IpVersion | F.Icmp | F.NotIcmp | F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts;
+
 /**
- * Runs one program: true for Allow. Every rule but the last has criteria (see #program); they
- * are tested cheapest first, inline (this loop is the hot path).
+ * Runs one program: true for Allow. Every rule but the last has criteria (see #program). The hot
+ * loop tests the peers (one byte of a row each) and the protocol from locals, the most selective
+ * first; the other criteria (all ANDed, none with side effects) out of line.
  */
-function _run(prog: readonly FRule[], p: _Scratch): boolean {
-  let i = 0;
+function _run(c: Int32Array, srcRow: Uint8Array, dstRow: Uint8Array, proto: number): boolean {
+  let o = 0;
   for (;;) {
-    const r = prog[i]!;
-    const f = r.flags;
+    const f = c[o + R.Flags]!;
     if (f !== 0) {
-      if (
-        ((f & F.Proto) !== 0 && r.proto !== p.proto) ||
-        ((f & F.NotProto) !== 0 && r.notProto === p.proto) ||
-        ((f & F.IpVersion) !== 0 && r.ipVersion !== p.family) ||
-        ((f & F.Icmp) !== 0 && (!p.isIcmp || p.icmpType !== r.icmpType || (r.icmpCode >= 0 && p.icmpCode !== r.icmpCode))) ||
-        ((f & F.NotIcmp) !== 0 && p.isIcmp && p.icmpType === r.notIcmpType && (r.notIcmpCode < 0 || p.icmpCode === r.notIcmpCode)) ||
-        ((f & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) !== 0 && !_portsMatch(r, p))
-      ) {
-        i++;
-        continue;
-      }
       if ((f & F.Src) !== 0) {
-        const v = p.srcRow[r.srcPred]!;
-        if (v === 2 || (v === 0 && _fill(p.idx!, r.srcPred, p.src) !== 1)) {
-          i++;
+        const id = c[o + R.SrcPred]!;
+        const v = srcRow[id]!;
+        if (v === 2 || (v === 0 && _fill(_p.idx!, id, _p.src) !== 1)) {
+          o += R.Size;
           continue;
         }
       }
       if ((f & F.Dst) !== 0) {
-        const v = p.dstRow[r.dstPred]!;
-        if (v === 2 || (v === 0 && _fill(p.idx!, r.dstPred, p.dst) !== 1)) {
-          i++;
+        const id = c[o + R.DstPred]!;
+        const v = dstRow[id]!;
+        if (v === 2 || (v === 0 && _fill(_p.idx!, id, _p.dst) !== 1)) {
+          o += R.Size;
           continue;
         }
       }
+      if (((f & F.Proto) !== 0 && c[o + R.Proto] !== proto) || ((f & _REST) !== 0 && !_rest(c, o, f, _p))) {
+        o += R.Size;
+        continue;
+      }
     }
-    const a = r.action;
+    const a = c[o + R.Action]!;
     if (a === A.Pass) {
-      i = r.passTo;
+      o = c[o + R.PassTo]!;
       continue;
     }
     return a === A.Allow;
   }
 }
 
-/** The port criteria of `r` (match.ts semantics: ports need a port protocol; notPorts exclude). */
-function _portsMatch(r: FRule, p: _Scratch): boolean {
-  const f = r.flags;
+/** The criteria of `_REST` of the rule at `o` (match.ts semantics). */
+function _rest(c: Int32Array, o: number, f: number, p: _Scratch): boolean {
+  return !(
+    ((f & F.NotProto) !== 0 && c[o + R.NotProto] === p.proto) ||
+    ((f & F.IpVersion) !== 0 && c[o + R.IpVersion] !== p.family) ||
+    ((f & F.Icmp) !== 0 && (!p.isIcmp || p.icmpType !== c[o + R.IcmpType] || (c[o + R.IcmpCode]! >= 0 && p.icmpCode !== c[o + R.IcmpCode]))) ||
+    ((f & F.NotIcmp) !== 0 && p.isIcmp && p.icmpType === c[o + R.NotIcmpType] && (c[o + R.NotIcmpCode]! < 0 || p.icmpCode === c[o + R.NotIcmpCode])) ||
+    ((f & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) !== 0 && !_portsMatch(f, c[o + R.Ports]!, p))
+  );
+}
+
+/** The port criteria of a rule with flags `f` and port lists at `at` (match.ts semantics: ports need a port protocol; notPorts exclude). */
+function _portsMatch(f: number, at: number, p: _Scratch): boolean {
   const idx = p.idx!;
-  if ((f & F.DstPorts) !== 0 && (!p.portsApply || !_portIn(r.dstPorts!, p.dstPort, p.proto, idx.named[p.dst]!))) return false;
-  if ((f & F.DstNotPorts) !== 0 && p.portsApply && _portIn(r.dstNotPorts!, p.dstPort, p.proto, idx.named[p.dst]!)) return false;
-  if ((f & F.SrcPorts) !== 0 && (!p.portsApply || !_portIn(r.srcPorts!, p.srcPort, p.proto, idx.named[p.src]!))) return false;
-  if ((f & F.SrcNotPorts) !== 0 && p.portsApply && _portIn(r.srcNotPorts!, p.srcPort, p.proto, idx.named[p.src]!)) return false;
+  const lists = idx.ports;
+  if ((f & F.DstPorts) !== 0 && (!p.portsApply || !_portIn(lists[at]!, p.dstPort, p.proto, idx.named[p.dst]!))) return false;
+  if ((f & F.DstNotPorts) !== 0 && p.portsApply && _portIn(lists[at + 1]!, p.dstPort, p.proto, idx.named[p.dst]!)) return false;
+  if ((f & F.SrcPorts) !== 0 && (!p.portsApply || !_portIn(lists[at + 2]!, p.srcPort, p.proto, idx.named[p.src]!))) return false;
+  if ((f & F.SrcNotPorts) !== 0 && p.portsApply && _portIn(lists[at + 3]!, p.srcPort, p.proto, idx.named[p.src]!)) return false;
   return true;
 }
 
@@ -441,9 +499,9 @@ export function decidePodToPod(
   p.isIcmp = proto === 1 || proto === 58; // ICMP, ICMPv6
   p.src = s;
   p.dst = d;
-  p.srcRow = idx.rows[s]!;
-  p.dstRow = idx.rows[d]!;
-  return _run(idx.egress[s]!, p) && _run(idx.ingress[d]!, p);
+  const srcRow = idx.rows[s]!;
+  const dstRow = idx.rows[d]!;
+  return _run(idx.egress[s]!, srcRow, dstRow, proto) && _run(idx.ingress[d]!, srcRow, dstRow, proto);
 }
 
 
