@@ -9,7 +9,7 @@
  *   followed by the output it prints (standard output and standard error, as a terminal shows).
  *   ```console as-root / ```console as-user blocks run only as root / only as a user.
  * - `export NAME=value ...` sets the environment of the commands after it.
- * - `npx tabby up ...` runs in the background (the doc says: a second terminal); its block shows
+ * - `alias` lines hold for the commands after them; `tabby up ...` runs in the background (the doc says: a second terminal); its block shows
  *   its standard output up to "Stop with Ctrl-C".
  * - Masked on both sides: uids, timestamps, resource versions, pids, revisions, lab prefixes,
  *   ages; `…` in an expected line matches any text.
@@ -133,6 +133,8 @@ interface Session {
   readonly dataDir: string;
   readonly port: number;
   env: Record<string, string>;
+  /** `alias` lines of the doc, in effect for the commands after them. */
+  aliases: string[];
   up?: ChildProcess;
 }
 
@@ -141,7 +143,8 @@ const _unsubst = (s: Session, text: string): string => text.replaceAll(s.dataDir
 
 function _argv(s: Session, script: string, merge = true): string[] {
   const env = Object.entries({ PATH, HOME: s.home, ...s.env }).map(([k, v]) => `${k}=${v}`);
-  return [...(s.mode === 'as-user' ? NOBODY : []), 'env', '-i', ...env, 'bash', '-c', merge ? `exec 2>&1\n${script}` : script];
+  const prelude = s.aliases.length === 0 ? '' : `shopt -s expand_aliases\n${s.aliases.join('\n')}\n`;
+  return [...(s.mode === 'as-user' ? NOBODY : []), 'env', '-i', ...env, 'bash', '-c', `${merge ? 'exec 2>&1\n' : ''}${prelude}${script}`];
 }
 
 /** Runs one command (bounded); its combined output. */
@@ -159,9 +162,12 @@ function startUp(s: Session, command: string): Promise<string> {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: s.repo, stdio: ['ignore', 'pipe', 'pipe'] });
   s.up = child;
   let out = '';
+  let log = '';
   child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
+  // Drained, or a full pipe would stop it; kept (bounded) for a failure's message.
+  child.stderr!.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-20_000)));
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`tabby up did not come up within 240 s:\n${out}`)), 240_000);
+    const timer = setTimeout(() => fail(new Error(`tabby up did not come up within 240 s:\n${out}\n${log}`)), 240_000);
     const poll = setInterval(() => {
       const i = out.indexOf('Stop with Ctrl-C');
       if (i >= 0 && out.indexOf('\n', i) > 0) {
@@ -173,7 +179,7 @@ function startUp(s: Session, command: string): Promise<string> {
     child.on('exit', (code) => {
       clearTimeout(timer);
       clearInterval(poll);
-      fail(new Error(`tabby up exited (${code}) before it was up:\n${out}`));
+      fail(new Error(`tabby up exited (${code}) before it was up:\n${out}\n${log}`));
     });
   });
 }
@@ -198,7 +204,8 @@ async function runDocs(s: Session, update: Map<string, string[]>): Promise<strin
     const readme = file === 'README.md';
     if (readme) {
       s.env = {};
-      await startUp(s, `npx tabby up --port ${DOC_PORT}`);
+      s.aliases = [];
+      await startUp(s, `node dist/bin/tabby.js up --port ${DOC_PORT}`);
     }
     // Later blocks first when rewriting, so earlier line numbers stay valid.
     const rewrites: { c: DocCommand; out: string }[] = [];
@@ -206,13 +213,16 @@ async function runDocs(s: Session, update: Map<string, string[]>): Promise<strin
       if (c.mode !== undefined && c.mode !== s.mode) continue;
       let got: string;
       if (_export(s, c.command)) got = '';
-      else if (/^npx tabby up\b/.test(c.command)) got = await startUp(s, c.command);
+      else if (/^alias\s/.test(c.command)) {
+        s.aliases.push(c.command);
+        got = '';
+      } else if (/^tabby up\b/.test(c.command)) got = await startUp(s, c.command);
       else got = runCommand(s, c.command);
       if (!_matches(c.expected, got)) failures.push(`${file}:${c.line} (${s.mode}): $ ${c.command}\n--- the doc says:\n${c.expected.join('\n')}\n--- it printed:\n${got}`);
       rewrites.push({ c, out: got });
     }
     if (readme) {
-      const down = runCommand(s, 'npx tabby down --purge');
+      const down = runCommand(s, 'node dist/bin/tabby.js down --purge');
       if (!/the datastore was purged/.test(down)) failures.push(`README.md (${s.mode}): npx tabby down --purge after the quick start:\n${down}`);
     }
     if (process.env['UPDATE_WALKTHROUGH'] === '1')
@@ -255,6 +265,8 @@ test('the walkthrough and the README run as written, as a user without the lab a
       linkModules(repo);
       const built = spawnSync('npm', ['run', 'build'], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
       assert.equal(built.status, 0, `npm run build failed: ${built.stdout}${built.stderr}`);
+      // As npm's bin links make them: executable.
+      for (const target of ['dist/bin/tabby.js', 'dist/bin/calicoctl.js']) chmodSync(join(repo, target), 0o755);
     }
     const modes = (process.env['WALKTHROUGH_MODES'] ?? 'as-user,as-root').split(',') as Mode[];
     const failures: string[] = [];
@@ -264,7 +276,7 @@ test('the walkthrough and the README run as written, as a user without the lab a
       mkdirSync(home);
       const dataDir = join(home, 'tabby-data');
       if (mode === 'as-user') assert.equal(spawnSync('chown', ['-R', 'nobody:nogroup', home]).status, 0);
-      const s: Session = { mode, repo, home, dataDir, port: await freePort(), env: {} };
+      const s: Session = { mode, repo, home, dataDir, port: await freePort(), env: {}, aliases: [] };
       sessions.push(s);
       try {
         failures.push(...(await runDocs(s, update)));
