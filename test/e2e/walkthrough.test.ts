@@ -23,7 +23,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { netnsSkipReason } from '../../src/sys/index.js';
@@ -136,6 +136,10 @@ interface Session {
   /** `alias` lines of the doc, in effect for the commands after them. */
   aliases: string[];
   up?: ChildProcess;
+  /** The running tabby up's log (standard error), for a failure's message. */
+  upLog?: () => string;
+  /** Where tabby up's output files go. */
+  readonly logDir: string;
 }
 
 const _subst = (s: Session, text: string): string => text.replaceAll(DOC_DIR, s.dataDir).replaceAll(DOC_PORT, String(s.port));
@@ -155,20 +159,28 @@ function runCommand(s: Session, command: string): string {
   return _unsubst(s, r.stdout ?? '');
 }
 
-/** `npx tabby up …` in the background; resolves with its output once it says how to stop it. */
+/**
+ * `tabby up …` in the background; resolves with what it printed once it says how to stop it.
+ * Its output goes to files, not pipes: the commands after it run synchronously, and a full pipe
+ * would block it (Node writes to pipes synchronously) until they end.
+ */
 function startUp(s: Session, command: string): Promise<string> {
-  // Its log (standard error) interleaves at random with what it prints; the doc shows the latter.
   const argv = _argv(s, _subst(s, command), false);
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: s.repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const outFile = join(s.logDir, `up-${s.mode}-${Date.now()}.out`);
+  const errFile = `${outFile.slice(0, -4)}.err`;
+  const outFd = openSync(outFile, 'w');
+  const errFd = openSync(errFile, 'w');
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: s.repo, stdio: ['ignore', outFd, errFd] });
+  closeSync(outFd);
+  closeSync(errFd);
   s.up = child;
-  let out = '';
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
-  // Drained, or a full pipe would stop it; kept (bounded) for a failure's message.
-  child.stderr!.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-20_000)));
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  // Its log (standard error) interleaves at random with what it prints; the doc shows the latter.
+  s.upLog = () => read(errFile).slice(-20_000);
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`tabby up did not come up within 240 s:\n${out}\n${log}`)), 240_000);
+    const timer = setTimeout(() => fail(new Error(`tabby up did not come up within 240 s:\n${read(outFile)}\n${s.upLog?.() ?? ''}`)), 240_000);
     const poll = setInterval(() => {
+      const out = read(outFile);
       const i = out.indexOf('Stop with Ctrl-C');
       if (i >= 0 && out.indexOf('\n', i) > 0) {
         clearTimeout(timer);
@@ -179,7 +191,7 @@ function startUp(s: Session, command: string): Promise<string> {
     child.on('exit', (code) => {
       clearTimeout(timer);
       clearInterval(poll);
-      fail(new Error(`tabby up exited (${code}) before it was up:\n${out}\n${log}`));
+      if (!read(outFile).includes('Stop with Ctrl-C')) fail(new Error(`tabby up exited (${code}) before it was up:\n${read(outFile)}\n${s.upLog?.() ?? ''}`));
     });
   });
 }
@@ -198,9 +210,10 @@ function _export(s: Session, command: string): boolean {
 async function runDocs(s: Session, update: Map<string, string[]>): Promise<string[]> {
   const failures: string[] = [];
   for (const file of DOCS) {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    const lines = update.get(file) ?? text.split('\n');
+    // A second mode reads what the first rewrote, so its line numbers match what it splices.
+    const lines = update.get(file) ?? readFileSync(join(ROOT, file), 'utf8').split('\n');
     update.set(file, lines);
+    const text = lines.join('\n');
     const readme = file === 'README.md';
     if (readme) {
       s.env = {};
@@ -218,7 +231,8 @@ async function runDocs(s: Session, update: Map<string, string[]>): Promise<strin
         got = '';
       } else if (/^tabby up\b/.test(c.command)) got = await startUp(s, c.command);
       else got = runCommand(s, c.command);
-      if (!_matches(c.expected, got)) failures.push(`${file}:${c.line} (${s.mode}): $ ${c.command}\n--- the doc says:\n${c.expected.join('\n')}\n--- it printed:\n${got}`);
+      if (!_matches(c.expected, got))
+        failures.push(`${file}:${c.line} (${s.mode}): $ ${c.command}\n--- the doc says:\n${c.expected.join('\n')}\n--- it printed:\n${got}${/^tabby down/.test(c.command) ? `\n--- tabby up's log ends:\n${(s.upLog?.() ?? '').slice(-3000)}` : ''}`);
       rewrites.push({ c, out: got });
     }
     if (readme) {
@@ -276,7 +290,7 @@ test('the walkthrough and the README run as written, as a user without the lab a
       mkdirSync(home);
       const dataDir = join(home, 'tabby-data');
       if (mode === 'as-user') assert.equal(spawnSync('chown', ['-R', 'nobody:nogroup', home]).status, 0);
-      const s: Session = { mode, repo, home, dataDir, port: await freePort(), env: {}, aliases: [] };
+      const s: Session = { mode, repo, home, dataDir, port: await freePort(), env: {}, aliases: [], logDir: base };
       sessions.push(s);
       try {
         failures.push(...(await runDocs(s, update)));
