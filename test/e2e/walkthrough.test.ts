@@ -165,7 +165,9 @@ function runCommand(s: Session, command: string): string {
  * would block it (Node writes to pipes synchronously) until they end.
  */
 function startUp(s: Session, command: string): Promise<string> {
-  const argv = _argv(s, _subst(s, command), false);
+  // `exit` after it keeps bash its parent (no exec of the last command), so it is reaped when
+  // it exits while this process is blocked in a synchronous command (tabby down).
+  const argv = _argv(s, `${_subst(s, command)}\nexit $?`, false);
   const outFile = join(s.logDir, `up-${s.mode}-${Date.now()}.out`);
   const errFile = `${outFile.slice(0, -4)}.err`;
   const outFd = openSync(outFile, 'w');
