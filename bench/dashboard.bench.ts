@@ -2,7 +2,7 @@
  * @module Dashboard benchmark: the Connectivity page's 1,000-pod matrix, timed in the browser
  * from the data's arrival (the watch stream's READY) to the drawn canvas — snapshot build,
  * verdictMatrix and drawing included (the page records it as `window.__tabbyMatrix`). Drives
- * Debian's Chromium (/usr/bin/chromium) with playwright-core against a real API server started
+ * Debian's Chromium (`chromium` on PATH) with playwright-core against a real API server started
  * here (temporary data directory, embedded SQLite, ibm-classic profile, 1,000 pods in 10
  * namespaces with per-namespace policies). Skips (no results) without Chromium or without the
  * built bundle (dist/ui). Goal <= 1000 ms; best of a few page loads.
@@ -19,6 +19,7 @@ import { ResourceClient } from '../src/client/index.js';
 import { loadProfile, profileNamed, startHostEndpointController, type HostEndpointController } from '../src/cluster/index.js';
 import { openSqliteDatastore, type Datastore } from '../src/datastore/index.js';
 import { defaultUiDir } from '../src/web/index.js';
+import { findOnPath } from '../src/sys/index.js';
 
 export interface BenchResult {
   name: string;
@@ -27,7 +28,8 @@ export interface BenchResult {
   goal: string;
 }
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium: `chromium` on PATH ('' when it is not there). */
+export const CHROMIUM = findOnPath('chromium') ?? '';
 const ROUNDS = 3;
 
 export const CHROMIUM_ARGS = [
@@ -43,7 +45,7 @@ export const CHROMIUM_ARGS = [
 
 /** Why the dashboard cannot be driven here, or undefined when it can. */
 export function browserUnavailable(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+  if (CHROMIUM === '') return 'chromium is not on PATH (Debian package chromium: apt-get install chromium)';
   const ui = defaultUiDir();
   if (ui === undefined || !existsSync(join(ui, 'index.html'))) return 'the dashboard bundle is not built (npm run build: vite build ui → dist/ui)';
   return undefined;
@@ -55,7 +57,7 @@ export interface Browser {
 }
 
 /** Debian's Chromium, headless, with a fresh profile directory (removed on close). */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(viewport: { width: number; height: number } = { width: 1440, height: 900 }): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'tabby-chromium-'));
   let context: BrowserContext;
   try {
@@ -64,7 +66,7 @@ export async function launchBrowser(): Promise<Browser> {
       headless: true,
       args: CHROMIUM_ARGS,
       ignoreHTTPSErrors: true,
-      viewport: { width: 1440, height: 900 },
+      viewport,
       timeout: 30_000,
     });
   } catch (e) {

@@ -50,10 +50,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   lab: ['agent', 'client', 'datastore', 'engine', 'dataplane', 'model', 'selector', 'sys', 'lib', '*node'],
   // Cluster profiles, the host-endpoint controller and policy packs: data plus the client.
   cluster: ['client', 'datastore', 'engine', 'model', 'selector', 'manifest', 'lib', 'yaml'],
+  // The workload controllers (Deployment, ReplicaSet, EndpointSlice, GC): data through the client.
+  controllers: ['client', 'datastore', 'model', 'selector', 'lib'],
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
   apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
   cli: [
-    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab',
+    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab', 'controllers',
     '*node', 'commander', 'yaml', 'diff',
   ],
   // The dashboard's server side (static bundle, watch multiplexer, lab logs); the browser code is

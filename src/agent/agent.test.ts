@@ -18,6 +18,9 @@ import { AgentLoop } from './loop.js';
 import { runAgent } from './main.js';
 import { ANNOTATION, readNodeStatus } from './status.js';
 
+/** Bound on each wait for an apply (fakes apply in milliseconds; a hang fails fast, naming node and revision). */
+const WAIT_MS = 20_000;
+
 function fakes(): { runner: CommandRunner; ipt: FakeIptables; ips: FakeIpset } {
   const ips = new FakeIpset();
   const ipt = new FakeIptables({ ipsetExists: (n) => ips.sets.has(n) });
@@ -50,6 +53,26 @@ async function latestRevision(ds: Datastore): Promise<string> {
   return (await ds.list({ group: '', plural: 'pods' })).revision;
 }
 
+test('agent: whenProgrammed is bounded: it rejects after its deadline naming node and revision, and resolves once programmed', async () => {
+  const { runner } = fakes();
+  const clock = new FakeClock();
+  const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
+  const source = { inSync: false, revision: '7', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const tables = {
+    raw: new IptablesTable({ table: 'raw', runner, clock }),
+    mangle: new IptablesTable({ table: 'mangle', runner, clock }),
+    filter: new IptablesTable({ table: 'filter', runner, clock }),
+  };
+  const loop = new AgentLoop({ node: 'w9', source, tables, ipsets: new IpsetApplier({ runner, clock }), clock });
+  // Never in sync, never applied: the wait ends at its deadline with a named error.
+  await assert.rejects(loop.whenProgrammed('7', 50), /^Error: agent w9: revision 7 not programmed within 50 ms \(nothing programmed yet; 0 applies, 0 failed; in sync: false\)$/);
+  const later = loop.whenProgrammed('7', WAIT_MS);
+  await loop.applyOnce();
+  await later;
+  await loop.whenProgrammed('6', 1);
+  await assert.rejects(loop.whenProgrammed('8', 10), /revision 8 not programmed within 10 ms \(last programmed revision 7;/);
+});
+
 test('agent: fail closed until in sync, then the real rules replace the fail-closed ones', async () => {
   const { runner, ipt, ips } = fakes();
   const clock = new FakeClock();
@@ -68,7 +91,7 @@ test('agent: fail closed until in sync, then the real rules replace the fail-clo
   assert.equal(loop.applies, 0, 'nothing applied before in sync');
   source.inSync = true;
   loop.markDirty();
-  await loop.whenProgrammed('1');
+  await loop.whenProgrammed('1', WAIT_MS);
   assert.ok(!ipt.chainNames('filter').includes('cali-fail-closed-in'), 'fail-closed chains swept');
   assert.ok(ipt.chainNames('filter').includes(`cali-tw-${workloadInterfaceName('default', 'web')}`));
   assert.deepEqual(ipt.rules('filter', 'INPUT').map((r) => r.replace(/-m comment --comment "cali:[^"]+" /, '')), ['-j cali-INPUT']);
@@ -83,7 +106,7 @@ test('agent: list + watch → programmed; a policy change is applied incremental
   const logs: string[] = [];
   const agent = runAgent({ node: 'w1', datastore: ds, runner, log: (m) => logs.push(m), refreshIntervalMs: 60_000 });
   try {
-    await agent.whenProgrammed(await latestRevision(ds));
+    await agent.whenProgrammed(await latestRevision(ds), WAIT_MS);
     const db = workloadInterfaceName('default', 'db');
     const before = ipt.rules('filter', `cali-tw-${db}`);
     assert.ok(!before.some((r) => r.includes('cali-pi-')), 'no policy yet: profiles only');
@@ -93,7 +116,7 @@ test('agent: list + watch → programmed; a policy change is applied incremental
     const fwIds = ipt.ruleIds('filter', `cali-fw-${db}`);
     const w = await client.apply(allowWeb);
     const rev = w.object.metadata.resourceVersion!;
-    await agent.whenProgrammed(rev);
+    await agent.whenProgrammed(rev, WAIT_MS);
     const after = ipt.rules('filter', `cali-tw-${db}`);
     assert.ok(after.some((r) => r.includes('-j cali-pi-')), 'ingress chain jumps to the policy');
     assert.deepEqual(ipt.ruleIds('filter', `cali-fw-${db}`), fwIds, 'unchanged chain not rewritten');
@@ -118,7 +141,7 @@ test('agent: list + watch → programmed; a policy change is applied incremental
 
     // Delete: policy chain and IP set swept.
     const del = await ds.delete({ group: 'projectcalico.org', plural: 'networkpolicies', namespace: 'default', name: 'allow-web' });
-    await agent.whenProgrammed(del.metadata.resourceVersion!);
+    await agent.whenProgrammed(del.metadata.resourceVersion!, WAIT_MS);
     assert.ok(!ipt.chainNames('filter').some((c) => c.startsWith('cali-pi-')));
     assert.equal(ips.sets.size, 0);
   } finally {
@@ -127,20 +150,64 @@ test('agent: list + watch → programmed; a policy change is applied incremental
   }
 });
 
-test('agent: a burst of changes is coalesced into few applies', async () => {
+/**
+ * A clock whose time stands still and whose sleeps pass at once — except while `hold()` is in
+ * force: then every sleep waits until `release()`. Lets a test catch the loop in its rate-limit
+ * wait and count applies rather than milliseconds.
+ */
+class GateClock extends FakeClock {
+  private _gate: Promise<void> | undefined;
+  private _open: (() => void) | undefined;
+  waiting = 0;
+
+  hold(): void {
+    this._gate = new Promise((r) => (this._open = r));
+  }
+
+  release(): void {
+    this._open?.();
+    this._gate = undefined;
+  }
+
+  override async sleep(_ms: number): Promise<void> {
+    const gate = this._gate;
+    if (gate === undefined) return super.sleep(0);
+    this.waiting++;
+    await gate;
+    this.waiting--;
+  }
+}
+
+/** Polls `cond` every 5 ms until true; fails after `ms` naming `what`. */
+async function until(cond: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('agent: a burst of changes during the rate-limit wait is coalesced into one apply', async () => {
   const { ds, client } = await seeded();
   const { runner } = fakes();
-  const agent = runAgent({ node: 'w1', datastore: ds, runner, minApplyIntervalMs: 50, publishStatus: false });
+  const clock = new GateClock();
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, clock, minApplyIntervalMs: 50, publishStatus: false });
   try {
-    await agent.whenProgrammed(await latestRevision(ds));
+    await agent.whenProgrammed(await latestRevision(ds), WAIT_MS);
     const n0 = agent.loop.applies;
-    let rev = '';
-    for (let i = 0; i < 30; i++) rev = (await client.apply(pod(`p${i}`, `10.0.1.${i + 1}`, { app: 'web' }))).object.metadata.resourceVersion!;
-    await agent.whenProgrammed(rev);
-    const n = agent.loop.applies - n0;
-    assert.ok(n >= 1 && n <= 10, `30 changes took ${n} applies`);
+    // The clock stands still, so the next apply must wait out the rate limit: hold it there.
+    clock.hold();
+    let rev = (await client.apply(pod('p0', '10.0.1.1', { app: 'web' }))).object.metadata.resourceVersion!;
+    await until(() => clock.waiting === 1, 'the loop waits out the rate limit after the first change');
+    for (let i = 1; i < 30; i++) rev = (await client.apply(pod(`p${i}`, `10.0.1.${i + 1}`, { app: 'web' }))).object.metadata.resourceVersion!;
+    await until(() => BigInt(agent.syncer.revision) >= BigInt(rev), `the syncer has seen revision ${rev}`);
+    assert.equal(agent.loop.applies, n0, 'nothing applied while the rate limit holds');
+    clock.release();
+    await agent.whenProgrammed(rev, WAIT_MS);
+    assert.equal(agent.loop.applies - n0, 1, '30 changes during one rate-limit wait cost one apply');
     assert.equal(agent.loop.lastDesired?.workloads.length, 32);
   } finally {
+    clock.release();
     await agent.stop();
     await ds.close();
   }
@@ -163,9 +230,9 @@ test('agent: TooOldError on watch re-lists and stays correct', async () => {
   const logs: string[] = [];
   const agent = runAgent({ node: 'w1', datastore: flaky, runner, publishStatus: false, log: (m) => logs.push(m) });
   try {
-    await agent.whenProgrammed(await latestRevision(ds));
+    await agent.whenProgrammed(await latestRevision(ds), WAIT_MS);
     const w = await client.apply(allowWeb);
-    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!, WAIT_MS);
     assert.ok(ipt.chainNames('filter').some((c) => c.startsWith('cali-pi-')));
     assert.ok(logs.some((l) => /re-listing/.test(l)), logs.join('\n'));
   } finally {
@@ -186,7 +253,7 @@ test('agent: NFLOG group and per-node FelixConfiguration are honoured', async ()
   const { runner, ipt } = fakes();
   const agent = runAgent({ node: 'w1', datastore: ds, runner, nflogGroup: 42, publishStatus: false });
   try {
-    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!, WAIT_MS);
     const pi = ipt.chainNames('filter').find((c) => c.startsWith('cali-pi-'))!;
     assert.match(ipt.rules('filter', pi).join('\n'), /-j NFLOG --nflog-group 42 --nflog-prefix "w1-drop:"/);
     assert.match(ipt.rules('filter', 'cali-wl-to-host').join('\n'), /-j ACCEPT/);
@@ -217,13 +284,13 @@ test('agent: IP set member changes go through the ipset session; stop() ends it 
   const agent = runAgent({ node: 'w1', datastore: ds, runner, refreshIntervalMs: 60_000, publishStatus: false });
   try {
     await client.apply(allowWeb);
-    await agent.whenProgrammed(await latestRevision(ds));
+    await agent.whenProgrammed(await latestRevision(ds), WAIT_MS);
     assert.equal(ips.sets.size, 1);
     const set = [...ips.sets.keys()][0]!;
     assert.equal(ips.liveSessions().length, 1, 'a session is warm after the first apply');
     // A second web pod: only the set's members change.
     const w = await client.apply(pod('web2', '10.0.0.3', { app: 'web' }));
-    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!, WAIT_MS);
     assert.deepEqual(ips.members(set), ['10.0.0.1', '10.0.0.3']);
     assert.deepEqual(ips.sessions[0]!.lines, [`add ${set} 10.0.0.3`, 'version']);
   } finally {

@@ -57,6 +57,9 @@ export interface ApplyRecord {
   readonly changed: boolean;
 }
 
+/** How long `whenProgrammed` waits by default. */
+export const DEFAULT_PROGRAMMED_TIMEOUT_MS = 60_000;
+
 export class AgentLoop {
   private readonly _o: AgentLoopOptions;
   private readonly _minInterval: number;
@@ -93,11 +96,30 @@ export class AgentLoop {
     w?.();
   }
 
-  /** Resolves once an apply at a revision ≥ `revision` has succeeded. */
-  whenProgrammed(revision: string): Promise<void> {
+  /**
+   * Resolves once an apply at a revision ≥ `revision` has succeeded; rejects after `timeoutMs`
+   * (real time, default 60 s) naming the node, the revision waited for and the last one
+   * programmed. Every wait is bounded.
+   */
+  whenProgrammed(revision: string, timeoutMs = DEFAULT_PROGRAMMED_TIMEOUT_MS): Promise<void> {
     const rev = BigInt(revision);
     if (this.last !== undefined && BigInt(this.last.revision) >= rev) return Promise.resolve();
-    return new Promise((resolve) => this._waiters.push({ rev, resolve }));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        rev,
+        resolve: (): void => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this._waiters.indexOf(waiter);
+        if (i >= 0) this._waiters.splice(i, 1);
+        const last = this.last === undefined ? 'nothing programmed yet' : `last programmed revision ${this.last.revision}`;
+        reject(new Error(`agent ${this._o.node}: revision ${revision} not programmed within ${timeoutMs} ms (${last}; ${this.applies} applies, ${this.failures} failed; in sync: ${this._o.source.inSync})`));
+      }, timeoutMs);
+      this._waiters.push(waiter);
+    });
   }
 
   /** Installs the fail-closed rules, then loops until `signal` aborts. */

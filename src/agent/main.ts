@@ -44,8 +44,8 @@ export interface AgentOptions {
 export interface AgentHandle {
   readonly syncer: Syncer;
   readonly loop: AgentLoop;
-  /** Resolves once the datastore revision `revision` (or later) is programmed. */
-  whenProgrammed(revision: string): Promise<void>;
+  /** Resolves once the datastore revision `revision` (or later) is programmed; rejects after `timeoutMs` (default 60 s) naming node and revision. */
+  whenProgrammed(revision: string, timeoutMs?: number): Promise<void>;
   /** Stops watching and applying; resolves when both have ended and the appliers are closed. */
   stop(): Promise<void>;
   /** Resolves when the agent stops (after `stop()`). */
@@ -95,7 +95,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   return {
     syncer,
     loop: l,
-    whenProgrammed: (rev) => l.whenProgrammed(rev),
+    whenProgrammed: (rev, timeoutMs) => l.whenProgrammed(rev, timeoutMs),
     stop: async () => {
       ac.abort();
       await done;

@@ -78,7 +78,7 @@ describe('apiserver app', () => {
 
   test('discovery lists groups in order and resources with verbs and short names', async () => {
     const groups = (await t.call('GET', '/apis')).body['groups'] as Json[];
-    assert.deepEqual(groups.map((g) => g['name']), ['networking.k8s.io', 'projectcalico.org']);
+    assert.deepEqual(groups.map((g) => g['name']), ['apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'projectcalico.org']);
     const core = (await t.call('GET', '/api/v1')).body['resources'] as Json[];
     const pods = core.find((r) => r['name'] === 'pods')!;
     assert.deepEqual([pods['kind'], pods['namespaced'], pods['shortNames'], pods['categories']], ['Pod', true, ['po'], ['all']]);
@@ -99,7 +99,7 @@ describe('apiserver app', () => {
   });
 
   test('unknown paths and subresources are 404 Status, not crashes', async () => {
-    for (const p of ['/apis/apps/v1', '/apis/projectcalico.org/v3/nothings', '/api/v1/namespaces/default/pods/x/log', '/metrics', '/api/v2']) {
+    for (const p of ['/apis/batch/v1', '/apis/projectcalico.org/v3/nothings', '/api/v1/namespaces/default/pods/x/log', '/metrics', '/api/v2']) {
       const r = await t.call('GET', p);
       assert.equal(r.status, 404, p);
       assert.equal(r.body['kind'], 'Status', p);

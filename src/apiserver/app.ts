@@ -18,6 +18,8 @@ import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscover
 import { groupVersionDocument } from './openapi.js';
 import { partialMetadataRequest, toPartialMetadata } from './partial-metadata.js';
 import { handleResource, json, verbOf } from './resources.js';
+import { handleAccessReview, handleSubresource, servesSubresource } from './subresources.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { isProtobuf, protobufBodyAsJson } from './protobuf.js';
 import { WatchHub } from './watch-hub.js';
 import { badRequest, methodNotAllowed, pathNotFound, toStatus, unauthorized } from './status.js';
@@ -39,6 +41,8 @@ export interface AppDeps {
   /** The web dashboard at /ui (src/web): its built bundle and the lab's log directory. */
   readonly uiDir?: string | undefined;
   readonly labDir?: string | undefined;
+  /** Runs pods for pods/log, exec and attach (the lab, under `tabby up`); without it they answer 503. */
+  readonly podRuntime?: PodRuntime | undefined;
   /** Largest request body accepted (413 past it); default 3 MiB, kube-apiserver's default for writes. */
   readonly maxRequestBytes?: number | undefined;
 }
@@ -190,7 +194,7 @@ export function createApp(deps: AppDeps): Hono {
     if (!info.namespaced && namespace !== undefined) return json(404, pathNotFound());
     const name = rest[1];
     const sub = rest[2];
-    if (sub !== undefined && sub !== 'status') return json(404, pathNotFound());
+    if (sub !== undefined && sub !== 'status' && (name === undefined || !servesSubresource(info, sub))) return json(404, pathNotFound());
     if (info.namespaced && namespace === undefined && name !== undefined) return json(404, pathNotFound());
 
     if (sub === 'status' && name === undefined) return json(404, pathNotFound());
@@ -198,11 +202,16 @@ export function createApp(deps: AppDeps): Hono {
     // body is decoded to JSON here, once; everything after sees JSON (protobuf.ts)
     const contentType = header('content-type') ?? '';
     const protobufBody = isProtobuf(contentType) && method !== 'PATCH';
+    let read: Promise<Uint8Array> | undefined;
+    const bytes = (): Promise<Uint8Array> => (read ??= readBody(raw, maxBytes));
+    const text = protobufBody ? () => protobufBodyAsJson(bytes().then((b) => b.slice().buffer)) : async () => decodeText(await bytes());
+    // SelfSubjectAccessReview: anyone may ask about themselves (kubectl auth can-i).
+    if (info.kind === 'SelfSubjectAccessReview' && name === undefined) return handleAccessReview(method, user, text, { client });
+    if (sub !== undefined && sub !== 'status' && name !== undefined)
+      return handleSubresource({ method, info, namespace, name, sub, query: url.searchParams, contentType, body: text, user, signal: raw.signal }, { client, podRuntime: deps.podRuntime });
     const verb = verbOf(method, name, url.searchParams);
     const denied = authorize(user, verb, { group, plural: info.plural, namespace, name });
     if (denied) return json(denied.code, denied);
-    let read: Promise<Uint8Array> | undefined;
-    const bytes = (): Promise<Uint8Array> => (read ??= readBody(raw, maxBytes));
     const partial = method === 'GET' ? partialMetadataRequest(header('accept') ?? '') : undefined;
     const res = await handleResource(
       {
@@ -215,7 +224,7 @@ export function createApp(deps: AppDeps): Hono {
         accept: header('accept') ?? '',
         contentType: protobufBody ? 'application/json' : contentType,
         userAgent: header('user-agent') ?? '',
-        body: protobufBody ? () => protobufBodyAsJson(bytes().then((b) => b.slice().buffer)) : async () => decodeText(await bytes()),
+        body: text,
         bytes,
         signal: raw.signal,
       },

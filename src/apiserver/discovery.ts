@@ -14,7 +14,8 @@ import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 /** Kinds in the registry that are not stored resources (the calicoctl configuration file). */
 const NOT_SERVED = new Set(['projectcalico.org/CalicoAPIConfig']);
 
-const GROUP_ORDER = ['', 'networking.k8s.io', 'projectcalico.org'];
+/** kube-apiserver's order for the built-in groups; Calico's aggregated group last. */
+const GROUP_ORDER = ['', 'apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'projectcalico.org'];
 
 export const SERVED_KINDS: readonly KindInfo[] = ALL_KINDS.filter((k) => !NOT_SERVED.has(`${k.group}/${k.kind}`)).sort(
   (a, b) => _groupRank(a.group) - _groupRank(b.group),
@@ -35,9 +36,28 @@ const SHORT_NAME_OVERRIDES: ReadonlyMap<string, readonly string[]> = new Map([
 const CATEGORIES: ReadonlyMap<string, readonly string[]> = new Map([
   ['/Pod', ['all']],
   ['/Service', ['all']],
+  ['apps/Deployment', ['all']],
+  ['apps/ReplicaSet', ['all']],
 ]);
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** Kinds whose verbs are not the CRUD set (answered, never stored). */
+const VERB_OVERRIDES: ReadonlyMap<string, readonly string[]> = new Map([['authorization.k8s.io/SelfSubjectAccessReview', ['create']]]);
+
+/** Subresources served beside `<plural>` (subresources.ts); the scale entries tell kubectl scale the Scale kind. */
+const SUBRESOURCES: ReadonlyMap<string, readonly Record<string, unknown>[]> = new Map([
+  ['apps/Deployment', [{ name: 'deployments/scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }]],
+  ['apps/ReplicaSet', [{ name: 'replicasets/scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }]],
+  [
+    '/Pod',
+    [
+      { name: 'pods/attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'pods/exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'pods/log', kind: 'Pod', verbs: ['get'] },
+    ],
+  ],
+]);
 
 export function shortNamesOf(k: KindInfo): readonly string[] {
   return SHORT_NAME_OVERRIDES.get(`${k.group}/${k.kind}`) ?? k.shortNames.filter((n) => n !== k.plural && n !== k.singular);
@@ -88,18 +108,22 @@ export function apiResourceList(group: string, version: string): unknown | undef
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: apiVersionOf({ group, version }),
-    resources: kinds.map((k) => {
+    resources: kinds.flatMap((k) => {
       const categories = CATEGORIES.get(`${k.group}/${k.kind}`);
       const shortNames = shortNamesOf(k);
-      return {
-        name: k.plural,
-        singularName: k.singular,
-        namespaced: k.namespaced,
-        kind: k.kind,
-        verbs: VERBS,
-        ...(shortNames.length > 0 ? { shortNames } : {}),
-        ...(categories ? { categories } : {}),
-      };
+      const subs = (SUBRESOURCES.get(`${k.group}/${k.kind}`) ?? []).map((r) => ({ singularName: '', namespaced: k.namespaced, ...r }));
+      return [
+        {
+          name: k.plural,
+          singularName: k.singular,
+          namespaced: k.namespaced,
+          kind: k.kind,
+          verbs: VERB_OVERRIDES.get(`${k.group}/${k.kind}`) ?? VERBS,
+          ...(shortNames.length > 0 ? { shortNames } : {}),
+          ...(categories ? { categories } : {}),
+        },
+        ...subs,
+      ];
     }),
   };
 }

@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { badRequest } from './status.js';
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
@@ -32,6 +33,8 @@ export interface RunServerOptions {
   readonly uiDir?: string;
   /** Where a lab beside this server keeps its worker logs (default: DATA_DIR/lab, as `tabby up`). */
   readonly labDir?: string;
+  /** Runs pods for pods/log, exec and attach (the lab); without it those answer 503. */
+  readonly podRuntime?: PodRuntime;
   /** Largest request body (413 past it); default 3 MiB. */
   readonly maxRequestBytes?: number;
 }
@@ -46,6 +49,8 @@ export interface RunningServer {
   readonly caPem: string;
   readonly kubeconfigPath: string;
   readonly calicoctlCfgPath: string;
+  /** The datastore it serves (for controllers that run beside it). */
+  readonly datastore: Datastore;
   stop(): Promise<void>;
 }
 
@@ -134,6 +139,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
     labDir: opts.labDir ?? join(dataDir, 'lab'),
+    podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
   });
   const server = await new Promise<Server>((ok, fail) => {
@@ -172,5 +178,5 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       if (ownDatastore) await ds.close();
       log('tabby API server stopped');
     })());
-  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, stop };
+  return { url, dashboardUrl: `${url}/ui/`, port, adminToken: tokens.admin, readOnlyToken: tokens.readOnly, caPem: pki.caPem, kubeconfigPath, calicoctlCfgPath, datastore: ds, stop };
 }

@@ -11,6 +11,7 @@
  * which carry the exact patch metadata.
  */
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
+import { WORKLOAD_DESCRIPTIONS, WORKLOAD_PROPERTIES } from './workload-openapi.js';
 
 export type Schema = { readonly [k: string]: unknown };
 
@@ -236,6 +237,7 @@ const PROPERTIES: ReadonlyMap<string, Record<string, Schema>> = new Map<string, 
     imagePullSecrets: arr(open('LocalObjectReference.'), 'ImagePullSecrets is a list of references to secrets in the same namespace to use for pulling any images in pods.'),
     automountServiceAccountToken: b('AutomountServiceAccountToken indicates whether pods running as this service account should have an API token automatically mounted.'),
   }],
+  ...WORKLOAD_PROPERTIES,
 ]);
 
 const KIND_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
@@ -246,6 +248,7 @@ const KIND_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
   ['networking.k8s.io/NetworkPolicy', 'NetworkPolicy describes what network traffic is allowed for a set of Pods'],
   ['/Pod', 'Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.'],
   ['/Namespace', 'Namespace provides a scope for Names. Use of multiple namespaces is optional.'],
+  ...WORKLOAD_DESCRIPTIONS,
 ]);
 
 /**

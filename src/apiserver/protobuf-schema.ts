@@ -657,6 +657,31 @@ message PodIP {
 message HostIP {
   optional string ip = 1 [(keep) = true];
 }
+message Event {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional ObjectReference involvedObject = 2;
+  optional string reason = 3;
+  optional string message = 4;
+  optional EventSource source = 5;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.Time firstTimestamp = 6;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.Time lastTimestamp = 7;
+  optional int32 count = 8;
+  optional string type = 9;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime eventTime = 10;
+  optional EventSeries series = 11;
+  optional string action = 12;
+  optional ObjectReference related = 13;
+  optional string reportingComponent = 14 [(keep) = true];
+  optional string reportingInstance = 15 [(keep) = true];
+}
+message EventSource {
+  optional string component = 1;
+  optional string host = 2;
+}
+message EventSeries {
+  optional int32 count = 1 [(keep) = true];
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime lastObservedTime = 2;
+}
 `;
 
 const APPS = `
@@ -770,10 +795,110 @@ message IPBlock {
 }
 `;
 
+const AUTHORIZATION = `
+syntax = "proto2";
+package k8s.io.api.authorization.v1;
+message SelfSubjectAccessReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional SelfSubjectAccessReviewSpec spec = 2;
+  optional SubjectAccessReviewStatus status = 3;
+}
+message SelfSubjectAccessReviewSpec {
+  optional ResourceAttributes resourceAttributes = 1;
+  optional NonResourceAttributes nonResourceAttributes = 2;
+}
+message ResourceAttributes {
+  optional string namespace = 1;
+  optional string verb = 2;
+  optional string group = 3;
+  optional string version = 4;
+  optional string resource = 5;
+  optional string subresource = 6;
+  optional string name = 7;
+  optional .tabby.NotServed fieldSelector = 8;
+  optional .tabby.NotServed labelSelector = 9;
+}
+message NonResourceAttributes {
+  optional string path = 1;
+  optional string verb = 2;
+}
+message SubjectAccessReviewStatus {
+  optional bool allowed = 1;
+  optional string reason = 2;
+  optional string evaluationError = 3;
+  optional bool denied = 4;
+}
+`;
+
+const EVENTS = `
+syntax = "proto2";
+package k8s.io.api.events.v1;
+message Event {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime eventTime = 2;
+  optional EventSeries series = 3;
+  optional string reportingController = 4;
+  optional string reportingInstance = 5;
+  optional string action = 6;
+  optional string reason = 7;
+  optional .k8s.io.api.core.v1.ObjectReference regarding = 8;
+  optional .k8s.io.api.core.v1.ObjectReference related = 9;
+  optional string note = 10;
+  optional string type = 11;
+  optional .k8s.io.api.core.v1.EventSource deprecatedSource = 12;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.Time deprecatedFirstTimestamp = 13;
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.Time deprecatedLastTimestamp = 14;
+  optional int32 deprecatedCount = 15;
+}
+message EventSeries {
+  optional int32 count = 1 [(keep) = true];
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime lastObservedTime = 2;
+}
+`;
+
+const DISCOVERY = `
+syntax = "proto2";
+package k8s.io.api.discovery.v1;
+message EndpointSlice {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional string addressType = 4 [(keep) = true];
+  repeated Endpoint endpoints = 2;
+  repeated EndpointPort ports = 3;
+}
+message Endpoint {
+  repeated string addresses = 1;
+  optional EndpointConditions conditions = 2;
+  optional string hostname = 3 [(keep) = true];
+  optional .k8s.io.api.core.v1.ObjectReference targetRef = 4;
+  map<string, string> deprecatedTopology = 5;
+  optional string nodeName = 6 [(keep) = true];
+  optional string zone = 7 [(keep) = true];
+  optional EndpointHints hints = 8;
+}
+message EndpointConditions {
+  optional bool ready = 1 [(keep) = true];
+  optional bool serving = 2 [(keep) = true];
+  optional bool terminating = 3 [(keep) = true];
+}
+message EndpointHints {
+  repeated ForZone forZones = 1;
+  repeated ForZone forNodes = 2;
+}
+message ForZone {
+  optional string name = 1 [(keep) = true];
+}
+message EndpointPort {
+  optional string name = 1 [(keep) = true];
+  optional string protocol = 2 [(keep) = true];
+  optional int32 port = 3 [(keep) = true];
+  optional string appProtocol = 4 [(keep) = true];
+}
+`;
+
 /** Every message above, resolved. */
 export const PROTO_ROOT: protobuf.Root = (() => {
   const root = new protobuf.Root();
-  for (const text of [TABBY, RUNTIME, INTSTR, RESOURCE, META, CORE, APPS, NETWORKING]) protobuf.parse(text, root, { keepCase: true });
+  for (const text of [TABBY, RUNTIME, INTSTR, RESOURCE, META, CORE, APPS, NETWORKING, AUTHORIZATION, EVENTS, DISCOVERY]) protobuf.parse(text, root, { keepCase: true });
   root.resolveAll();
   return root;
 })();
@@ -787,9 +912,13 @@ export const MESSAGE_OF_KIND: ReadonlyMap<string, string> = new Map([
   ['v1/Node', 'k8s.io.api.core.v1.Node'],
   ['v1/ConfigMap', 'k8s.io.api.core.v1.ConfigMap'],
   ['v1/Secret', 'k8s.io.api.core.v1.Secret'],
+  ['v1/Event', 'k8s.io.api.core.v1.Event'],
+  ['events.k8s.io/v1/Event', 'k8s.io.api.events.v1.Event'],
+  ['discovery.k8s.io/v1/EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['apps/v1/Deployment', 'k8s.io.api.apps.v1.Deployment'],
   ['apps/v1/ReplicaSet', 'k8s.io.api.apps.v1.ReplicaSet'],
   ['networking.k8s.io/v1/NetworkPolicy', 'k8s.io.api.networking.v1.NetworkPolicy'],
+  ['authorization.k8s.io/v1/SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],
 ]);
 
 /** DeleteOptions arrives under whichever group-version the client's scheme registered it in. */

@@ -61,7 +61,7 @@ describe('protobuf request bodies', () => {
     assert.deepEqual(decodeProtobufObject(SERVICE), {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'web', labels: { app: 'web' } },
+      metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
       spec: {
         ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }, { name: 'named', port: 8443, targetPort: 'https' }],
         selector: { app: 'web' },
@@ -134,6 +134,44 @@ describe('protobuf request bodies', () => {
     assert.deepEqual(decodeProtobufObject(envelope('v1', 'Secret', secret)), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { k: 'aHVudGVyMg==' }, type: 'Opaque' });
     const del = encode('k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions', { gracePeriodSeconds: 0, propagationPolicy: 'Background', dryRun: ['All'] });
     assert.deepEqual(decodeProtobufObject(envelope('meta.k8s.io/v1', 'DeleteOptions', del)), { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Background', dryRun: ['All'] });
+  });
+
+  test('events (MicroTime with microseconds) and EndpointSlices (pointer fields kept when zero)', () => {
+    const ev = encode('k8s.io.api.events.v1.Event', {
+      metadata: { name: 'e1', namespace: 'shop' },
+      eventTime: { seconds: 1_700_000_000, nanos: 123_456_789 },
+      reportingController: 'tabby/deployment',
+      reason: 'ScalingReplicaSet',
+      regarding: { kind: 'Deployment', name: 'nginx', namespace: 'shop' },
+      note: 'Scaled up',
+      type: 'Normal',
+      deprecatedCount: 0,
+    });
+    assert.deepEqual(decodeProtobufObject(envelope('events.k8s.io/v1', 'Event', ev)), {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'e1', namespace: 'shop' },
+      eventTime: '2023-11-14T22:13:20.123456Z',
+      reportingController: 'tabby/deployment',
+      reason: 'ScalingReplicaSet',
+      regarding: { kind: 'Deployment', name: 'nginx', namespace: 'shop' },
+      note: 'Scaled up',
+      type: 'Normal',
+    });
+    const slice = encode('k8s.io.api.discovery.v1.EndpointSlice', {
+      metadata: { name: 'nginx-abc', namespace: 'shop' },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['198.18.0.5'], conditions: { ready: false, serving: true }, nodeName: 'worker-1' }],
+      ports: [{ name: '', protocol: 'TCP', port: 80 }],
+    });
+    assert.deepEqual(decodeProtobufObject(envelope('discovery.k8s.io/v1', 'EndpointSlice', slice)), {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'nginx-abc', namespace: 'shop' },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['198.18.0.5'], conditions: { ready: false, serving: true }, nodeName: 'worker-1' }],
+      ports: [{ name: '', protocol: 'TCP', port: 80 }],
+    });
   });
 
   test('an unknown field holding a zero value is skipped (a newer client\'s empty field); a non-zero one is refused by number', () => {

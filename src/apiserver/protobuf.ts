@@ -81,8 +81,12 @@ export function decodeProtobufObject(body: Uint8Array): JsonObject {
   return { apiVersion, kind, ..._decode(raw, _type(messageName), kind) };
 }
 
+const TYPES = new Map<string, protobuf.Type>();
+
 function _type(name: string): protobuf.Type {
-  return PROTO_ROOT.lookupType(name);
+  let t = TYPES.get(name);
+  if (t === undefined) TYPES.set(name, (t = PROTO_ROOT.lookupType(name)));
+  return t;
 }
 
 function _decode(bytes: Uint8Array, type: protobuf.Type, path: string): JsonObject {
@@ -101,28 +105,94 @@ const WIRE_LEN = 2;
 
 const VARINT_TYPES = new Set(['int32', 'int64', 'bool']);
 
+type Special = '' | 'time' | 'microtime' | 'intstr' | 'quantity' | 'fields' | 'raw';
+
+const SPECIALS: ReadonlyMap<string, Special> = new Map<string, Special>([
+  ['.k8s.io.apimachinery.pkg.apis.meta.v1.Time', 'time'],
+  ['.k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime', 'microtime'],
+  ['.k8s.io.apimachinery.pkg.util.intstr.IntOrString', 'intstr'],
+  ['.k8s.io.apimachinery.pkg.api.resource.Quantity', 'quantity'],
+  ['.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1', 'fields'],
+  ['.k8s.io.apimachinery.pkg.runtime.RawExtension', 'raw'],
+]);
+
+/** A message's fields as the decoder reads them (protobufjs' reflection getters are slow in a hot loop). */
+interface Plan {
+  readonly name: string;
+  readonly special: Special;
+  readonly byId: Map<number, FieldPlan>;
+}
+
+interface FieldPlan {
+  readonly name: string;
+  /** 'string' | 'bytes' | 'bool' | 'int32' | 'int64', or a message type name. */
+  readonly type: string;
+  readonly map: boolean;
+  readonly repeated: boolean;
+  readonly keep: boolean;
+  readonly inline: boolean;
+  readonly notServed: boolean;
+  readonly varint: boolean;
+  /** The message plan of a message-typed field (or map value). */
+  readonly msg: Plan | undefined;
+}
+
+const PLANS = new Map<protobuf.Type, Plan>();
+
+function _plan(t: protobuf.Type): Plan {
+  let plan = PLANS.get(t);
+  if (plan !== undefined) return plan;
+  const fullName = t.fullName;
+  plan = { name: fullName.slice(1), special: SPECIALS.get(fullName) ?? '', byId: new Map() };
+  PLANS.set(t, plan); // before the fields: recursive types resolve to this plan
+  for (const f of t.fieldsArray) {
+    const rt = f.resolvedType;
+    const msgType = rt instanceof protobuf.Type ? rt : undefined;
+    plan.byId.set(f.id, {
+      name: f.name,
+      type: f.type,
+      map: f.map,
+      repeated: f.repeated,
+      keep: f.options?.['(keep)'] === true,
+      inline: f.options?.['(inline)'] === true,
+      notServed: msgType?.fullName === '.tabby.NotServed',
+      varint: VARINT_TYPES.has(f.type),
+      msg: msgType === undefined ? undefined : _plan(msgType),
+    });
+  }
+  return plan;
+}
+
+const _isZero = (v: Json | undefined): boolean => v === '' || v === 0 || v === false;
+
 function _message(r: protobuf.Reader, end: number, type: protobuf.Type, path: string, depth: number): JsonObject {
+  return _decodePlan(r, end, _plan(type), path, depth);
+}
+
+function _decodePlan(r: protobuf.Reader, end: number, plan: Plan, path: string, depth: number): JsonObject {
   if (depth > MAX_DEPTH) throw new ProtobufDecodeError(`protobuf nesting deeper than ${MAX_DEPTH} at ${path}`);
   if (end > r.len) throw new ProtobufDecodeError(`malformed protobuf in ${path}: a length runs past the end of the body`);
-  const out: JsonObject = Object.create(null) as JsonObject;
+  // keys are the schema's field names (never __proto__); maps (user keys) are prototype-less
+  const out: JsonObject = {};
+  let maps: string[] | undefined;
   while (r.pos < end) {
     const tag = r.uint32();
     const id = tag >>> 3;
     const wire = tag & 7;
     if (id === 0) throw new ProtobufDecodeError(`malformed protobuf in ${path}: field number 0`);
-    const field = Object.prototype.hasOwnProperty.call(type.fieldsById, id) ? type.fieldsById[id] : undefined;
+    const field = plan.byId.get(id);
     if (field === undefined) {
-      _skipUnknown(r, wire, `${path} (field number ${id} of ${_shortName(type)})`);
+      _skipUnknown(r, wire, `${path} (field number ${id} of ${plan.name})`);
       continue;
     }
-    const fpath = `${path}.${field.name}`;
-    if (field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName === '.tabby.NotServed') {
-      if (wire !== WIRE_LEN) throw _wireError(fpath, wire);
+    if (field.notServed) {
+      if (wire !== WIRE_LEN) throw _wireError(`${path}.${field.name}`, wire);
       const len = r.uint32();
       if (len === 0) continue;
-      throw new ProtobufDecodeError(`${fpath} is not supported in protobuf request bodies by this server; send the object as JSON`);
+      throw new ProtobufDecodeError(`${path}.${field.name} is not supported in protobuf request bodies by this server; send the object as JSON`);
     }
     if (field.map) {
+      const fpath = `${path}.${field.name}`;
       if (wire !== WIRE_LEN) throw _wireError(fpath, wire);
       const entryEnd = _end(r, fpath);
       let key = '';
@@ -134,47 +204,49 @@ function _message(r: protobuf.Reader, end: number, type: protobuf.Type, path: st
         else _skipUnknown(r, t & 7, `${fpath} map entry`);
       }
       if (r.pos !== entryEnd) throw new ProtobufDecodeError(`malformed protobuf in ${fpath}: a map entry overruns its length`);
-      const map = (out[field.name] ??= Object.create(null) as JsonObject) as JsonObject;
+      let map = out[field.name] as JsonObject | undefined;
+      if (map === undefined) {
+        map = Object.create(null) as JsonObject;
+        out[field.name] = map;
+        (maps ??= []).push(field.name);
+      }
       map[key] = value ?? _zero(field);
       continue;
     }
     if (field.repeated) {
-      const list = (out[field.name] ??= []) as Json[];
-      if (wire === WIRE_LEN && VARINT_TYPES.has(field.type)) {
+      let list = out[field.name] as Json[] | undefined;
+      if (list === undefined) out[field.name] = list = [];
+      if (wire === WIRE_LEN && field.varint) {
         // packed
+        const fpath = `${path}.${field.name}`;
         const packedEnd = _end(r, fpath);
-        while (r.pos < packedEnd) list.push(_value(r, WIRE_VARINT, field, `${fpath}[${list.length}]`, depth) as Json);
+        while (r.pos < packedEnd) list.push(_value(r, WIRE_VARINT, field, fpath, depth) as Json);
         if (r.pos !== packedEnd) throw new ProtobufDecodeError(`malformed protobuf in ${fpath}: a packed list overruns its length`);
       } else {
-        const v = _value(r, wire, field, `${fpath}[${list.length}]`, depth);
+        const v = _value(r, wire, field, `${path}.${field.name}[${list.length}]`, depth);
         list.push(v === undefined ? null : v);
       }
       continue;
     }
-    const v = _value(r, wire, field, fpath, depth);
-    if (field.options?.['(inline)'] === true && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v)) out[k] = x;
+    const v = _value(r, wire, field, `${path}.${field.name}`, depth);
+    if (field.inline && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const k of Object.keys(v)) out[k] = v[k]!;
       continue;
     }
-    if (v === undefined) {
-      delete out[field.name];
+    // zero scalars Go's JSON encoder omits (Go's protobuf encoder writes them)
+    if (v === undefined || (!field.keep && _isZero(v))) {
+      if (field.name in out) delete out[field.name];
       continue;
     }
     out[field.name] = v;
   }
   if (r.pos !== end) throw new ProtobufDecodeError(`malformed protobuf in ${path}: a field overruns the message's length`);
-  // drop zero scalars Go's JSON encoder omits (Go's protobuf encoder writes them)
-  for (const f of type.fieldsArray) {
-    if (f.map && f.name in out) out[f.name] = { ...(out[f.name] as JsonObject) };
-    if (f.repeated || f.map || f.options?.['(keep)'] === true || !(f.name in out)) continue;
-    const v = out[f.name];
-    if (v === '' || v === 0 || v === false) delete out[f.name];
-  }
-  return { ...out };
+  if (maps !== undefined) for (const m of maps) out[m] = { ...(out[m] as JsonObject) };
+  return out;
 }
 
-/** The value of one (non-map-entry) field; undefined means "omit" (a zero Time). */
-function _value(r: protobuf.Reader, wire: number, field: protobuf.Field, path: string, depth: number): Json | undefined {
+/** The value of one (non-map-entry) field. */
+function _value(r: protobuf.Reader, wire: number, field: FieldPlan, path: string, depth: number): Json | undefined {
   switch (field.type) {
     case 'string':
       if (wire !== WIRE_LEN) throw _wireError(path, wire);
@@ -193,30 +265,30 @@ function _value(r: protobuf.Reader, wire: number, field: protobuf.Field, path: s
       return _int64(r, path);
     }
     default: {
-      const t = field.resolvedType;
-      if (!(t instanceof protobuf.Type)) throw new ProtobufDecodeError(`${path}: field type ${field.type} is not decodable`);
+      const plan = field.msg;
+      if (plan === undefined) throw new ProtobufDecodeError(`${path}: field type ${field.type} is not decodable`);
       if (wire !== WIRE_LEN) throw _wireError(path, wire);
       const end = _end(r, path);
-      return _special(r, end, t, path, depth + 1);
+      return _special(r, end, plan, path, depth + 1);
     }
   }
 }
 
 /** Messages whose JSON form is not an object: Time, IntOrString, Quantity, embedded JSON. */
-function _special(r: protobuf.Reader, end: number, t: protobuf.Type, path: string, depth: number): Json | undefined {
-  const m = _message(r, end, t, path, depth);
-  switch (t.fullName) {
-    case '.k8s.io.apimachinery.pkg.apis.meta.v1.Time':
-    case '.k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime':
-      return _time(m, t.name === 'MicroTime', path);
-    case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString':
+function _special(r: protobuf.Reader, end: number, plan: Plan, path: string, depth: number): Json | undefined {
+  const m = _decodePlan(r, end, plan, path, depth);
+  switch (plan.special) {
+    case 'time':
+    case 'microtime':
+      return _time(m, plan.special === 'microtime', path);
+    case 'intstr':
       // type 0 is the int (the Go zero value); 1 the string
       return m['type'] === 1 ? ((m['strVal'] as string | undefined) ?? '') : ((m['intVal'] as number | undefined) ?? 0);
-    case '.k8s.io.apimachinery.pkg.api.resource.Quantity':
+    case 'quantity':
       return (m['string'] as string | undefined) ?? '0';
-    case '.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1':
+    case 'fields':
       return m['Raw'] === undefined ? {} : _embeddedJson(m['Raw'] as string, path);
-    case '.k8s.io.apimachinery.pkg.runtime.RawExtension':
+    case 'raw':
       return m['raw'] === undefined ? null : _embeddedJson(m['raw'] as string, path);
     default:
       return m;
@@ -226,7 +298,8 @@ function _special(r: protobuf.Reader, end: number, t: protobuf.Type, path: strin
 function _time(m: JsonObject, micro: boolean, path: string): Json | undefined {
   const seconds = (m['seconds'] as number | undefined) ?? 0;
   const nanos = (m['nanos'] as number | undefined) ?? 0;
-  if (seconds === 0 && nanos === 0) return undefined;
+  // Go's zero time.Time: JSON null (a pod template's `creationTimestamp: null`, as kube-apiserver keeps it)
+  if (seconds === 0 && nanos === 0) return null;
   const ms = seconds * 1000 + (micro ? Math.floor(nanos / 1e6) : 0);
   const d = new Date(ms);
   if (!Number.isFinite(d.getTime()) || nanos < 0 || nanos > 999_999_999) throw new ProtobufDecodeError(`${path}: invalid time (seconds ${seconds}, nanos ${nanos})`);
@@ -298,7 +371,7 @@ function _skipUnknown(r: protobuf.Reader, wire: number, where: string): void {
   throw new ProtobufDecodeError(`unknown field in protobuf body: ${where}; this server does not decode it (send the object as JSON)`);
 }
 
-function _zero(field: protobuf.Field): Json {
+function _zero(field: FieldPlan): Json {
   switch (field.type) {
     case 'string':
     case 'bytes':
@@ -309,14 +382,10 @@ function _zero(field: protobuf.Field): Json {
     case 'int64':
       return 0;
     default:
-      return field.resolvedType?.fullName === '.k8s.io.apimachinery.pkg.api.resource.Quantity' ? '0' : {};
+      return field.msg?.special === 'quantity' ? '0' : {};
   }
 }
 
 function _wireError(path: string, wire: number): ProtobufDecodeError {
   return new ProtobufDecodeError(`malformed protobuf in ${path}: unexpected wire type ${wire}`);
-}
-
-function _shortName(t: protobuf.Type): string {
-  return t.fullName.slice(1);
 }

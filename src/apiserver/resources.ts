@@ -6,12 +6,13 @@
  * accepts exactly what calicoctl accepts. Pure apart from the injected datastore.
  */
 import type { Datastore, StoredObject } from '../datastore/index.js';
-import { ConflictError, NotFoundError } from '../datastore/index.js';
+import { ConflictError, NotFoundError, TooOldError } from '../datastore/index.js';
 import { FORCE_QUERY, ForbiddenError, InvalidError, ProviderManagedError, type ResourceClient } from '../client/index.js';
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import type { FieldError } from '../model/field/errors.js';
 import { SERVED_KINDS } from './discovery.js';
 import { admit } from './admission.js';
+import { allocateOnCreate } from './service-alloc.js';
 import { serverSideApply, trackUpdate, type KindRef } from './managed-fields.js';
 import { isObject, jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.js';
 import { supportsStrategicMerge } from './list-keys.js';
@@ -21,7 +22,7 @@ import { parseJsonBody, parseYamlBody } from './body.js';
 import { listOptions, queryBool } from './query.js';
 import { deleteReturnsObject, fieldSupport, hasStatusSubresource } from './kind-rules.js';
 import { toTable, type IncludeObject } from './tables.js';
-import { watchResponse } from './watch.js';
+import { tooLargeResourceVersion, watchResponse } from './watch.js';
 import type { WatchHub } from './watch-hub.js';
 
 type JsonObject = { [k: string]: Json };
@@ -158,21 +159,44 @@ function _selectors(req: ResourceRequest) {
   }
 }
 
+/**
+ * A continue token: the revision of the list's first page (every later page reads the snapshot
+ * at that revision) and the last key returned. Opaque to clients; base64 of JSON, like
+ * kube-apiserver's.
+ */
 interface ContinueToken {
   readonly rv: string;
   readonly after: string;
 }
 
-const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+/** Namespace and name joined by NUL, so that string order is the datastore's (namespace, name) order. */
+const _itemKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}\u0000${o.metadata.name ?? ''}`;
+
+const _encodeContinue = (t: ContinueToken): string => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, after: t.after })).toString('base64');
 
 function _decodeContinue(s: string): ContinueToken {
   try {
-    const v: unknown = JSON.parse(atob(s));
-    if (isObject(v as Json) && typeof (v as JsonObject)['rv'] === 'string' && /^\d{1,15}$/.test((v as JsonObject)['rv'] as string) && typeof (v as JsonObject)['after'] === 'string') return v as unknown as ContinueToken;
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64').toString('utf8'));
+    if (isObject(v as Json)) {
+      const o = v as JsonObject;
+      const rv = Object.hasOwn(o, 'rv') ? o['rv'] : undefined;
+      const after = Object.hasOwn(o, 'after') ? o['after'] : undefined;
+      if (typeof rv === 'string' && /^[1-9]\d{0,14}$/.test(rv) && typeof after === 'string') return { rv, after };
+    }
   } catch {
     // fall through
   }
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** kube-apiserver's 410 for a continue token whose snapshot is gone, with a token to go on from (inconsistently). */
+function _continueExpired(fresh: string): StatusError {
+  const st = status(
+    410,
+    'Expired',
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+  );
+  return new StatusError({ ...st, metadata: { continue: fresh } });
 }
 
 async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Promise<Response> {
@@ -206,21 +230,35 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
       req.signal,
     );
   }
-  const res = await env.client.list(req.info, listOpts);
-  let items = fields === undefined ? res.items : res.items.filter((o) => fields(o));
-  let revision = res.revision;
-  if (opts.continue) {
+  let res: { items: readonly StoredObject[]; revision: string };
+  let after: string | undefined;
+  if (opts.continue !== '') {
+    // Later pages read the snapshot of the first page's revision.
     const token = _decodeContinue(opts.continue);
-    items = items.filter((o) => _itemKey(o) > token.after);
-    revision = token.rv;
-  }
-  const limit = opts.limit;
+    after = token.after;
+    try {
+      res = await env.client.list(req.info, { ...listOpts, revision: token.rv, after: token.after });
+    } catch (e) {
+      if (!(e instanceof TooOldError)) throw e;
+      const now = await env.client.list(req.info, listOpts);
+      throw _continueExpired(_encodeContinue({ rv: now.revision, after: token.after }));
+    }
+  } else if (opts.resourceVersion !== '' && opts.resourceVersion !== '0') {
+    // NotOlderThan (the default for a list with a resourceVersion): the latest, if it is at least that new.
+    // Exact: the snapshot at that revision.
+    const exact = opts.resourceVersionMatch === 'Exact';
+    res = await env.client.list(req.info, { ...listOpts, ...(exact ? { revision: opts.resourceVersion } : {}) });
+    if (BigInt(res.revision) < BigInt(opts.resourceVersion)) throw tooLargeResourceVersion(opts.resourceVersion, res.revision);
+  } else res = await env.client.list(req.info, listOpts);
+  let items = fields === undefined ? res.items : res.items.filter((o) => fields(o));
+  if (after !== undefined) items = items.filter((o) => _itemKey(o) > after);
+  const revision = res.revision;
   let next: string | undefined;
   let remaining: number | undefined;
-  if (limit > 0 && items.length > limit) {
-    remaining = items.length - limit;
-    items = items.slice(0, limit);
-    next = btoa(JSON.stringify({ rv: revision, after: _itemKey(items[items.length - 1]!) }));
+  if (opts.limit > 0 && items.length > opts.limit) {
+    remaining = items.length - opts.limit;
+    items = items.slice(0, opts.limit);
+    next = _encodeContinue({ rv: revision, after: _itemKey(items[items.length - 1]!) });
   }
   if (table)
     return json(200, toTable(req.info.group, req.info.kind, items, { now: env.now(), include: table.include, resourceVersion: revision, ...(next === undefined ? {} : { continue: next }) }));
@@ -375,7 +413,8 @@ async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response
   obj = admit(req.info.group, req.info.kind, obj);
   const checked = _checkFields(env, req.info, obj, p.validation);
   await _ensureNamespace(env, req.info, req.namespace);
-  const tracked = trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now());
+  // addresses a kind allocates at create (a Service's cluster IP) are nobody's managed fields, as in kube
+  const tracked = await allocateOnCreate(env.client, req.info, trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now()));
   const name = typeof (tracked['metadata'] as JsonObject)['name'] === 'string' ? ((tracked['metadata'] as JsonObject)['name'] as string) : '';
   try {
     const r = await env.client.create(tracked, { dryRun: p.dryRun, ...(req.namespace === undefined ? {} : { defaultNamespace: req.namespace }) });
@@ -442,7 +481,7 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
     try {
       if (current === undefined) {
         await _ensureNamespace(env, req.info, req.namespace);
-        const r = await env.client.create(next, { dryRun: p.dryRun });
+        const r = await env.client.create(await allocateOnCreate(env.client, req.info, next), { dryRun: p.dryRun });
         return json(201, r.object, headers);
       }
       const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };

@@ -27,7 +27,8 @@ export interface StatusDetails {
 export interface Status {
   readonly kind: 'Status';
   readonly apiVersion: 'v1';
-  readonly metadata: Record<string, never>;
+  /** ListMeta: a 410 for an expired continue token carries a fresh `continue` to resume from. */
+  readonly metadata: { readonly continue?: string };
   readonly status: 'Failure' | 'Success';
   readonly message?: string;
   readonly reason?: string;

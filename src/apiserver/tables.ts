@@ -5,6 +5,7 @@
  * priority 1 columns show only with `-o wide`. Pure: `now` is passed in.
  */
 import type { StoredObject } from '../datastore/index.js';
+import { WORKLOAD_COLUMNS } from './workload-tables.js';
 
 export interface ColumnDefinition {
   readonly name: string;
@@ -14,7 +15,7 @@ export interface ColumnDefinition {
   readonly priority: number;
 }
 
-interface Column {
+export interface Column {
   readonly def: ColumnDefinition;
   cell(obj: unknown, now: Date): string | number;
 }
@@ -252,6 +253,7 @@ const COLUMNS: ReadonlyMap<string, readonly Column[]> = new Map<string, readonly
     ],
   ],
   ['/ServiceAccount', [NAME, col('Secrets', (o) => (Array.isArray(_get(o, 'secrets')) ? (_get(o, 'secrets') as unknown[]).length : 0), { type: 'integer' }), AGE]],
+  ...WORKLOAD_COLUMNS(NAME, AGE),
 ]);
 
 const DEFAULT_COLUMNS: readonly Column[] = [NAME, AGE];

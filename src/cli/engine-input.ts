@@ -262,7 +262,7 @@ export async function loadFromDatastore(io: Io, ds: Datastore, command: string, 
   const seen = new Set<string>();
   for (const info of ALL_KINDS) {
     const t = `${info.group}/${info.plural}`;
-    if (seen.has(t) || info.kind === 'CalicoAPIConfig') continue;
+    if (seen.has(t) || info.kind === 'CalicoAPIConfig' || info.neverStored === true) continue;
     seen.add(t);
     const { items } = await ds.list({ group: info.group, plural: info.plural });
     for (const obj of items) {

@@ -27,3 +27,18 @@ export class ForbiddenError extends Error {
     return 'ForbiddenError';
   }
 }
+
+/**
+ * libcalico-go's ErrorOperationNotSupported, worded as Calico words it:
+ * `operation Delete is not supported on default: Cannot delete default tier`. A Forbidden (403)
+ * at the API server; calicoctl prints the message as it is.
+ */
+export class OperationNotSupportedError extends ForbiddenError {
+  constructor(
+    readonly operation: string,
+    readonly identifier: string,
+    readonly why?: string,
+  ) {
+    super(why === undefined ? `operation ${operation} is not supported on ${identifier}` : `operation ${operation} is not supported on ${identifier}: ${why}`);
+  }
+}

@@ -6,6 +6,12 @@
  * NetworkPolicies includes every networking.k8s.io NetworkPolicy converted to
  * `knp.default.<name>` (read-only, as in Calico), and StagedKubernetesNetworkPolicies likewise
  * under StagedNetworkPolicy.
+ *
+ * And the objects Calico has without anyone creating them (builtins.ts): the built-in tiers and
+ * the `default` FelixConfiguration (a stored object of the same name replaces them; `default` and
+ * `adminnetworkpolicy` cannot be deleted, nor can a tier that still holds policies), the
+ * `projectcalico-default-allow`, `kns.*` and `ksa.*` profiles and one WorkloadEndpoint per pod
+ * (read-only).
  */
 import type { Datastore, ObjectKey, StoredObject, LabelPredicate, ResourceType } from '../datastore/index.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../datastore/index.js';
@@ -17,9 +23,11 @@ import { invalid } from '../model/field/errors.js';
 import { isPlainObject } from '../model/decode/decoder.js';
 import type { ObjectMeta, Resource } from '../model/meta.js';
 import { convertKubernetesNetworkPolicy } from '../model/convert/index.js';
-import { ForbiddenError, InvalidError } from './errors.js';
+import { ForbiddenError, InvalidError, OperationNotSupportedError } from './errors.js';
 import { KubeDatastore } from '../datastore/kube/index.js';
 import { admitWrite, isProviderManaged, released, takeForce, withForceAnnotation } from './admission.js';
+import { BUILTIN_VIEWS, type BuiltinView } from './builtins.js';
+import { DERIVED_ANNOTATION, isDerived, UNDELETABLE_TIERS } from '../model/calico/derived.js';
 
 export interface WriteOptions {
   /** Validate and compute the result, but store nothing. */
@@ -54,6 +62,10 @@ export interface ListOptions {
   /** A namespace; undefined means every namespace. */
   readonly namespace?: string;
   readonly labels?: LabelPredicate;
+  /** The snapshot at this store revision (paged lists); see Datastore ListQuery.revision. */
+  readonly revision?: string;
+  /** Only objects after this `namespace + "\u0000" + name` key (a hint: callers still filter); see ListQuery.after. */
+  readonly after?: string;
 }
 
 /** Prefix of Calico policies derived from Kubernetes NetworkPolicies. */
@@ -95,6 +107,12 @@ export class ResourceClient {
     const { info, resource } = d;
     const meta: ObjectMeta = { ...(resource.metadata ?? {}) };
     if (info.namespaced && (meta.namespace ?? '') === '') meta.namespace = opts.defaultNamespace ?? 'default';
+    if (meta.annotations !== undefined && Object.prototype.hasOwnProperty.call(meta.annotations, DERIVED_ANNOTATION)) {
+      // the marker of a derived object read back (`kubectl get -o yaml` of a built-in tier, edited): never stored
+      const { [DERIVED_ANNOTATION]: _marker, ...rest } = meta.annotations;
+      if (Object.keys(rest).length > 0) meta.annotations = rest;
+      else delete meta.annotations;
+    }
     const view = this.views.get(info);
     if (view && (meta.name ?? '').startsWith(view.prefix))
       throw new InvalidError(info.kind, meta.name ?? '', [
@@ -147,6 +165,8 @@ export class ResourceClient {
 
   private async _create({ info, resource }: DecodedResource, opts: WriteOptions): Promise<WriteResult> {
     const obj = resource as StoredObject;
+    const builtin = await this._builtinWrite(info, obj.metadata.namespace, obj.metadata.name ?? '', 'Create');
+    if (builtin !== undefined && !builtin.stored) throw new AlreadyExistsError(this._key(info, obj.metadata.namespace, obj.metadata.name ?? ''));
     if (opts.dryRun) {
       await this._expectAbsent(info, obj);
       return { object: obj, outcome: 'created' };
@@ -174,6 +194,12 @@ export class ResourceClient {
     const { info, resource } = this.decode(raw, opts);
     const obj = resource as StoredObject;
     const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    const builtin = await this._builtinWrite(info, obj.metadata.namespace, obj.metadata.name ?? '', 'Update');
+    if (builtin !== undefined && !builtin.stored) {
+      // a built-in tier or the default FelixConfiguration: the first write stores it
+      if (opts.dryRun) return { object: obj, outcome: 'updated' };
+      return { object: await this.ds.create(this._type(info), _stripServerFields(obj)), outcome: 'updated' };
+    }
     const current = await this.ds.get(key);
     const next = _carryServerFields(obj, current, obj.metadata.resourceVersion ?? current.metadata.resourceVersion);
     if (!_sameContent(next, current)) admitWrite('update', current, force);
@@ -204,6 +230,7 @@ export class ResourceClient {
   private async _apply({ info, resource }: DecodedResource, force: boolean, opts: ApplyOptions): Promise<WriteResult> {
     const obj = resource as StoredObject;
     const key = this._key(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    await this._builtinWrite(info, obj.metadata.namespace, obj.metadata.name ?? '', 'Update');
     for (let attempt = 0; ; attempt++) {
       let current: StoredObject | undefined;
       if (attempt === 0 && opts.current !== undefined) current = opts.current ?? undefined;
@@ -237,7 +264,41 @@ export class ResourceClient {
    */
   derivedSource(info: KindInfo): { readonly type: ResourceType; convert(o: StoredObject): StoredObject | undefined } | undefined {
     const view = this.views.get(info);
-    return view ? { type: this._type(view.source), convert: (o) => view.convert(o) } : undefined;
+    if (view) return { type: this._type(view.source), convert: (o) => view.convert(o) };
+    return this._builtin(info)?.watch;
+  }
+
+  private _builtin(info: KindInfo): BuiltinView | undefined {
+    return BUILTIN_VIEWS.get(`${info.group}/${info.kind}`);
+  }
+
+  /**
+   * The write check for kinds with derived objects: a read-only derived name is refused; for an
+   * overridable built-in (tiers, the default FelixConfiguration) tells whether it is stored yet.
+   * Undefined when the name is no derived object's.
+   */
+  private async _builtinWrite(info: KindInfo, namespace: string | undefined, name: string, verb: 'Create' | 'Update' | 'Delete'): Promise<{ stored: boolean } | undefined> {
+    const view = this._builtin(info);
+    if (view === undefined) return undefined;
+    const derived = await view.get(this.ds, namespace, name);
+    if (!view.overridable) {
+      if (derived === undefined && !(view.reserved?.(name) ?? false)) return undefined;
+      const from = derived?.metadata.annotations?.[DERIVED_ANNOTATION];
+      const id = `${info.kind}(${info.namespaced ? `${namespace ?? 'default'}/` : ''}${name})`;
+      throw new OperationNotSupportedError(
+        verb,
+        id,
+        `${from !== undefined ? `it is derived from ${from}` : 'the name is reserved for objects Calico derives from Kubernetes'} and is read-only`,
+      );
+    }
+    if (derived === undefined) return undefined;
+    try {
+      await this.ds.get(this._key(info, namespace, name));
+      return { stored: true };
+    } catch (e) {
+      if (e instanceof NotFoundError) return { stored: false };
+      throw e;
+    }
   }
 
   async get(info: KindInfo, namespace: string | undefined, name: string): Promise<StoredObject> {
@@ -248,7 +309,16 @@ export class ResourceClient {
       if (conv) return conv;
       throw new NotFoundError(this._key(info, namespace, name));
     }
-    return this.ds.get(this._key(info, namespace, name));
+    const builtin = this._builtin(info);
+    if (builtin === undefined) return this.ds.get(this._key(info, namespace, name));
+    try {
+      return await this.ds.get(this._key(info, namespace, name));
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      const d = await builtin.get(this.ds, namespace, name);
+      if (d === undefined) throw e;
+      return d;
+    }
   }
 
   async list(info: KindInfo, opts: ListOptions = {}): Promise<{ items: StoredObject[]; revision: string }> {
@@ -256,18 +326,30 @@ export class ResourceClient {
       ...this._type(info),
       ...(info.namespaced && opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.revision ? { revision: opts.revision } : {}),
+      ...(opts.after !== undefined && !this.views.has(info) ? { after: opts.after } : {}),
     };
     const own = await this.ds.list(q);
     const items = [...own.items];
     let revision = own.revision;
     const view = this.views.get(info);
     if (view) {
-      const src = await this.ds.list({ ...q, group: view.source.group, plural: view.source.plural });
+      // Both lists at one revision, so the merged list is one snapshot.
+      const src = await this.ds.list({ ...q, group: view.source.group, plural: view.source.plural, revision: own.revision });
       for (const o of src.items) {
         const c = view.convert(o);
         if (c && (!opts.labels || opts.labels(c.metadata.labels ?? {}))) items.push(c);
       }
       if (BigInt(src.revision) > BigInt(revision)) revision = src.revision;
+      items.sort(_byNamespaceName);
+    }
+    const builtin = this._builtin(info);
+    if (builtin) {
+      const d = await builtin.list(this.ds, info.namespaced ? opts.namespace : undefined);
+      const stored = new Set(items.map((o) => existingKey(o.metadata.namespace, o.metadata.name ?? '')));
+      for (const o of d.items)
+        if (!stored.has(existingKey(o.metadata.namespace, o.metadata.name ?? '')) && (!opts.labels || opts.labels(o.metadata.labels ?? {}))) items.push(o);
+      if (BigInt(d.revision) > BigInt(revision)) revision = d.revision;
       items.sort(_byNamespaceName);
     }
     return { items, revision };
@@ -285,6 +367,10 @@ export class ResourceClient {
         `${info.kind} "${name}" is derived from the Kubernetes ${view.source.kind} "${name.slice(view.prefix.length)}" and is read-only here; delete it with kubectl`,
       );
     const key = this._key(info, namespace, name);
+    await this._tierDelete(info, name);
+    const builtin = await this._builtinWrite(info, namespace, name, 'Delete');
+    if (builtin !== undefined && !builtin.stored)
+      throw new OperationNotSupportedError('Delete', `${info.kind}(${name})`, 'it is built in (Calico creates it), and nothing is stored to delete');
     const current = await this.ds.get(key);
     admitWrite('delete', current, opts.force === true);
     if (opts.dryRun) return current;
@@ -305,10 +391,17 @@ export class ResourceClient {
     mutate: (obj: Record<string, unknown>) => Record<string, unknown>,
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
+    await this._builtinWrite(info, namespace, name, 'Update');
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(info, namespace, name);
       const { raw: next, force } = this._admission(mutate(structuredClone(current) as unknown as Record<string, unknown>), opts);
       const { resource } = this.decode(next, opts);
+      if (isDerived(current)) {
+        // a built-in not stored yet: the first change stores it
+        const created = _withoutDerivedMarker(resource as StoredObject);
+        if (opts.dryRun) return { object: created, outcome: 'updated' };
+        return { object: await this.ds.create(this._type(info), _stripServerFields(created)), outcome: 'updated' };
+      }
       const obj = _carryServerFields(resource as StoredObject, current, current.metadata.resourceVersion);
       if (_sameContent(obj, current)) return { object: current, outcome: 'unchanged' };
       admitWrite('update', current, force);
@@ -318,6 +411,20 @@ export class ResourceClient {
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= APPLY_RETRIES) throw e;
       }
+    }
+  }
+
+  /**
+   * Calico refuses to delete the `default` and `adminnetworkpolicy` tiers, and any tier that
+   * still holds a NetworkPolicy or GlobalNetworkPolicy (clientv3 tiers.Delete).
+   */
+  private async _tierDelete(info: KindInfo, name: string): Promise<void> {
+    if (info.group !== 'projectcalico.org' || info.kind !== 'Tier') return;
+    if (UNDELETABLE_TIERS.has(name)) throw new OperationNotSupportedError('Delete', name, `Cannot delete ${name} tier`);
+    for (const plural of ['networkpolicies', 'globalnetworkpolicies']) {
+      const { items } = await this.ds.list({ group: 'projectcalico.org', plural });
+      if (items.some((p) => (p as { spec?: { tier?: string } }).spec?.tier === name))
+        throw new OperationNotSupportedError('delete', name, 'Cannot delete a non-empty tier');
     }
   }
 
@@ -337,6 +444,14 @@ export class ResourceClient {
   private _releaseBeforeDelete(current: StoredObject, force: boolean): boolean {
     return force && this.ds instanceof KubeDatastore && isProviderManaged(current);
   }
+}
+
+function _withoutDerivedMarker(o: StoredObject): StoredObject {
+  const annotations = { ...(o.metadata.annotations ?? {}) };
+  delete annotations[DERIVED_ANNOTATION];
+  const meta: ObjectMeta = { ...o.metadata, annotations };
+  if (Object.keys(annotations).length === 0) delete meta.annotations;
+  return { ...o, metadata: meta };
 }
 
 function _byNamespaceName(a: StoredObject, b: StoredObject): number {

@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, type CommandRunner } from '../sys/index.js';
+import { required } from '../../test/support/tools.js';
 import { IpsetApplier } from './ipset/ipset-applier.js';
 import { parseIpsetSave } from './ipset/plan.js';
 import { renderChain } from './iptables/format.js';
@@ -15,7 +16,7 @@ import { parseSaveTable } from './iptables/parse-save.js';
 import { FAIL_CLOSED_INPUT_CHAIN, IptablesTable } from './iptables/table.js';
 import type { Chain, Insertion, IpSet, Rule } from './model.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 let ns = '';
 let runner: CommandRunner;
@@ -92,7 +93,7 @@ function chains(bPort: number, withC = true): Chain[] {
 const hooks: Insertion[] = [{ chain: 'INPUT', rules: [{ match: [], action: { kind: 'jump', chain: 'cali-INPUT' } }] }];
 
 before(async () => {
-  if (skip !== undefined) return;
+  if (skip !== false) return;
   rootBefore = await rootRules();
   ns = await createNetns('tby-kt');
   runner = inNetns(nodeRunner, ns);
@@ -100,7 +101,7 @@ before(async () => {
 
 after(async () => {
   if (ns !== '') await deleteNetns(ns);
-  if (skip === undefined) assert.equal(await rootRules(), rootBefore, 'the root namespace was not touched');
+  if (skip === false) assert.equal(await rootRules(), rootBefore, 'the root namespace was not touched');
 });
 
 test('kernel: program, change one chain, repair drift, sweep (iptables-nft + ipset in a netns)', { skip }, async () => {

@@ -52,6 +52,11 @@ export interface KvEvent {
   readonly value: string;
   /** Value replaced by a put; null when the put created the key. */
   readonly prev: string | null;
+  /**
+   * Revision of the state before this change (the replaced value of a put, the deleted value of
+   * a delete); null when the put created the key, or unknown (changes logged by schema 1).
+   */
+  readonly prevRevision: number | null;
 }
 
 export interface KvEngine {
@@ -140,9 +145,17 @@ export class KvDatastore implements Datastore {
   async list(q: ListQuery): Promise<ListResult> {
     this.ensureOpen();
     const ns = q.namespace === undefined || q.namespace === '' ? undefined : q.namespace;
-    const { revision, rows } = this.engine.read(() => ({ revision: this.engine.revision(), rows: this.engine.rows(q, ns) }));
+    const at = q.revision === undefined || q.revision === '' ? undefined : _parseRevision(q.revision);
+    const { revision, rows } = this.engine.read(() => {
+      const current = this.engine.revision();
+      const now = this.engine.rows(q, ns);
+      if (at === undefined || at >= current) return { revision: current, rows: now };
+      return { revision: at, rows: this.rowsAt(q, ns, now, at) };
+    });
     const items: StoredObject[] = [];
+    const after = q.after;
     for (const r of rows) {
+      if (after !== undefined && `${r.namespace}\u0000${r.name}` <= after) continue; // not decoded at all
       const obj = _decode(r.value, r.revision);
       if (obj !== undefined && _matchesLabels(q, obj)) items.push(obj);
     }
@@ -186,6 +199,39 @@ export class KvDatastore implements Datastore {
   async compact(): Promise<void> {
     this.ensureOpen();
     this.engine.write(() => this.engine.compact());
+  }
+
+  /**
+   * The rows of one collection as they were at revision `at`: the current rows with every later
+   * change undone, newest first (a created key goes away, a replaced or deleted value comes
+   * back with the revision it had). Runs inside the caller's read transaction.
+   */
+  private rowsAt(type: ResourceType, ns: string | undefined, now: readonly KvRow[], at: number): KvRow[] {
+    const id = (namespace: string, name: string): string => `${namespace}\u0000${name}`;
+    const rows = new Map<string, KvRow>(now.map((r) => [id(r.namespace, r.name), r]));
+    const later: KvEvent[] = [];
+    for (let pos = at; ; ) {
+      const { compacted, changes } = this.engine.changesAfter(pos, 4096);
+      if (at < compacted) throw new TooOldError(String(at), String(compacted));
+      if (changes.length === 0) break;
+      for (const c of changes) {
+        const k = c.key;
+        if (k.group === type.group && k.plural === type.plural && (ns === undefined || k.namespace === ns)) later.push(c);
+      }
+      pos = changes[changes.length - 1]!.revision;
+    }
+    for (let i = later.length - 1; i >= 0; i--) {
+      const c = later[i]!;
+      const rid = id(c.key.namespace, c.key.name);
+      if (c.kind === 'put' && c.prev === null) {
+        rows.delete(rid);
+        continue;
+      }
+      // The value before the change: a put's replaced value, a delete's last value.
+      if (c.prevRevision === null) throw new TooOldError(String(at), `history before the change at revision ${c.revision} does not record revisions`);
+      rows.set(rid, { namespace: c.key.namespace, name: c.key.name, value: c.kind === 'put' ? c.prev! : c.value, revision: c.prevRevision });
+    }
+    return [...rows.values()].sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   private async *watchLog(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncGenerator<WatchEvent> {

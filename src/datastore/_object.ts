@@ -150,8 +150,9 @@ export interface RawChange {
 
 /**
  * Applies a watch query to a raw change. With a label filter, a put that makes an object
- * match is ADDED, one that makes it stop matching is DELETED (carrying the new state), as the
- * Kubernetes watch cache does, so a filtered watcher's view stays consistent.
+ * match is ADDED (the new state), one that makes it stop matching is DELETED carrying the last
+ * state that matched, as the Kubernetes watch cache does, so a filtered watcher's view stays
+ * consistent.
  */
 export function _toWatchEvent(q: ListQuery, c: RawChange): WatchEvent | undefined {
   if (c.key.group !== q.group || c.key.plural !== q.plural || !_inNamespace(q, c.key.namespace)) return undefined;
@@ -162,6 +163,8 @@ export function _toWatchEvent(q: ListQuery, c: RawChange): WatchEvent | undefine
   const prevMatched = c.prev === undefined ? nowMatches : _matchesLabels(q, c.prev);
   if (nowMatches && prevMatched) return { type: 'MODIFIED', object: c.object, revision };
   if (nowMatches) return { type: 'ADDED', object: c.object, revision };
-  if (prevMatched) return { type: 'DELETED', object: c.object, revision };
+  // Leaving the selection: the last state that matched, at this event's revision (what the
+  // Kubernetes watch cache sends), so the watcher sees the labels it selected on.
+  if (prevMatched) return { type: 'DELETED', object: c.prev === undefined ? c.object : _withMeta(c.prev, { ...c.prev.metadata, resourceVersion: revision }), revision };
   return undefined;
 }

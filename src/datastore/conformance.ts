@@ -352,6 +352,35 @@ export function runDatastoreConformance(name: string, open: OpenHarness): void {
           ['DELETED', a6.metadata.resourceVersion],
         ],
       );
+      // Leaving the selection: DELETED carries the last state that matched, at the event's revision.
+      const left = w.events[2]!;
+      assert.deepEqual(left.object.metadata.labels, { app: 'web', v: '2' });
+      assert.equal(left.object.metadata.resourceVersion, a4.metadata.resourceVersion);
+    });
+
+    t('list at a revision is the snapshot of then; before the kept history it is TooOldError', async (h) => {
+      const { ds } = h;
+      const c = collections();
+      const a = await ds.create(c.gnp, gnp('snap-a'));
+      const b = await ds.create(c.gnp, gnp('snap-b'));
+      const pinned = (await ds.list(c.gnp)).revision;
+      await ds.create(c.gnp, gnp('snap-c')); // created after: not in the snapshot
+      await ds.delete({ ...c.gnp, namespace: '', name: 'snap-a' }); // deleted after: still in it
+      await ds.update(c.gnp, { ...b, metadata: { ...b.metadata, labels: { changed: 'yes' } } }); // changed after: old state
+      const snap = await ds.list({ ...c.gnp, revision: pinned });
+      assert.equal(snap.revision, pinned);
+      const mine = snap.items.filter((o) => (o.metadata.name ?? '').startsWith('snap-'));
+      assert.deepEqual(mine.map((o) => o.metadata.name), ['snap-a', 'snap-b']);
+      assert.equal(mine[0]!.metadata.resourceVersion, a.metadata.resourceVersion);
+      assert.deepEqual(mine[1]!.metadata.labels ?? {}, b.metadata.labels ?? {});
+      assert.equal(mine[1]!.metadata.resourceVersion, b.metadata.resourceVersion);
+      const now = await ds.list(c.gnp);
+      assert.deepEqual(now.items.filter((o) => (o.metadata.name ?? '').startsWith('snap-')).map((o) => o.metadata.name), ['snap-b', 'snap-c']);
+      // beyond the store: the current objects, at the current revision
+      const ahead = await ds.list({ ...c.gnp, revision: String(BigInt(now.revision) + 1000n) });
+      assert.equal(ahead.revision, now.revision);
+      await h.compact();
+      await assert.rejects(ds.list({ ...c.gnp, revision: pinned }), TooOldError);
     });
 
     t('watch resumes from any revision it reported, without gaps or repeats', async ({ ds }) => {

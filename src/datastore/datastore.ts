@@ -52,6 +52,18 @@ export interface ListQuery extends ResourceType {
   readonly namespace?: string;
   /** Only objects whose `metadata.labels` (missing = {}) satisfy this predicate. */
   readonly labels?: LabelPredicate;
+  /**
+   * list only: the objects as they were at this store revision (a consistent snapshot, as
+   * Kubernetes' paged lists need). TooOldError when the history kept no longer reaches back
+   * there. A revision beyond the store's current one lists the current objects; the result's
+   * `revision` then says which (smaller) revision was read.
+   */
+  readonly revision?: string;
+  /**
+   * list only, a hint: a backend may leave out objects whose `namespace + "\u0000" + name` is not
+   * after this key (paged lists read on from the last key of the previous page).
+   */
+  readonly after?: string;
 }
 
 export interface ListResult {

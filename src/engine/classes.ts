@@ -2,7 +2,8 @@
  * @module Workload equivalence classes: two pods are interchangeable, as source or destination of
  * a pod → pod flow, when they are on the same node and agree on everything a rule or policy can
  * test — membership in every selector of the snapshot (through the IP-set view, so network sets
- * count), membership in every CIDR any rule names, their named ports and the Services they back.
+ * count, and by their own labels, which decide the policies that apply to them), membership in
+ * every CIDR any rule names, their profiles, their named ports and the Services they back.
  * Used by the matrix and by the verdict cache of the fast path. Computed once per snapshot.
  *
  * Cost: selector membership is computed once per distinct label set (pods share interned label
@@ -96,12 +97,28 @@ function _keys(snap: Snapshot, pods: readonly WorkloadEndpointInfo[]): string[] 
   const bits = new _SelectorBits(snap.registry.all());
   const backs = new Map<string, string[]>();
   for (const s of snap.services) for (const b of s.backends) (backs.get(b.key) ?? backs.set(b.key, []).get(b.key)!).push(`${s.namespace}/${s.name}`);
+  const profileIds = new Map<readonly string[], number>();
+  const profileText = new Map<string, number>();
+  const profilesOf = (list: readonly string[]): number => {
+    let id = profileIds.get(list);
+    if (id === undefined) {
+      const t = list.join('\u0000');
+      id = profileText.get(t);
+      if (id === undefined) profileText.set(t, (id = profileText.size));
+      profileIds.set(list, id);
+    }
+    return id;
+  };
   return pods.map((w) => {
     const ip = w.ips[0]!;
     let netBits = '';
     for (const n of nets) netBits += netContains(n, ip) ? '1' : '0';
     const ports = w.namedPorts.map((p) => `${p.name}/${p.proto}/${p.port}`).join(',');
-    return `${w.node}|${ip.family}|${bits.of(snap.ownersOf(ip))}|${netBits}|${ports}|${(backs.get(w.key) ?? []).join(',')}`;
+    // Which policies apply to the pod is decided by its own labels; the rules see every owner of its
+    // address (network sets, host endpoints too): when those differ, both count. So do its profiles.
+    const owners = snap.ownersOf(ip);
+    const own = owners.length === 1 && owners[0] === w ? '' : String(bits.of([w]));
+    return `${w.node}|${ip.family}|${bits.of(owners)}|${own}|${profilesOf(w.profiles)}|${netBits}|${ports}|${(backs.get(w.key) ?? []).join(',')}`;
   });
 }
 

@@ -702,34 +702,49 @@ export function isSelfFlow(flow: ResolvedFlow): boolean {
   return s.kind === 'workload' && d.kind === 'workload' && s.ep === d.ep;
 }
 
-/** Allow (true) or Deny (false) with enforced policies only, no trace: the fast path. */
+/**
+ * Allow (true) or Deny (false) with enforced policies only, no trace: the fast path. Pod → pod
+ * flows with an ephemeral source port are memoised per (source class, destination class,
+ * protocol, port, ICMP type) — pods of one class are interchangeable (classes.ts) — and
+ * evaluated by `decideUncached` on a miss.
+ */
 export function decide(snap: Snapshot, flow: ResolvedFlow): boolean {
   const s = flow.src;
   const d = flow.dst;
   if (s.kind === 'workload' && d.kind === 'workload') {
     if (s.ep === d.ep) return true; // to itself: not policed (isSelfFlow)
-    // Pod → pod with an ephemeral source port: memoised per (class, class, protocol, port).
     const cacheable = flow.srcPort < 0 && s.ip === s.ep.ips[0] && d.ip === d.ep.ips[0] && flow.icmpCode <= 0;
     const tbl = cacheable ? verdictTable(snap, flow.proto, flow.dstPort, flow.icmpType) : undefined;
     if (tbl !== undefined) {
       const at = tbl.classOf[s.ep.index]! * tbl.classes + tbl.classOf[d.ep.index]!;
       const v = tbl.table[at]!;
       if (v !== 0) return v === 1;
-      const r = _decideUncached(snap, flow);
+      const r = decideUncached(snap, flow);
       tbl.table[at] = r ? 1 : 2;
       return r;
     }
   }
-  return _decideUncached(snap, flow);
+  return decideUncached(snap, flow);
 }
 
-function _decideUncached(snap: Snapshot, flow: ResolvedFlow): boolean {
+/**
+ * The evaluation behind `decide`, with no verdict memo: every call evaluates the flow. Pod → pod
+ * flows without host endpoints go to the indexed evaluator (fast.ts), everything else to the
+ * general one (the trace path without its trace). Both give evaluateResolved's action.
+ */
+export function decideUncached(snap: Snapshot, flow: ResolvedFlow): boolean {
   const s = flow.src;
   const d = flow.dst;
   if (s.kind === 'workload' && d.kind === 'workload') {
+    if (s.ep === d.ep) return true; // to itself: not policed (isSelfFlow)
     const r = decidePodToPod(snap, s.ep, s.ip, d.ep, d.ip, flow.proto, flow.dstPort, flow.srcPort, flow.icmpType, flow.icmpCode);
     if (r !== undefined) return r;
   }
+  return _evaluate(snap, snap.enforced, flow, null, null) === ALLOW;
+}
+
+/** The general evaluator without a trace (what decideUncached falls back to), for tests. */
+export function decideGeneral(snap: Snapshot, flow: ResolvedFlow): boolean {
   return _evaluate(snap, snap.enforced, flow, null, null) === ALLOW;
 }
 

@@ -3,7 +3,8 @@
  * imports only model, selector and lib; no I/O. Public surface:
  * - buildSnapshot / loadSnapshot: resources → indexed Snapshot;
  * - evaluateFlow / runVerdicts: flows → verdicts with traces (and staged verdicts);
- * - resolveFlow + decide: the allocation-light fast path (no trace);
+ * - resolveFlow + decide: the allocation-light fast path (no trace; memoised per class pair),
+ *   decideUncached: the same without the memo (the indexed evaluator, fast.ts);
  * - LabelIndex: incremental selector → endpoints index.
  */
 export type {
@@ -37,7 +38,7 @@ export type { Plan, TierPlan, Direction, Flavour } from './resolve.js';
 export { evaluateFlow, runVerdicts, resolveFlow, decodeFlows, decide } from './verdicts.js';
 export type { ResolveResult } from './verdicts.js';
 export type { ResolvedFlow, Party, Target } from './evaluate.js';
-export { evaluateResolved, ingressHep, egressHep } from './evaluate.js';
+export { evaluateResolved, ingressHep, egressHep, decideUncached, isSelfFlow } from './evaluate.js';
 export { describeDecision } from './describe.js';
 export { protocolNumber, protocolName } from './match.js';
 export { LabelIndex } from './label-index.js';

@@ -651,7 +651,7 @@ export class Lab {
       // so wait for the writes we know of: the caller's and the controller's.
       const min = minRevision !== undefined ? BigInt(minRevision) : 0n;
       const want = (this._lastWrite > min ? this._lastWrite : min).toString();
-      await _bounded(Promise.all(this._agents.map((a) => a.whenProgrammed(want))), Math.max(1, deadline()), `lab: agents did not program revision ${want}`);
+      await _bounded(Promise.all(this._agents.map((a) => a.whenProgrammed(want, Math.max(1, deadline())))), Math.max(1, deadline()), `lab: agents did not program revision ${want}`);
       const after = await this.ds.list(POD_TYPE);
       if (after.revision === revision && !this._dirty) return;
     }

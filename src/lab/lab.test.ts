@@ -18,8 +18,8 @@ test('topology: names carry the prefix, addresses stay in 198.18.0.0/15, interfa
     const i = s.argv.indexOf('add');
     if (s.argv[2] === 'link' && i > 0) assert.ok(s.argv[i + 1]!.length <= 15);
   }
-  assert.throws(() => planLab({ prefix: 'x', workers: 1 }));
-  assert.throws(() => planLab({ prefix: 'tbyabc', workers: 0 }));
+  assert.throws(() => planLab({ prefix: 'x', workers: 1 }), /invalid lab prefix "x"/);
+  assert.throws(() => planLab({ prefix: 'tbyabc', workers: 0 }), /workers must be 1-\d+/);
 });
 
 test('topology: workers may carry the provider\'s node names, also when added later; bad patterns are refused', () => {

@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findOnPath } from '../sys/index.js';
 
 export interface UlogdHandle {
   readonly pid: number | undefined;
@@ -20,10 +21,10 @@ export interface UlogdHandle {
 }
 
 const PLUGIN_DIRS = ['/usr/lib/x86_64-linux-gnu/ulogd', '/usr/lib/aarch64-linux-gnu/ulogd', '/usr/lib/ulogd', '/usr/lib64/ulogd'];
-const BINARIES = ['/usr/sbin/ulogd', '/usr/bin/ulogd', '/sbin/ulogd'];
 
+/** ulogd on PATH (Debian's ulogd2: /usr/sbin/ulogd) and its plugin folder, or undefined. */
 export function findUlogd(): { bin: string; plugins: string } | undefined {
-  const bin = BINARIES.find((b) => existsSync(b));
+  const bin = findOnPath('ulogd');
   let plugins = PLUGIN_DIRS.find((d) => existsSync(join(d, 'ulogd_output_LOGEMU.so')));
   if (plugins === undefined && existsSync('/usr/lib')) {
     for (const d of readdirSync('/usr/lib')) if (existsSync(join('/usr/lib', d, 'ulogd', 'ulogd_output_LOGEMU.so'))) plugins = join('/usr/lib', d, 'ulogd');

@@ -15,6 +15,10 @@
  * block scalars, multi-line scalars, complex keys, tabs, duplicate keys, non-string keys,
  * directives, odd indentation), declines the document, or the whole text when the document
  * boundaries themselves could be in doubt. Pure; never throws.
+ *
+ * Why it exists next to `yaml` (measured in bench/yaml.bench.ts): `yaml` alone made reading
+ * 2,000 ten-rule policies ~13× slower (5.9 s against 0.47 s), which `calicoctl apply -f` and
+ * `tabby validate` users wait for; js-yaml was ~1.9× slower than this and has no positions.
  */
 
 /** One document of a text, as the fast path read it. */

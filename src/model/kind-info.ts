@@ -35,6 +35,11 @@ export interface KindInfo<T extends Resource = Resource> {
   /** Read-only kinds derived by conversion (e.g. `knp.default.*` policies) set this. */
   readonly readOnly?: boolean;
   /**
+   * Kinds the API server answers but never stores (SelfSubjectAccessReview: create only). Nothing
+   * lists, watches or reads them from a datastore.
+   */
+  readonly neverStored?: boolean;
+  /**
    * Kinds whose objects need no `metadata.name` (the calicoctl config file, `CalicoAPIConfig`,
    * has `metadata: {}`). A name, when given, is still checked.
    */

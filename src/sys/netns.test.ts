@@ -5,17 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeRunner } from './exec.js';
+import { nodeRunner, type CommandRunner } from './exec.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, uniqueNetnsName, withNetns } from './netns.js';
+import { required } from '../../test/support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 test('netns: unique names', () => {
   const a = uniqueNetnsName('tby');
   const b = uniqueNetnsName('tby');
   assert.notEqual(a, b);
   assert.match(a, new RegExp(`^tby-${process.pid}-[0-9a-f]{6}$`));
-  assert.throws(() => uniqueNetnsName('Bad Prefix'));
+  assert.throws(() => uniqueNetnsName('Bad Prefix'), /invalid netns prefix "Bad Prefix"/);
 });
 
 test('netns: refuses to delete a namespace it did not create', async () => {
@@ -58,4 +59,32 @@ test('netns: IP sets and iptables rules are per namespace (invisible from the ro
     assert.doesNotMatch(rootRules.stdout, new RegExp(chain));
     assert.ok(ns.startsWith('tby-t-'));
   });
+});
+
+/** A runner whose `ip netns add` fails with `stderr` (and records what it ran). */
+function failingAdd(stderr: string, code = 1): CommandRunner & { argvs: string[][] } {
+  const argvs: string[][] = [];
+  return {
+    argvs,
+    run: (cmd) => {
+      argvs.push([...cmd.argv]);
+      return Promise.resolve({ code, stdout: '', stderr });
+    },
+  };
+}
+
+test('netnsSkipReason: not root is a reason; nothing is run', async () => {
+  const r = failingAdd('');
+  assert.equal(await netnsSkipReason(r, 1000), 'needs root (creates network namespaces)');
+  assert.deepEqual(r.argvs, []);
+});
+
+test('netnsSkipReason: "Operation not permitted" / "Permission denied" (EPERM/EACCES) is a reason', async () => {
+  assert.match((await netnsSkipReason(failingAdd('mount --make-shared /run/netns failed: Operation not permitted'), 0)) ?? '', /^network namespaces are not permitted here: .*Operation not permitted/);
+  assert.match((await netnsSkipReason(failingAdd('Cannot create namespace file "/run/netns/x": Permission denied'), 0)) ?? '', /not permitted here: .*Permission denied/);
+});
+
+test('netnsSkipReason: any other failure of the probe throws (a bug or a broken machine is not a skip)', async () => {
+  await assert.rejects(netnsSkipReason(failingAdd('Cannot create namespace file "/run/netns/x": File exists'), 0), /network namespace probe failed \(not a permission problem.*File exists/);
+  await assert.rejects(netnsSkipReason(failingAdd('ip: spawn ip ENOENT', 127), 0), /network namespace probe failed.*ENOENT/);
 });

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { nodeRunner, prefixedRunner, type CommandRunner } from './exec.js';
+import { findOnPath } from './which.js';
 
 /** A runner whose commands run inside network namespace `ns`. */
 export function inNetns(runner: CommandRunner, ns: string): CommandRunner {
@@ -62,16 +63,29 @@ export async function deleteNetns(name: string, runner: CommandRunner = nodeRunn
   _created.delete(name);
 }
 
-/** Why namespace tests cannot run here (not root, or `ip netns` fails), or undefined. */
-export async function netnsSkipReason(runner: CommandRunner = nodeRunner): Promise<string | undefined> {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root (creates network namespaces)';
+/** What `ip netns add` says when the kernel refuses it for lack of privilege (EPERM / EACCES). */
+const NOT_PERMITTED = /Operation not permitted|Permission denied|\bEPERM\b|\bEACCES\b/;
+
+/**
+ * Why namespace tests cannot run here, or undefined when they can. Only a missing privilege or
+ * tool is a reason: not root (`uid`), `ip` not on PATH, or `ip netns add` refused as not
+ * permitted (EPERM/EACCES, e.g. an unprivileged container). Any other failure of the probe
+ * throws: it is a bug or a broken machine, never a reason to skip. (Under CI=true the tests turn
+ * every reason into a failure too: test/support/tools.ts `required`.)
+ */
+export async function netnsSkipReason(runner: CommandRunner = nodeRunner, uid: number | undefined = process.getuid?.()): Promise<string | undefined> {
+  if (uid !== undefined && uid !== 0) return 'needs root (creates network namespaces)';
+  if (runner === nodeRunner && findOnPath('ip') === undefined) return 'ip (iproute2) is not on PATH';
+  let ns: string;
   try {
-    const ns = await createNetns('tby-probe', runner);
-    await deleteNetns(ns, runner);
-    return undefined;
+    ns = await createNetns('tby-probe', runner);
   } catch (e) {
-    return `ip netns is not usable: ${e instanceof Error ? e.message : String(e)}`;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (NOT_PERMITTED.test(msg)) return `network namespaces are not permitted here: ${msg}`;
+    throw new Error(`the network namespace probe failed (not a permission problem, so not a reason to skip): ${msg}`, { cause: e });
   }
+  await deleteNetns(ns, runner);
+  return undefined;
 }
 
 /** Runs `fn` with a fresh namespace and a runner inside it; deletes the namespace afterwards. */

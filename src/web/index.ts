@@ -3,7 +3,9 @@
  * - `/ui`, `/ui/*`: the browser bundle (static.ts), public — it holds no data; the page asks
  *   for a token and sends it as a bearer token on every API call;
  * - `/ui/api/watch`: every dashboard type, listed then watched, as one stream (watch-mux.ts);
- * - `/ui/api/denied`: the lab workers' denied-traffic logs (denied.ts).
+ * - `/ui/api/denied`: the lab workers' denied-traffic logs (denied.ts);
+ * - `/favicon.ico`: the dashboard's icon (the bundle's favicon.svg), public, so a browser's
+ *   automatic request is not a 401 on every navigation.
  * The browser reads and writes resources through the ordinary Kubernetes API, and runs the
  * engine itself (model, manifest and engine are pure and bundled into ui/).
  */
@@ -29,7 +31,9 @@ export interface DashboardOptions {
 
 export const DASHBOARD_PATH = '/ui';
 
-export const isDashboardPath = (path: string): boolean => path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
+export const FAVICON_PATH = '/favicon.ico';
+
+export const isDashboardPath = (path: string): boolean => path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`) || path === FAVICON_PATH;
 
 const _json = (code: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status: code, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
@@ -41,6 +45,7 @@ export function createDashboard(o: DashboardOptions): (req: Request) => Promise<
     const url = new URL(req.url);
     const path = url.pathname;
     if (path === DASHBOARD_PATH) return new Response(null, { status: 308, headers: { location: `${DASHBOARD_PATH}/` } });
+    if (path === FAVICON_PATH) return serveAsset(o.uiDir, 'favicon.svg', req.method);
     const rel = path.slice(DASHBOARD_PATH.length + 1);
     if (rel === 'api' || rel.startsWith('api/')) {
       const auth = req.headers.get('authorization') ?? undefined;

@@ -17,8 +17,9 @@ import { main as tabbyMain } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
 import { openSqliteDatastore } from '../../src/datastore/index.js';
 import { netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
+import { required } from '../support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 

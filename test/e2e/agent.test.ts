@@ -29,8 +29,9 @@ import { ResourceClient, type WriteResult } from '../../src/client/index.js';
 import { workloadInterfaceName } from '../../src/engine/index.js';
 import { runAgent } from '../../src/agent/main.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, withNetns } from '../../src/sys/index.js';
+import { required } from '../support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 async function sh(argv: string[]): Promise<string> {
   const r = await nodeRunner.run({ argv, timeoutMs: 10_000 });

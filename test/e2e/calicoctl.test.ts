@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { etcdSkipReason, startEtcd, type EtcdCluster } from '../support/etcd.js';
+import { required } from '../support/tools.js';
 import { runServer, type RunningServer } from '../../src/apiserver/main.js';
 import { openSqliteDatastore, type Datastore } from '../../src/datastore/index.js';
 import { ResourceClient } from '../../src/client/index.js';
@@ -141,7 +142,7 @@ const backends: Backend[] = [
   },
   {
     name: 'etcd',
-    skip: etcdSkipReason() ?? false,
+    skip: required(etcdSkipReason()),
     async setup(dir) {
       etcd = await startEtcd();
       const cfg = join(dir, 'calicoctl.cfg');

@@ -163,6 +163,19 @@ describe('@kubernetes/client-node against tabby server', () => {
     assert.deepEqual(names((await core.listNamespacedPod({ namespace: 'js-core' })).items), ['web']);
   });
 
+  test('CoreV1Api: Services get a cluster IP, and a NodePort Service a node port in 30000-32767', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-svc' } } });
+    const c = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.match(c.spec?.clusterIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(c.spec?.clusterIPs, [c.spec?.clusterIP]);
+    const n = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'np' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.notEqual(n.spec?.clusterIP, c.spec?.clusterIP);
+    const nodePort = n.spec?.ports?.[0]?.nodePort ?? 0;
+    assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
+    const h = await core.createNamespacedService({ namespace: 'js-svc', body: { metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    assert.equal(h.spec?.clusterIP, 'None');
+  });
+
   test('NetworkingV1Api: JSON, merge and strategic-merge patches, 409, 422 with field causes, dry run', async () => {
     await core.createNamespace({ body: { metadata: { name: 'js-net' } } });
     const np = await net.createNamespacedNetworkPolicy({ namespace: 'js-net', body: netpol('allow-web', 'js-net', 80, { team: 'web' }) });
@@ -418,6 +431,26 @@ spec:
     }
   });
 
+  test('Watch: an object relabelled out of a label-selected watch is DELETED with its last matching state', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'js-exit' } } });
+    await core.createNamespacedPod({ namespace: 'js-exit', body: pod('b', 'js-exit', { app: 'web' }) });
+    const rv = (await core.listNamespacedPod({ namespace: 'js-exit', labelSelector: 'app=web' })).metadata!.resourceVersion!;
+    await core.patchNamespacedPod({ name: 'b', namespace: 'js-exit', body: { metadata: { labels: { app: 'db' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const events: string[] = [];
+    const w = await new Watch(kc).watch(
+      '/api/v1/namespaces/js-exit/pods',
+      { labelSelector: 'app=web', resourceVersion: rv },
+      (type, obj: V1Pod) => events.push(`${type} ${obj.metadata?.name} app=${obj.metadata?.labels?.['app']}`),
+      () => undefined,
+    );
+    try {
+      assert.ok(await until(() => events.length >= 1), 'no event');
+      assert.deepEqual(events, ['DELETED b app=web']);
+    } finally {
+      w.abort();
+    }
+  });
+
   test('informer: add/update/delete handlers, the cache, and a relist after 410 Expired', async () => {
     await core.createNamespace({ body: { metadata: { name: 'js-inf' } } });
     await core.createNamespacedPod({ namespace: 'js-inf', body: pod('p1', 'js-inf', { app: 'inf' }) });
@@ -481,4 +514,16 @@ spec:
     }
   });
 
+  test('paging is a consistent snapshot, and an expired continue token is 410 with a fresh token', async () => {
+    for (let i = 0; i < 4; i++) await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns(`js-snap-${i}`, { snap: 'js' }, [`198.18.7.${i}/32`]) });
+    const p1 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 2 })) as { items: KubernetesObject[]; metadata: { continue: string } };
+    await co.createClusterCustomObject({ ...CAL, plural: 'globalnetworksets', body: gns('js-snap-9', { snap: 'js' }, ['198.18.7.9/32']) });
+    await co.deleteClusterCustomObject({ ...CAL, plural: 'globalnetworksets', name: 'js-snap-3' });
+    const p2 = (await co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue })) as { items: KubernetesObject[] };
+    assert.deepEqual(names(p2.items), ['js-snap-2', 'js-snap-3']);
+    await compact();
+    const gone = await failure(co.listClusterCustomObject({ ...CAL, plural: 'globalnetworksets', labelSelector: 'snap=js', limit: 10, _continue: p1.metadata.continue }));
+    assert.equal(gone?.code, 410);
+    assert.equal(gone?.reason, 'Expired');
+  });
 });

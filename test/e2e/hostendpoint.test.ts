@@ -30,8 +30,9 @@ import { formatProbe, runProbe, type ProbeFlow, type ProbeRow } from '../../src/
 import type { ProbeProto, ProbeResult } from '../../src/lab/responder.js';
 import { openMemoryDatastore } from '../../src/datastore/index.js';
 import { inNetns, netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
+import { required } from '../support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 interface Run {
   readonly lab: Lab;

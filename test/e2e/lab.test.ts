@@ -19,8 +19,9 @@ import { openMemoryDatastore } from '../../src/datastore/index.js';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../../src/cli/testdata/fake-io.js';
 import { netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
+import { required, toolInTest } from '../support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 const pod = (name: string, labels: Record<string, string>): unknown => ({
   apiVersion: 'v1',
@@ -39,7 +40,7 @@ function check(rows: readonly ProbeRow[], what: string): void {
   assert.equal(bad.length, 0, `${what}: probe disagrees with the engine\n${formatProbe(rows)}`);
 }
 
-test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Log lines, down', { skip, timeout: 120_000 }, async () => {
+test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Log lines, down', { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tabby-lab-'));
   const logs: string[] = [];
   let lab: Lab | undefined;
@@ -85,13 +86,15 @@ test('lab e2e: up, pods and a service, probe = engine, default deny flips it, Lo
       spec: { selector: "app == 'b'", order: 3000, types: ['Ingress'], ingress: [{ action: 'Log' }] },
     });
     await lab.settle(logRule.object.metadata.resourceVersion);
-    const file = lab.state().logFiles[b.node];
-    if (file === undefined) console.log('# ulogd2 not installed: Log line check skipped');
-    else {
+    // ulogd missing: a failure under CI=true, else this check is left out and the test marked skipped.
+    if (toolInTest(t, 'ulogd', 'the Log line check') !== undefined) {
+      const file = lab.state().logFiles[b.node];
+      assert.ok(file !== undefined, `ulogd is on PATH, so the lab writes ${b.node}'s Log lines to a file`);
       const t1 = performance.now();
       assert.equal(await lab.probe('default/a', 'tcp', b.ip, 80, 300), 'timeout');
       let line: string | undefined;
-      while (line === undefined && performance.now() - t1 < 1500) {
+      // A generous bound (the line usually lands within milliseconds); no timing is asserted here.
+      while (line === undefined && performance.now() - t1 < 15_000) {
         line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('calico-packet: IN=') && l.includes(`SRC=${a.ip}`) && l.includes('DPT=80'));
         if (line === undefined) await new Promise((r) => setTimeout(r, 20));
       }

@@ -8,7 +8,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,10 @@ import { main } from '../../src/cli/main.js';
 import { fakeIo, type FakeIo } from '../../src/cli/testdata/fake-io.js';
 import { openEtcdDatastore, type Datastore } from '../../src/datastore/index.js';
 import { etcdSkipReason, startEtcd, type EtcdCluster } from '../support/etcd.js';
+import { required, requireTool, toolPath } from '../support/tools.js';
 
-const KUBECTL = '/usr/bin/kubectl';
-const skip = !existsSync(KUBECTL) ? 'kubectl is not installed at /usr/bin/kubectl' : (etcdSkipReason() ?? false);
+const KUBECTL = toolPath('kubectl') ?? 'kubectl';
+const skip = requireTool('kubectl') || required(etcdSkipReason());
 
 const gnp = (name: string, order: number): string => `apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy

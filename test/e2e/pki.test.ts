@@ -13,12 +13,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer, type RunningServer } from '../../src/apiserver/main.js';
+import { required, requireTool, toolPath } from '../support/tools.js';
 
-const KUBECTL = '/usr/bin/kubectl';
+const KUBECTL = toolPath('kubectl') ?? 'kubectl';
+/** Debian's python3 (with python3-kubernetes), not a pyenv one first on PATH. */
 const PYTHON = '/usr/bin/python3';
-const CURL = '/usr/bin/curl';
-const missing = [KUBECTL, PYTHON, CURL].filter((p) => !existsSync(p));
-const skip = missing.length > 0 && process.env['CI'] !== 'true' ? `not installed: ${missing.join(', ')}` : false;
+const CURL = toolPath('curl') ?? 'curl';
+const skip = requireTool('kubectl', 'curl') || required(existsSync(PYTHON) ? undefined : `${PYTHON} is missing (Debian package python3)`);
 
 interface Run {
   code: number;

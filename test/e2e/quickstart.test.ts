@@ -15,6 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { netnsSkipReason } from '../../src/sys/index.js';
+import { required, toolMissing } from '../support/tools.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -23,12 +24,14 @@ const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'
 function _skip(): string | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (runs the quick start as a new unprivileged user, then as root)';
   if (!existsSync(join(ROOT, '.git'))) return 'not a git checkout';
-  for (const tool of ['git', 'setpriv', 'kubectl', 'npm'])
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  for (const tool of ['git', 'setpriv', 'kubectl', 'npm']) {
+    const why = toolMissing(tool);
+    if (why !== undefined) return why;
+  }
   if (spawnSync('id', ['nobody']).status !== 0) return 'no `nobody` user';
   return undefined;
 }
-const skip = _skip();
+const skip = required(_skip());
 
 interface Run {
   code: number | null;

@@ -23,7 +23,7 @@
  *   Log rule that wrote it and the end of tier that denied it; kubectl shows the lab's Nodes
  *   Ready and its pods 1/1 Running.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -43,8 +43,9 @@ import { evaluateFlow, runVerdicts } from '../../src/engine/index.js';
 import type { DeniedResponse } from '../../src/web/protocol.js';
 import { browserUnavailable, launchBrowser } from '../../bench/dashboard.bench.js';
 import { netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
+import { required, requiredInTest, requireTool, toolInTest } from '../support/tools.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 const run = promisify(execFile);
 
 interface Env {
@@ -183,14 +184,11 @@ const SHOTS = process.env['TABBY_SCREENSHOTS'] === '1' ? resolve(import.meta.dir
 /**
  * The dashboard of the running `tabby up`, in Chromium, on the real lab: the Denied traffic page
  * lists the real calico-packet line with the engine's Deny, and the Enforcement page shows every
- * worker's agent current. Skipped (with a note) where Chromium or the bundle is missing.
+ * worker's agent current. Where Chromium or the bundle is missing: a failure under CI=true, else left out (the test is marked skipped).
  */
-async function dashboardWithLab(e: Env, want: { src: string; dst: string; node: string }): Promise<void> {
+async function dashboardWithLab(t: TestContext, e: Env, want: { src: string; dst: string; node: string }): Promise<void> {
   const why = browserUnavailable();
-  if (why !== undefined) {
-    console.log(`# dashboard on the lab skipped: ${why}`);
-    return;
-  }
+  if (!requiredInTest(t, why === undefined ? undefined : `${why}: the dashboard check on the lab is left out`)) return;
   const token = (JSON.parse(readFileSync(join(e.dir, 'tokens'), 'utf8')) as { admin: string }).admin;
   const browser = await launchBrowser();
   try {
@@ -457,7 +455,7 @@ test('R8: frontend → backend → db, never back; finance reaches the accounts 
   });
 });
 
-test('R9 through tabby up: run=access reaches nginx, another pod does not and is logged within a second; kubectl shows Nodes Ready and pods 1/1 Running', { skip, timeout: 180_000 }, async () => {
+test('R9 through tabby up: run=access reaches nginx, another pod does not and is logged; kubectl shows Nodes Ready and pods 1/1 Running', { skip: skip || requireTool('kubectl'), timeout: 180_000 }, async (t) => {
   await withCluster(2, async (e) => {
     await podsUp(e, [pod('default', 'nginx', { run: 'nginx' }, [80]), pod('default', 'access', { run: 'access' }, []), pod('default', 'other', { run: 'other' }, [])]);
     await pack(e, 'log-denied');
@@ -466,21 +464,23 @@ test('R9 through tabby up: run=access reaches nginx, another pod does not and is
     const other = e.lab.pod('default/other')!;
     await expectFlows(e, 'R9: access-nginx and log-denied-packets', [tcp('default/access', 'default/nginx', nginx.ip, 80, 'allowed'), tcp('default/other', 'default/nginx', nginx.ip, 80, 'denied')]);
 
-    const file = e.lab.state().logFiles[nginx.node];
-    if (file === undefined) console.log('# ulogd2 not installed: the log line check is skipped');
-    else {
+    // ulogd missing: a failure under CI=true, else the log checks are left out and the test marked skipped.
+    if (toolInTest(t, 'ulogd', 'the Log line and denied-feed checks') !== undefined) {
+      const file = e.lab.state().logFiles[nginx.node];
+      assert.ok(file !== undefined, `ulogd is on PATH, so the lab writes ${nginx.node}'s Log lines to a file`);
       const seen = new Set(readFileSync(file, 'utf8').split('\n'));
       const t1 = performance.now();
       // A new source port for this attempt: the line must be this attempt's, not one of the probes above.
       assert.equal(await e.lab.probe('default/other', 'tcp', nginx.ip, 80, 300), 'timeout');
       let line: string | undefined;
-      while (line === undefined && performance.now() - t1 < 1000) {
+      // A generous bound (the line usually lands within milliseconds): timings are not asserted in tests.
+      while (line === undefined && performance.now() - t1 < 15_000) {
         line = readFileSync(file, 'utf8')
           .split('\n')
           .find((l) => !seen.has(l) && l.includes('calico-packet: IN=') && l.includes(`SRC=${other.ip} `) && l.includes(`DST=${nginx.ip} `) && l.includes('DPT=80 '));
         if (line === undefined) await new Promise((r) => setTimeout(r, 20));
       }
-      assert.ok(line, `a calico-packet line for other → nginx in ${file} within a second\n${readFileSync(file, 'utf8').slice(-2000)}`);
+      assert.ok(line, `a calico-packet line for other → nginx in ${file}\n${readFileSync(file, 'utf8').slice(-2000)}`);
       assert.match(line, /calico-packet: IN=\S* OUT=\S* .*SRC=\S+ DST=\S+ LEN=\d+ .*PROTO=TCP SPT=\d+ DPT=80 .*SYN/);
       console.log(`# log line after ${(performance.now() - t1).toFixed(0)} ms: ${line}`);
       const accessLines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(`SRC=${e.lab.pod('default/access')!.ip} `));
@@ -492,7 +492,7 @@ test('R9 through tabby up: run=access reaches nginx, another pod does not and is
       const t2 = performance.now();
       let feed: DeniedResponse | undefined;
       let entry: DeniedResponse['lines'][number] | undefined;
-      while (entry === undefined && performance.now() - t2 < 5000) {
+      while (entry === undefined && performance.now() - t2 < 20_000) {
         feed = await deniedFeed(e);
         entry = feed.lines.find((l) => l.line === line);
         if (entry === undefined) await new Promise((r) => setTimeout(r, 100));
@@ -510,7 +510,7 @@ test('R9 through tabby up: run=access reaches nginx, another pod does not and is
       assert.deepEqual(decided?.logged, [{ tier: 'default', policy: 'default/log-denied-packets', ruleIndex: 0, action: 'Log' }]);
       assert.equal(decided?.nearMiss?.policy, 'default/knp.default.access-nginx');
       console.log(`# in the dashboard's denied feed after ${(performance.now() - t2).toFixed(0)} ms: ${decided?.summary}`);
-      await dashboardWithLab(e, { src: other.ip, dst: nginx.ip, node: nginx.node });
+      await dashboardWithLab(t, e, { src: other.ip, dst: nginx.ip, node: nginx.node });
     }
 
     // The lab's Nodes and pods as kubectl shows them.

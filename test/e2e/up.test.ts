@@ -24,6 +24,7 @@ import { openDatastoreFromConfig } from '../../src/cli/datastore-config.js';
 import { ResourceClient } from '../../src/client/index.js';
 import { nodeManifest, profileNamed } from '../../src/cluster/index.js';
 import { goldenChecker } from '../support/golden.js';
+import { required } from '../support/tools.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TABBY = join(ROOT, 'bin', 'tabby.ts');
@@ -237,8 +238,8 @@ describe('tabby up (no lab) and the seed', () => {
  */
 describe('tabby up with the lab: R2 on real packets', async () => {
   const { labPrerequisites, labDriverFrom, startCluster } = await import('../../src/cli/commands/up.js');
-  const skip = labPrerequisites(process.env);
-  test('ICMP and 52311 reach a worker from the internet, other ports do not, except failsafe; the dashboard only from a labelled namespace', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  const skip = required(labPrerequisites(process.env));
+  test('ICMP and 52311 reach a worker from the internet, other ports do not, except failsafe; the dashboard only from a labelled namespace', { skip, timeout: 120_000 }, async () => {
     const { Lab } = await import('../../src/lab/controller.js');
     let lab: Awaited<ReturnType<typeof Lab.up>> | undefined;
     const dir = await mkdtemp(join(tmpdir(), 'tabby-up-lab-'));

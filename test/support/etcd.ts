@@ -1,5 +1,5 @@
 /**
- * @module Test helper: starts real `etcd` servers (Debian's etcd-server, /usr/bin/etcd) on free
+ * @module Test helper: starts real `etcd` servers (Debian's etcd-server, `etcd` on PATH) on free
  * loopback ports, as one member or a 3-member cluster, optionally with TLS client-certificate
  * auth (certificates made in-process by src/apiserver/pki.ts in a temp dir), and stops them again.
  *
@@ -13,13 +13,19 @@ import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findOnPath } from '../../src/sys/index.js';
 import { createCa } from '../../src/apiserver/pki.js';
 
-export const ETCD_BIN = process.env['TABBY_ETCD_BIN'] ?? '/usr/bin/etcd';
+/** The etcd binary: TABBY_ETCD_BIN, else `etcd` on PATH (Debian's etcd-server); '' when neither. */
+export const ETCD_BIN = process.env['TABBY_ETCD_BIN'] ?? findOnPath('etcd') ?? '';
 
-/** Why etcd tests cannot run here, or undefined when they can. */
+/**
+ * Why etcd tests cannot run here, or undefined when they can. Tests pass it through
+ * `required` (./tools.ts), which makes it a failure under CI=true.
+ */
 export function etcdSkipReason(): string | undefined {
-  return existsSync(ETCD_BIN) ? undefined : `etcd-server is not installed (${ETCD_BIN} is missing)`;
+  if (ETCD_BIN === '') return 'etcd is not on PATH (Debian package etcd-server)';
+  return existsSync(ETCD_BIN) ? undefined : `etcd is not installed (TABBY_ETCD_BIN=${ETCD_BIN} is missing)`;
 }
 
 export interface TlsFiles {

@@ -5,6 +5,7 @@
  */
 import { computed, signal } from '@preact/signals';
 import { buildSnapshot, declaredPorts, type MatrixPort, type Snapshot } from '../../src/engine/index.js';
+import { isDerived } from '../../src/model/calico/derived.js';
 import { decodeResource } from '../../src/model/validate-resource.js';
 import type { Resource } from '../../src/model/meta.js';
 import { formatLine } from '../../src/model/field/format.js';
@@ -33,9 +34,13 @@ export let dataArrivedAt = 0;
 /**
  * Views the API server derives from other objects (Calico's API lists each Kubernetes
  * NetworkPolicy again as a projectcalico.org NetworkPolicy `knp.default.<name>`): the engine
- * converts the originals itself, so these would count twice.
+ * converts the originals itself, so these would count twice. Likewise every object the server
+ * marks derived (built-in tiers, the default FelixConfiguration, kns./ksa. profiles, pods'
+ * WorkloadEndpoints): the engine has its own built-in tier and derives the rest from pods,
+ * namespaces and service accounts.
  */
-const _derived = (typeId: string, o: ApiObject): boolean => typeId === 'projectcalico.org/networkpolicies' && o.metadata.name.startsWith('knp.default.');
+const _derived = (typeId: string, o: ApiObject): boolean =>
+  (typeId === 'projectcalico.org/networkpolicies' && o.metadata.name.startsWith('knp.default.')) || isDerived(o);
 
 const _key = (o: ApiObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const _bumpRev = (rv: string | undefined): void => {

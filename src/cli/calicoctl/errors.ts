@@ -5,7 +5,7 @@
  * validation as `error with field ...`.
  */
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../datastore/index.js';
-import { ForbiddenError, InvalidError } from '../../client/index.js';
+import { ForbiddenError, InvalidError, OperationNotSupportedError } from '../../client/index.js';
 import { formatForCalicoctl } from '../../model/field/format.js';
 
 /** `GlobalNetworkPolicy(name)` or `NetworkPolicy(ns/name)`: libcalico-go's ResourceKey. */
@@ -23,6 +23,7 @@ export function describeError(e: unknown, kind: string, namespace: string | unde
     if (readOnly) return `operation ${op} is not supported on ${id}: kubernetes network policies must be managed through the kubernetes API`;
     return formatForCalicoctl(e.causes);
   }
+  if (e instanceof OperationNotSupportedError) return e.message;
   if (e instanceof ForbiddenError) return `operation ${op} is not supported on ${id}: kubernetes network policies must be managed through the kubernetes API`;
   const msg = e instanceof Error ? e.message : String(e);
   return msg;

@@ -152,7 +152,7 @@ async function _openCluster(ctx: CommandContext, verb: string, opts: unknown, re
     const seen = new Set<string>();
     for (const info of ALL_KINDS) {
       const t = `${info.group}/${info.plural}`;
-      if (seen.has(t) || info.kind === 'CalicoAPIConfig') continue;
+      if (seen.has(t) || info.kind === 'CalicoAPIConfig' || info.neverStored === true) continue;
       seen.add(t);
       objects.push(...(await ds.list({ group: info.group, plural: info.plural })).items);
     }

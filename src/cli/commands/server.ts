@@ -12,6 +12,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runServer } from '../../apiserver/main.js';
+import { startWorkloadControllers } from '../../controllers/index.js';
 import type { Datastore } from '../../datastore/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
@@ -87,6 +88,8 @@ export function serverCommand(ctx: CommandContext): Command {
         await datastore?.close();
         throw e;
       }
+      // Deployments, ReplicaSets, EndpointSlices: kube-controller-manager's part, beside the server.
+      const controllers = startWorkloadControllers(s.datastore, { onError: (e) => ctx.io.stderr(`workload controllers: ${e instanceof Error ? e.message : String(e)}\n`) });
       const where = datastore !== undefined ? `datastore: ${datastore.description}` : `data in ${dataDir}`;
       ctx.io.stdout(
         `Tabby API server listening on ${s.url} (${where})\n` +
@@ -96,6 +99,7 @@ export function serverCommand(ctx: CommandContext): Command {
       );
       const sig = await ctx.io.waitForShutdown();
       ctx.io.stderr(`${sig}: stopping\n`);
+      await controllers.stop();
       await s.stop();
       await datastore?.close();
       ctx.exit(EXIT.ok);

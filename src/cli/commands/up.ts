@@ -6,7 +6,8 @@
  *    and DIR/calicoctl.cfg, and the two lines to use them;
  * 2. the cluster profile (default `ibm-classic`): created where missing, kept where present, so
  *    a restart keeps the datastore and the operator's edits;
- * 3. the host endpoint controller (automatic HostEndpoints from Nodes);
+ * 3. the host endpoint controller (automatic HostEndpoints from Nodes) and the workload
+ *    controllers (Deployments, ReplicaSets, EndpointSlices: src/controllers);
  * 4. the lab (src/lab: workers in network namespaces with an agent each, so policy is enforced
  *    on real packets) when this machine can run it; otherwise it says why, creates the
  *    profile's workers as Nodes, and runs without enforcement.
@@ -20,6 +21,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSyn
 import { join, resolve } from 'node:path';
 import { portHolder } from '../port-holder.js';
 import { runServer } from '../../apiserver/main.js';
+import { startWorkloadControllers } from '../../controllers/index.js';
 import { ResourceClient } from '../../client/index.js';
 import { openSqliteDatastore, type Datastore } from '../../datastore/index.js';
 import {
@@ -280,6 +282,8 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     });
     undo.push(() => controller.stop());
     await controller.ready;
+    const workloads = startWorkloadControllers(ds, { onError: (e) => o.log(`workload controllers: ${e instanceof Error ? e.message : String(e)}`) });
+    undo.push(() => workloads.stop());
 
     const state: UpState = {
       pid: process.pid,

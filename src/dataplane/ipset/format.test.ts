@@ -28,5 +28,5 @@ test('create lines and temp names', () => {
   assert.equal(createLine({ name: 'cali60x', type: 'hash:ip,port', family: 6 }, 10), 'create cali60x hash:ip,port family inet6 maxelem 10');
   assert.equal(tempSetName(4, 0), 'cali4t0');
   assert.equal(tempSetName(6, 3), 'cali6t3');
-  assert.throws(() => createLine({ name: 'a b', type: 'hash:net', family: 4 }));
+  assert.throws(() => createLine({ name: 'a b', type: 'hash:net', family: 4 }), /invalid .* for ipset: "a b"/);
 });

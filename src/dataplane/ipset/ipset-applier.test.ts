@@ -120,7 +120,8 @@ test('ipsets: a crashed session is replaced; a hung one is killed after the boun
   ipsets.updateIpSet({ ...s1, members: ['10.0.0.2'] });
   const t0 = performance.now();
   const h = await ipsets.applyAdds();
-  assert.ok(performance.now() - t0 < 3000, 'bounded');
+  // A generous bound (not a timing check): the 200 ms session timeout ends the hang, far below this.
+  assert.ok(performance.now() - t0 < 30_000, 'bounded');
   assert.equal(h.via, 'restore');
   assert.deepEqual(fake.members('cali40s1'), ['10.0.0.2']);
   fake.hangSessions = false;

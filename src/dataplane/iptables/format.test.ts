@@ -90,9 +90,9 @@ const rules: { name: string; r: Rule; want: string }[] = [
 for (const c of rules) test(`rule: ${c.name}`, () => assert.equal(formatRuleSpec(c.r), c.want));
 
 test('identifiers with whitespace or quotes are rejected', () => {
-  assert.throws(() => formatAction({ kind: 'jump', chain: 'cali-x y' }));
-  assert.throws(() => formatMatch({ kind: 'srcIpSet', set: 'a"b' }));
-  assert.throws(() => formatMatch({ kind: 'dstPorts', ports: [] }));
+  assert.throws(() => formatAction({ kind: 'jump', chain: 'cali-x y' }), /invalid .* for iptables: "cali-x y"/);
+  assert.throws(() => formatMatch({ kind: 'srcIpSet', set: 'a"b' }), /invalid .* for iptables: "a\\"b"/);
+  assert.throws(() => formatMatch({ kind: 'dstPorts', ports: [] }), /empty port list/);
 });
 
 test('hashes: fixed length, base64url, chained (an early change changes every later hash)', () => {

@@ -13,6 +13,9 @@ import { workloadInterfaceName } from '../../engine/index.js';
 import type { CommandRunner } from '../../sys/index.js';
 import { runAgent } from '../../agent/main.js';
 
+/** Bound on each wait for an apply (fakes apply in milliseconds; a hang fails fast, naming node and revision). */
+const WAIT_MS = 20_000;
+
 const pod = (name: string, ip: string, labels: Record<string, string>): unknown => ({
   apiVersion: 'v1',
   kind: 'Pod',
@@ -35,7 +38,7 @@ test('agent --dataplane nft: programs table ip tabby through its loop; changes a
   };
   const agent = runAgent({ node: 'w1', datastore: ds, runner, publishStatus: false, dataplane: 'nft' });
   try {
-    await agent.whenProgrammed((await ds.list({ group: '', plural: 'pods' })).revision);
+    await agent.whenProgrammed((await ds.list({ group: '', plural: 'pods' })).revision, WAIT_MS);
     const db = workloadInterfaceName('default', 'db');
     const web = workloadInterfaceName('default', 'web');
     const t = nft.tables.get('ip tabby');
@@ -53,7 +56,7 @@ test('agent --dataplane nft: programs table ip tabby through its loop; changes a
       metadata: { name: 'allow-web', namespace: 'default' },
       spec: { selector: "app == 'db'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'web'" }, destination: { ports: [5432] } }] },
     });
-    await agent.whenProgrammed(w.object.metadata.resourceVersion!);
+    await agent.whenProgrammed(w.object.metadata.resourceVersion!, WAIT_MS);
     const inc = writes().at(-1) ?? '';
     assert.doesNotMatch(inc, /delete table/, 'the policy change is incremental');
     const added = /^add chain ip tabby (filter-cali-pi-\S+)$/m.exec(inc)?.[1];
@@ -62,7 +65,7 @@ test('agent --dataplane nft: programs table ip tabby through its loop; changes a
     assert.ok(nft.tables.get('ip tabby')?.chains.get(`filter-cali-tw-${db}`)?.rules.some((r) => r.includes(`jump ${added}`)));
 
     const del = await ds.delete({ group: 'projectcalico.org', plural: 'networkpolicies', namespace: 'default', name: 'allow-web' });
-    await agent.whenProgrammed(del.metadata.resourceVersion!);
+    await agent.whenProgrammed(del.metadata.resourceVersion!, WAIT_MS);
     const after = nft.tables.get('ip tabby');
     assert.ok(after !== undefined);
     assert.ok(![...after.chains.keys()].some((c) => c.includes('cali-pi-')), 'policy chain deleted');

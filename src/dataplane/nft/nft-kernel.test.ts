@@ -28,10 +28,11 @@ import { render } from '../render/index.js';
 import { IptablesTable } from '../iptables/table.js';
 import { IpsetApplier } from '../ipset/ipset-applier.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, type CommandRunner } from '../../sys/index.js';
+import { required } from '../../../test/support/tools.js';
 import { NftApplier } from './applier.js';
 import { renderNft } from './render.js';
 
-const skip = await netnsSkipReason();
+const skip = required(await netnsSkipReason());
 
 const CLIENT_IF = workloadInterfaceName('prod', 'client');
 const WEB_IF = workloadInterfaceName('prod', 'web');

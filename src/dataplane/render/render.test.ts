@@ -168,7 +168,7 @@ test('multiport chunks hold at most 15 slots (a range takes two)', () => {
 test('mark bits come from IptablesMarkMask, lowest first', () => {
   assert.deepEqual(markBits(0xffff0000), { accept: 0x10000, pass: 0x20000, scratch0: 0x40000, scratch1: 0x80000, all: 0xf0000 });
   assert.deepEqual(markBits(0xf0), { accept: 0x10, pass: 0x20, scratch0: 0x40, scratch1: 0x80, all: 0xf0 });
-  assert.throws(() => markBits(0x7));
+  assert.throws(() => markBits(0x7), /IptablesMarkMask 0x7 has fewer than 4 bits/);
 });
 
 test('rules per policy do not grow with the number of peers', () => {

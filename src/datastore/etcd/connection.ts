@@ -119,12 +119,32 @@ export function _describeFailure(e: unknown, timeoutMs: number): string {
   return msg.split('\n')[0]?.replace(/^\d+ [A-Z_]+: /, '').slice(0, 200) ?? 'unknown error';
 }
 
-/** The endpoint an error mentions (host:port), else every endpoint. */
+/**
+ * The endpoint to name for a failure: the one an error mentions only when the failure is about
+ * reaching that endpoint (refused, unreachable, unknown host, TLS); a timeout, a lost leader or
+ * a lost connection says nothing about which member is down, so it names every endpoint rather
+ * than blaming a member that may be alive.
+ */
 export function _failedEndpoint(e: unknown, endpoints: readonly string[]): string {
   const msg = e instanceof Error ? e.message : String(e);
+  if (!/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|certificate|SSL|TLS|handshake/i.test(msg)) return _endpointList(endpoints);
   const hit = endpoints.find((ep) => msg.includes(ep.replace(/^https?:\/\//, '').replace(/\/$/, '')));
   return hit ?? _endpointList(endpoints);
 }
+
+/**
+ * Failures that prove a call never reached etcd (nothing was sent, so nothing was applied):
+ * the circuit breaker refusing, a refused or unroutable connection, an unknown host. Any other
+ * failure of a write leaves its outcome unknown.
+ */
+export function _notSent(e: unknown): boolean {
+  if (_isBreakerOpen(e)) return true;
+  const msg = e instanceof Error ? e.message : String(e);
+  return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|No connection established/i.test(msg);
+}
+
+/** etcd refused a request over its `--max-request-bytes`. */
+export const _isRequestTooLarge = (e: unknown): boolean => e instanceof Error && /request is too large|received message larger than max/i.test(e.message);
 
 export function _unavailable(e: unknown, endpoints: readonly string[], timeoutMs: number): UnavailableError {
   if (e instanceof UnavailableError) return e;

@@ -7,13 +7,78 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { findLeader, freePorts, etcdSkipReason, startEtcd, type EtcdCluster } from '../../../test/support/etcd.js';
+import { required } from '../../../test/support/tools.js';
 import { runDatastoreConformance, type OpenHarness } from '../conformance.js';
 import type { StoredObject } from '../datastore.js';
-import { UnavailableError, AlreadyExistsError } from '../errors.js';
+import { UnavailableError, AlreadyExistsError, UnknownOutcomeError, TooLargeError } from '../errors.js';
 import { openEtcdDatastore, type EtcdDatastoreOptions } from './etcd-datastore.js';
 
-const skip = etcdSkipReason();
+const skip = required(etcdSkipReason());
+
+/**
+ * A TCP proxy in front of one etcd member. Armed with a marker, it forwards everything until a
+ * request carrying the marker's bytes goes by (the write's value or key: gRPC sends protobuf
+ * with the JSON inside as is), then swallows every reply for 500 ms and cuts every connection:
+ * the write reaches etcd and commits, its reply never arrives (a connection lost after send).
+ */
+async function dropProxy(target: string): Promise<{ url: string; arm(marker: string): void; drops(): number; close(): Promise<void> }> {
+  const u = new URL(target);
+  const pairs = new Set<{ a: Socket; b: Socket }>();
+  let armed = false;
+  let marker: Buffer | undefined;
+  let drops = 0;
+  const cut = (): void => {
+    armed = true;
+    marker = undefined;
+    setTimeout(() => {
+      drops++;
+      for (const p of pairs) {
+        p.a.destroy();
+        p.b.destroy();
+      }
+      armed = false;
+    }, 500);
+  };
+  const server = createNetServer((client) => {
+    const upstream = connect(Number(u.port), u.hostname);
+    const pair = { a: client, b: upstream };
+    pairs.add(pair);
+    client.on('data', (d: Buffer) => {
+      upstream.write(d);
+      if (marker !== undefined && d.includes(marker)) cut();
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (!armed) client.write(d);
+    });
+    for (const sock of [client, upstream]) {
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arm: (m: string) => {
+      marker = Buffer.from(m);
+    },
+    drops: () => drops,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const p of pairs) {
+          p.a.destroy();
+          p.b.destroy();
+        }
+        server.close(() => ok());
+      }),
+  };
+}
 
 /** A conformance harness over a cluster that the enclosing describe() starts and stops. */
 function harness(cluster: () => EtcdCluster, extra: () => Partial<EtcdDatastoreOptions> = () => ({})): OpenHarness {
@@ -43,6 +108,56 @@ describe('etcd: single member', { skip }, () => {
   });
 
   runDatastoreConformance('etcd (1 member)', harness(c));
+
+  test('an object over etcd\'s request limit is TooLargeError at once, and nothing is stored', async () => {
+    const ds = await openEtcdDatastore({ endpoints: c().endpoints });
+    const type = { group: 'projectcalico.org', plural: 'globalnetworksets' };
+    try {
+      const big = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name: 'big', annotations: { blob: 'x'.repeat(2 * 1024 * 1024) } } };
+      await assert.rejects(ds.create(type, big), (e: unknown) => e instanceof TooLargeError && e.reason === 'TooLarge' && /request is too large/.test(e.message));
+      await assert.rejects(ds.get({ ...type, namespace: '', name: 'big' }), /not found/);
+      const small = await ds.create(type, { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name: 'small' } });
+      await assert.rejects(ds.update(type, { ...small, metadata: { ...small.metadata, annotations: { blob: 'x'.repeat(2 * 1024 * 1024) } } }), TooLargeError);
+      // etcd's own refusal (a server with a smaller limit than we assume) is TooLargeError too, not a retry loop.
+      const lax = await openEtcdDatastore({ endpoints: c().endpoints, maxRequestBytes: 64 * 1024 * 1024 });
+      try {
+        await assert.rejects(lax.create(type, big), TooLargeError);
+      } finally {
+        await lax.close();
+      }
+    } finally {
+      await ds.close();
+    }
+  });
+
+  test('a write whose reply is lost: create finds its own uid; update says the outcome is unknown, in kube-apiserver\'s words', { timeout: 60_000 }, async () => {
+    const proxy = await dropProxy(c().endpoints[0]!);
+    const ds = await openEtcdDatastore({ endpoints: [proxy.url], timeoutMs: 4_000 });
+    const type = { group: 'projectcalico.org', plural: 'globalnetworksets' };
+    try {
+      proxy.arm('lost-reply');
+      const made = await ds.create(type, { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name: 'lost-reply' } });
+      assert.equal(made.metadata.name, 'lost-reply');
+      assert.ok(proxy.drops() >= 1, 'the proxy dropped a reply');
+      proxy.arm('"changed":"yes"');
+      const before = proxy.drops();
+      await assert.rejects(ds.update(type, { ...made, metadata: { ...made.metadata, labels: { changed: 'yes' } } }), (e: unknown) => {
+        assert.ok(e instanceof UnknownOutcomeError, String(e));
+        assert.equal(e.reason, 'Timeout');
+        assert.match(e.message, /the server was unable to return a response in the time allotted, but may still be processing the request/);
+        assert.match(e.message, /may have been applied/);
+        assert.doesNotMatch(e.message, /cannot reach/);
+        return true;
+      });
+      assert.ok(proxy.drops() > before);
+      // It was applied: the reply was lost, not the write.
+      const now = await ds.get({ ...type, namespace: '', name: 'lost-reply' });
+      assert.deepEqual(now.metadata.labels, { changed: 'yes' });
+    } finally {
+      await ds.close();
+      await proxy.close();
+    }
+  });
 
   test('stores Calico resources under Calico\'s keys, as JSON without resourceVersion', async () => {
     const ds = await openEtcdDatastore({ endpoints: c().endpoints });
@@ -203,7 +318,7 @@ describe('etcd: 3-member cluster', { skip }, () => {
                 landedUnacked.add(name);
                 break;
               }
-              if (!(e instanceof UnavailableError) || attempt >= 50) throw e;
+              if (!(e instanceof UnavailableError || e instanceof UnknownOutcomeError) || attempt >= 50) throw e;
               unknownOutcomes++;
               await new Promise((r) => setTimeout(r, 50));
             }

@@ -25,7 +25,7 @@ import type {
   StoredObject,
   WatchEvent,
 } from '../datastore.js';
-import { AlreadyExistsError, ConflictError, DatastoreError, NotFoundError, UnavailableError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, DatastoreError, NotFoundError, TooLargeError, TooOldError, UnavailableError, UnknownOutcomeError } from '../errors.js';
 import { _checkPrecondition } from '../_kv.js';
 import {
   _checkKey,
@@ -33,19 +33,31 @@ import {
   _encode,
   _keyOf,
   _matchesLabels,
+  _parseRevision,
   _prepareCreate,
   _prepareUpdate,
   _resolveOptions,
   type ResolvedOptions,
 } from '../_object.js';
-import { _connect, _endpointList, _isBreakerOpen, _isPermanent, _unavailable, type EtcdConnectionOptions } from './connection.js';
+import { _connect, _describeFailure, _endpointList, _isBreakerOpen, _isPermanent, _isRequestTooLarge, _notSent, _unavailable, type EtcdConnectionOptions } from './connection.js';
 import { etcdKeyFor, etcdPrefixFor, parseEtcdKey } from './keys.js';
 import { _etcdWatch } from './watch.js';
 
 export interface EtcdDatastoreOptions extends EtcdConnectionOptions, DatastoreOptions {
   /** Most keys one range read returns when listing (default 500); lists read page by page. */
   readonly listPageSize?: number;
+  /**
+   * The etcd server's `--max-request-bytes` (default 1.5 MiB, etcd's default): a write whose
+   * key and value exceed it is refused at once with TooLargeError (HTTP 413), never sent.
+   */
+  readonly maxRequestBytes?: number;
 }
+
+/** etcd's default `--max-request-bytes`. */
+export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** Room for the transaction's compare and framing around the key and value. */
+const TXN_OVERHEAD_BYTES = 512;
 
 /** Reply size a list page aims at: half of gRPC's default 4 MiB receive limit. */
 const PAGE_BYTES = 2 * 1024 * 1024;
@@ -72,6 +84,7 @@ export class EtcdDatastore implements Datastore {
   private readonly endpoints: readonly string[];
   private readonly timeoutMs: number;
   private readonly pageSize: number;
+  private readonly maxRequestBytes: number;
 
   constructor(
     private readonly client: Etcd3,
@@ -81,6 +94,7 @@ export class EtcdDatastore implements Datastore {
     this.endpoints = [...o.endpoints];
     this.timeoutMs = o.timeoutMs ?? 5_000;
     this.pageSize = Math.max(1, Math.floor(o.listPageSize ?? 500));
+    this.maxRequestBytes = o.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
     this.description = `etcd at ${_endpointList(this.endpoints)}`;
   }
 
@@ -90,8 +104,10 @@ export class EtcdDatastore implements Datastore {
     const value = _prepareCreate(obj, this.opts);
     const encoded = _encode(value);
     const ek = etcdKeyFor(key);
+    this.checkSize(key, ek, encoded);
     const endAt = Date.now() + this.timeoutMs;
     const failures: unknown[] = [];
+    let mayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.client.if(ek, 'Create', '==', 0).then(this.client.put(ek).value(encoded)).else(this.client.get(ek)).commit();
@@ -102,10 +118,23 @@ export class EtcdDatastore implements Datastore {
         if (attempt > 0 && existing !== undefined && existing.metadata.uid === value.metadata.uid) return existing;
         throw new AlreadyExistsError(key);
       } catch (e) {
+        if (_isRequestTooLarge(e)) throw new TooLargeError(key, Buffer.byteLength(encoded), this.maxRequestBytes);
+        if (!(e instanceof DatastoreError) && !_notSent(e)) mayHaveLanded = true;
         // Retrying is safe: the compare makes a second commit impossible, the uid tells ours apart.
-        await this.backoffOrThrow(e, failures, endAt);
+        try {
+          await this.backoffOrThrow(e, failures, endAt);
+        } catch (final) {
+          if (mayHaveLanded && final instanceof UnavailableError) throw new UnknownOutcomeError(key, _describeFailure(e, this.timeoutMs));
+          throw final;
+        }
       }
     }
+  }
+
+  /** TooLargeError, before sending, for a write over etcd's request limit. */
+  private checkSize(key: ObjectKey, ek: string, encoded: string): void {
+    const size = Buffer.byteLength(ek) + Buffer.byteLength(encoded) + TXN_OVERHEAD_BYTES;
+    if (size > this.maxRequestBytes) throw new TooLargeError(key, size, this.maxRequestBytes);
   }
 
   async update(type: ResourceType, obj: StoredObject): Promise<StoredObject> {
@@ -119,6 +148,7 @@ export class EtcdDatastore implements Datastore {
       if (cur === undefined) throw new NotFoundError(key);
       if (conditional && wanted !== cur.mod_revision) throw new ConflictError(key);
       const next = _encode(_prepareUpdate(key, obj, this.decodeOrThrow(key, cur.value.toString(), cur.mod_revision)));
+      this.checkSize(key, ek, next);
       const res = await this.casWrite(key, ek, cur, () => this.client.put(ek).value(next));
       if (res !== undefined) return this.decodeOrThrow(key, next, res);
       if (conditional) throw new ConflictError(key);
@@ -138,12 +168,14 @@ export class EtcdDatastore implements Datastore {
   async list(q: ListQuery): Promise<ListResult> {
     this.ensureOpen();
     const rows: { key: ObjectKey; obj: StoredObject }[] = [];
-    const revision = await this.rangePaged(etcdPrefixFor(q, q.namespace), (kv) => {
+    const each = (kv: IKeyValue): void => {
       const key = parseEtcdKey(q, kv.key.toString());
       if (key === undefined) return;
       const obj = _decode(kv.value.toString(), kv.mod_revision);
       if (obj !== undefined && _matchesLabels(q, obj)) rows.push({ key, obj });
-    });
+    };
+    const at = q.revision === undefined || q.revision === '' ? undefined : String(_parseRevision(q.revision));
+    const revision = await this.rangePaged(etcdPrefixFor(q, q.namespace), each, at);
     rows.sort((a, b) => cmp(a.key.namespace, b.key.namespace) || cmp(a.key.name, b.key.name));
     return { items: rows.map((r) => r.obj), revision };
   }
@@ -159,10 +191,11 @@ export class EtcdDatastore implements Datastore {
    * (one value is at most etcd's 1.5 MiB request limit): a too-large reply counts as a host
    * failure in etcd3's circuit breaker, and the next call's success resets that count.
    */
-  private async rangePaged(prefix: string, each: (kv: IKeyValue) => void): Promise<string> {
+  private async rangePaged(prefix: string, each: (kv: IKeyValue) => void, atRevision?: string): Promise<string> {
     const end = Range.prefix(prefix).end;
     let start: Buffer = Buffer.from(prefix);
-    let revision: string | undefined;
+    let revision: string | undefined = atRevision;
+    let first = true;
     let limit = Math.min(this.pageSize, FIRST_PAGE);
     let largest = 1;
     for (;;) {
@@ -177,11 +210,18 @@ export class EtcdDatastore implements Datastore {
               limit = 1;
               continue;
             }
+            const msg = e instanceof Error ? e.message : String(e);
+            if (revision !== undefined && /required revision has been compacted/.test(msg)) throw new TooOldError(revision);
+            if (revision !== undefined && revision === atRevision && first && /required revision is a future revision/.test(msg)) {
+              revision = undefined; // beyond the store: list the current objects
+              continue;
+            }
             throw e;
           }
         }
       });
       revision ??= page.header.revision;
+      first = false;
       for (const kv of page.kvs) {
         largest = Math.max(largest, kv.key.length + kv.value.length);
         each(kv);
@@ -273,23 +313,33 @@ export class EtcdDatastore implements Datastore {
     op: () => Parameters<ReturnType<Etcd3['if']>['then']>[0],
   ): Promise<string | undefined> {
     const endAt = Date.now() + this.timeoutMs;
+    let mayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.client.if(ek, 'Mod', '==', cur.mod_revision).then(op()).commit();
         return res.succeeded ? res.header.revision : undefined;
       } catch (e) {
+        if (_isRequestTooLarge(e)) throw new TooLargeError(key, 0, this.maxRequestBytes);
         if (isBug(e) || e instanceof DatastoreError || _isPermanent(e)) throw this.mapError(e);
-        const now = await this.readKey(ek).catch(() => undefined);
-        if (now === undefined || now.mod_revision !== cur.mod_revision || Date.now() >= endAt) {
-          const u = _unavailable(e, this.endpoints, this.timeoutMs);
-          throw new UnavailableError(
-            'etcd',
-            u.endpoint,
-            u.detail,
-            `${u.message} (the ${keyWord(key)} write may or may not have been applied)`,
-          );
+        if (!_notSent(e)) mayHaveLanded = true;
+        let now: IKeyValue | undefined;
+        let readFailed = false;
+        try {
+          now = await this.readKey(ek);
+        } catch {
+          readFailed = true;
         }
-        await sleep(backoff(attempt));
+        // An unchanged mod_revision, read linearizably, proves no attempt committed: send again.
+        if (!readFailed && now !== undefined && now.mod_revision === cur.mod_revision) {
+          if (Date.now() >= endAt) throw this.mapError(e); // time is up; nothing was applied
+          await sleep(backoff(attempt));
+          continue;
+        }
+        if (!mayHaveLanded) {
+          if (readFailed) throw this.mapError(e);
+          return undefined; // never sent, and the key changed meanwhile: as a failed compare
+        }
+        throw new UnknownOutcomeError(key, _describeFailure(e, this.timeoutMs));
       }
     }
   }
@@ -346,7 +396,6 @@ export class EtcdDatastore implements Datastore {
 
 const backoff = (attempt: number): number => Math.min(25 * 2 ** attempt, 400);
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const keyWord = (key: ObjectKey): string => `${key.namespace === '' ? '' : `${key.namespace}/`}${key.name}`;
 
 /**
  * Connects to etcd and checks that it answers within the timeout. An unreachable endpoint is

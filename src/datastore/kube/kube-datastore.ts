@@ -11,13 +11,16 @@
  *
  * The API server serves projectcalico.org NetworkPolicies with the `knp.default.*` view of
  * Kubernetes NetworkPolicies already merged in; this datastore drops those, because the
- * ResourceClient above it derives them itself from the networking.k8s.io objects.
+ * ResourceClient above it derives them itself from the networking.k8s.io objects. Likewise every
+ * object marked derived (model/calico/derived.ts: built-in tiers, the kns./ksa. profiles, pods'
+ * WorkloadEndpoints): they are not stored, and the client above derives them again.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Datastore, DeletePrecondition, ListQuery, ListResult, ObjectKey, ResourceType, StoredObject, WatchEvent } from '../datastore.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, TooOldError, UnavailableError } from '../errors.js';
 import { ALL_KINDS } from '../../model/kinds.js';
+import { isDerived } from '../../model/calico/derived.js';
 
 export interface KubeDatastoreOptions {
   /** `https://127.0.0.1:6443` */
@@ -206,16 +209,21 @@ export class KubeDatastore implements Datastore {
 
   async get(key: ObjectKey): Promise<StoredObject> {
     const res = await this._call('GET', this._path(key, key.namespace, key.name));
+    // a derived object is not stored: the client above derives it again
+    if (res.status === 200 && isDerived(res.body as StoredObject)) throw new NotFoundError(key);
     if (res.status === 200) return _clean(res.body);
     throw this._error(res, key);
   }
 
   private _derived(type: ResourceType, o: StoredObject): boolean {
-    return type.group === 'projectcalico.org' && type.plural === 'networkpolicies' && (o.metadata.name ?? '').startsWith(DERIVED_PREFIX);
+    // and the objects the server derives as Calico does (built-in tiers, kns./ksa. profiles, pods' endpoints)
+    return (type.group === 'projectcalico.org' && type.plural === 'networkpolicies' && (o.metadata.name ?? '').startsWith(DERIVED_PREFIX)) || isDerived(o);
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const res = await this._call('GET', this._path(q, q.namespace));
+    const at = q.revision === undefined || q.revision === '' ? '' : `?resourceVersion=${encodeURIComponent(q.revision)}&resourceVersionMatch=Exact`;
+    const res = await this._call('GET', `${this._path(q, q.namespace)}${at}`);
+    if (res.status === 410 && q.revision !== undefined) throw new TooOldError(q.revision);
     if (res.status !== 200) throw this._error(res, { ...q, namespace: q.namespace ?? '', name: '' });
     const body = _obj(res.body);
     const items = (Array.isArray(body['items']) ? (body['items'] as unknown[]).map(_clean) : []).filter(

@@ -59,10 +59,10 @@ class MemoryEngine implements KvEngine {
     const k: ObjectKey = { group: key.group, plural: key.plural, namespace: key.namespace, name: key.name };
     if (value === undefined) {
       c.delete(id);
-      this.log.push({ revision, kind: 'delete', key: k, value: prev?.value ?? '', prev: null });
+      this.log.push({ revision, kind: 'delete', key: k, value: prev?.value ?? '', prev: null, prevRevision: prev?.revision ?? null });
     } else {
       c.set(id, { namespace: key.namespace, name: key.name, value, revision });
-      this.log.push({ revision, kind: 'put', key: k, value, prev: prev?.value ?? null });
+      this.log.push({ revision, kind: 'put', key: k, value, prev: prev?.value ?? null, prevRevision: prev?.revision ?? null });
     }
     if (this.log.length > this.historyLimit + 1024) this.trim(this.log.length - this.historyLimit);
     return revision;

@@ -1,17 +1,20 @@
 /**
- * @module The embedded datastore's SQLite schema (version 1).
+ * @module The embedded datastore's SQLite schema (version 2; version 1 lacked
+ * `tabby_changes.prev_revision` and is migrated in place on open).
  *
  * - `tabby_meta`: `schema` (version), `revision` (the store's one revision counter) and
  *   `compacted` (every change with revision ≤ it has left the log).
  * - `tabby_objects`: current objects, one row per (group, plural, namespace, name), the value
  *   being the object's JSON without resourceVersion and `revision` its last write.
  * - `tabby_changes`: the change log that serves watch-from-revision, also to other processes
- *   that poll it. Kept for a bounded window (trimmed in the writing transaction).
+ *   that poll it, and revision-pinned (snapshot) lists. `prev_revision` is the revision of the
+ *   value a change replaced or deleted. Kept for a bounded window (trimmed in the writing
+ *   transaction).
  *
  * Every write is one IMMEDIATE transaction that bumps the revision, writes the object row and
  * appends the change, so a crash leaves either all of it or none (WAL; see `synchronous` for power loss).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS tabby_meta (
@@ -36,6 +39,13 @@ CREATE TABLE IF NOT EXISTS tabby_changes (
   namespace TEXT NOT NULL,
   name      TEXT NOT NULL,
   value     TEXT NOT NULL,
-  prev      TEXT
+  prev      TEXT,
+  prev_revision INTEGER
 );
+`;
+
+/** Version 1 → 2: the change log records the revision of the value each change replaced. */
+export const MIGRATE_1_TO_2 = `
+ALTER TABLE tabby_changes ADD COLUMN prev_revision INTEGER;
+UPDATE tabby_meta SET value = 2 WHERE key = 'schema';
 `;

@@ -232,6 +232,30 @@ describe('sqlite: embedded datastore specifics', () => {
     db.close();
     await assert.rejects(openSqliteDatastore(path), /unsupported schema version 99/);
   });
+
+  test('a schema 1 file is migrated on open: objects kept, snapshots of later writes work, earlier ones are TooOld', async () => {
+    const path = join(tempDir(), 'tabby.db');
+    const type = { group: 'projectcalico.org', plural: 'globalnetworksets' };
+    let ds = await openSqliteDatastore(path);
+    const a = await ds.create(type, set('a'));
+    await ds.close();
+    const db = new Database(path);
+    db.exec("ALTER TABLE tabby_changes DROP COLUMN prev_revision; UPDATE tabby_meta SET value = 1 WHERE key = 'schema'");
+    db.close();
+    ds = await openSqliteDatastore(path);
+    try {
+      assert.equal((await ds.get({ ...type, namespace: '', name: 'a' })).metadata.resourceVersion, a.metadata.resourceVersion);
+      const pinned = (await ds.list(type)).revision;
+      await ds.update(type, { ...a, metadata: { ...a.metadata, labels: { x: '1' } } });
+      const snap = await ds.list({ ...type, revision: pinned });
+      assert.deepEqual(snap.items.map((o) => [o.metadata.name, o.metadata.resourceVersion, o.metadata.labels ?? {}]), [['a', a.metadata.resourceVersion, {}]]);
+      const v = new Database(path, { readonly: true });
+      assert.equal(v.prepare<[], { value: number }>("SELECT value FROM tabby_meta WHERE key = 'schema'").get()?.value, 2);
+      v.close();
+    } finally {
+      await ds.close();
+    }
+  });
 });
 
 function set(name: string): StoredObject & { spec: unknown } {

@@ -15,7 +15,7 @@ import type { DatastoreOptions, ObjectKey, ResourceType } from '../datastore.js'
 import { UnavailableError } from '../errors.js';
 import { KvDatastore, type KvEngine, type KvEvent, type KvRow } from '../_kv.js';
 import { _resolveOptions } from '../_object.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_1_TO_2, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export interface SqliteDatastoreOptions extends DatastoreOptions {
   /** Changes kept in the log for watch-from-revision (default 10,000). */
@@ -47,6 +47,7 @@ interface ChangeRecord {
   name: string;
   value: string;
   prev: string | null;
+  prev_revision: number | null;
 }
 
 const POLL_MIN_MS = 2;
@@ -81,11 +82,11 @@ function _prepare(db: Database.Database) {
     remove: db.prepare<[string, string, string, string]>(
       'DELETE FROM tabby_objects WHERE grp = ? AND plural = ? AND namespace = ? AND name = ?',
     ),
-    append: db.prepare<[number, string, string, string, string, string, string, string | null]>(
-      'INSERT INTO tabby_changes (revision, kind, grp, plural, namespace, name, value, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    append: db.prepare<[number, string, string, string, string, string, string, string | null, number | null]>(
+      'INSERT INTO tabby_changes (revision, kind, grp, plural, namespace, name, value, prev, prev_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     changes: db.prepare<[number, number], ChangeRecord>(
-      'SELECT revision, kind, grp, plural, namespace, name, value, prev FROM tabby_changes WHERE revision > ? ORDER BY revision LIMIT ?',
+      'SELECT revision, kind, grp, plural, namespace, name, value, prev, prev_revision FROM tabby_changes WHERE revision > ? ORDER BY revision LIMIT ?',
     ),
     trim: db.prepare<[number]>('DELETE FROM tabby_changes WHERE revision <= ?'),
   };
@@ -132,10 +133,10 @@ class SqliteEngine implements KvEngine {
     const k = [key.group, key.plural, key.namespace, key.name] as const;
     if (value === undefined) {
       this.stmt.remove.run(...k);
-      this.stmt.append.run(revision, 'delete', ...k, prev?.value ?? '', null);
+      this.stmt.append.run(revision, 'delete', ...k, prev?.value ?? '', null, prev?.revision ?? null);
     } else {
       this.stmt.upsert.run(...k, revision, value);
-      this.stmt.append.run(revision, 'put', ...k, value, prev?.value ?? null);
+      this.stmt.append.run(revision, 'put', ...k, value, prev?.value ?? null, prev?.revision ?? null);
     }
     if (revision % TRIM_EVERY === 0 && revision > this.retention) this.trimTo(revision - this.retention);
     return revision;
@@ -150,6 +151,7 @@ class SqliteEngine implements KvEngine {
         key: { group: r.grp, plural: r.plural, namespace: r.namespace, name: r.name },
         value: r.value,
         prev: r.prev,
+        prevRevision: r.prev_revision,
       }),
     );
     return { compacted, changes };
@@ -243,7 +245,11 @@ export async function openSqliteDatastore(path: string, opts: SqliteDatastoreOpt
     db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5_000 });
     if (path !== ':memory:' && path !== '') db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-    db.transaction(() => db?.exec(SCHEMA_SQL)).immediate();
+    db.transaction(() => {
+      db?.exec(SCHEMA_SQL);
+      const v = db?.prepare<[], { value: number }>("SELECT value FROM tabby_meta WHERE key = 'schema'").get()?.value;
+      if (v === 1) db?.exec(MIGRATE_1_TO_2);
+    }).immediate();
     const version = db.prepare<[], { value: number }>("SELECT value FROM tabby_meta WHERE key = 'schema'").get()?.value;
     if (version !== SCHEMA_VERSION) {
       throw new UnavailableError('sqlite', path, `unsupported schema version ${String(version)} (this Tabby reads ${SCHEMA_VERSION})`);

@@ -173,15 +173,19 @@ const containerPortDecoder: Decoder<ContainerPort> = obj({
   hostIP: str,
 });
 
-const containerDecoder: Decoder<Container> = obj({ name: str, ports: arr(containerPortDecoder) }, { open: true });
+const containerDecoder: Decoder<Container> = obj(
+  { name: str, image: str, command: arr(str), args: arr(str), stdin: bool, tty: bool, ports: arr(containerPortDecoder) },
+  { open: true },
+);
 
-const podSpecDecoder: Decoder<PodSpec> = obj(
+export const podSpecDecoder: Decoder<PodSpec> = obj(
   {
     nodeName: str,
     hostNetwork: bool,
     serviceAccountName: str,
     containers: arr(containerDecoder),
     initContainers: arr(containerDecoder),
+    restartPolicy: str,
   },
   { open: true },
 );
@@ -235,3 +239,6 @@ export const serviceAccountDecoder: Decoder<ServiceAccount> = _typedResource('Se
   imagePullSecrets: arr(anyValue),
   automountServiceAccountToken: bool,
 });
+
+/** For the workload kinds (apps.ts, events.ts): a strict top level of one kind. */
+export const typedResource = _typedResource;

@@ -27,3 +27,19 @@ export {
 } from './validate-network-policy.js';
 export { validatePod, validateService, validateNode, isDNS1035Label, NODE_PORT_RANGE } from './validate-core.js';
 export { KINDS, FRAGMENTS, STAGED_ACTIONS } from './kinds.js';
+export {
+  deploymentDecoder,
+  replicaSetDecoder,
+  defaultDeployment,
+  defaultReplicaSet,
+  validateDeployment,
+  validateReplicaSet,
+  validatePodTemplate,
+  selectorMatches,
+  type Deployment,
+  type ReplicaSet,
+  type PodTemplateSpec,
+} from './apps.js';
+export { coreEventDecoder, eventsV1EventDecoder, endpointSliceDecoder, validateCoreEvent, validateEventsV1Event, validateEndpointSlice, type CoreEvent, type EventsV1Event, type EndpointSlice } from './events.js';
+export { WORKLOAD_KINDS, DEPLOYMENT_KIND, REPLICA_SET_KIND, ENDPOINT_SLICE_KIND, CORE_EVENT_KIND, EVENTS_V1_EVENT_KIND } from './workload-kinds.js';
+export { SELF_SUBJECT_ACCESS_REVIEW_KIND, validateSelfSubjectAccessReview, type SelfSubjectAccessReview } from './authorization.js';

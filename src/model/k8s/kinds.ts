@@ -20,6 +20,7 @@ import {
 import { defaultK8sNetworkPolicy, defaultPod, defaultService } from './defaults.js';
 import { validateK8sNetworkPolicySpec } from './validate-network-policy.js';
 import { isDNS1035Label, validateNode, validatePod, validateService } from './validate-core.js';
+import { WORKLOAD_KINDS } from './workload-kinds.js';
 import type {
   K8sNetworkPolicy,
   K8sNetworkPolicySpec,
@@ -155,6 +156,7 @@ export const KINDS: readonly KindInfo[] = [
   NODE_KIND,
   SERVICE_KIND,
   SERVICE_ACCOUNT_KIND,
+  ...WORKLOAD_KINDS,
 ];
 
 export const FRAGMENTS: readonly FragmentInfo[] = [

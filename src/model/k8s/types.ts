@@ -112,6 +112,11 @@ export interface ContainerPort {
 
 export interface Container {
   name?: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  stdin?: boolean;
+  tty?: boolean;
   ports?: ContainerPort[];
 }
 
@@ -121,6 +126,7 @@ export interface PodSpec {
   serviceAccountName?: string;
   containers?: Container[];
   initContainers?: Container[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never' | string;
 }
 
 export interface PodIP {

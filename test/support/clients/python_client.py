@@ -473,6 +473,22 @@ def from_yaml(api):
     return out
 
 
+def exec_logs(api, namespace, pod_name, log_pod):
+    """kubernetes.stream.stream over pods/exec (WebSocket, v4.channel.k8s.io) and read_namespaced_pod_log."""
+    from kubernetes.stream import stream
+    core = client.CoreV1Api(api)
+    out = {}
+    out['hosts'] = stream(core.connect_get_namespaced_pod_exec, pod_name, namespace, command=['cat', '/etc/hosts'],
+                          stderr=True, stdin=False, stdout=True, tty=False, _request_timeout=T)
+    resp = stream(core.connect_get_namespaced_pod_exec, pod_name, namespace, command=['sh', '-c', 'echo out; exit 3'],
+                  stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    resp.run_forever(timeout=T)
+    out['exit'] = {'returncode': resp.returncode, 'stdout': resp.read_stdout()}
+    resp.close()
+    out['log'] = core.read_namespaced_pod_log(log_pod, namespace, _request_timeout=T)
+    return out
+
+
 def make_namespace(api, name):
     return {'rv': ns_create(client.CoreV1Api(api), name).metadata.resource_version}
 
@@ -485,7 +501,7 @@ SCENARIOS = {
     'core_crud': core_crud, 'networking': networking, 'calico_custom_objects': calico_custom_objects,
     'server_side_apply': server_side_apply, 'dynamic_client': dynamic_client, 'watch_stream': watch_stream,
     'watch_gone': watch_gone, 'paging': paging, 'continue_gone': continue_gone, 'rv_of_namespaces': rv_of_namespaces,
-    'make_namespace': make_namespace, 'from_yaml': from_yaml,
+    'make_namespace': make_namespace, 'exec_logs': exec_logs, 'from_yaml': from_yaml,
 }
 
 

@@ -32,6 +32,66 @@ declare global {
 const ALLOW = [46, 160, 67];
 const DENY = [207, 34, 46];
 const GRAPH_PODS = 40;
+/** The matrix's largest size on screen (px); labels take ROW_LABEL_PX left and COL_LABEL_PX above. */
+const MATRIX_PX = 900;
+const ROW_LABEL_PX = 220;
+const COL_LABEL_PX = 150;
+/** The smallest band (px) that gets a label of its own. */
+const MIN_LABEL_PX = 11;
+
+export interface MatrixLabel {
+  readonly text: string;
+  /** Full name(s) for the tooltip. */
+  readonly title: string;
+  /** Offset (px on screen) of the band's start and its length, along the axis. */
+  readonly at: number;
+  readonly len: number;
+}
+
+/**
+ * The labels of the matrix's rows (and, the same, its columns): one per pod when a cell is tall
+ * enough to read, else one per run of pods of one namespace (`ns/ (n pods)`), each only when its
+ * band is tall enough. Row i is pod subset[i].
+ */
+export function matrixLabels(pods: readonly string[], subset: readonly number[], cellPx: number): MatrixLabel[] {
+  const out: MatrixLabel[] = [];
+  if (cellPx >= MIN_LABEL_PX) {
+    subset.forEach((p, i) => out.push({ text: pods[p]!, title: pods[p]!, at: i * cellPx, len: cellPx }));
+    return out;
+  }
+  let start = 0;
+  for (let i = 1; i <= subset.length; i++) {
+    const ns = (j: number): string => pods[subset[j]!]!.split('/')[0]!;
+    if (i < subset.length && ns(i) === ns(start)) continue;
+    const count = i - start;
+    if (count * cellPx >= MIN_LABEL_PX) out.push({ text: `${ns(start)}/ (${count} pod${count === 1 ? '' : 's'})`, title: `namespace ${ns(start)}: ${count} pod(s)`, at: start * cellPx, len: count * cellPx });
+    start = i;
+  }
+  return out;
+}
+
+/** Graph labels: at most this many characters (longer names keep their end), ~6 px each at 10 px. */
+const GRAPH_LABEL_CHARS = 40;
+const GRAPH_CHAR_PX = 6;
+
+/** Where a node's label goes: outside the circle, anchored away from the centre. */
+function _labelPlace(angle: number): { anchor: 'start' | 'end' | 'middle'; dx: number; dy: number } {
+  const c = Math.cos(angle);
+  const anchor = c > 0.3 ? 'start' : c < -0.3 ? 'end' : 'middle';
+  return { anchor, dx: anchor === 'start' ? 12 : anchor === 'end' ? -12 : 0, dy: anchor === 'middle' ? (Math.sin(angle) < 0 ? -14 : 20) : 4 };
+}
+
+function GraphLabel(props: { name: string; x: number; y: number; angle: number }) {
+  const { anchor, dx, dy } = _labelPlace(props.angle);
+  return (
+    <text x={props.x + dx} y={props.y + dy} text-anchor={anchor} data-testid="graph-label">
+      <title>{props.name}</title>
+      {_fit(props.name, GRAPH_LABEL_CHARS)}
+    </text>
+  );
+}
+
+const _fit = (s: string, chars: number): string => (s.length > chars ? `…${s.slice(s.length - chars + 1)}` : s);
 
 const portText = (p: MatrixPort): string => `${p.port}/${p.protocol}`;
 
@@ -69,8 +129,13 @@ export function ConnectivityPage(props: { query: URLSearchParams }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const n = m.pods.length;
   const k = subset.length;
-  const cell = k === 0 ? 1 : Math.max(1, Math.min(24, Math.floor(900 / k)));
+  // One pixel per pair, scaled up to at most 24 px per cell and MATRIX_PX in all; `shownCell`
+  // is the cell's size on screen, which the row and column labels follow.
+  const shownCell = k === 0 ? 1 : Math.min(24, MATRIX_PX / k);
+  const cell = Math.max(1, Math.floor(shownCell));
   const size = Math.max(1, k * cell);
+  const shown = Math.max(1, k * shownCell);
+  const labels = useMemo(() => matrixLabels(m.pods, subset, shownCell), [m, subset, shownCell]);
 
   useLayoutEffect(() => {
     const c = canvas.current;
@@ -176,25 +241,45 @@ export function ConnectivityPage(props: { query: URLSearchParams }) {
           {k === 0 ? (
             <p class="muted">No pods{filter !== '' ? ' match the filter' : ''}.</p>
           ) : (
-            <canvas
-              ref={canvas}
-              width={size}
-              height={size}
-              class="matrix"
-              data-testid="matrix"
-              onMouseMove={(e) => {
-                const p = at(e);
-                if (p === undefined) return setHover('');
-                const [a, b] = p;
-                const ok = m.allowed[subset[a]! * n + subset[b]!] === 1;
-                setHover(`${m.pods[subset[a]!]} → ${m.pods[subset[b]!]}: ${ok ? 'Allow' : 'Deny'}`);
-              }}
-              onClick={(e) => {
-                const p = at(e);
-                if (p === undefined) return;
-                navigate(`/trace?from=${encodeURIComponent(m.pods[subset[p[0]]!]!)}&to=${encodeURIComponent(m.pods[subset[p[1]]!]!)}&port=${port.port}&protocol=${port.protocol}`);
-              }}
-            />
+            <div class="matrix-grid" style={{ gridTemplateColumns: `${ROW_LABEL_PX}px ${shown}px`, gridTemplateRows: `${COL_LABEL_PX}px ${shown}px` }}>
+              <span class="matrix-corner muted">source ↓ · destination →</span>
+              <svg width={shown} height={COL_LABEL_PX} class="matrix-labels cols" data-testid="matrix-col-labels">
+                {labels.map((l) => (
+                  <text transform={`translate(${l.at + l.len / 2 + 4},${COL_LABEL_PX - 4}) rotate(-60)`} data-testid="matrix-col-label">
+                    <title>{l.title}</title>
+                    {_fit(l.text, 26)}
+                  </text>
+                ))}
+              </svg>
+              <svg width={ROW_LABEL_PX} height={shown} class="matrix-labels rows" data-testid="matrix-row-labels">
+                {labels.map((l) => (
+                  <text x={ROW_LABEL_PX - 6} y={l.at + l.len / 2} text-anchor="end" dominant-baseline="central" data-testid="matrix-row-label">
+                    <title>{l.title}</title>
+                    {_fit(l.text, 32)}
+                  </text>
+                ))}
+              </svg>
+              <canvas
+                ref={canvas}
+                width={size}
+                height={size}
+                style={{ width: `${shown}px`, height: `${shown}px` }}
+                class="matrix"
+                data-testid="matrix"
+                onMouseMove={(e) => {
+                  const p = at(e);
+                  if (p === undefined) return setHover('');
+                  const [a, b] = p;
+                  const ok = m.allowed[subset[a]! * n + subset[b]!] === 1;
+                  setHover(`${m.pods[subset[a]!]} → ${m.pods[subset[b]!]}: ${ok ? 'Allow' : 'Deny'}`);
+                }}
+                onClick={(e) => {
+                  const p = at(e);
+                  if (p === undefined) return;
+                  navigate(`/trace?from=${encodeURIComponent(m.pods[subset[p[0]]!]!)}&to=${encodeURIComponent(m.pods[subset[p[1]]!]!)}&port=${port.port}&protocol=${port.protocol}`);
+                }}
+              />
+            </div>
           )}
         </section>
       </div>
@@ -234,12 +319,24 @@ function Graph(props: { m: VerdictMatrix; subset: readonly number[]; byPod: bool
     return { names, allow, total };
   }, [m, subset, byPod]);
   const g = groups.names.length;
+  // Nodes on a circle; each label sits outside its node, anchored away from the centre, and the
+  // drawing is padded by the longest label so no name is cut off at the edge.
   const R = 150;
-  const C = 200;
-  const pos = groups.names.map((_, i) => {
-    const a = (2 * Math.PI * i) / Math.max(1, g) - Math.PI / 2;
-    return [C + R * Math.cos(a), C + R * Math.sin(a)] as const;
+  const angle = (i: number): number => (2 * Math.PI * i) / Math.max(1, g) - Math.PI / 2;
+  let padX = 16;
+  let padY = 28;
+  groups.names.forEach((name, i) => {
+    const { anchor, dx, dy } = _labelPlace(angle(i));
+    const w = Math.min(GRAPH_LABEL_CHARS, name.length) * GRAPH_CHAR_PX;
+    const x = R * Math.cos(angle(i)) + dx;
+    const [left, right] = anchor === 'start' ? [x, x + w] : anchor === 'end' ? [x - w, x] : [x - w / 2, x + w / 2];
+    padX = Math.max(padX, right - R + 8, -left - R + 8);
+    const y = R * Math.sin(angle(i)) + dy;
+    padY = Math.max(padY, y + 6 - R, -(y - 12) - R);
   });
+  const W = 2 * (R + padX);
+  const H = 2 * (R + padY);
+  const pos = groups.names.map((_, i) => [W / 2 + R * Math.cos(angle(i)), H / 2 + R * Math.sin(angle(i))] as const);
   const edges = [];
   for (let a = 0; a < g; a++)
     for (let b = 0; b < g; b++) {
@@ -262,7 +359,7 @@ function Graph(props: { m: VerdictMatrix; subset: readonly number[]; byPod: bool
       );
     }
   return (
-    <svg width={2 * C} height={2 * C} class="graph" data-testid="graph">
+    <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} class="graph" data-testid="graph">
       <defs>
         {['allow', 'deny', 'partial'].map((c) => (
           <marker id={`arrow-${c}`} viewBox="0 0 10 10" refX="18" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
@@ -280,9 +377,7 @@ function Graph(props: { m: VerdictMatrix; subset: readonly number[]; byPod: bool
             <circle cx={pos[i]![0]} cy={pos[i]![1]} r={8} class={`node ${cls}`}>
               <title>{`${name}: ${selfAllow}/${self} pairs within allowed`}</title>
             </circle>
-            <text x={pos[i]![0]} y={pos[i]![1] - 12} text-anchor="middle">
-              {name.length > 24 ? `${name.slice(0, 22)}…` : name}
-            </text>
+            <GraphLabel name={name} x={pos[i]![0]} y={pos[i]![1]} angle={angle(i)} />
           </g>
         );
       })}

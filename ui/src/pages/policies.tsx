@@ -44,9 +44,8 @@ export function PoliciesPage(props: { query: URLSearchParams }) {
                   <thead>
                     <tr>
                       <th>order</th>
-                      <th>policy</th>
-                      <th>kind</th>
-                      <th>selector</th>
+                      <th>policy · kind</th>
+                      <th class="selector">selector</th>
                       <th>types</th>
                       <th>selects</th>
                     </tr>
@@ -57,16 +56,16 @@ export function PoliciesPage(props: { query: URLSearchParams }) {
                       return (
                         <tr class={selected === policyParam(p) ? 'sel' : ''} data-testid="policy-row" data-policy={p.id}>
                           <td>{fmtOrder(p.order)}</td>
-                          <td>
+                          <td class="policy">
                             <Link to={`/policies?policy=${encodeURIComponent(policyParam(p))}`}>{p.id}</Link>
+                            <div class="small muted">{p.kind}</div>
                           </td>
-                          <td>{p.kind}</td>
                           <td class="selector">
                             <code>{p.selector.text || 'all()'}</code>
                           </td>
                           <td>{types(p)}</td>
-                          <td class="nowrap">
-                            {s.workloads.length} pod{s.workloads.length === 1 ? '' : 's'} · {s.hosts.length} host{s.hosts.length === 1 ? '' : 's'}
+                          <td class="selects">
+                            {s.workloads.length}&nbsp;pod{s.workloads.length === 1 ? '' : 's'} · {s.hosts.length}&nbsp;host{s.hosts.length === 1 ? '' : 's'}
                           </td>
                         </tr>
                       );

@@ -3,7 +3,7 @@
  * declared port, plus any port named), before applying it. Same engine (applyChanges +
  * diffVerdicts, as `tabby diff`), run in the browser on the live snapshot.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { applyChanges, buildSnapshot, diffVerdicts, parseMatrixPort, promoteStaged, type MatrixPort, type VerdictChange } from '../../../src/engine/index.js';
 import type { Resource } from '../../../src/model/meta.js';
 import { applyObject, deleteObject } from '../api.js';
@@ -31,6 +31,8 @@ interface Preview {
   readonly ports: readonly MatrixPort[];
   readonly ms: number;
   readonly label: string;
+  /** The editor text the preview was computed from (undefined: not from the text). */
+  readonly text?: string;
 }
 
 export function WhatIfPage() {
@@ -41,6 +43,11 @@ export function WhatIfPage() {
   const [preview, setPreview] = useState<Preview | undefined>(undefined);
   const [status, setStatus] = useState('');
   const parsed = useMemo(() => validateText(text), [text]);
+  // A preview next to a new validation error would describe text that is no longer there.
+  const invalid = parsed.errors.length > 0;
+  useEffect(() => {
+    if (invalid) setPreview(undefined);
+  }, [invalid, text]);
   const ports = useMemo(() => {
     const extra = extraPorts
       .split(/[\s,]+/)
@@ -53,10 +60,10 @@ export function WhatIfPage() {
     return [...seen.values()];
   }, [w.ports, extraPorts]);
 
-  const run = (after: Resource[], label: string): void => {
+  const run = (after: Resource[], label: string, from?: string): void => {
     const t0 = performance.now();
     const changes = diffVerdicts(w.snapshot, buildSnapshot(after), ports);
-    setPreview({ changes, ports, ms: performance.now() - t0, label });
+    setPreview({ changes, ports, ms: performance.now() - t0, label, ...(from === undefined ? {} : { text: from }) });
   };
   const newlyAllowed = preview?.changes.filter((c) => c.after === 'Allow') ?? [];
   const newlyDenied = preview?.changes.filter((c) => c.after === 'Deny') ?? [];
@@ -83,7 +90,7 @@ export function WhatIfPage() {
             data-testid="whatif-run"
             onClick={() => {
               const docs = parsed.resources.map((r) => r.resource);
-              run(applyChanges(w.resources, remove ? { remove: docs } : { apply: docs }), remove ? 'deleting the documents' : 'applying the documents');
+              run(applyChanges(w.resources, remove ? { remove: docs } : { apply: docs }), remove ? 'deleting the documents' : 'applying the documents', text);
             }}
           >
             Preview
@@ -116,6 +123,11 @@ export function WhatIfPage() {
             <h2 data-testid="whatif-summary">
               {label(preview)}: {newlyAllowed.length} newly allowed, {newlyDenied.length} newly denied
             </h2>
+            {preview.text !== undefined && preview.text !== text && (
+              <p class="warning" data-testid="whatif-stale">
+                The text changed since this preview; press Preview again.
+              </p>
+            )}
             <p class="muted">
               over {preview.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')} · {w.snapshot.workloads.length} pods · computed in {preview.ms.toFixed(0)} ms
             </p>
