@@ -53,7 +53,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The workload controllers (Deployment, ReplicaSet, EndpointSlice, GC): data through the client.
   controllers: ['client', 'datastore', 'model', 'selector', 'lib'],
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
-  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
+  apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', 'ws', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
   cli: [
     'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab', 'controllers',
     '*node', 'commander', 'yaml', 'diff',

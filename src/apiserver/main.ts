@@ -14,6 +14,7 @@ import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../data
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
 import type { PodRuntime } from './pod-runtime.js';
+import { execUpgradeHandler } from './exec-ws.js';
 import { badRequest } from './status.js';
 import { ensurePki, ensureTokens } from './pki.js';
 import { defaultUiDir } from '../web/index.js';
@@ -157,6 +158,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     ) as Server;
     s.once('error', fail);
   });
+  // kubectl exec/attach: WebSocket upgrades (exec-ws.ts).
+  server.on('upgrade', execUpgradeHandler({ datastore: ds, tokens, podRuntime: opts.podRuntime, shutdown: shutdown.signal }));
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${host}:${port}`;
   const urlHost = host.includes(':') ? `[${host}]` : host;

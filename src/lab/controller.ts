@@ -23,7 +23,7 @@
  *
  * Every wait is bounded; `down` runs even after a failed `up`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readSync, openSync, closeSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runAgent, type AgentHandle } from '../agent/main.js';
@@ -36,7 +36,8 @@ import type { Resource } from '../model/meta.js';
 import { inNetns, nodeRunner, type CommandRunner } from '../sys/index.js';
 import { applyKubeProxy, renderKubeProxy } from './kube-proxy.js';
 import { deleteNamespaces, plumbPod, runSteps } from './netns-builder.js';
-import { PodProcess } from './pod-process.js';
+import { CommandProcess, PodProcess } from './pod-process.js';
+import { hostsFile, removePodEtc, resolvConf, writePodEtc, type ServiceName } from './hosts.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
 import { addHostSteps, addWorkerSteps, clientPlan, hostInCidr24, namespaces, planLab, planWithWorker, upSteps, type HostPlan, type LabPlan, type WorkerPlan } from './topology.js';
 import { startUlogd, type UlogdHandle } from './logs.js';
@@ -77,6 +78,12 @@ export interface LabOptions {
   readonly hostEndpoints?: boolean;
   /** Run ulogd per worker (NFLOG → `<stateDir>/<worker>.syslog`). Default: when ulogd exists. */
   readonly logs?: boolean;
+  /**
+   * Record the scheduler's and kubelet's Events (Scheduled, Pulled, Created, Started) for each
+   * pod, as `tabby up` does. Off by default: every write moves the store's revision, which
+   * `settle()` follows, and `tabby lab verify` settles thousands of times.
+   */
+  readonly events?: boolean;
 }
 
 export interface PodRecord {
@@ -88,6 +95,29 @@ export interface PodRecord {
   readonly iface: string;
   readonly tcp: readonly number[];
   readonly udp: readonly number[];
+  /** The container log (kubectl logs): nginx's access log, or what the pod's command wrote. */
+  readonly logFile?: string;
+  readonly image?: string;
+  /** The container's command + args, run with the lab's applets (busybox.ts); none: a responder only. */
+  readonly command?: readonly string[];
+}
+
+/** What a lab pod runs, by image: nginx serves HTTP on port 80 (as the image EXPOSEs it). */
+export function imagePorts(image: string): number[] {
+  return /(^|\/)nginx(:|@|$)/.test(image) ? [80] : [];
+}
+
+/** busybox's default command is `sh`. */
+export function defaultCommand(image: string): string[] | undefined {
+  return /(^|\/)busybox(:|@|$)/.test(image) ? ['sh'] : undefined;
+}
+
+/** What `PodRuntime` (src/apiserver/pod-runtime.ts) asks of the lab; structural, the CLI wires it. */
+export interface LabRuntimeRefusal {
+  readonly refused: true;
+  readonly code: number;
+  readonly reason: string;
+  readonly message: string;
 }
 
 export interface LabState {
@@ -140,6 +170,9 @@ export class Lab {
   private readonly _agents: AgentHandle[] = [];
   private readonly _ulogds: UlogdHandle[] = [];
   private readonly _natText = new Map<string, string>();
+  private readonly _mains = new Map<string, CommandProcess>();
+  private readonly _exits = new Map<string, { code: number; startedAt: string; finishedAt: string }>();
+  private readonly _etcText = new Map<string, string>();
   private readonly _ac = new AbortController();
   private _podSeq = 0;
   private _rr = 0;
@@ -467,10 +500,11 @@ export class Lab {
       const rec = this._pods.get(key);
       if (rec !== undefined && rec.uid !== uid) await this._removePod(rec);
       if (rec === undefined || rec.uid !== uid) await this._addPod(key, o);
-      else if (o.status?.['podIP'] !== rec.ip || o.spec?.['nodeName'] !== rec.node || o.status['phase'] !== 'Running' || !Array.isArray(o.status['containerStatuses'])) await this._writePodStatus(key, rec);
+      else if (o.status?.['podIP'] !== rec.ip || o.spec?.['nodeName'] !== rec.node || o.status['phase'] !== this._phase(key) || !Array.isArray(o.status['containerStatuses'])) await this._writePodStatus(key, rec);
     }
     for (const rec of [...this._pods.values()]) if (!seen.has(rec.key)) await this._removePod(rec);
     await this._allocateServices();
+    await this._writeEtc();
     const { snapshot } = await snapshotOf(this.ds);
     for (const w of this.plan.workers) {
       const text = renderKubeProxy(snapshot, this.plan, w);
@@ -497,7 +531,13 @@ export class Lab {
     if (ip === undefined) throw new Error(`no free pod address on ${worker.name}`);
     const tcp = new Set<number>();
     const udp = new Set<number>();
-    const containers = Array.isArray(o.spec?.['containers']) ? (o.spec['containers'] as { ports?: { containerPort?: number; protocol?: string }[] }[]) : [];
+    const containers = Array.isArray(o.spec?.['containers']) ? (o.spec['containers'] as { image?: unknown; command?: unknown; args?: unknown; ports?: { containerPort?: number; protocol?: string }[] }[]) : [];
+    const first = containers[0];
+    const image = typeof first?.image === 'string' ? first.image : '';
+    for (const p of imagePorts(image)) tcp.add(p);
+    const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    const explicit = [...strs(first?.command), ...strs(first?.args)];
+    const command = explicit.length > 0 ? explicit : defaultCommand(image);
     for (const c of containers)
       for (const p of c.ports ?? []) {
         if (typeof p.containerPort !== 'number') continue;
@@ -514,16 +554,28 @@ export class Lab {
       iface: workloadInterfaceName(ns, name),
       tcp: [...tcp].sort((a, b) => a - b),
       udp: [...udp].sort((a, b) => a - b),
+      logFile: join(this.opts.stateDir, 'pods', `${ns}_${name}_${o.metadata.uid ?? ''}.log`),
+      image,
+      ...(command === undefined ? {} : { command }),
     };
     this._pods.set(key, rec);
+    mkdirSync(join(this.opts.stateDir, 'pods'), { recursive: true });
+    writeFileSync(rec.logFile!, '');
     await plumbPod(this._runner, { worker, netns: rec.netns, iface: rec.iface, ip }, (n) => {
       this._namespaces.push(n);
       this._saveState();
     });
-    const proc = new PodProcess(rec.netns, { name: key, tcp: rec.tcp, udp: rec.udp, maxLifetimeMs: RESPONDER_LIFETIME_MS });
+    this._writePodEtcFor(rec, await this._serviceNames());
+    await this._event(o, 'Scheduled', `Successfully assigned ${key} to ${worker.name}`, 'default-scheduler');
+    const proc = new PodProcess(rec.netns, { name: key, tcp: rec.tcp, udp: rec.udp, maxLifetimeMs: RESPONDER_LIFETIME_MS, ...(imagePorts(image).length > 0 ? { logFile: rec.logFile! } : {}) });
     this._procs.set(key, proc);
     this._saveState();
     await proc.ready();
+    const cname = typeof (first as { name?: unknown } | undefined)?.name === 'string' ? ((first as { name: string }).name) : 'c0';
+    await this._event(o, 'Pulled', `Container image "${image}" already present on machine`, 'kubelet', worker.name);
+    await this._event(o, 'Created', `Created container: ${cname}`, 'kubelet', worker.name);
+    if (command !== undefined) this._startMain(key, rec, command, (first as { tty?: unknown } | undefined)?.tty === true);
+    await this._event(o, 'Started', `Started container ${cname}`, 'kubelet', worker.name);
     await this._writePodStatus(key, rec);
     this._log(`lab: pod ${key} on ${worker.name} at ${ip} (netns ${rec.netns})`);
   }
@@ -539,7 +591,9 @@ export class Lab {
         throw e;
       }
       if ((cur.metadata.uid ?? '') !== rec.uid) return;
-      const next = { ...cur, spec: { ...(cur.spec ?? {}), nodeName: rec.node }, status: podStatus(cur, rec, this.plan.workers.find((w) => w.name === rec.node)?.privateIp) };
+      const status = podStatus(cur, rec, this.plan.workers.find((w) => w.name === rec.node)?.privateIp);
+      const exit = this._exits.get(key);
+      const next = { ...cur, spec: { ...(cur.spec ?? {}), nodeName: rec.node }, status: exit === undefined ? status : terminatedStatus(status, exit) };
       try {
         const w = await this.ds.update(POD_TYPE, next);
         this._noteWrite(w);
@@ -551,6 +605,123 @@ export class Lab {
     throw new Error(`pod ${key}: status update kept conflicting`);
   }
 
+  private _phase(key: string): string {
+    const exit = this._exits.get(key);
+    return exit === undefined ? 'Running' : exit.code === 0 ? 'Succeeded' : 'Failed';
+  }
+
+  /** The pod's main command: output to its log and to attached sessions; its end becomes the pod's phase. */
+  private _startMain(key: string, rec: PodRecord, command: readonly string[], tty: boolean): void {
+    const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const main = new CommandProcess(rec.netns, command, { tty, hostname: key.split('/')[1] ?? '', ...(rec.logFile === undefined ? {} : { logFile: rec.logFile }) });
+    this._mains.set(key, main);
+    void main.exit.then(({ code }) => {
+      if (this._pods.get(key) !== rec) return;
+      this._exits.set(key, { code, startedAt, finishedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+      this._log(`lab: pod ${key}: command exited with ${code}`);
+      this._markDirty();
+    });
+  }
+
+  private async _serviceNames(): Promise<ServiceName[]> {
+    const out: ServiceName[] = [];
+    for (const s of (await this.ds.list(SVC_TYPE)).items as Obj[]) {
+      const ip = s.spec?.['clusterIP'];
+      if (typeof ip === 'string' && ip !== '' && ip !== 'None') out.push({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name ?? '', clusterIP: ip });
+    }
+    return out;
+  }
+
+  private _writePodEtcFor(rec: PodRecord, services: readonly ServiceName[]): void {
+    const [namespace, name] = rec.key.split('/') as [string, string];
+    const text = hostsFile({ namespace, name, ip: rec.ip }, services);
+    if (this._etcText.get(rec.key) === text) return;
+    writePodEtc(rec.netns, text, resolvConf(namespace));
+    this._etcText.set(rec.key, text);
+  }
+
+  /** Every pod's /etc/hosts follows the Services (hosts.ts). */
+  private async _writeEtc(): Promise<void> {
+    const services = await this._serviceNames();
+    for (const rec of this._pods.values()) this._writePodEtcFor(rec, services);
+  }
+
+  /** A core/v1 Event about a pod, as the scheduler and the kubelet record them. */
+  private async _event(o: StoredObject, reason: string, message: string, component: string, host?: string): Promise<void> {
+    if (this.opts.events !== true) return;
+    const t = new Date();
+    const ts = t.toISOString().replace(/\.\d+Z$/, 'Z');
+    try {
+      await this.client.create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${o.metadata.name ?? ''}.${(BigInt(t.getTime()) * 1000000n + BigInt(this._podSeq * 1000 + reason.length)).toString(16)}`, namespace: o.metadata.namespace ?? 'default' },
+        involvedObject: { kind: 'Pod', namespace: o.metadata.namespace ?? 'default', name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', apiVersion: 'v1', resourceVersion: o.metadata.resourceVersion ?? '' },
+        reason,
+        message,
+        source: { component, ...(host === undefined ? {} : { host }) },
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        count: 1,
+        type: 'Normal',
+        reportingComponent: component,
+        reportingInstance: host ?? component,
+      });
+    } catch (e) {
+      this._log(`lab: event ${reason} for ${o.metadata.name ?? ''}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ the pod runtime (kubectl logs/exec/attach)
+
+  private _runningRecord(pod: StoredObject, container: string, forExec: boolean): PodRecord | LabRuntimeRefusal {
+    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
+    const rec = this._pods.get(key);
+    if (rec === undefined || rec.uid !== (pod.metadata.uid ?? ''))
+      return { refused: true, code: 400, reason: 'BadRequest', message: `container ${container} is not running in pod ${pod.metadata.name ?? ''}: the lab has not started it (yet)` };
+    if (forExec && this._exits.has(key))
+      return { refused: true, code: 400, reason: 'BadRequest', message: `cannot exec into a container in a completed pod; current phase is ${this._phase(key)}` };
+    return rec;
+  }
+
+  /** The PodRuntime the API server uses for pods/log, exec and attach. */
+  runtime(): {
+    readLog(pod: StoredObject, container: string, offset: number): Promise<{ data: Uint8Array; next: number; running: boolean } | LabRuntimeRefusal>;
+    exec(pod: StoredObject, container: string, argv: readonly string[], tty: boolean): Promise<CommandProcess | LabRuntimeRefusal>;
+    attach(pod: StoredObject, container: string, tty: boolean): Promise<CommandProcess | LabRuntimeRefusal>;
+  } {
+    return {
+      readLog: async (pod, container, offset) => {
+        const rec = this._runningRecord(pod, container, false);
+        if ('refused' in rec) return rec;
+        const key = rec.key;
+        const running = !this._exits.has(key);
+        if (rec.logFile === undefined || !existsSync(rec.logFile)) return { data: new Uint8Array(0), next: offset, running };
+        const fd = openSync(rec.logFile, 'r');
+        try {
+          const buf = Buffer.alloc(1024 * 1024);
+          const n = readSync(fd, buf, 0, buf.length, offset);
+          return { data: buf.subarray(0, n), next: offset + n, running };
+        } finally {
+          closeSync(fd);
+        }
+      },
+      exec: async (pod, container, argv, tty) => {
+        const rec = this._runningRecord(pod, container, true);
+        if ('refused' in rec) return rec;
+        return new CommandProcess(rec.netns, argv, { tty, hostname: pod.metadata.name ?? '' });
+      },
+      attach: async (pod, container, _tty) => {
+        const rec = this._runningRecord(pod, container, true);
+        if ('refused' in rec) return rec;
+        const main = this._mains.get(rec.key);
+        if (main === undefined || !main.running)
+          return { refused: true, code: 400, reason: 'BadRequest', message: `container ${container} in pod ${pod.metadata.name ?? ''} runs no attachable process (the lab attaches to a pod's command; image ${rec.image ?? ''} has none)` };
+        return main;
+      },
+    };
+  }
+
   private _noteWrite(o: StoredObject): void {
     const rv = o.metadata.resourceVersion;
     if (rv !== undefined && /^\d+$/.test(rv) && BigInt(rv) > this._lastWrite) this._lastWrite = BigInt(rv);
@@ -558,6 +729,12 @@ export class Lab {
 
   private async _removePod(rec: PodRecord): Promise<void> {
     this._pods.delete(rec.key);
+    this._mains.get(rec.key)?.kill();
+    this._mains.delete(rec.key);
+    this._exits.delete(rec.key);
+    this._etcText.delete(rec.key);
+    removePodEtc(rec.netns);
+    if (rec.logFile !== undefined) rmSync(rec.logFile, { force: true });
     const p = this._procs.get(rec.key);
     this._procs.delete(rec.key);
     await p?.stop();
@@ -692,6 +869,8 @@ export class Lab {
     for (const a of this._agents) await _bounded(a.stop(), 10_000, 'agent stop').catch(() => undefined);
     for (const u of this._ulogds) await u.stop();
     await Promise.all([...this._procs.values()].map((p) => p.stop()));
+    for (const m of this._mains.values()) m.kill();
+    for (const rec of this._pods.values()) removePodEtc(rec.netns);
     const infra = namespaces(this.plan);
     const pods = this._namespaces.filter((n) => !infra.includes(n));
     const errors = await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]);
@@ -729,6 +908,16 @@ export function podStatus(cur: { spec?: Record<string, unknown>; status?: Record
       state: { running: { startedAt: t } },
     })),
   };
+}
+
+/** A pod whose command ended: phase Succeeded (exit 0) or Failed, the container terminated, not ready. */
+export function terminatedStatus(status: Record<string, unknown>, exit: { code: number; startedAt: string; finishedAt: string }): Record<string, unknown> {
+  const reason = exit.code === 0 ? 'Completed' : 'Error';
+  const conditions = (status['conditions'] as { type: string }[]).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted' } : c));
+  const containerStatuses = (status['containerStatuses'] as Record<string, unknown>[]).map((c, i) =>
+    i === 0 ? { ...c, ready: false, started: false, state: { terminated: { exitCode: exit.code, reason, startedAt: exit.startedAt, finishedAt: exit.finishedAt, containerID: c['containerID'] } } } : c,
+  );
+  return { ...status, phase: exit.code === 0 ? 'Succeeded' : 'Failed', conditions, containerStatuses };
 }
 
 async function _bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -18,6 +18,8 @@ export interface ResponderConfig {
   readonly tcp: readonly number[];
   readonly udp: readonly number[];
   readonly maxLifetimeMs: number;
+  /** When set, served HTTP requests are appended here in nginx's access-log format (the pod's log). */
+  readonly logFile?: string;
 }
 
 export type ProbeProto = 'tcp' | 'udp' | 'icmp';
@@ -33,7 +35,7 @@ export interface ProbeRequest {
 
 export const RESPONDER_SCRIPT = String.raw`
 'use strict';
-const net = require('net'), dgram = require('dgram'), cp = require('child_process'), rl = require('readline');
+const net = require('net'), dgram = require('dgram'), cp = require('child_process'), rl = require('readline'), fs = require('fs');
 const cfg = JSON.parse(process.argv[1]);
 const name = String(cfg.name);
 process.on('uncaughtException', (e) => { process.stderr.write('responder: ' + e.message + '\n'); });
@@ -41,13 +43,27 @@ setTimeout(() => process.exit(0), cfg.maxLifetimeMs).unref();
 const HTTP = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) /;
 for (const port of cfg.tcp) {
   const srv = net.createServer((s) => {
+    const peer = (s.remoteAddress || '-').replace(/^::ffff:/, '');
     s.on('error', () => {});
     s.setTimeout(5000, () => s.destroy());
     let done = false;
     const reply = (buf) => {
       if (done) return; done = true; clearTimeout(t);
       const text = name + ' ' + port + '\n';
-      if (buf && HTTP.test(buf.toString('latin1'))) s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ' + Buffer.byteLength(text) + '\r\nConnection: close\r\n\r\n' + text);
+      const head = buf ? buf.toString('latin1') : '';
+      if (buf && HTTP.test(head)) {
+        const isHead = head.startsWith('HEAD ');
+        s.end('HTTP/1.1 200 OK\r\nServer: tabby-lab\r\nContent-Type: text/plain\r\nContent-Length: ' + Buffer.byteLength(text) + '\r\nConnection: close\r\n\r\n' + (isHead ? '' : text));
+        if (cfg.logFile) {
+          const line = head.split('\r\n')[0];
+          const ua = (/\r\nuser-agent: *([^\r\n]*)/i.exec(head) || [])[1] || '-';
+          const d = new Date();
+          const M = ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][d.getUTCMonth()];
+          const p2 = (n) => String(n).padStart(2, '0');
+          const ts = p2(d.getUTCDate()) + '/' + M + '/' + d.getUTCFullYear() + ':' + p2(d.getUTCHours()) + ':' + p2(d.getUTCMinutes()) + ':' + p2(d.getUTCSeconds()) + ' +0000';
+          try { fs.appendFileSync(cfg.logFile, peer + ' - - [' + ts + '] "' + line + '" 200 ' + (isHead ? 0 : Buffer.byteLength(text)) + ' "-" "' + ua + '" "-"\n'); } catch {}
+        }
+      }
       else s.end('ok ' + text);
     };
     const t = setTimeout(() => reply(null), 150);

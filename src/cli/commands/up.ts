@@ -21,6 +21,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSyn
 import { join, resolve } from 'node:path';
 import { portHolder } from '../port-holder.js';
 import { runServer } from '../../apiserver/main.js';
+import type { PodRuntime } from '../../apiserver/pod-runtime.js';
 import { startWorkloadControllers } from '../../controllers/index.js';
 import { ResourceClient } from '../../client/index.js';
 import { openSqliteDatastore, type Datastore } from '../../datastore/index.js';
@@ -63,6 +64,8 @@ export interface RunningLab {
   readonly workers: readonly WorkerSpec[];
   /** A worker joins the running lab (namespace, wiring, Node, agent); resolves once it is programmed. */
   addWorker(): Promise<WorkerSpec>;
+  /** Runs the lab's pods for kubectl logs/exec/attach. */
+  readonly runtime?: PodRuntime;
   down(): Promise<void>;
 }
 
@@ -81,10 +84,12 @@ export interface LabModule {
       readonly datastore: Datastore;
       readonly datastorePath?: string;
       readonly hostEndpoints: boolean;
+      readonly events?: boolean;
       readonly log: (line: string) => void;
     }): Promise<{
       readonly plan: { readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }[] };
       addWorker(): Promise<{ readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }>;
+      runtime?(): PodRuntime;
       down(): Promise<readonly string[]>;
     }>;
   };
@@ -110,6 +115,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
         datastore: o.datastore,
         ...(o.datastorePath === undefined ? {} : { datastorePath: o.datastorePath }),
         hostEndpoints: false,
+        events: true,
         log: o.log,
       });
       const spec = (w: { readonly name: string; readonly privateIp: string; readonly publicIp: string; readonly podCidr: string }): WorkerSpec => ({
@@ -122,6 +128,7 @@ export function labDriverFrom(lab: LabModule): LabDriver {
       return {
         workers: running.plan.workers.map(spec),
         addWorker: async () => spec(await running.addWorker()),
+        ...(running.runtime === undefined ? {} : { runtime: running.runtime() }),
         async down() {
           const errors = await running.down();
           if (errors.length > 0) throw new Error(`lab down: ${errors.join('; ')}`);
@@ -229,11 +236,20 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const ds = await openSqliteDatastore(join(dataDir, 'tabby.db'));
     undo.push(() => ds.close());
-    const server = await runServer({ dataDir, port: o.port, host: o.host, datastore: ds, log: o.log });
+    // The lab starts after the server: pods/log, exec and attach reach it through this delegate.
+    let labRuntime: PodRuntime | undefined;
+    const noLab = (): Promise<{ refused: true; code: number; reason: string; message: string }> =>
+      Promise.resolve({ refused: true, code: 503, reason: 'ServiceUnavailable', message: `no lab runs pods here (${noEnforcement ?? 'the lab is starting'})` });
+    const podRuntime: PodRuntime = {
+      readLog: (p, c, off) => (labRuntime ? labRuntime.readLog(p, c, off) : noLab()),
+      exec: (p, c, argv, tty) => (labRuntime ? labRuntime.exec(p, c, argv, tty) : noLab()),
+      attach: (p, c, tty) => (labRuntime ? labRuntime.attach(p, c, tty) : noLab()),
+    };
+    let noEnforcement: string | undefined;
+    const server = await runServer({ dataDir, port: o.port, host: o.host, datastore: ds, log: o.log, podRuntime });
     undo.push(() => server.stop());
     const client = new ResourceClient(ds);
 
-    let noEnforcement: string | undefined;
     let lab: RunningLab | undefined;
     if (!o.lab) noEnforcement = 'the lab was turned off (--no-lab)';
     else if (o.labDriver === undefined) noEnforcement = LAB_MISSING;
@@ -251,6 +267,7 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
         log: o.log,
       });
       const running = lab;
+      labRuntime = running.runtime;
       undo.push(() => running.down());
     }
     const declared = o.profile.workers(o.workers);
