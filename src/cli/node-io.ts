@@ -13,6 +13,14 @@ async function _readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// A reader that stops early (`tabby logs | grep -m1 …`, `| head`) closes the pipe: that ends
+// the output, as for any Unix tool, instead of an unhandled EPIPE and a stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+
 export const nodeIo: Io = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),

@@ -114,10 +114,18 @@ export function startHostEndpointController(ds: Datastore, opts: HostEndpointCon
     reconcile().catch((e: unknown) => opts.onError?.(e));
   };
 
+  // Each pause removes its abort listener when its timer fires (no listener per pause left behind).
   const pause = (ms: number): Promise<void> =>
     new Promise((ok) => {
-      const t = setTimeout(ok, ms);
-      stopper.signal.addEventListener('abort', () => (clearTimeout(t), ok()), { once: true });
+      const onAbort = (): void => {
+        clearTimeout(t);
+        ok();
+      };
+      const t = setTimeout(() => {
+        stopper.signal.removeEventListener('abort', onAbort);
+        ok();
+      }, ms);
+      stopper.signal.addEventListener('abort', onAbort, { once: true });
     });
 
   const watchLoop = async (type: ResourceType): Promise<void> => {

@@ -12,3 +12,4 @@ export { renderPack, applyPack, removePack, type PackDefinition, type PackParam,
 export { PACKS } from './packs/catalog.js';
 export { cidrContains, isCidrOrIp } from './cidr.js';
 export { clusterDefaults, coveringCidr, pathsCut, type CutFlow } from './pack-fit.js';
+export { startStaticScheduler, placePods, type StaticScheduler } from './static-scheduler.js';

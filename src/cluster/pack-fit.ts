@@ -6,7 +6,9 @@
  * - `pathsCut`: the cluster's own paths a change would close: pod → pod on the destination's
  *   declared ports (TCP 80 when it declares none), worker → worker and pod → worker on the
  *   kubelet port, worker → pod. Each is evaluated by the engine before and after the change
- *   (with the host endpoints the templates would generate); an Allow that becomes a Deny is cut.
+ *   (with the host endpoints the templates would generate); an Allow that becomes a Deny at a
+ *   host endpoint (host policy cutting the cluster's plumbing) is cut. A Deny at a pod is the
+ *   pack's purpose (access-nginx closes nginx to every pod but access) and is not reported.
  */
 import { applyChanges, buildSnapshot, runVerdicts, type FlowInput } from '../engine/index.js';
 import type { Resource } from '../model/meta.js';
@@ -136,6 +138,9 @@ export function pathsCut(objects: readonly StoredObject[] | readonly unknown[], 
   flows.forEach((f, i) => {
     if (b[i]!.action !== 'Allow' || a[i]!.action === 'Allow' || b[i]!.error !== undefined) return;
     const decided = a[i]!.trace.find((s) => s.action === 'Deny') ?? a[i]!.trace.at(-1);
+    // A pack's pod policies close pod paths on purpose (access-nginx); a path closed by host
+    // policy (a host endpoint's stage) is the cluster's own plumbing, cut as a side effect.
+    if (decided?.endpoint === undefined || !decided.endpoint.startsWith('hep:')) return;
     cut.push({ ...f, decidedBy: decided === undefined ? 'no stage' : `${decided.stage}${decided.endpoint === undefined ? '' : ` ${decided.endpoint}`}: ${decided.summary}` });
   });
   return cut;

@@ -109,10 +109,19 @@ export function startWorkloadControllers(ds: Datastore, opts: WorkloadController
     reconcile().catch((e: unknown) => opts.onError?.(e));
   };
 
+  // Each pause removes its abort listener when its timer fires (a resync every 5 s would
+  // otherwise add one listener per pause for the life of the server).
   const pause = (ms: number): Promise<void> =>
     new Promise((ok) => {
-      const t = setTimeout(ok, ms);
-      stopper.signal.addEventListener('abort', () => (clearTimeout(t), ok()), { once: true });
+      const onAbort = (): void => {
+        clearTimeout(t);
+        ok();
+      };
+      const t = setTimeout(() => {
+        stopper.signal.removeEventListener('abort', onAbort);
+        ok();
+      }, ms);
+      stopper.signal.addEventListener('abort', onAbort, { once: true });
     });
 
   const watchLoop = async (type: ResourceType): Promise<void> => {

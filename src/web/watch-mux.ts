@@ -51,7 +51,13 @@ const _sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /** The multiplexed stream, as a Response (401 when the first list is refused). */
 export async function watchAll(apiFetch: ApiFetch, authorization: string, clientSignal: AbortSignal, shutdown: AbortSignal): Promise<Response> {
   const stop = new AbortController();
-  const end = (): void => stop.abort();
+  // Whichever ends the stream first removes both listeners (the server's shutdown signal lives
+  // as long as the server: a listener left per closed dashboard session would pile up).
+  const end = (): void => {
+    clientSignal.removeEventListener('abort', end);
+    shutdown.removeEventListener('abort', end);
+    stop.abort();
+  };
   clientSignal.addEventListener('abort', end, { once: true });
   shutdown.addEventListener('abort', end, { once: true });
   const signal = stop.signal;

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { netnsSkipReason } from '../../src/sys/index.js';
 import { required, toolMissing } from '../support/tools.js';
@@ -125,13 +125,18 @@ test('quick start: fresh clone, npm ci and npm start as a new user, then as root
     });
     assert.equal(rootGnp.code, 0, rootGnp.out);
     for (const name of DEFAULTS) assert.ok(rootGnp.out.includes(`/${name}`), `kubectl lists ${name} as root:\n${rootGnp.out}`);
+    // The lab's namespaces, from its state, to check that none is left (whoever removes them:
+    // the stopping tabby up, or tabby down after it).
+    const labState = JSON.parse(readFileSync(join(dataDir(rootHome), 'lab', 'lab.json'), 'utf8')) as { namespaces: string[] };
+    assert.ok(labState.namespaces.length >= 5, `the lab records its namespaces: ${labState.namespaces.join(', ')}`);
     const purge = run(['npx', 'tabby', 'down', '--purge'], { cwd: clone, home: rootHome, asNobody: false, timeoutMs: 120_000 });
     assert.equal(purge.code, 0, purge.out);
-    const removed = /removed the lab: (.*)/.exec(purge.out)?.[1]?.split(', ') ?? [];
-    assert.ok(removed.length >= 5, `down --purge names the lab's namespaces:\n${purge.out}`);
     await exited(rootUp.child, 60_000);
     const left = run(['ip', 'netns', 'list'], { cwd: clone, home: rootHome, asNobody: false, timeoutMs: 10_000 }).out.split('\n').map((l) => l.split(' ')[0]);
-    for (const ns of removed) assert.ok(!left.includes(ns), `tabby down --purge left ${ns}`);
+    for (const ns of labState.namespaces) assert.ok(!left.includes(ns), `tabby down --purge left ${ns}`);
+    // tabby down claims to remove only what was still there.
+    const claimed = /removed the lab: (.*)/.exec(purge.out)?.[1]?.split(', ') ?? [];
+    for (const ns of claimed) assert.ok(labState.namespaces.includes(ns), `tabby down claims ${ns}, not the lab's`);
     assert.ok(!existsSync(join(dataDir(rootHome), 'tabby.db')), '--purge removes the datastore');
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -31,6 +31,7 @@ import {
   loadProfile,
   profileNamed,
   startHostEndpointController,
+  startStaticScheduler,
   type ClusterProfile,
   type HostEndpointController,
   type WorkerSpec,
@@ -280,7 +281,13 @@ export async function startCluster(o: UpOptions): Promise<RunningCluster> {
         throw new Error(`the lab's worker ${differs?.name ?? ''} (${differs?.internalIP ?? ''}, ${differs?.externalIP ?? ''}, pods ${differs?.podCIDR ?? ''}) is not the profile ${o.profile.name}'s; the lab must realize the profile's address plan`);
     }
     const workers = lab?.workers ?? declared;
-    const report = await loadProfile(client, o.profile, { workers, scheduler: lab ? 'lab' : 'static', createNodes: lab === undefined });
+    // Pods are placed the same way with or without the lab (the lab, else the static scheduler).
+    const report = await loadProfile(client, o.profile, { workers, scheduler: 'lab', createNodes: lab === undefined });
+    if (lab === undefined) {
+      const scheduler = startStaticScheduler(ds, workers, { onPlaced: (l) => o.log(`pod ${l} (no lab: not running)`), onError: (e) => o.log(`static scheduler: ${e instanceof Error ? e.message : String(e)}`) });
+      undo.push(() => scheduler.stop());
+      await scheduler.ready;
+    }
     const controller = startHostEndpointController(ds, {
       convention: o.profile.interfaces,
       onChange: (r) => {
