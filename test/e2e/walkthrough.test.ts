@@ -142,7 +142,9 @@ interface Session {
   readonly logDir: string;
 }
 
-const _subst = (s: Session, text: string): string => text.replaceAll(DOC_DIR, s.dataDir).replaceAll(DOC_PORT, String(s.port));
+/** DOC_DIR as a whole path (not the start of a longer name such as the test's own /tmp/tabby-… dirs). */
+const DOC_DIR_RE = new RegExp(`${DOC_DIR.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![\\w.-])`, 'g');
+const _subst = (s: Session, text: string): string => text.replace(DOC_DIR_RE, s.dataDir).replaceAll(DOC_PORT, String(s.port));
 const _unsubst = (s: Session, text: string): string => text.replaceAll(s.dataDir, DOC_DIR).replaceAll(String(s.port), DOC_PORT).replaceAll(s.home, '~');
 
 function _argv(s: Session, script: string, merge = true): string[] {
@@ -267,7 +269,8 @@ async function cleanup(s: Session): Promise<void> {
 }
 
 test('the walkthrough and the README run as written, as a user without the lab and as root with it', { skip, timeout: 1_800_000 }, async () => {
-  const base = mkdtempSync('/tmp/tabby-walk-');
+  // Not under a /tmp/tabby… name: the doc's data dir /tmp/tabby is substituted in commands.
+  const base = mkdtempSync('/tmp/walkthrough-');
   chmodSync(base, 0o755);
   const repo = process.env['WALKTHROUGH_REPO'] ?? join(base, 'tabby');
   const update = new Map<string, string[]>();
