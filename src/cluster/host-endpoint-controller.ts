@@ -10,7 +10,7 @@
  * watch that fails (history compacted, datastore restarting) relists after a bounded pause;
  * stop() ends it and waits for the reconcile in flight.
  */
-import { NotFoundError, TooOldError, type Datastore, type ResourceType } from '../datastore/index.js';
+import { NotFoundError, watchLoop, type Datastore, type ResourceType } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { kindFor } from '../model/kinds.js';
 import type { KubeControllersConfigurationSpec } from '../model/calico/other-types.js';
@@ -114,36 +114,7 @@ export function startHostEndpointController(ds: Datastore, opts: HostEndpointCon
     reconcile().catch((e: unknown) => opts.onError?.(e));
   };
 
-  // Each pause removes its abort listener when its timer fires (no listener per pause left behind).
-  const pause = (ms: number): Promise<void> =>
-    new Promise((ok) => {
-      const onAbort = (): void => {
-        clearTimeout(t);
-        ok();
-      };
-      const t = setTimeout(() => {
-        stopper.signal.removeEventListener('abort', onAbort);
-        ok();
-      }, ms);
-      stopper.signal.addEventListener('abort', onAbort, { once: true });
-    });
-
-  const watchLoop = async (type: ResourceType): Promise<void> => {
-    while (!stopper.signal.aborted) {
-      try {
-        const { revision } = await ds.list(type);
-        kick();
-        for await (const _ev of ds.watch(type, revision, stopper.signal)) kick();
-        if (!stopper.signal.aborted) await pause(retryMs);
-      } catch (e) {
-        if (stopper.signal.aborted) return;
-        if (!(e instanceof TooOldError)) opts.onError?.(e);
-        await pause(retryMs);
-      }
-    }
-  };
-
-  const loops = [NODES, KCC, HEPS].map((t) => watchLoop(t));
+  const loops = [NODES, KCC, HEPS].map((t) => watchLoop(ds, t, { signal: stopper.signal, retryMs, kick, onError: opts.onError }));
   const ready = reconcile().then(
     () => undefined,
     (e: unknown) => opts.onError?.(e),

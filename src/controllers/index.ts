@@ -6,13 +6,13 @@
  * result depends only on the stored state.
  *
  * Invariants: one pass at a time; a change during a pass schedules exactly one more; a watch
- * that fails relists after a bounded pause; a periodic resync (default 10 s) catches anything
+ * that fails relists after a bounded pause; a periodic resync (default 5 s) catches anything
  * missed (default 5 s, which also renews the lease); only the holder of the controller lease
  * (lease.ts) runs passes, so several servers on one etcd run one set of controllers; stop()
  * ends the watches, waits for the pass in flight and releases the lease.
  */
 import { ResourceClient } from '../client/index.js';
-import { TooOldError, type Datastore, type ResourceType } from '../datastore/index.js';
+import { pauseUnlessAborted, watchLoop, type Datastore, type ResourceType } from '../datastore/index.js';
 import type { ControllerContext } from './context.js';
 import { reconcileDeployments } from './deployment.js';
 import { reconcileEndpointSlices } from './endpointslice.js';
@@ -109,44 +109,14 @@ export function startWorkloadControllers(ds: Datastore, opts: WorkloadController
     reconcile().catch((e: unknown) => opts.onError?.(e));
   };
 
-  // Each pause removes its abort listener when its timer fires (a resync every 5 s would
-  // otherwise add one listener per pause for the life of the server).
-  const pause = (ms: number): Promise<void> =>
-    new Promise((ok) => {
-      const onAbort = (): void => {
-        clearTimeout(t);
-        ok();
-      };
-      const t = setTimeout(() => {
-        stopper.signal.removeEventListener('abort', onAbort);
-        ok();
-      }, ms);
-      stopper.signal.addEventListener('abort', onAbort, { once: true });
-    });
-
-  const watchLoop = async (type: ResourceType): Promise<void> => {
-    while (!stopper.signal.aborted) {
-      try {
-        const { revision } = await ds.list(type);
-        kick();
-        for await (const _ev of ds.watch(type, revision, stopper.signal)) kick();
-        if (!stopper.signal.aborted) await pause(retryMs);
-      } catch (e) {
-        if (stopper.signal.aborted) return;
-        if (!(e instanceof TooOldError)) opts.onError?.(e);
-        await pause(retryMs);
-      }
-    }
-  };
-
   const resync = async (): Promise<void> => {
     while (!stopper.signal.aborted) {
-      await pause(opts.resyncMs ?? 5_000);
+      await pauseUnlessAborted(stopper.signal, opts.resyncMs ?? 5_000);
       kick();
     }
   };
 
-  const loops = [...WATCHED.map((t) => watchLoop(t)), resync()];
+  const loops = [...WATCHED.map((t) => watchLoop(ds, t, { signal: stopper.signal, retryMs, kick, onError: opts.onError })), resync()];
   const ready = reconcile().catch((e: unknown) => opts.onError?.(e));
   return {
     ready,

@@ -42,3 +42,4 @@ export async function openEtcdDatastore(o: import('./etcd/etcd-datastore.js').Et
   return m.openEtcdDatastore(o);
 }
 export { etcdKeyFor, etcdPrefixFor } from './etcd/keys.js';
+export { watchLoop, pauseUnlessAborted, type WatchLoopOptions } from './watch-loop.js';
