@@ -11,6 +11,7 @@
 import { FieldPath } from '../../model/field/path.js';
 import type { Resource } from '../../model/meta.js';
 import type { LabelSelector } from '../../model/k8s/types.js';
+import { selectorMatches } from '../../model/k8s/apps.js';
 import { tryParseSelector, type SelectorNode } from '../../selector/index.js';
 import { selMatches, type Owner, type SelRef, type CompiledRule } from '../match.js';
 import type { CompiledPolicy } from '../compile-policy.js';
@@ -80,30 +81,9 @@ function _caseHint(keys: readonly string[], known: ReadonlySet<string>, candidat
   return undefined;
 }
 
+/** A Kubernetes LabelSelector (matchLabels and matchExpressions) against labels: the model's one matcher. */
 export function matchLabelSelector(s: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(s.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of s.matchExpressions ?? []) {
-    const k = e.key ?? '';
-    const has = Object.prototype.hasOwnProperty.call(labels, k);
-    const vals = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !vals.includes(labels[k]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && vals.includes(labels[k]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return selectorMatches(s, labels);
 }
 
 interface _Ctx {
