@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openMemoryDatastore } from '../datastore/index.js';
 import { createApp } from './app.js';
+import { readWatchEvents as readEvents } from './testdata/watch-events.js';
 
 const TOKENS = { admin: 'admin-token', readOnly: 'ro-token' };
 const NOW = new Date('2025-01-01T00:10:00Z');
@@ -259,29 +260,6 @@ describe('apiserver app', () => {
   });
 });
 
-/** Reads newline-delimited watch events until `n` arrived or the deadline passed. */
-async function readEvents(res: Response, n: number, ms: number): Promise<Json[]> {
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  const out: Json[] = [];
-  let buf = '';
-  const deadline = Date.now() + ms;
-  try {
-    while (out.length < n && Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<null>((ok) => setTimeout(() => ok(null), Math.max(1, deadline - Date.now())))]);
-      if (chunk === null || chunk.done) break;
-      buf += dec.decode(chunk.value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        out.push(JSON.parse(buf.slice(0, i)) as Json);
-        buf = buf.slice(i + 1);
-      }
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return out;
-}
 
 describe('apiserver watch', () => {
   test('events after the list revision, bookmarks, Table events', async () => {

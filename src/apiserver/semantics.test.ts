@@ -9,6 +9,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { openMemoryDatastore, type MemoryDatastore } from '../datastore/index.js';
 import { createApp } from './app.js';
+import { readWatchEvents as readEvents } from './testdata/watch-events.js';
 
 const TOKENS = { admin: 'admin-token', readOnly: 'ro-token' };
 type Json = Record<string, unknown>;
@@ -69,29 +70,6 @@ async function withServer(fn: (t: T) => Promise<void>): Promise<void> {
 const names = (body: Json): string[] => (body['items'] as { metadata: { name: string } }[]).map((o) => o.metadata.name);
 const meta = (body: Json): Json => body['metadata'] as Json;
 
-/** Reads newline-delimited watch events until `n` arrived or 3 s passed. */
-async function readEvents(res: Response, n: number): Promise<Json[]> {
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  const out: Json[] = [];
-  let buf = '';
-  const deadline = Date.now() + 3_000;
-  try {
-    while (out.length < n && Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<null>((ok) => setTimeout(() => ok(null), Math.max(1, deadline - Date.now())))]);
-      if (chunk === null || chunk.done) break;
-      buf += dec.decode(chunk.value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        out.push(JSON.parse(buf.slice(0, i)) as Json);
-        buf = buf.slice(i + 1);
-      }
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return out;
-}
 
 describe('paged lists are snapshots', () => {
   test('objects created or deleted after page 1 do not appear or disappear in later pages', () =>
