@@ -7,20 +7,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { CoreV1Api, Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { netnsSkipReason } from '../../src/sys/index.js';
+import { startLabUp, until } from '../support/lab-up.js';
 import { required, toolMissing } from '../support/tools.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const PYTHON = '/usr/bin/python3';
 const DRIVER = resolve(import.meta.dirname, '..', 'support', 'clients', 'python_client.py');
 
@@ -40,13 +37,6 @@ interface Run {
   stderr: string;
 }
 
-async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Collects what a stream writes. */
 function sink(): { stream: Writable; text: () => string } {
@@ -57,7 +47,7 @@ function sink(): { stream: Writable; text: () => string } {
 describe('exec and logs: kubectl, python3-kubernetes and client-node against tabby up with a lab', { skip, timeout: 300_000 }, () => {
   let dir = '';
   let up: ChildProcess | undefined;
-  let log = '';
+  let logOf = (): string => '';
   let prefix: string | undefined;
   let nginxPod = '';
   const kc = (): string => join(dir, 'admin.kubeconfig');
@@ -73,16 +63,10 @@ describe('exec and logs: kubectl, python3-kubernetes and client-node against tab
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tabby-exec-'));
-    up = spawn(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'tabby.ts'), 'up', '--data-dir', dir, '--port', '0', '--workers', '1', '--profile', 'none'], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    up.stdout!.on('data', (d: Buffer) => void (log += d.toString()));
-    up.stderr!.on('data', (d: Buffer) => void (log += d.toString()));
-    await until(`tabby up is up:\n${log}`, 120_000, () => log.includes('Stop with Ctrl-C') || up!.exitCode !== null);
-    assert.match(log, /enforcement: on/, log);
-    prefix = (JSON.parse(readFileSync(join(dir, 'lab', 'lab.json'), 'utf8')) as { prefix: string }).prefix;
+    const lab = await startLabUp(dir, 1);
+    up = lab.process;
+    logOf = lab.log;
+    prefix = lab.prefix;
     assert.equal(kubectl(['create', 'deployment', 'nginx', '--image=nginx']).code, 0);
     await until('the deployment is ready', 60_000, () => /^nginx\s+1\/1\s/m.test(kubectl(['get', 'deployment', 'nginx', '--no-headers']).stdout));
     nginxPod = kubectl(['get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[0].metadata.name}']).stdout.trim();
@@ -103,7 +87,7 @@ describe('exec and logs: kubectl, python3-kubernetes and client-node against tab
       const etc = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((e) => e.startsWith(`${prefix}-`)) : [];
       for (const ns of left) spawnSync('ip', ['netns', 'delete', ns.split(' ')[0]!]);
       for (const e of etc) await rm(join('/etc/netns', e), { recursive: true, force: true });
-      assert.deepEqual([left, etc], [[], []], `the lab left namespaces or /etc/netns entries:\n${log}`);
+      assert.deepEqual([left, etc], [[], []], `the lab left namespaces or /etc/netns entries:\n${logOf()}`);
     }
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });

@@ -21,20 +21,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { netnsSkipReason } from '../../src/sys/index.js';
+import { startLabUp, until } from '../support/lab-up.js';
 import { required, requireTool } from '../support/tools.js';
 
 // Root, network namespaces and kubectl: a skip on a developer's machine, a failure under CI=true.
 const skip = required(await netnsSkipReason()) || requireTool('kubectl');
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const ACCESS_NGINX = `kind: NetworkPolicy
 apiVersion: networking.k8s.io/v1
@@ -61,13 +58,6 @@ function kubectl(kubeconfig: string, args: readonly string[], timeoutMs = 60_000
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const WGET = ['--image', 'busybox', '--', 'wget', '--spider', '--timeout=1', 'nginx'];
 
@@ -75,19 +65,13 @@ test('the Kubernetes tutorial: create deployment, expose, run busybox wget, acce
   const dir = await mkdtemp(join(tmpdir(), 'tabby-tutorial-'));
   const kc = join(dir, 'admin.kubeconfig');
   let up: ChildProcess | undefined;
-  let log = '';
+  let logOf = (): string => '';
   let prefix: string | undefined;
   try {
-    up = spawn(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'tabby.ts'), 'up', '--data-dir', dir, '--port', '0', '--workers', '2', '--profile', 'none'], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    up.stdout!.on('data', (d: Buffer) => void (log += d.toString()));
-    up.stderr!.on('data', (d: Buffer) => void (log += d.toString()));
-    await until(`tabby up is up:\n${log}`, 120_000, () => log.includes('Stop with Ctrl-C') || up!.exitCode !== null);
-    assert.match(log, /enforcement: on/, log);
-    prefix = (JSON.parse(readFileSync(join(dir, 'lab', 'lab.json'), 'utf8')) as { prefix: string }).prefix;
+    const lab = await startLabUp(dir, 2);
+    up = lab.process;
+    logOf = lab.log;
+    prefix = lab.prefix;
 
     // 1. the deployment and its service
     let r = kubectl(kc, ['create', 'deployment', 'nginx', '--image=nginx']);
@@ -154,7 +138,7 @@ test('the Kubernetes tutorial: create deployment, expose, run busybox wget, acce
       for (const ns of left) spawnSync('ip', ['netns', 'delete', ns.split(' ')[0]!]);
       for (const e of etc) await rm(join('/etc/netns', e), { recursive: true, force: true });
       await rm(dir, { recursive: true, force: true });
-      assert.deepEqual([left, etc], [[], []], `the lab left namespaces or /etc/netns entries:\n${log}`);
+      assert.deepEqual([left, etc], [[], []], `the lab left namespaces or /etc/netns entries:\n${logOf()}`);
     } else await rm(dir, { recursive: true, force: true });
   }
 });
