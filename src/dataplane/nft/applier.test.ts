@@ -179,6 +179,7 @@ test('nft driver: fail closed, then each apply is one transaction of the whole r
   await driver.failClosed(failClosedRules());
   assert.deepEqual(await driver.verify(), { repaired: false, found: [], read: false }, 'no verify before the first apply');
   const rendered = (port: number) => ({
+    family: 4 as const,
     raw: { table: 'raw' as const, chains: [], hooks: [] },
     mangle: { table: 'mangle' as const, chains: [], hooks: [] },
     filter: { table: 'filter' as const, chains: chains(port), hooks },
