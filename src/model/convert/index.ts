@@ -29,3 +29,17 @@ export {
   ADMIN_POLICY_RULE_NAME_ANNOTATION,
 } from './admin-network-policy.js';
 export type { AdminConversionResult, AdminConversionContext, AdminPolicyNode } from './admin-network-policy.js';
+export {
+  kddToV3,
+  v3ToKdd,
+  isKddObject,
+  isTieredPolicyKind,
+  tieredPolicyName,
+  KDD_GROUP,
+  KDD_VERSION,
+  KDD_API_VERSION,
+  KDD_METADATA_ANNOTATION,
+  CALICO_API_VERSION,
+} from './crd-kdd.js';
+export { decodeImported } from './crd-import.js';
+export type { ImportedResource } from './crd-import.js';
