@@ -58,6 +58,8 @@ import {
 } from './compile-policy.js';
 import type { CompiledRule } from './match.js';
 import { IpIndex, SortedKeyMap } from './workload-index.js';
+import { BUILT_IN_TIERS } from '../model/calico/derived.js';
+import { adminPolicyOf, isAdminPolicy } from './admin-policies.js';
 
 export interface WorkloadEndpointInfo extends Owner {
   readonly kind: 'workload';
@@ -715,7 +717,7 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
 
   // ---- tiers
   const tiers = new Map<string, TierInfo>();
-  tiers.set('default', { name: 'default', order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' });
+  for (const t of BUILT_IN_TIERS) tiers.set(t.name, { name: t.name, order: t.order, defaultAction: t.defaultAction });
   for (const r of byKind('Tier')) {
     const spec = (r as { spec?: { order?: number; defaultAction?: string } }).spec ?? {};
     const name = _name(r);
@@ -747,6 +749,9 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
         const s = (c.policy.spec ?? {}) as Spec;
         add({ kind: 'StagedKubernetesNetworkPolicy', namespace: ns || 'default', name: c.policy.metadata?.name ?? name, spec: { ...s, stagedAction: (r as { spec?: Spec }).spec?.stagedAction } as Spec, staged: true });
       }
+    } else if (isAdminPolicy(r)) {
+      const p = adminPolicyOf(r, resources, problems);
+      if (p) add(p);
     } else if (_isCalico(r) && (r.kind === 'NetworkPolicy' || r.kind === 'StagedNetworkPolicy')) {
       add({ kind: r.kind as PolicyKind, namespace: ns || 'default', name, spec, staged: r.kind === 'StagedNetworkPolicy' });
     } else if (_isCalico(r) && (r.kind === 'GlobalNetworkPolicy' || r.kind === 'StagedGlobalNetworkPolicy')) {
