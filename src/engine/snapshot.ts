@@ -282,6 +282,12 @@ export class SnapshotMemo {
 }
 
 const DEFAULT_TIER_ORDER = 1_000_000;
+/**
+ * The profile Calico creates at start-up with allow-all ingress and egress rules; host endpoints
+ * name it for "allow-all" instead of "deny-all" in the absence of policy (kube-controllers'
+ * automatic host endpoints do). A Profile resource of that name, when given, replaces it.
+ */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
 let _policySetIds = 0;
 
 const _name = (r: Resource): string => r.metadata?.name ?? '';
@@ -798,6 +804,8 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     egress: compileRules(egress as Rule[] | undefined, { registry, namespace: '' }),
   });
   for (const [name, p] of explicitProfiles) profiles.set(name, compileProfile(name, p.spec?.ingress, p.spec?.egress));
+  // Calico creates this one itself (allow all ingress and egress) for host endpoints to name.
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) profiles.set(DEFAULT_ALLOW_PROFILE, compileProfile(DEFAULT_ALLOW_PROFILE, allowAll, allowAll));
   const seenLists = new Set<readonly string[]>(); // profile lists are shared: visit each once
   for (const w of workloads) {
     if (seenLists.has(w.profiles)) continue;
