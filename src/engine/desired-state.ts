@@ -25,10 +25,9 @@
  * families (the prefix tells them apart).
  */
 import { base64UrlEncode, sha256 } from '../lib/sha2.js';
-import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
-import { FELIX_DEFAULTS } from '../model/calico/felix-configuration.js';
+import { endpointToHostAction, failsafeHostPorts, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type { Net } from './ip.js';
-import { PROTO, protocolName, selMatches, type CompiledEntity, type CompiledRule, type Owner, type PortMatch, type SelRef } from './match.js';
+import { PROTO, selMatches, type CompiledEntity, type CompiledRule, type Owner, type PortMatch, type SelRef } from './match.js';
 import type { CompiledPolicy, PolicyKind } from './compile-policy.js';
 import { planFor, type Direction, type Flavour, type Plan } from './resolve.js';
 import type { CompiledProfile, HostEndpointInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
@@ -420,21 +419,10 @@ function _referencedSets(rules: readonly DesiredRule[], out: Set<string>): void 
   }
 }
 
-function _failsafe(list: readonly { protocol?: string; port?: number; net?: string }[]): DesiredFailsafePort[] {
-  return list
-    .filter((p) => p.port !== undefined)
-    .map((p) => ({ protocol: (p.protocol ?? 'tcp').toLowerCase(), port: p.port!, ...(p.net !== undefined && p.net !== '' ? { net: p.net } : {}) }));
-}
-
-function _e2h(v: string | undefined): 'Drop' | 'Accept' | 'Return' {
-  const l = (v ?? '').toLowerCase();
-  return l === 'accept' ? 'Accept' : l === 'return' ? 'Return' : 'Drop';
-}
-
 /**
- * The desired dataplane state of `nodeName`. `felix` is the node's effective FelixConfiguration
- * (`effectiveFelixConfig(default, node.<name>)`); without it, the snapshot's `default`
- * FelixConfiguration (failsafe ports, DefaultEndpointToHostAction) and Felix's defaults apply.
+ * The desired dataplane state of `nodeName`. `felix` is the node's effective FelixConfiguration;
+ * by default the snapshot's (`snapshot.felixConfig(nodeName)`: `default` overlaid by
+ * `node.<nodeName>` over Felix's defaults), the same settings the engine judges that node with.
  */
 export function computeDesiredState(
   snapshot: Snapshot,
@@ -517,9 +505,7 @@ export function computeDesiredState(
   }
   const ipSets = new Map([...sets.sets.entries()].filter(([id]) => referenced.has(id)).sort((a, b) => _cmp(a[0], b[0])));
 
-  const fsIn = felix?.failsafeInboundHostPorts ?? snapshot.felix.failsafeInbound.map((f) => ({ protocol: protocolName(f.proto), port: f.port, ...(f.net ? { net: f.net.text } : {}) }));
-  const fsOut = felix?.failsafeOutboundHostPorts ?? snapshot.felix.failsafeOutbound.map((f) => ({ protocol: protocolName(f.proto), port: f.port, ...(f.net ? { net: f.net.text } : {}) }));
-  const markMask = felix?.iptablesMarkMask ?? FELIX_DEFAULTS.iptablesMarkMask;
+  const cfg = felix ?? snapshot.felixConfig(nodeName);
   return {
     node: nodeName,
     family,
@@ -528,11 +514,11 @@ export function computeDesiredState(
     policies,
     profiles,
     ipSets,
-    failsafeInbound: _failsafe(fsIn),
-    failsafeOutbound: _failsafe(fsOut),
-    log: { prefix: felix?.logPrefix ?? FELIX_DEFAULTS.logPrefix, nflogGroup: opts.nflogGroup ?? null },
-    defaultEndpointToHostAction: felix !== undefined ? _e2h(felix.defaultEndpointToHostAction) : snapshot.felix.defaultEndpointToHostAction,
-    markMask: markMask >>> 0,
+    failsafeInbound: failsafeHostPorts(cfg, 'inbound'),
+    failsafeOutbound: failsafeHostPorts(cfg, 'outbound'),
+    log: { prefix: cfg.logPrefix, nflogGroup: opts.nflogGroup ?? null },
+    defaultEndpointToHostAction: endpointToHostAction(cfg),
+    markMask: cfg.iptablesMarkMask >>> 0,
   };
 }
 
