@@ -216,9 +216,10 @@ function _rawChain(ctx: Ctx, stage: StageKind, hep: HostEndpointInfo, dir: Direc
   return r;
 }
 
-/** The failsafe port (FelixConfiguration) `pkt` matches in direction `dir`, if any. */
-function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet): FailsafePort | undefined {
-  const list = dir === 'ingress' ? ctx.snap.felix.failsafeInbound : ctx.snap.felix.failsafeOutbound;
+/** The failsafe port (`hep`'s node's FelixConfiguration) `pkt` matches in direction `dir`, if any. */
+function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): FailsafePort | undefined {
+  const felix = ctx.snap.felixFor(hep.node);
+  const list = dir === 'ingress' ? felix.failsafeInbound : felix.failsafeOutbound;
   for (const f of list) {
     if (f.proto !== pkt.proto || f.port !== pkt.dstPort) continue;
     const peer = dir === 'ingress' ? pkt.srcIp : pkt.dstIp;
@@ -233,7 +234,7 @@ function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet): FailsafePort | u
 }
 
 function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
-  const f = _failsafeMatch(ctx, dir, pkt);
+  const f = _failsafeMatch(ctx, dir, pkt, hep);
   if (f !== undefined) {
     _note(ctx, dir === 'ingress' ? 'hostIngress' : 'hostEgress', hep.key, 'Allow', {
       kind: 'failsafe',
@@ -250,8 +251,8 @@ function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo)
  * endpoint chains too: a packet on a failsafe port is accepted there before any untracked or
  * preDNAT policy sees it (then the filter table's failsafe chain accepts it again for the host).
  */
-function _skipsRawChains(ctx: Ctx, dir: Direction, pkt: Packet): boolean {
-  return _failsafeMatch(ctx, dir, pkt) !== undefined;
+function _skipsRawChains(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
+  return _failsafeMatch(ctx, dir, pkt, hep) !== undefined;
 }
 
 /**
@@ -285,7 +286,7 @@ function _hostChain(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet
  * the reply check. Returns ALLOW (accepted untracked, reply allowed), DENY, or NONE (continue).
  */
 function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet): Outcome {
-  if (_skipsRawChains(ctx, dir, pkt)) return NONE;
+  if (_skipsRawChains(ctx, dir, pkt, hep)) return NONE;
   const r = _rawChain(ctx, 'untracked', hep, dir, 'untracked', pkt);
   if (r !== ALLOW) return r;
   const reply = _reply(pkt);
@@ -310,15 +311,17 @@ function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Pa
 // - Leaving the node: the route to the destination picks the interface, whatever the source
 //   address. A destination inside one of the node's connected subnets (NodeInfo.subnets, from the
 //   addresses the datastore gives with a prefix; the longest prefix when several hold it) leaves
-//   by that subnet's interface. Otherwise: the interface of the source address (host traffic),
-//   else the default route: the ExternalIP's interface for a destination outside the cluster,
-//   the InternalIP's for cluster traffic.
+//   by that subnet's interface. Otherwise a destination outside the cluster leaves by the default
+//   route: the ExternalIP's interface, else (no host endpoint holds an ExternalIP) the
+//   InternalIP's, whatever the source address; cluster traffic by the interface of the source
+//   address (host traffic), else the InternalIP's.
 // - Arriving at the node from outside the cluster: a source inside one of the node's connected
 //   subnets is on that segment, so the packet arrives on that subnet's interface (e.g. a host on
 //   the private VLAN routing the pod network through a worker's private address). Otherwise, and
 //   for cluster sources (nodes sit on several segments and their own routing picks one): the
 //   interface holding the destination address, else the ExternalIP's interface (from outside the
-//   cluster) or the InternalIP's (cluster traffic).
+//   cluster; the InternalIP's when no host endpoint holds an ExternalIP: one NIC, or a cloud
+//   ExternalIP NATed onto the primary interface) or the InternalIP's (cluster traffic).
 // - A subnet's interface is the host endpoint whose expectedIPs hold the node's address on that
 //   subnet (the one the prefix came with), else another address in it, else one with
 //   `interfaceName: "*"`; with none, that interface has no host endpoint and Calico does not
@@ -335,15 +338,31 @@ function _star(node: NodeInfo): HostEndpointInfo | undefined {
   return node.hostEndpoints.find((h) => h.interfaceName === '*');
 }
 
+/**
+ * The interface of the default route (`external`: traffic from/to outside the cluster) or of the
+ * cluster network: `*`, else the host endpoint holding an ExternalIP (external only), else the one
+ * holding an InternalIP. With no ExternalIP host endpoint, traffic from/to outside the cluster
+ * uses the node's interface like any other (one NIC, or a cloud ExternalIP NATed onto the
+ * primary interface): the InternalIP's.
+ */
 function _hepFallback(node: NodeInfo, external: boolean): HostEndpointInfo | undefined {
   const star = _star(node);
   if (star) return star;
-  const addrs = external ? node.external : node.internal;
-  for (const a of addrs) {
+  if (external)
+    for (const a of node.external) {
+      const h = _hepByIp(node, a);
+      if (h) return h;
+    }
+  for (const a of node.internal) {
     const h = _hepByIp(node, a);
     if (h) return h;
   }
   return undefined;
+}
+
+/** Whether some host endpoint of `node` holds one of its ExternalIPs. */
+function _hasExternalHep(node: NodeInfo): boolean {
+  return node.external.some((a) => _hepByIp(node, a) !== undefined);
 }
 
 /** The node's connected subnet holding `ip`, if any: the longest prefix (the largest mask), as a route lookup. */
@@ -380,8 +399,12 @@ export function ingressHep(node: NodeInfo, dstIp: Ip, srcExternal: boolean, srcI
   }
   const exact = _hepByIp(node, dstIp);
   if (exact !== undefined) return exact;
-  // To one of the node's own addresses: it arrives on that address's interface (or `*`).
-  if (node.addresses.some((a) => a.text === dstIp.text)) return _star(node);
+  // To one of the node's own addresses: it arrives on that address's interface (or `*`); an
+  // ExternalIP no host endpoint holds, from outside the cluster, arrives like any external traffic.
+  if (node.addresses.some((a) => a.text === dstIp.text)) {
+    const toExternalIp = srcExternal && node.external.some((a) => a.text === dstIp.text);
+    return toExternalIp && !_hasExternalHep(node) ? _hepFallback(node, true) : _star(node);
+  }
   return _hepFallback(node, srcExternal);
 }
 
@@ -392,7 +415,9 @@ export function egressHep(node: NodeInfo, srcIp: Ip | undefined, dstExternal: bo
     const s = _bySubnet(node, dstIp);
     if (s !== undefined) return s.hep;
   }
-  return (srcIp !== undefined ? _hepByIp(node, srcIp) : undefined) ?? _hepFallback(node, dstExternal);
+  // Outside the cluster: the default route's interface, whatever the source address.
+  if (dstExternal) return _hepFallback(node, true);
+  return (srcIp !== undefined ? _hepByIp(node, srcIp) : undefined) ?? _hepFallback(node, false);
 }
 
 // ------------------------------------------------------------------ the path
@@ -402,7 +427,7 @@ function _arrive(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packe
   const srcExternal = src.kind === 'external';
   const hep = ingressHep(node, pkt.dstIp, srcExternal, pkt.srcIp);
   const toHost = target.kind === 'host';
-  if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt)) {
+  if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt, hep)) {
     if (toHost) {
       const u = _untrackedHost(ctx, hep, 'ingress', pkt);
       if (u !== NONE) return u;
@@ -531,7 +556,7 @@ function _originate(ctx: Ctx, src: Party, target: Party, pkt: Packet): Outcome {
 }
 
 function _endpointToHost(ctx: Ctx, node: NodeInfo): Outcome {
-  const a = ctx.snap.felix.defaultEndpointToHostAction;
+  const a = ctx.snap.felixFor(node.name).defaultEndpointToHostAction;
   const action = a === 'Drop' ? 'Deny' : 'Allow';
   _note(ctx, 'endpointToHost', `node:${node.name}`, action, {
     kind: 'default',
@@ -604,7 +629,7 @@ function _serviceFlow(ctx: Ctx, src: Party, dst: Extract<Target, { kind: 'servic
       }
     }
     inHep = ingressHep(entry, dst.ip, src.kind === 'external', src.ip);
-    if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt)) {
+    if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt, inHep)) {
       const u = _rawChain(ctx, 'untracked', inHep, 'ingress', 'untracked', preDnatPkt);
       if (u === DENY) return DENY;
       if (u === ALLOW) {

@@ -23,6 +23,7 @@
  */
 import type { Resource } from '../model/meta.js';
 import type { Rule } from '../model/calico/types.js';
+import { endpointToHostAction, failsafeHostPorts, felixConfigForNode, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type {
   FelixConfiguration,
   GlobalNetworkSet,
@@ -57,6 +58,8 @@ import {
 } from './compile-policy.js';
 import type { CompiledRule } from './match.js';
 import { IpIndex, SortedKeyMap } from './workload-index.js';
+import { BUILT_IN_TIERS } from '../model/calico/derived.js';
+import { adminPolicyOf, isAdminPolicy } from './admin-policies.js';
 
 export interface WorkloadEndpointInfo extends Owner {
   readonly kind: 'workload';
@@ -253,7 +256,12 @@ export interface Snapshot {
   readonly enforced: PolicySet;
   /** Enforced policies with staged ones applied (Set/Delete); null when there are no staged policies. */
   readonly stagedView: PolicySet | null;
+  /** The cluster-wide settings (`default` over Felix's defaults): those of a node with no `node.<name>`. */
   readonly felix: FelixSettings;
+  /** The settings Felix on `node` runs with (`default` overlaid by `node.<node>`); memoised. */
+  felixFor(node: string): FelixSettings;
+  /** `node`'s effective FelixConfiguration (felixConfigForNode over this snapshot's FelixConfigurations). */
+  felixConfig(node: string): EffectiveFelixConfig;
   readonly registry: SelectorRegistry;
   readonly problems: readonly SnapshotProblem[];
   /** Backends of a service, for `services` rule matches. */
@@ -274,6 +282,12 @@ export class SnapshotMemo {
 }
 
 const DEFAULT_TIER_ORDER = 1_000_000;
+/**
+ * The profile Calico creates at start-up with allow-all ingress and egress rules; host endpoints
+ * name it for "allow-all" instead of "deny-all" in the absence of policy (kube-controllers'
+ * automatic host endpoints do). A Profile resource of that name, when given, replaces it.
+ */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
 let _policySetIds = 0;
 
 const _name = (r: Resource): string => r.metadata?.name ?? '';
@@ -324,36 +338,16 @@ function _protoOr(p: string | number | undefined, dflt: number): number {
   return protocolNumber(p) ?? dflt;
 }
 
-function _failsafe(list: readonly { protocol?: string; port?: number; net?: string }[]): FailsafePort[] {
-  return list.map((p) => ({
-    proto: _protoOr(p.protocol, PROTO.TCP),
-    port: p.port ?? 0,
-    net: p.net !== undefined && p.net !== '' ? (netFromText(p.net) ?? null) : null,
-  }));
+/** The engine's view of an effective FelixConfiguration (protocol numbers, parsed nets). */
+export function felixSettings(cfg: EffectiveFelixConfig): FelixSettings {
+  const ports = (dir: 'inbound' | 'outbound'): FailsafePort[] =>
+    failsafeHostPorts(cfg, dir).map((p) => ({
+      proto: _protoOr(p.protocol, PROTO.TCP),
+      port: p.port,
+      net: p.net !== undefined ? (netFromText(p.net) ?? null) : null,
+    }));
+  return { failsafeInbound: ports('inbound'), failsafeOutbound: ports('outbound'), defaultEndpointToHostAction: endpointToHostAction(cfg) };
 }
-
-const DEFAULT_FAILSAFE_IN = _failsafe([
-  { protocol: 'TCP', port: 22 },
-  { protocol: 'UDP', port: 68 },
-  { protocol: 'TCP', port: 179 },
-  { protocol: 'TCP', port: 2379 },
-  { protocol: 'TCP', port: 2380 },
-  { protocol: 'TCP', port: 5473 },
-  { protocol: 'TCP', port: 6443 },
-  { protocol: 'TCP', port: 6666 },
-  { protocol: 'TCP', port: 6667 },
-]);
-const DEFAULT_FAILSAFE_OUT = _failsafe([
-  { protocol: 'UDP', port: 53 },
-  { protocol: 'UDP', port: 67 },
-  { protocol: 'TCP', port: 179 },
-  { protocol: 'TCP', port: 2379 },
-  { protocol: 'TCP', port: 2380 },
-  { protocol: 'TCP', port: 5473 },
-  { protocol: 'TCP', port: 6443 },
-  { protocol: 'TCP', port: 6666 },
-  { protocol: 'TCP', port: 6667 },
-]);
 
 /**
  * Keeps the last resource per kind/namespace/name, then returns them sorted by that key. Core
@@ -723,7 +717,7 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
 
   // ---- tiers
   const tiers = new Map<string, TierInfo>();
-  tiers.set('default', { name: 'default', order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' });
+  for (const t of BUILT_IN_TIERS) tiers.set(t.name, { name: t.name, order: t.order, defaultAction: t.defaultAction });
   for (const r of byKind('Tier')) {
     const spec = (r as { spec?: { order?: number; defaultAction?: string } }).spec ?? {};
     const name = _name(r);
@@ -755,6 +749,9 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
         const s = (c.policy.spec ?? {}) as Spec;
         add({ kind: 'StagedKubernetesNetworkPolicy', namespace: ns || 'default', name: c.policy.metadata?.name ?? name, spec: { ...s, stagedAction: (r as { spec?: Spec }).spec?.stagedAction } as Spec, staged: true });
       }
+    } else if (isAdminPolicy(r)) {
+      const p = adminPolicyOf(r, resources, problems);
+      if (p) add(p);
     } else if (_isCalico(r) && (r.kind === 'NetworkPolicy' || r.kind === 'StagedNetworkPolicy')) {
       add({ kind: r.kind as PolicyKind, namespace: ns || 'default', name, spec, staged: r.kind === 'StagedNetworkPolicy' });
     } else if (_isCalico(r) && (r.kind === 'GlobalNetworkPolicy' || r.kind === 'StagedGlobalNetworkPolicy')) {
@@ -807,6 +804,8 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     egress: compileRules(egress as Rule[] | undefined, { registry, namespace: '' }),
   });
   for (const [name, p] of explicitProfiles) profiles.set(name, compileProfile(name, p.spec?.ingress, p.spec?.egress));
+  // Calico creates this one itself (allow all ingress and egress) for host endpoints to name.
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) profiles.set(DEFAULT_ALLOW_PROFILE, compileProfile(DEFAULT_ALLOW_PROFILE, allowAll, allowAll));
   const seenLists = new Set<readonly string[]>(); // profile lists are shared: visit each once
   for (const w of workloads) {
     if (seenLists.has(w.profiles)) continue;
@@ -818,14 +817,18 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
       }
   }
 
-  // ---- Felix configuration
+  // ---- Felix configuration: per node, `default` overlaid by `node.<name>`
   const fcs = byKind('FelixConfiguration') as FelixConfiguration[];
-  const fc = fcs.find((f) => _name(f) === 'default') ?? fcs[0];
-  const e2h = fc?.spec?.defaultEndpointToHostAction?.toLowerCase();
-  const felix: FelixSettings = {
-    failsafeInbound: fc?.spec?.failsafeInboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeInboundHostPorts) : DEFAULT_FAILSAFE_IN,
-    failsafeOutbound: fc?.spec?.failsafeOutboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeOutboundHostPorts) : DEFAULT_FAILSAFE_OUT,
-    defaultEndpointToHostAction: e2h === 'accept' ? 'Accept' : e2h === 'return' ? 'Return' : 'Drop',
+  const felixConfig = (node: string): EffectiveFelixConfig => felixConfigForNode(fcs, node);
+  const felix = felixSettings(felixConfig(''));
+  const felixByNode = new Map<string, FelixSettings>();
+  const felixFor = (node: string): FelixSettings => {
+    let f = felixByNode.get(node);
+    if (f === undefined) {
+      f = fcs.some((c) => _name(c) === `node.${node}`) ? felixSettings(felixConfig(node)) : felix;
+      felixByNode.set(node, f);
+    }
+    return f;
   };
 
   // ---- owners by IP (IP-set membership), memoised
@@ -858,6 +861,8 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     enforced,
     stagedView,
     felix,
+    felixFor,
+    felixConfig,
     registry,
     problems,
     serviceBackends: (namespace, name) => backendCache.get(`${namespace}/${name}`),

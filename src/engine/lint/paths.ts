@@ -61,7 +61,7 @@ export function lintHostPaths(snap: Snapshot): LintFinding[] {
     const otherIp = other === undefined ? undefined : internal ? other.internal[0] : other.external[0];
     const checks: { from: string; what: string; port?: number; protocol: string | number }[] = [
       { from: OPERATOR_IP, what: 'SSH tcp:22 from outside the cluster (the operator)', port: 22, protocol: 'TCP' },
-      ...snap.felix.failsafeInbound
+      ...snap.felixFor(node.name).failsafeInbound
         .filter((f) => !(f.proto === PROTO.TCP && f.port === 22))
         .map((f) => ({ from: OPERATOR_IP, what: `failsafe ${protocolName(f.proto).toLowerCase()}:${f.port}`, port: f.port, protocol: f.proto })),
     ];
@@ -119,6 +119,9 @@ export function lintDns(snap: Snapshot): LintFinding[] {
       if (b !== undefined) b = { ...b, why: `UDP 53 to ${target} is denied (${s.summary})` };
     } else {
       if (plan.some((t) => t.policies.some((p) => _mayAllowDns(p.egressRules)))) continue;
+      // Unmatched traffic passes tiers whose default action is Pass (the admin network policy
+      // tiers): when every tier does, egress is not default-deny.
+      if (plan.every((t) => t.tier.defaultAction === 'Pass')) continue;
       const p = plan[0]!.policies[0]!;
       b = { resource: refOfPolicy(p), path: FieldPath.root('spec').child('egress'), why: 'no egress rule allows UDP 53 to any destination' };
     }
