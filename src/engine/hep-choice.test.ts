@@ -126,6 +126,40 @@ test('host → a destination outside the cluster on the private subnet leaves by
   assert.deepEqual([fwdOut.action, ...hepStages(fwdOut)], ['Allow', 'forwardEgress hep:w1-public Allow']);
 });
 
+// Issue 14 item 5b. IBM Cloud classic workers (the r2-r6 scenario's docs: a private VLAN interface
+// and a public one holding the default route, `allow-all-outbound` on the public host endpoint):
+// Linux picks the egress interface by the route to the destination, whatever the source address,
+// so host traffic to the internet sent from the private address still leaves by the public one.
+test('host → outside the cluster leaves by the default route (the ExternalIP interface), whatever the source address', () => {
+  for (const node of [calicoNode('198.18.0.11/24'), k8sNode()]) {
+    const { snapshot } = loadSnapshot(cluster(node));
+    const fromPrivate = evaluateFlow(snapshot, { from: '198.18.0.11', to: '198.51.100.7', port: 8080 });
+    assert.deepEqual([fromPrivate.action, ...hepStages(fromPrivate)], ['Allow', 'hostEgress hep:w1-public Allow']);
+    const fromNode = evaluateFlow(snapshot, { from: 'node:w1', to: '198.51.100.7', port: 8080 });
+    assert.deepEqual([fromNode.action, ...hepStages(fromNode)], ['Allow', 'hostEgress hep:w1-public Allow']);
+  }
+  // Cluster traffic is not sent by the default route: from the private address, the private interface.
+  const { snapshot } = loadSnapshot([...cluster(k8sNode()), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, status: { addresses: [{ type: 'InternalIP', address: '198.18.0.12' }] } }]);
+  const toNode = evaluateFlow(snapshot, { from: '198.18.0.11', to: '198.18.0.12', port: 8080 });
+  assert.deepEqual([toNode.action, ...hepStages(toNode)], ['Deny', 'hostEgress hep:w1-private Deny']);
+});
+
+// Issue 14 item 5a/5b: a node whose host endpoints hold only its InternalIP (no ExternalIP one):
+// traffic from and to outside the cluster crosses that interface (Calico docs, "Defend against
+// DoS attacks": one eth0 host endpoint with the node's address enforces on forwarded traffic).
+test('no ExternalIP host endpoint: traffic from/to outside the cluster uses the InternalIP interface', () => {
+  const { snapshot } = loadSnapshot(cluster(k8sNode(), [hep('w1-private', 'eth0', '198.18.0.11', 'private')]));
+  const toPod = evaluateFlow(snapshot, { from: '198.51.100.7', to: 'default/a', port: 80 });
+  assert.deepEqual([toPod.action, ...hepStages(toPod)], ['Deny', 'forwardIngress hep:w1-private Deny']);
+  // To the node's ExternalIP, which no host endpoint holds: arrives on the same interface.
+  const toExternalIp = evaluateFlow(snapshot, { from: '198.51.100.7', to: '198.18.1.11', port: 80 });
+  assert.deepEqual([toExternalIp.action, ...hepStages(toExternalIp)], ['Deny', 'hostIngress hep:w1-private Deny']);
+  const fromPod = evaluateFlow(snapshot, { from: 'default/a', to: '198.51.100.7', port: 8080 });
+  assert.deepEqual([fromPod.action, ...hepStages(fromPod)], ['Deny', 'forwardEgress hep:w1-private Deny']);
+  const dns = evaluateFlow(snapshot, { from: 'node:w1', to: '198.51.100.7', port: 53 });
+  assert.deepEqual([dns.action, ...hepStages(dns)], ['Allow', 'hostEgress hep:w1-private Allow']);
+});
+
 test('an interface with no host endpoint is not policed: no fallback to the public one', () => {
   // Only the public interface has a host endpoint, and it admits nothing.
   const closed = {
