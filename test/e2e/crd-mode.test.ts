@@ -19,7 +19,10 @@ import { parseManifests } from '../../src/manifest/index.js';
 import { v3ToKdd } from '../../src/model/convert/index.js';
 import type { Resource } from '../../src/model/meta.js';
 import { main } from '../../src/cli/main.js';
-import { loadEngineInput } from '../../src/cli/engine-input.js';
+import { loadEngineInput, loadFromDatastore } from '../../src/cli/engine-input.js';
+import { nodeIo } from '../../src/cli/node-io.js';
+import type { Io } from '../../src/cli/io.js';
+import { decodeFlows, runVerdicts } from '../../src/engine/index.js';
 import { fakeIo } from '../../src/cli/testdata/fake-io.js';
 import { exampleFiles } from '../../src/cli/testdata/examples.js';
 import { requireTool, toolPath } from '../support/tools.js';
@@ -169,6 +172,22 @@ describe('kubectl against tabby server --calico-api crd', { skip }, () => {
     const calicoKinds = new Set(imported.resources.map((r) => r.resource.kind));
     const directCalico = direct.resources.filter((r) => r.apiVersion === 'projectcalico.org/v3' && calicoKinds.has(r.kind) && !(r.metadata?.name ?? '').startsWith('knp.'));
     assert.deepEqual(byKey(directCalico), byKey(imported.resources.map((r) => r.resource)));
+  });
+
+  test('tabby verdict --kubeconfig (the live reader, through the CRDs) = the engine on the datastore read directly, traces included', async () => {
+    const flows = JSON.parse(CLUSTER['examples/flows/flows.json']!) as unknown[];
+    const quiet: Io = { ...nodeIo, stdout: () => undefined, stderr: () => undefined };
+    const input = await loadFromDatastore(quiet, server!.datastore, 'verdict', 'datastore');
+    const d = decodeFlows(flows);
+    assert.deepEqual(d.errors, []);
+    const want = JSON.parse(JSON.stringify(runVerdicts(input.snapshot, d.flows).map((r, i) => ({ ...(flows[i] as object), ...r })))) as unknown[];
+    let out = '';
+    let err = '';
+    const io: Io = { ...nodeIo, stdout: (t) => void (out += t), stderr: (t) => void (err += t) };
+    const code = await main(['verdict', '--kubeconfig', server!.kubeconfigPath, '--flows', join(ROOT, 'examples', 'flows', 'flows.json'), '-o', 'json'], io);
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out), want);
+    assert.match(out, /security\.block-blocklisted/, 'the Calico CRs are in play');
   });
 
   test('invalid custom resources are refused with the field path; nothing changes', async () => {
