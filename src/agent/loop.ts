@@ -12,8 +12,8 @@
  * - Drift: every `driftCheckMs` (default 250 ms), and right after every apply (a datastore change
  *   triggers a verify), `driver.verify()` compares a fingerprint of the kernel's tables and sets
  *   with the last one and repairs at once what differs; each repair is logged with what was
- *   found. A verify that takes long spaces the next one out (at least 4× its duration apart), so
- *   checking never takes more than a fifth of a core. The periodic full refresh runs when the
+ *   found. A verify that takes long spaces the next one out (at least 2× its duration apart), so
+ *   checking never takes more than a third of the agent's time. The periodic full refresh runs when the
  *   driver says it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
@@ -96,6 +96,7 @@ export class AgentLoop {
   /** Drift repairs made (verify or periodic refresh), and checks run. */
   repairs = 0;
   verifies = 0;
+  lastRepair: RepairRecord | undefined;
 
   constructor(opts: AgentLoopOptions) {
     this._o = opts;
@@ -236,7 +237,7 @@ export class AgentLoop {
       const ok = await this._check('verify', () => driver.verify());
       const took = clock.now() - t0;
       // A failed check (e.g. a read timed out) is retried after 5 s, not in a tight loop.
-      this._verifyAt = clock.now() + Math.max(ok ? this._driftCheck : 5000, 4 * took);
+      this._verifyAt = clock.now() + Math.max(ok ? this._driftCheck : 5000, 2 * took);
     }
     if (driver.refreshDueInMs() <= 0) await this._check('refresh', () => driver.refresh());
   }
@@ -251,8 +252,9 @@ export class AgentLoop {
       if (!r.repaired) return true;
       const endedAt = clock.now();
       this.repairs++;
+      this.lastRepair = { found: r.found, by, startedAt, endedAt };
       this._log(`drift repaired on node ${node} (${by}, ${(endedAt - startedAt).toFixed(0)} ms): found ${r.found.join('; ')}`);
-      this._o.onRepair?.({ found: r.found, by, startedAt, endedAt });
+      this._o.onRepair?.(this.lastRepair);
       return true;
     } catch (e) {
       this._log(`${by} failed: ${e instanceof Error ? e.message : String(e)}`);

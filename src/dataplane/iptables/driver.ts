@@ -7,8 +7,9 @@
  *
  * Drift: `verify()` runs `iptables-save` (every table, one process) and `ipset save`, keeps the
  * lines that matter to us (our chains, the built-in chains our hooks sit in, our sets: see
- * `saveFingerprint`/`ipsetSaveFingerprint`) and compares them with the last fingerprint. When
- * they differ, it re-reads and repairs every table and set (`refresh`), reporting what it found.
+ * `saveFingerprint`/`ipsetSaveFingerprint`) and compares them, table by table and for the sets,
+ * with the last fingerprints. What differs is re-read and repaired (the sets first, then the
+ * tables in raw, mangle, filter order), and reported.
  * The fingerprint is taken before the repair it triggers, so a change made during a repair is
  * caught by the next verify (which then finds nothing to repair, or repairs it).
  * The periodic full refresh follows `iptablesRefreshInterval` (tables) and
@@ -29,6 +30,7 @@ import { IptablesTable, type ApplyResult, type IptablesBackend } from './table.j
 
 const TABLES = ['raw', 'mangle', 'filter'] as const;
 type _TableName = (typeof TABLES)[number];
+type _Part = _TableName | 'sets';
 
 export interface IptablesDriverOptions {
   readonly runner: CommandRunner;
@@ -72,7 +74,8 @@ export class IptablesDriver implements DataplaneDriver {
   private readonly _timeoutMs: number;
   private readonly _schedule: RefreshSchedule<'tables' | 'sets'>;
   private _applied = false;
-  private _fingerprint: string | undefined;
+  /** The last fingerprint of each table and of the sets. */
+  private readonly _fingerprints = new Map<_Part, string>();
   private _queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IptablesDriverOptions) {
@@ -129,13 +132,15 @@ export class IptablesDriver implements DataplaneDriver {
   verify(): Promise<DriftReport> {
     return this._serial(async () => {
       if (!this._applied) return NO_DRIFT;
-      const fp = await this._readFingerprint();
-      if (fp === this._fingerprint) return { repaired: false, found: [], read: true };
-      this._fingerprint = fp;
+      const fps = await this._readFingerprints();
+      const changed = [...fps].filter(([part, fp]) => this._fingerprints.get(part) !== fp).map(([part]) => part);
+      if (changed.length === 0) return { repaired: false, found: [], read: true };
+      // Taken before the repair: a change made during the repair shows in the next verify.
+      for (const part of changed) this._fingerprints.set(part, fps.get(part)!);
       try {
-        return await this._refresh(['tables', 'sets']);
+        return await this._repair(changed);
       } catch (e) {
-        this._fingerprint = undefined; // the next verify tries again
+        for (const part of changed) this._fingerprints.delete(part); // the next verify tries again
         throw e;
       }
     });
@@ -144,7 +149,9 @@ export class IptablesDriver implements DataplaneDriver {
   refresh(force = false): Promise<DriftReport> {
     return this._serial(async () => {
       if (!this._applied) return NO_DRIFT;
-      return this._refresh(this._schedule.due(force));
+      const due = this._schedule.due(force);
+      for (const p of due) this._schedule.done(p); // a failed refresh waits for its next turn (or the next verify)
+      return this._repair([...(due.includes('sets') ? ['sets' as const] : []), ...(due.includes('tables') ? TABLES : [])]);
     });
   }
 
@@ -156,33 +163,31 @@ export class IptablesDriver implements DataplaneDriver {
     return this.ipsets.close();
   }
 
-  private async _refresh(parts: readonly ('tables' | 'sets')[]): Promise<DriftReport> {
+  /** Re-reads and repairs these parts: the sets first (a repaired rule may use a repaired set), then the tables in order. */
+  private async _repair(parts: readonly _Part[]): Promise<DriftReport> {
     const reports: DriftReport[] = [];
-    // Sets first: a repaired rule may refer to a repaired set.
     if (parts.includes('sets')) {
-      this._schedule.done('sets'); // a failed refresh waits for its next turn (or the next verify)
-      const r = await this.ipsets.refresh();
-      const found = _setsFound(r);
+      const found = _setsFound(await this.ipsets.refresh());
       reports.push({ repaired: found.length > 0, found, read: true });
     }
-    if (parts.includes('tables')) {
-      this._schedule.done('tables');
-      for (const t of TABLES) {
-        const found = _tableFound(t, await this.tables[t].refresh());
-        reports.push({ repaired: found.length > 0, found, read: true });
-      }
+    for (const t of TABLES) {
+      if (!parts.includes(t)) continue;
+      const found = _tableFound(t, await this.tables[t].refresh());
+      reports.push({ repaired: found.length > 0, found, read: true });
     }
     return mergeDrift(reports);
   }
 
-  private async _readFingerprint(): Promise<string> {
+  private async _readFingerprints(): Promise<Map<_Part, string>> {
     const [ipt, ips] = await Promise.all([
       this._runner.run({ argv: [this._save], timeoutMs: this._timeoutMs }),
       this._runner.run({ argv: ['ipset', 'save'], timeoutMs: this._timeoutMs }),
     ]);
     if (ipt.code !== 0) throw new Error(`${this._save} exited ${ipt.code}: ${ipt.stderr.trim()}`);
     if (ips.code !== 0) throw new Error(`ipset save exited ${ips.code}: ${ips.stderr.trim()}`);
-    return `${saveFingerprint(ipt.stdout, TABLES, DEFAULT_OWNED_PREFIXES)}\n--\n${ipsetSaveFingerprint(ips.stdout, DEFAULT_IPSET_PREFIXES)}`;
+    const out = new Map<_Part, string>(TABLES.map((t) => [t, saveFingerprint(ipt.stdout, [t], DEFAULT_OWNED_PREFIXES)]));
+    out.set('sets', ipsetSaveFingerprint(ips.stdout, DEFAULT_IPSET_PREFIXES));
+    return out;
   }
 
   private _serial<T>(fn: () => Promise<T>): Promise<T> {
