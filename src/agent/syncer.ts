@@ -21,8 +21,7 @@ import { buildSnapshot, type Snapshot } from '../engine/index.js';
 import { kindFor } from '../model/kinds.js';
 import { decodeResource } from '../model/validate-resource.js';
 import type { Resource } from '../model/meta.js';
-import { effectiveFelixConfig, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
-import type { FelixConfigurationSpec } from '../model/calico/other-types.js';
+import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 
 /** Annotations the agents write; changes limited to these never wake anyone. */
 export const STATUS_ANNOTATION_PREFIX = 'tabby.dev/';
@@ -155,11 +154,13 @@ export class Syncer {
     return this._snapshot.snap;
   }
 
-  /** Felix defaults ← FelixConfiguration `default` ← `node.<node>`. */
+  /**
+   * Felix defaults ← FelixConfiguration `default` ← `node.<node>`: the snapshot's, so the agent
+   * programs exactly the settings `tabby verdict` judges the node with (invalid resources, which
+   * the snapshot leaves out, change neither).
+   */
   felixConfig(node: string): EffectiveFelixConfig {
-    const m = this._byType.get('projectcalico.org/felixconfigurations');
-    const spec = (name: string): FelixConfigurationSpec | undefined => (m?.get(`/${name}`)?.obj as { spec?: FelixConfigurationSpec } | undefined)?.spec;
-    return effectiveFelixConfig(spec('default'), spec(`node.${node}`));
+    return this.snapshot().felixConfig(node);
   }
 
   private _map(t: ResourceType): Map<string, _Entry> {

@@ -12,7 +12,7 @@ import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import type { FieldError } from '../model/field/errors.js';
 import { SERVED_KINDS } from './discovery.js';
 import { admit } from './admission.js';
-import { allocateOnCreate } from './service-alloc.js';
+import { allocateOnCreate, allocateOnUpdate } from './service-alloc.js';
 import { serverSideApply, trackUpdate, type KindRef } from './managed-fields.js';
 import { isObject, jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.js';
 import { supportsStrategicMerge } from './list-keys.js';
@@ -433,6 +433,7 @@ async function _update(req: ResourceRequest, env: ResourceEnv): Promise<Response
   const current = await env.client.get(req.info, req.namespace, req.name);
   obj = _statusRule(req, current as unknown as JsonObject, checked.obj);
   obj = trackUpdate(current as unknown as Json, obj, p.manager, _kindRef(req.info), env.now());
+  obj = await allocateOnUpdate(env.client, req.info, current as unknown as JsonObject, obj);
   const r = await env.client.replace(obj, { dryRun: p.dryRun, force: _force(req) });
   return json(200, r.object, _warningHeaders(checked.warnings, p.validation));
 }
@@ -485,7 +486,8 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
         return json(201, r.object, headers);
       }
       const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };
-      const r = await env.client.replace({ ...next, metadata: meta }, { dryRun: p.dryRun, force: !isApply && force });
+      next = await allocateOnUpdate(env.client, req.info, current as unknown as JsonObject, { ...next, metadata: meta });
+      const r = await env.client.replace(next, { dryRun: p.dryRun, force: !isApply && force });
       return json(200, r.object, headers);
     } catch (e) {
       if (e instanceof ConflictError && !explicitRv && attempt < 5) continue;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Json } from '../lib/json-patch.js';
-import { allocateServiceAddresses, usedServiceAddresses } from './service-alloc.js';
+import { allocateServiceAddresses, keepAllocatedValues, usedServiceAddresses } from './service-alloc.js';
 
 const svc = (spec: { [k: string]: Json }): { [k: string]: Json } => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec });
 const existing = [
@@ -35,4 +35,30 @@ test('cluster IPs: lowest free host from .10 of the service range; set ones and 
 test('a full range is an error naming it', () => {
   const full = usedServiceAddresses(Array.from({ length: 245 }, (_, i) => svc({ clusterIP: `198.18.16.${10 + i}` })));
   assert.throws(() => allocateServiceAddresses(svc({}), full), { message: 'no free cluster IP in 198.18.16.0/24' });
+});
+
+test('an update that omits the addresses keeps the stored ones (kube patchAllocatedValues); new ports and types get fresh ones', () => {
+  const old = svc({ type: 'NodePort', clusterIP: '198.18.16.10', clusterIPs: ['198.18.16.10'], ports: [{ name: 'http', port: 80, nodePort: 30000 }, { name: 'https', port: 443, nodePort: 30001 }] });
+  const next = svc({ type: 'NodePort', ports: [{ name: 'http', port: 8080 }, { name: 'https', port: 443, nodePort: 30005 }, { name: 'new', port: 9 }] });
+  const kept = keepAllocatedValues(old, next);
+  assert.deepEqual(kept['spec'], {
+    type: 'NodePort',
+    clusterIP: '198.18.16.10',
+    clusterIPs: ['198.18.16.10'],
+    ports: [{ name: 'http', port: 8080, nodePort: 30000 }, { name: 'https', port: 443, nodePort: 30005 }, { name: 'new', port: 9 }],
+  });
+  // what is still missing is allocated as at create, from what the others hold
+  assert.deepEqual((allocateServiceAddresses(kept, usedServiceAddresses([]))['spec'] as { ports: unknown })['ports'], [
+    { name: 'http', port: 8080, nodePort: 30000 },
+    { name: 'https', port: 443, nodePort: 30005 },
+    { name: 'new', port: 9, nodePort: 30001 },
+  ]);
+  // ExternalName → ClusterIP: nothing to keep; NodePort → ClusterIP: node ports are not brought back
+  assert.deepEqual(keepAllocatedValues(svc({ type: 'ExternalName', externalName: 'x.example' }), svc({ ports: [] }))['spec'], { ports: [] });
+  assert.deepEqual(keepAllocatedValues(old, svc({ type: 'ClusterIP', ports: [{ name: 'http', port: 80 }] }))['spec'], {
+    type: 'ClusterIP',
+    clusterIP: '198.18.16.10',
+    clusterIPs: ['198.18.16.10'],
+    ports: [{ name: 'http', port: 80 }],
+  });
 });

@@ -7,16 +7,22 @@
  * Headless (`None`) and ExternalName Services get no address. A LoadBalancer's ingress IP stays
  * the lab's to assign (status, like a cloud controller).
  *
- * Addresses come from the lab's service range (src/lab/topology.ts `serviceCidr`, hosts .10 to
- * .254, lowest free first, the lab's own rule), so a lab started later routes them unchanged.
+ * Addresses come from the cluster's Service range (`SERVICE_CLUSTER_IP_RANGE`, which the lab
+ * routes; hosts .10 to .254, lowest free first, the lab's own rule), so a lab started later routes
+ * them unchanged.
+ *
+ * An update (PUT, patch, apply) that omits them keeps what the Service holds, as kube's
+ * `patchAllocatedValues` does: the cluster IP while both old and new types need one, and each
+ * port's node port by port name while both need node ports; what is still missing (a new port, a
+ * type changed to NodePort) is allocated as at create.
  */
 import type { ResourceClient } from '../client/index.js';
 import { isObject, type Json } from '../lib/json-patch.js';
 import type { KindInfo } from '../model/kind-info.js';
+import { SERVICE_CLUSTER_IP_RANGE } from '../model/k8s/defaults.js';
 import { status, StatusError } from './status.js';
 
-/** The lab plan's serviceCidr: the cluster's Service IP range. */
-export const SERVICE_CIDR = '198.18.16.0/24';
+export const SERVICE_CIDR = SERVICE_CLUSTER_IP_RANGE;
 export const NODE_PORT_MIN = 30000;
 export const NODE_PORT_MAX = 32767;
 
@@ -70,12 +76,54 @@ export function allocateServiceAddresses(svc: JsonObject, used: UsedServiceAddre
   return { ...svc, spec: out };
 }
 
-type Allocator = (client: ResourceClient, info: KindInfo, obj: JsonObject) => Promise<JsonObject>;
+function _type(spec: JsonObject): string {
+  return typeof spec['type'] === 'string' ? spec['type'] : 'ClusterIP';
+}
+const _needsClusterIP = (spec: JsonObject): boolean => _type(spec) !== 'ExternalName';
+const _needsNodePort = (spec: JsonObject): boolean => _type(spec) === 'NodePort' || _type(spec) === 'LoadBalancer';
+const _nodePorts = (spec: JsonObject): Set<number> =>
+  new Set((Array.isArray(spec['ports']) ? spec['ports'] : []).flatMap((p) => (isObject(p) && typeof p['nodePort'] === 'number' && p['nodePort'] > 0 ? [p['nodePort']] : [])));
 
-const _service: Allocator = async (client, info, obj) => {
+/**
+ * The updated Service with the addresses the stored one holds and the update omits (kube's
+ * `patchAllocatedValues`): a new object; the inputs are unchanged.
+ */
+export function keepAllocatedValues(old: JsonObject, next: JsonObject): JsonObject {
+  const os = isObject(old['spec']) ? old['spec'] : undefined;
+  const ns = isObject(next['spec']) ? next['spec'] : undefined;
+  if (os === undefined || ns === undefined) return next;
+  const out: JsonObject = { ...ns };
+  if (_needsClusterIP(os) && _needsClusterIP(ns) && (ns['clusterIP'] === undefined || ns['clusterIP'] === '')) {
+    if (typeof os['clusterIP'] === 'string') out['clusterIP'] = os['clusterIP'];
+    if (ns['clusterIPs'] === undefined && Array.isArray(os['clusterIPs'])) out['clusterIPs'] = os['clusterIPs'];
+  }
+  if (_needsNodePort(os) && _needsNodePort(ns) && Array.isArray(ns['ports']) && Array.isArray(os['ports'])) {
+    const newPorts = _nodePorts(ns);
+    const byName = new Map<string, number>();
+    for (const p of os['ports']) if (isObject(p) && typeof p['nodePort'] === 'number') byName.set(typeof p['name'] === 'string' ? p['name'] : '', p['nodePort']);
+    out['ports'] = ns['ports'].map((p) => {
+      if (!isObject(p) || (typeof p['nodePort'] === 'number' && p['nodePort'] > 0)) return p;
+      const was = byName.get(typeof p['name'] === 'string' ? p['name'] : '');
+      return was === undefined || newPorts.has(was) ? p : { ...p, nodePort: was };
+    });
+  }
+  return { ...next, spec: out };
+}
+
+function _metaName(o: unknown): string | undefined {
+  const m = isObject(o as Json) ? (o as JsonObject)['metadata'] : undefined;
+  return isObject(m) && typeof m['name'] === 'string' ? `${String(m['namespace'] ?? '')}/${m['name']}` : undefined;
+}
+
+type Allocator = (client: ResourceClient, info: KindInfo, obj: JsonObject, old: JsonObject | undefined) => Promise<JsonObject>;
+
+const _service: Allocator = async (client, info, obj, old) => {
+  const self = _metaName(obj);
   const { items } = await client.list(info);
   try {
-    return allocateServiceAddresses(obj, usedServiceAddresses(items));
+    const kept = old === undefined ? obj : keepAllocatedValues(old, obj);
+    // on update, the Service's own addresses are not "taken by another"
+    return allocateServiceAddresses(kept, usedServiceAddresses(old === undefined ? items : items.filter((s) => _metaName(s) !== self)));
   } catch (e) {
     throw new StatusError(status(422, 'Invalid', `Service is invalid: ${e instanceof Error ? e.message : String(e)}`));
   }
@@ -87,5 +135,11 @@ const ALLOCATORS: ReadonlyMap<string, Allocator> = new Map([['/Service', _servic
 /** The object a create stores: with the addresses its kind allocates at create, if any. */
 export function allocateOnCreate(client: ResourceClient, info: KindInfo, obj: JsonObject): Promise<JsonObject> {
   const a = ALLOCATORS.get(`${info.group}/${info.kind}`);
-  return a === undefined ? Promise.resolve(obj) : a(client, info, obj);
+  return a === undefined ? Promise.resolve(obj) : a(client, info, obj, undefined);
+}
+
+/** The object an update stores: what the stored object holds and the update omits, kept; the rest allocated as at create. */
+export function allocateOnUpdate(client: ResourceClient, info: KindInfo, old: JsonObject, obj: JsonObject): Promise<JsonObject> {
+  const a = ALLOCATORS.get(`${info.group}/${info.kind}`);
+  return a === undefined ? Promise.resolve(obj) : a(client, info, obj, old);
 }

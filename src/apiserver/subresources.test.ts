@@ -119,3 +119,17 @@ test('pods/log through a runtime: tailLines and limitBytes as the kubelet applie
   assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p/log?limitBytes=5')).body['text'], 'one\nt');
   assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p/log?tailLines=x')).status, 400);
 });
+
+test('Service: a PUT or merge patch without spec.clusterIP keeps the allocated cluster IP and node ports', async () => {
+  const { call } = await setup();
+  const base = '/api/v1/namespaces/default/services';
+  const created = await call('POST', base, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] } });
+  assert.equal(created.status, 201);
+  const spec = created.body['spec'] as { clusterIP: string; ports: { nodePort: number }[] };
+  const put = await call('PUT', `${base}/web`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web2' }, ports: [{ name: 'http', port: 80 }] } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const after = put.body['spec'] as { clusterIP: string; ports: { nodePort: number }[]; selector: unknown };
+  assert.deepEqual([after.clusterIP, after.ports[0]!.nodePort, after.selector], [spec.clusterIP, spec.ports[0]!.nodePort, { app: 'web2' }]);
+  const other = await call('POST', base, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'other' }, spec: { ports: [{ port: 80 }] } });
+  assert.notEqual((other.body['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP, 'the kept address is still taken');
+});

@@ -79,6 +79,27 @@ test('desired state: Felix settings (defaults, effective config, NFLOG)', () => 
   assert.deepEqual(e.log, { prefix: 'x', nflogGroup: 5 });
 });
 
+test('desired state: each node gets its own effective FelixConfiguration (default overlaid by node.<name>)', () => {
+  const fc = (name: string, spec: Record<string, unknown>): unknown => ({ apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name }, spec });
+  const snap = loadSnapshot([
+    ...resources,
+    fc('default', { logPrefix: 'cluster', defaultEndpointToHostAction: 'Accept' }),
+    fc('node.w1', { failsafeInboundHostPorts: [{ protocol: 'UDP', port: 4789, net: '198.18.0.0/16' }] }),
+  ]).snapshot;
+  const w1 = computeDesiredState(snap, 'w1');
+  const w2 = computeDesiredState(snap, 'w2');
+  assert.deepEqual(w1.failsafeInbound, [{ protocol: 'udp', port: 4789, net: '198.18.0.0/16' }]);
+  assert.deepEqual(w2.failsafeInbound[0], { protocol: 'tcp', port: 22 });
+  assert.equal(w1.failsafeOutbound.length, 9, "Felix's default outbound list");
+  for (const d of [w1, w2]) {
+    assert.equal(d.defaultEndpointToHostAction, 'Accept');
+    assert.equal(d.log.prefix, 'cluster');
+  }
+  // The engine judges w1 with the same settings the agent programs.
+  assert.deepEqual(snap.felixFor('w1').failsafeInbound.map((f) => [f.proto, f.port, f.net?.text]), [[17, 4789, '198.18.0.0/16']]);
+  assert.equal(snap.felixFor('w2'), snap.felix, 'a node without node.<name> shares the cluster-wide settings');
+});
+
 test('desired state: host endpoints with their four plans', () => {
   const hep = { apiVersion: 'projectcalico.org/v3', kind: 'HostEndpoint', metadata: { name: 'w1-eth0', labels: { role: 'host' } }, spec: { node: 'w1', interfaceName: 'eth0', expectedIPs: ['10.10.0.1'] } };
   const pre = gnp('pre', { selector: "role == 'host'", preDNAT: true, applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Deny', protocol: 'TCP', destination: { ports: ['30000:32767'] } }] });

@@ -2,7 +2,8 @@
  * @module computeDesiredState: one node's share of the policy model, as data (Felix's calc graph
  * output, the `proto` boundary between the calculation graph and the dataplane driver).
  *
- * What it holds, for one IP family (IPv4; Tabby's lab is IPv4-only, see `family`):
+ * What it holds, for one IP family (`opts.family`, default 4; Felix too computes the IPv4 and
+ * IPv6 dataplanes separately, and a dual-stack node programs both):
  * - the workload endpoints scheduled on the node, with their host-side interface name and, per
  *   direction, the ordered tiers and policy keys that apply (from `planFor`);
  * - the node's host endpoints with their four plans (normal, applyOnForward, preDNAT, untracked);
@@ -14,18 +15,19 @@
  *   DefaultEndpointToHostAction).
  *
  * Invariants: pure and deterministic (same snapshot → deep-equal value; lists sorted); staged
- * policies never appear (they never decide); a rule that cannot match IPv4 traffic or cannot be
- * programmed carries `skip` with the reason and references no IP set.
+ * policies never appear (they never decide); a rule that cannot match the family's traffic or
+ * cannot be programmed carries `skip` with the reason and references no IP set; IP sets hold
+ * only the family's addresses.
  *
  * IP set ids are `<kind>:<23 chars of base64url(sha256(definition))>` (Felix's `s:` unique ids):
- * `s` selector, `n` named port, `c` CIDR list, `v` service. With the renderer's `cali40` prefix a
- * name is 31 characters, ipset's limit.
+ * `s` selector, `n` named port, `c` CIDR list, `v` service. With the renderer's `cali40`/`cali60`
+ * prefix a name is 31 characters, ipset's limit. The same definition has the same id in both
+ * families (the prefix tells them apart).
  */
 import { base64UrlEncode, sha256 } from '../lib/sha2.js';
-import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
-import { FELIX_DEFAULTS } from '../model/calico/felix-configuration.js';
+import { endpointToHostAction, failsafeHostPorts, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type { Net } from './ip.js';
-import { PROTO, protocolName, selMatches, type CompiledEntity, type CompiledRule, type Owner, type PortMatch, type SelRef } from './match.js';
+import { PROTO, selMatches, type CompiledEntity, type CompiledRule, type Owner, type PortMatch, type SelRef } from './match.js';
 import type { CompiledPolicy, PolicyKind } from './compile-policy.js';
 import { planFor, type Direction, type Flavour, type Plan } from './resolve.js';
 import type { CompiledProfile, HostEndpointInfo, Snapshot, WorkloadEndpointInfo } from './snapshot.js';
@@ -38,7 +40,7 @@ export interface DesiredIpSet {
   /** `s:…`, `n:…`, `c:…` or `v:…` (see the module doc). */
   readonly id: string;
   readonly type: DesiredIpSetType;
-  /** Sorted: `10.0.0.1`, `10.1.0.0/16`, or `10.0.0.1,tcp:8080` for `hash:ip,port`. */
+  /** Sorted: `10.0.0.1`, `10.1.0.0/16`, `2001:db8::1`, or `10.0.0.1,tcp:8080` for `hash:ip,port`. */
   readonly members: readonly string[];
   /** What the set stands for, for humans (`selector app == 'web'`, `named port tcp:http …`). */
   readonly source: string;
@@ -154,7 +156,8 @@ export interface DesiredLogConfig {
 
 export interface DesiredState {
   readonly node: string;
-  readonly family: 4;
+  /** The IP family this state is for: its addresses, CIDRs and IP sets are of this family only. */
+  readonly family: 4 | 6;
   readonly workloads: readonly DesiredWorkload[];
   readonly hostEndpoints: readonly DesiredHostEndpoint[];
   /** By key, sorted by key. */
@@ -172,6 +175,8 @@ export interface DesiredState {
 export interface DesiredStateOptions {
   /** NFLOG group for Log rules (instead of LOG). */
   readonly nflogGroup?: number;
+  /** The IP family to compute (default 4). */
+  readonly family?: 4 | 6;
 }
 
 const _cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -205,12 +210,15 @@ const _PORT_PROTOS: readonly number[] = [PROTO.TCP, PROTO.UDP, PROTO.SCTP, PROTO
 class _IpSets {
   readonly sets = new Map<string, DesiredIpSet>();
   readonly #selMembers = new Map<number, string[]>();
-  constructor(private readonly snap: Snapshot) {}
+  constructor(
+    private readonly snap: Snapshot,
+    readonly family: 4 | 6,
+  ) {}
 
   #owners(): { owner: Owner; ips: readonly string[]; ports: WorkloadEndpointInfo['namedPorts'] }[] {
     const out: { owner: Owner; ips: readonly string[]; ports: WorkloadEndpointInfo['namedPorts'] }[] = [];
-    for (const w of this.snap.workloads) out.push({ owner: w, ips: w.ips.filter((i) => i.family === 4).map((i) => i.text), ports: w.namedPorts });
-    for (const h of this.snap.hostEndpoints) out.push({ owner: h, ips: h.ips.filter((i) => i.family === 4).map((i) => i.text), ports: h.namedPorts });
+    for (const w of this.snap.workloads) out.push({ owner: w, ips: w.ips.filter((i) => i.family === this.family).map((i) => i.text), ports: w.namedPorts });
+    for (const h of this.snap.hostEndpoints) out.push({ owner: h, ips: h.ips.filter((i) => i.family === this.family).map((i) => i.text), ports: h.namedPorts });
     return out;
   }
 
@@ -226,7 +234,7 @@ class _IpSets {
     if (members === undefined) {
       members = [];
       for (const o of this.#owners()) if (selMatches(ref, [o.owner])) members.push(...o.ips);
-      for (const s of this.snap.networkSets) if (selMatches(ref, [s])) for (const n of s.nets) if (n.family === 4) members.push(_netMember(n));
+      for (const s of this.snap.networkSets) if (selMatches(ref, [s])) for (const n of s.nets) if (n.family === this.family) members.push(_netMember(n));
       this.#selMembers.set(ref.id, members);
     }
     return this.#add(id, 'hash:net', members, `selector ${ref.text}`);
@@ -256,7 +264,7 @@ class _IpSets {
     const members: string[] = [];
     for (const b of svc?.backends ?? [])
       for (const ip of b.ips) {
-        if (ip.family !== 4) continue;
+        if (ip.family !== this.family) continue;
         if (!withPort) members.push(ip.text);
         else
           for (const p of svc?.ports ?? []) {
@@ -269,9 +277,10 @@ class _IpSets {
   }
 }
 
-/** `10.0.0.1` for a host route, else `a.b.c.d/n`. */
+/** `10.0.0.1` (`2001:db8::1`) for a host route, else `a.b.c.d/n` (`2001:db8::/64`). */
 function _netMember(n: Net): string {
-  return n.text.endsWith('/32') ? n.text.slice(0, -3) : n.text;
+  const full = n.family === 4 ? '/32' : '/128';
+  return n.text.endsWith(full) ? n.text.slice(0, -full.length) : n.text;
 }
 
 const _EMPTY_SIDE: DesiredRuleSide = {
@@ -298,20 +307,21 @@ function _names(ps: readonly PortMatch[]): string[] {
   return [...new Set(out)];
 }
 
-/** Lowers one side; returns a skip reason instead when the side can never match IPv4. */
+/** Lowers one side; returns a skip reason instead when the side can never match the family. */
 function _side(e: CompiledEntity, isDst: boolean, proto: number | null, sets: _IpSets): DesiredRuleSide | string {
+  const fam = sets.family;
   let net: NetMatch | null = null;
   if (e.nets !== null) {
-    const v4 = e.nets.filter((n) => n.family === 4);
-    if (v4.length === 0) return 'no IPv4 CIDR in nets';
-    net = v4.length === 1 ? { cidr: v4[0]!.text } : { ipSet: sets.nets(v4) };
+    const mine = e.nets.filter((n) => n.family === fam);
+    if (mine.length === 0) return `no IPv${fam} CIDR in nets`;
+    net = mine.length === 1 ? { cidr: mine[0]!.text } : { ipSet: sets.nets(mine) };
   }
   let notNet: NetMatch | null = null;
   if (e.notNets !== null) {
-    const v4 = e.notNets.filter((n) => n.family === 4);
+    const mine = e.notNets.filter((n) => n.family === fam);
     // iptables allows one `-s`/`-d` per rule: next to an inline `nets` CIDR, notNets is a set.
-    if (v4.length === 1 && (net === null || 'ipSet' in net)) notNet = { cidr: v4[0]!.text };
-    else if (v4.length > 0) notNet = { ipSet: sets.nets(v4) };
+    if (mine.length === 1 && (net === null || 'ipSet' in net)) notNet = { cidr: mine[0]!.text };
+    else if (mine.length > 0) notNet = { ipSet: sets.nets(mine) };
   }
   const ports = e.ports === null ? null : _ranges(e.ports);
   const named = e.ports === null ? [] : _names(e.ports);
@@ -346,12 +356,14 @@ function _skipped(r: CompiledRule, reason: string): DesiredRule {
 function _rule(r: CompiledRule, sets: _IpSets): DesiredRule {
   if (r.invalid !== null) return _skipped(r, r.invalid);
   if (r.http) return _skipped(r, 'HTTP match is layer 7 (no L7 proxy): never matches');
-  if (r.ipVersion === 6) return _skipped(r, 'ipVersion 6');
+  const fam = sets.family;
+  if (r.ipVersion !== 0 && r.ipVersion !== fam) return _skipped(r, `ipVersion ${r.ipVersion}`);
   const proto = r.proto >= 0 ? r.proto : null;
   const hasPorts = (e: CompiledEntity): boolean => e.ports !== null || e.notPorts !== null;
   if ((hasPorts(r.src) || hasPorts(r.dst)) && (proto === null || !_PORT_PROTOS.includes(proto)))
     return _skipped(r, 'ports need protocol TCP, UDP, SCTP or UDPLite');
-  if (proto === PROTO.ICMPv6) return _skipped(r, 'ICMPv6 never matches IPv4');
+  if (fam === 4 && proto === PROTO.ICMPv6) return _skipped(r, 'ICMPv6 never matches IPv4');
+  if (fam === 6 && proto === PROTO.ICMP) return _skipped(r, 'ICMP (IPv4) never matches IPv6');
   const src = _side(r.src, false, proto, sets);
   if (typeof src === 'string') return _skipped(r, `source: ${src}`);
   const dst = _side(r.dst, true, proto, sets);
@@ -407,21 +419,10 @@ function _referencedSets(rules: readonly DesiredRule[], out: Set<string>): void 
   }
 }
 
-function _failsafe(list: readonly { protocol?: string; port?: number; net?: string }[]): DesiredFailsafePort[] {
-  return list
-    .filter((p) => p.port !== undefined)
-    .map((p) => ({ protocol: (p.protocol ?? 'tcp').toLowerCase(), port: p.port!, ...(p.net !== undefined && p.net !== '' ? { net: p.net } : {}) }));
-}
-
-function _e2h(v: string | undefined): 'Drop' | 'Accept' | 'Return' {
-  const l = (v ?? '').toLowerCase();
-  return l === 'accept' ? 'Accept' : l === 'return' ? 'Return' : 'Drop';
-}
-
 /**
- * The desired dataplane state of `nodeName`. `felix` is the node's effective FelixConfiguration
- * (`effectiveFelixConfig(default, node.<name>)`); without it, the snapshot's `default`
- * FelixConfiguration (failsafe ports, DefaultEndpointToHostAction) and Felix's defaults apply.
+ * The desired dataplane state of `nodeName`. `felix` is the node's effective FelixConfiguration;
+ * by default the snapshot's (`snapshot.felixConfig(nodeName)`: `default` overlaid by
+ * `node.<nodeName>` over Felix's defaults), the same settings the engine judges that node with.
  */
 export function computeDesiredState(
   snapshot: Snapshot,
@@ -430,6 +431,7 @@ export function computeDesiredState(
   opts: DesiredStateOptions = {},
 ): DesiredState {
   const set = snapshot.enforced;
+  const family = opts.family ?? 4;
   const used = new Map<string, _Used>();
   const plan = (ep: WorkloadEndpointInfo | HostEndpointInfo, dir: Direction, flavour: Flavour): DesiredTier[] =>
     _tiers(planFor(snapshot, set, ep, dir, flavour, ep.kind === 'host'), dir, used);
@@ -453,7 +455,7 @@ export function computeDesiredState(
       namespace: w.namespace,
       name: w.name,
       iface: workloadInterfaceName(w.namespace, w.name),
-      ips: w.ips.filter((i) => i.family === 4).map((i) => i.text),
+      ips: w.ips.filter((i) => i.family === family).map((i) => i.text),
       ingress: plan(w, 'ingress', 'normal'),
       egress: plan(w, 'egress', 'normal'),
       ...splitProfiles(w.profiles),
@@ -465,7 +467,7 @@ export function computeDesiredState(
     .map((h) => ({
       name: h.name,
       iface: h.interfaceName,
-      ips: h.ips.filter((i) => i.family === 4).map((i) => i.text),
+      ips: h.ips.filter((i) => i.family === family).map((i) => i.text),
       ...splitProfiles(h.profiles),
       normal: { ingress: plan(h, 'ingress', 'normal'), egress: plan(h, 'egress', 'normal') },
       forward: { ingress: plan(h, 'ingress', 'forward'), egress: plan(h, 'egress', 'forward') },
@@ -474,7 +476,7 @@ export function computeDesiredState(
     }))
     .sort((a, b) => _cmp(a.iface, b.iface) || _cmp(a.name, b.name));
 
-  const sets = new _IpSets(snapshot);
+  const sets = new _IpSets(snapshot, family);
   const policies = new Map<string, DesiredPolicy>();
   for (const key of [...used.keys()].sort(_cmp)) {
     const u = used.get(key)!;
@@ -503,22 +505,20 @@ export function computeDesiredState(
   }
   const ipSets = new Map([...sets.sets.entries()].filter(([id]) => referenced.has(id)).sort((a, b) => _cmp(a[0], b[0])));
 
-  const fsIn = felix?.failsafeInboundHostPorts ?? snapshot.felix.failsafeInbound.map((f) => ({ protocol: protocolName(f.proto), port: f.port, ...(f.net ? { net: f.net.text } : {}) }));
-  const fsOut = felix?.failsafeOutboundHostPorts ?? snapshot.felix.failsafeOutbound.map((f) => ({ protocol: protocolName(f.proto), port: f.port, ...(f.net ? { net: f.net.text } : {}) }));
-  const markMask = felix?.iptablesMarkMask ?? FELIX_DEFAULTS.iptablesMarkMask;
+  const cfg = felix ?? snapshot.felixConfig(nodeName);
   return {
     node: nodeName,
-    family: 4,
+    family,
     workloads,
     hostEndpoints,
     policies,
     profiles,
     ipSets,
-    failsafeInbound: _failsafe(fsIn),
-    failsafeOutbound: _failsafe(fsOut),
-    log: { prefix: felix?.logPrefix ?? FELIX_DEFAULTS.logPrefix, nflogGroup: opts.nflogGroup ?? null },
-    defaultEndpointToHostAction: felix !== undefined ? _e2h(felix.defaultEndpointToHostAction) : snapshot.felix.defaultEndpointToHostAction,
-    markMask: markMask >>> 0,
+    failsafeInbound: failsafeHostPorts(cfg, 'inbound'),
+    failsafeOutbound: failsafeHostPorts(cfg, 'outbound'),
+    log: { prefix: cfg.logPrefix, nflogGroup: opts.nflogGroup ?? null },
+    defaultEndpointToHostAction: endpointToHostAction(cfg),
+    markMask: cfg.iptablesMarkMask >>> 0,
   };
 }
 

@@ -216,9 +216,10 @@ function _rawChain(ctx: Ctx, stage: StageKind, hep: HostEndpointInfo, dir: Direc
   return r;
 }
 
-/** The failsafe port (FelixConfiguration) `pkt` matches in direction `dir`, if any. */
-function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet): FailsafePort | undefined {
-  const list = dir === 'ingress' ? ctx.snap.felix.failsafeInbound : ctx.snap.felix.failsafeOutbound;
+/** The failsafe port (`hep`'s node's FelixConfiguration) `pkt` matches in direction `dir`, if any. */
+function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): FailsafePort | undefined {
+  const felix = ctx.snap.felixFor(hep.node);
+  const list = dir === 'ingress' ? felix.failsafeInbound : felix.failsafeOutbound;
   for (const f of list) {
     if (f.proto !== pkt.proto || f.port !== pkt.dstPort) continue;
     const peer = dir === 'ingress' ? pkt.srcIp : pkt.dstIp;
@@ -233,7 +234,7 @@ function _failsafeMatch(ctx: Ctx, dir: Direction, pkt: Packet): FailsafePort | u
 }
 
 function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
-  const f = _failsafeMatch(ctx, dir, pkt);
+  const f = _failsafeMatch(ctx, dir, pkt, hep);
   if (f !== undefined) {
     _note(ctx, dir === 'ingress' ? 'hostIngress' : 'hostEgress', hep.key, 'Allow', {
       kind: 'failsafe',
@@ -250,8 +251,8 @@ function _failsafe(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo)
  * endpoint chains too: a packet on a failsafe port is accepted there before any untracked or
  * preDNAT policy sees it (then the filter table's failsafe chain accepts it again for the host).
  */
-function _skipsRawChains(ctx: Ctx, dir: Direction, pkt: Packet): boolean {
-  return _failsafeMatch(ctx, dir, pkt) !== undefined;
+function _skipsRawChains(ctx: Ctx, dir: Direction, pkt: Packet, hep: HostEndpointInfo): boolean {
+  return _failsafeMatch(ctx, dir, pkt, hep) !== undefined;
 }
 
 /**
@@ -285,7 +286,7 @@ function _hostChain(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet
  * the reply check. Returns ALLOW (accepted untracked, reply allowed), DENY, or NONE (continue).
  */
 function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Packet): Outcome {
-  if (_skipsRawChains(ctx, dir, pkt)) return NONE;
+  if (_skipsRawChains(ctx, dir, pkt, hep)) return NONE;
   const r = _rawChain(ctx, 'untracked', hep, dir, 'untracked', pkt);
   if (r !== ALLOW) return r;
   const reply = _reply(pkt);
@@ -402,7 +403,7 @@ function _arrive(ctx: Ctx, node: NodeInfo, src: Party, target: Party, pkt: Packe
   const srcExternal = src.kind === 'external';
   const hep = ingressHep(node, pkt.dstIp, srcExternal, pkt.srcIp);
   const toHost = target.kind === 'host';
-  if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt)) {
+  if (hep !== undefined && !_skipsRawChains(ctx, 'ingress', pkt, hep)) {
     if (toHost) {
       const u = _untrackedHost(ctx, hep, 'ingress', pkt);
       if (u !== NONE) return u;
@@ -531,7 +532,7 @@ function _originate(ctx: Ctx, src: Party, target: Party, pkt: Packet): Outcome {
 }
 
 function _endpointToHost(ctx: Ctx, node: NodeInfo): Outcome {
-  const a = ctx.snap.felix.defaultEndpointToHostAction;
+  const a = ctx.snap.felixFor(node.name).defaultEndpointToHostAction;
   const action = a === 'Drop' ? 'Deny' : 'Allow';
   _note(ctx, 'endpointToHost', `node:${node.name}`, action, {
     kind: 'default',
@@ -604,7 +605,7 @@ function _serviceFlow(ctx: Ctx, src: Party, dst: Extract<Target, { kind: 'servic
       }
     }
     inHep = ingressHep(entry, dst.ip, src.kind === 'external', src.ip);
-    if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt)) {
+    if (inHep !== undefined && !_skipsRawChains(ctx, 'ingress', preDnatPkt, inHep)) {
       const u = _rawChain(ctx, 'untracked', inHep, 'ingress', 'untracked', preDnatPkt);
       if (u === DENY) return DENY;
       if (u === ALLOW) {

@@ -23,6 +23,7 @@
  */
 import type { Resource } from '../model/meta.js';
 import type { Rule } from '../model/calico/types.js';
+import { endpointToHostAction, failsafeHostPorts, felixConfigForNode, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type {
   FelixConfiguration,
   GlobalNetworkSet,
@@ -253,7 +254,12 @@ export interface Snapshot {
   readonly enforced: PolicySet;
   /** Enforced policies with staged ones applied (Set/Delete); null when there are no staged policies. */
   readonly stagedView: PolicySet | null;
+  /** The cluster-wide settings (`default` over Felix's defaults): those of a node with no `node.<name>`. */
   readonly felix: FelixSettings;
+  /** The settings Felix on `node` runs with (`default` overlaid by `node.<node>`); memoised. */
+  felixFor(node: string): FelixSettings;
+  /** `node`'s effective FelixConfiguration (felixConfigForNode over this snapshot's FelixConfigurations). */
+  felixConfig(node: string): EffectiveFelixConfig;
   readonly registry: SelectorRegistry;
   readonly problems: readonly SnapshotProblem[];
   /** Backends of a service, for `services` rule matches. */
@@ -324,36 +330,16 @@ function _protoOr(p: string | number | undefined, dflt: number): number {
   return protocolNumber(p) ?? dflt;
 }
 
-function _failsafe(list: readonly { protocol?: string; port?: number; net?: string }[]): FailsafePort[] {
-  return list.map((p) => ({
-    proto: _protoOr(p.protocol, PROTO.TCP),
-    port: p.port ?? 0,
-    net: p.net !== undefined && p.net !== '' ? (netFromText(p.net) ?? null) : null,
-  }));
+/** The engine's view of an effective FelixConfiguration (protocol numbers, parsed nets). */
+export function felixSettings(cfg: EffectiveFelixConfig): FelixSettings {
+  const ports = (dir: 'inbound' | 'outbound'): FailsafePort[] =>
+    failsafeHostPorts(cfg, dir).map((p) => ({
+      proto: _protoOr(p.protocol, PROTO.TCP),
+      port: p.port,
+      net: p.net !== undefined ? (netFromText(p.net) ?? null) : null,
+    }));
+  return { failsafeInbound: ports('inbound'), failsafeOutbound: ports('outbound'), defaultEndpointToHostAction: endpointToHostAction(cfg) };
 }
-
-const DEFAULT_FAILSAFE_IN = _failsafe([
-  { protocol: 'TCP', port: 22 },
-  { protocol: 'UDP', port: 68 },
-  { protocol: 'TCP', port: 179 },
-  { protocol: 'TCP', port: 2379 },
-  { protocol: 'TCP', port: 2380 },
-  { protocol: 'TCP', port: 5473 },
-  { protocol: 'TCP', port: 6443 },
-  { protocol: 'TCP', port: 6666 },
-  { protocol: 'TCP', port: 6667 },
-]);
-const DEFAULT_FAILSAFE_OUT = _failsafe([
-  { protocol: 'UDP', port: 53 },
-  { protocol: 'UDP', port: 67 },
-  { protocol: 'TCP', port: 179 },
-  { protocol: 'TCP', port: 2379 },
-  { protocol: 'TCP', port: 2380 },
-  { protocol: 'TCP', port: 5473 },
-  { protocol: 'TCP', port: 6443 },
-  { protocol: 'TCP', port: 6666 },
-  { protocol: 'TCP', port: 6667 },
-]);
 
 /**
  * Keeps the last resource per kind/namespace/name, then returns them sorted by that key. Core
@@ -818,14 +804,18 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
       }
   }
 
-  // ---- Felix configuration
+  // ---- Felix configuration: per node, `default` overlaid by `node.<name>`
   const fcs = byKind('FelixConfiguration') as FelixConfiguration[];
-  const fc = fcs.find((f) => _name(f) === 'default') ?? fcs[0];
-  const e2h = fc?.spec?.defaultEndpointToHostAction?.toLowerCase();
-  const felix: FelixSettings = {
-    failsafeInbound: fc?.spec?.failsafeInboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeInboundHostPorts) : DEFAULT_FAILSAFE_IN,
-    failsafeOutbound: fc?.spec?.failsafeOutboundHostPorts !== undefined ? _failsafe(fc.spec.failsafeOutboundHostPorts) : DEFAULT_FAILSAFE_OUT,
-    defaultEndpointToHostAction: e2h === 'accept' ? 'Accept' : e2h === 'return' ? 'Return' : 'Drop',
+  const felixConfig = (node: string): EffectiveFelixConfig => felixConfigForNode(fcs, node);
+  const felix = felixSettings(felixConfig(''));
+  const felixByNode = new Map<string, FelixSettings>();
+  const felixFor = (node: string): FelixSettings => {
+    let f = felixByNode.get(node);
+    if (f === undefined) {
+      f = fcs.some((c) => _name(c) === `node.${node}`) ? felixSettings(felixConfig(node)) : felix;
+      felixByNode.set(node, f);
+    }
+    return f;
   };
 
   // ---- owners by IP (IP-set membership), memoised
@@ -858,6 +848,8 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     enforced,
     stagedView,
     felix,
+    felixFor,
+    felixConfig,
     registry,
     problems,
     serviceBackends: (namespace, name) => backendCache.get(`${namespace}/${name}`),

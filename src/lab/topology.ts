@@ -23,6 +23,8 @@
  * `namespaces(plan)` lists exactly what `upSteps` creates (pods are tracked by the controller).
  */
 
+import { SERVICE_CLUSTER_IP_RANGE } from '../model/k8s/defaults.js';
+
 export interface LabSpec {
   /** `tby` + random characters; every namespace is `<prefix>-…`. */
   readonly prefix: string;
@@ -97,7 +99,7 @@ export function planLab(spec: LabSpec): LabPlan {
     podSupernet: '198.19.0.0/16',
     privateCidr: '198.18.0.0/24',
     publicCidr: '198.18.1.0/24',
-    serviceCidr: '198.18.16.0/24',
+    serviceCidr: SERVICE_CLUSTER_IP_RANGE,
     lbCidr: '198.18.32.0/24',
     blackhole: '198.18.255.254',
   };

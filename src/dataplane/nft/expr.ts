@@ -5,9 +5,10 @@
  *
  * Translation, criterion by criterion (every iptables match has an exact nft counterpart):
  * - protocol → `meta l4proto`; ports → `th sport/dport { … }` (the renderer always puts a protocol
- *   first, as multiport requires); CIDRs → `ip saddr/daddr`; ICMP → `icmp type/code`;
+ *   first, as multiport requires); CIDRs → `ip saddr/daddr` (`ip6 saddr/daddr` for family 6);
+ *   ICMP → `icmp type/code`, ICMPv6 → `icmpv6 type/code`;
  * - IP sets → named set lookups `ip saddr @set`; `hash:ip,port` sets (`src,src`/`dst,dst`) →
- *   `ip saddr . meta l4proto . th sport @set` against a concatenated set;
+ *   `ip saddr . meta l4proto . th sport @set` against a concatenated set (`ip6 …` for family 6);
  * - marks → `meta mark & mask == value`; `--set-xmark v/m` → `meta mark set meta mark & ~m ^ v`;
  * - conntrack states → `ct state { … }`, the virtual SNAT/DNAT states → `ct status`;
  * - `cali+` interface wildcards → `"cali*"`;
@@ -20,7 +21,7 @@
  * Pure: no `node:` imports, no I/O.
  */
 import { assertNever } from '../../lib/assert-never.js';
-import type { Action, ConntrackState, MatchCriterion, PortRange, Protocol, Rule } from '../model.js';
+import type { Action, ConntrackState, IpFamily, MatchCriterion, PortRange, Protocol, Rule } from '../model.js';
 import { quotedText } from '../iptables/format.js';
 
 const COMMENT_MAX_BYTES = 127;
@@ -99,20 +100,22 @@ function _limit(rate: string, burst: number | undefined): string {
   return `limit rate ${m[1]!}/${unit}${burst !== undefined ? ` burst ${burst} packets` : ''}`;
 }
 
-export function nftMatch(m: MatchCriterion): string {
+/** One criterion; `family` picks `ip` or `ip6` address expressions (the table's family). */
+export function nftMatch(m: MatchCriterion, family: IpFamily = 4): string {
+  const ip = family === 6 ? 'ip6' : 'ip';
   switch (m.kind) {
     case 'protocol':
       return `meta l4proto ${_proto(m.protocol)}`;
     case 'notProtocol':
       return `meta l4proto != ${_proto(m.protocol)}`;
     case 'srcNet':
-      return `ip saddr ${_op(m.negated)}${m.cidr}`;
+      return `${ip} saddr ${_op(m.negated)}${m.cidr}`;
     case 'dstNet':
-      return `ip daddr ${_op(m.negated)}${m.cidr}`;
+      return `${ip} daddr ${_op(m.negated)}${m.cidr}`;
     case 'srcIpSet':
-      return `${m.withPort === true ? 'ip saddr . meta l4proto . th sport' : 'ip saddr'} ${_op(m.negated)}@${nftSetName(m.set)}`;
+      return `${m.withPort === true ? `${ip} saddr . meta l4proto . th sport` : `${ip} saddr`} ${_op(m.negated)}@${nftSetName(m.set)}`;
     case 'dstIpSet':
-      return `${m.withPort === true ? 'ip daddr . meta l4proto . th dport' : 'ip daddr'} ${_op(m.negated)}@${nftSetName(m.set)}`;
+      return `${m.withPort === true ? `${ip} daddr . meta l4proto . th dport` : `${ip} daddr`} ${_op(m.negated)}@${nftSetName(m.set)}`;
     case 'srcPorts':
       return `th sport ${_op(m.negated)}${_ports(m.ports)}`;
     case 'dstPorts':
@@ -144,7 +147,7 @@ export function nftMatch(m: MatchCriterion): string {
 const _LEVEL = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'] as const;
 
 /** `chainFor` maps a dataplane chain name to the nft chain it became. */
-export function nftAction(a: Action, chainFor: (name: string) => string): string {
+export function nftAction(a: Action, chainFor: (name: string) => string, family: IpFamily = 4): string {
   switch (a.kind) {
     case 'accept':
       return 'accept';
@@ -155,7 +158,7 @@ export function nftAction(a: Action, chainFor: (name: string) => string): string
     case 'reject':
       if (a.with === undefined) return 'reject';
       if (a.with === 'tcp-reset') return 'reject with tcp reset';
-      return `reject with icmp type ${a.with.replace(/^icmp-/, '')}`;
+      return family === 6 ? `reject with icmpv6 type ${a.with.replace(/^icmp6-/, '')}` : `reject with icmp type ${a.with.replace(/^icmp-/, '')}`;
     case 'jump':
       return `jump ${nftIdent(chainFor(a.chain), 'chain name')}`;
     case 'goto':
@@ -184,10 +187,10 @@ export function nftAction(a: Action, chainFor: (name: string) => string): string
   }
 }
 
-/** One rule: `<matches> <action> [comment "…"]`. */
-export function nftRule(r: Rule, chainFor: (name: string) => string): string {
-  const parts = r.match.map(nftMatch);
-  parts.push(nftAction(r.action, chainFor));
+/** One rule: `<matches> <action> [comment "…"]`, for a table of `family`. */
+export function nftRule(r: Rule, chainFor: (name: string) => string, family: IpFamily = 4): string {
+  const parts = r.match.map((m) => nftMatch(m, family));
+  parts.push(nftAction(r.action, chainFor, family));
   if (r.comment !== undefined && r.comment !== '') parts.push(`comment ${nftText(r.comment, COMMENT_MAX_BYTES)}`);
   return parts.join(' ');
 }

@@ -1,5 +1,6 @@
 /**
- * @module The nftables renderer: DesiredState → one `table ip tabby` ruleset (Felix's nftables
+ * @module The nftables renderer: DesiredState → one `table ip tabby` ruleset, or for an IPv6
+ * DesiredState one `table ip6 tabby` with the same chains (a dual-stack node has both; Felix's nftables
  * mode: one table, chains mirroring the iptables ones, named sets for IP sets, verdict maps for
  * interface dispatch). Pure: no I/O; output sorted and deterministic.
  *
@@ -13,7 +14,7 @@
  *   `filter-INPUT`/`FORWARD`/`OUTPUT` at filter (0). An `accept` ends only that base chain, as
  *   ACCEPT ends only one iptables table, and marks carry over, so the staging is the same;
  * - IP sets become named sets (`hash:net` → `ipv4_addr` interval set with contained prefixes
- *   folded, `hash:ip,port` → `ipv4_addr . inet_proto . inet_service`);
+ *   folded, `hash:ip,port` → `ipv4_addr . inet_proto . inet_service`; `ipv6_addr` for IPv6);
  * - in policy and profile chains, each "set mark" + "return if marked" pair is one rule
  *   (`… meta mark set meta mark | 0x10000 return`; see `foldMarkReturns`);
  * - every run of plain interface dispatch rules (`-i|-o <iface> -j|-g <chain>`) becomes one
@@ -23,7 +24,8 @@
  *   wildcard host endpoint and the fail-closed `Unknown interface` drop stay after the map.
  */
 import type { DesiredState } from '../../engine/index.js';
-import type { Chain, Insertion, IpSet, Rule, Table } from '../model.js';
+import { formatIp, maskOf, parseIp } from '../../lib/net.js';
+import type { Chain, Insertion, IpFamily, IpSet, Rule, Table } from '../model.js';
 import { PREFIX, render, type RenderedDataplane } from '../render/index.js';
 import { nftIdent, nftRule, nftSetName } from './expr.js';
 
@@ -39,14 +41,15 @@ export interface NftChain {
 
 export interface NftSet {
   readonly name: string;
-  readonly type: 'ipv4_addr' | 'ipv4_addr . inet_proto . inet_service';
+  readonly type: 'ipv4_addr' | 'ipv4_addr . inet_proto . inet_service' | 'ipv6_addr' | 'ipv6_addr . inet_proto . inet_service';
   readonly interval: boolean;
   /** Canonical elements, sorted. */
   readonly elements: readonly string[];
 }
 
 export interface NftRuleset {
-  readonly family: 'ip';
+  /** `ip` for an IPv4 dataplane, `ip6` for an IPv6 one. */
+  readonly family: NftFamily;
   readonly table: string;
   readonly sets: readonly NftSet[];
   /** Base chains first (in hook order), then the others by name. */
@@ -54,6 +57,9 @@ export interface NftRuleset {
 }
 
 export const NFT_TABLE = 'tabby';
+
+export type NftFamily = 'ip' | 'ip6';
+export const nftFamily = (f: IpFamily): NftFamily => (f === 6 ? 'ip6' : 'ip');
 
 /** iptables' table priorities (`NF_IP_PRI_RAW`, `NF_IP_PRI_MANGLE`, `NF_IP_PRI_FILTER`). */
 export const PRIORITY: Readonly<Record<Exclude<Table, 'nat'>, number>> = { raw: -300, mangle: -150, filter: 0 };
@@ -126,8 +132,8 @@ export function foldMarkReturns(rules: readonly Rule[]): { rule: Rule; thenRetur
  * A chain's rules, with runs of interface dispatch rules folded into verdict maps and, with
  * `foldReturns` (policy and profile chains), set-mark + return pairs folded into one rule.
  */
-export function renderNftRules(rules: readonly Rule[], chainFor: (c: string) => string, foldReturns = false): string[] {
-  if (foldReturns) return foldMarkReturns(rules).map(({ rule, thenReturn }) => _withReturn(nftRule(rule, chainFor), thenReturn));
+export function renderNftRules(rules: readonly Rule[], chainFor: (c: string) => string, foldReturns = false, family: IpFamily = 4): string[] {
+  if (foldReturns) return foldMarkReturns(rules).map(({ rule, thenReturn }) => _withReturn(nftRule(rule, chainFor, family), thenReturn));
   const out: string[] = [];
   let run: _Dispatch[] = [];
   const flush = (): void => {
@@ -142,7 +148,7 @@ export function renderNftRules(rules: readonly Rule[], chainFor: (c: string) => 
     }
     flush();
     if (d !== undefined) run.push(d);
-    else out.push(nftRule(r, chainFor));
+    else out.push(nftRule(r, chainFor, family));
   }
   flush();
   return out;
@@ -173,11 +179,35 @@ function _range(cidr: string): { first: number; last: number; len: number } {
   return { first, last: first + size - 1, len };
 }
 
+/** IPv6 `addr[/n]` → [first, last] (host bits cleared). */
+function _range6(cidr: string): { first: bigint; last: bigint; len: number } {
+  const [addr, lenText] = cidr.split('/');
+  const len = lenText === undefined ? 128 : Number(lenText);
+  const ip = parseIp(addr ?? '');
+  if (ip === undefined || ip.family !== 6) throw new Error(`invalid IPv6 address ${JSON.stringify(addr)}`);
+  if (!Number.isInteger(len) || len < 0 || len > 128) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}`);
+  const mask = maskOf(6, len);
+  const first = ip.value & mask;
+  return { first, last: first | (~mask & ((1n << 128n) - 1n)), len };
+}
+
+function _canonicalNets6(members: readonly string[]): string[] {
+  const rs = members.map(_range6).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.len - b.len));
+  const out: { first: bigint; last: bigint; len: number }[] = [];
+  for (const r of rs) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && r.first >= prev.first && r.last <= prev.last) continue;
+    out.push(r);
+  }
+  return out.map((r) => (r.len === 128 ? formatIp({ family: 6, value: r.first }) : `${formatIp({ family: 6, value: r.first })}/${r.len}`));
+}
+
 /**
- * `hash:net` members → interval set elements: host bits cleared, `/32` dropped, prefixes inside
- * another member dropped (nft rejects overlapping intervals; ipset matches them the same).
+ * `hash:net` members → interval set elements: host bits cleared, `/32` (`/128`) dropped, prefixes
+ * inside another member dropped (nft rejects overlapping intervals; ipset matches them the same).
  */
-export function canonicalNets(members: readonly string[]): string[] {
+export function canonicalNets(members: readonly string[], family: IpFamily = 4): string[] {
+  if (family === 6) return _canonicalNets6(members);
   const rs = members.map(_range).sort((a, b) => a.first - b.first || a.len - b.len);
   const out: { first: number; last: number; len: number }[] = [];
   for (const r of rs) {
@@ -190,24 +220,29 @@ export function canonicalNets(members: readonly string[]): string[] {
 
 const _PROTO_WORDS = new Set(['tcp', 'udp', 'sctp', 'udplite']);
 
-/** `10.0.0.1,tcp:8080` → `10.0.0.1 . tcp . 8080`. */
-export function canonicalIpPort(member: string): string {
-  const m = /^([0-9.]+),([a-z]+|\d+):(\d+)$/.exec(member);
+/** `10.0.0.1,tcp:8080` → `10.0.0.1 . tcp . 8080` (`2001:db8::1,tcp:80` → `2001:db8::1 . tcp . 80`). */
+export function canonicalIpPort(member: string, family: IpFamily = 4): string {
+  const m = (family === 6 ? /^([0-9a-fA-F:]+),([a-z]+|\d+):(\d+)$/ : /^([0-9.]+),([a-z]+|\d+):(\d+)$/).exec(member);
   if (m === null) throw new Error(`invalid hash:ip,port member ${JSON.stringify(member)}`);
   const proto = m[2]!;
   if (!_PROTO_WORDS.has(proto) && !/^\d+$/.test(proto)) throw new Error(`unsupported protocol in hash:ip,port member ${JSON.stringify(member)}`);
+  if (family === 6) {
+    const ip = parseIp(m[1]!);
+    if (ip === undefined || ip.family !== 6) throw new Error(`invalid IPv6 address ${JSON.stringify(m[1])}`);
+    return `${formatIp(ip)} . ${proto} . ${Number(m[3])}`;
+  }
   return `${_fmt4(_ip4(m[1]!))} . ${proto} . ${Number(m[3])}`;
 }
 
 export function renderNftSet(s: IpSet): NftSet {
-  if (s.family !== 4) throw new Error(`set ${s.name}: only IPv4 sets are rendered to nft`);
   const name = nftSetName(s.name);
+  const addr = s.family === 6 ? 'ipv6_addr' : 'ipv4_addr';
   switch (s.type) {
     case 'hash:net':
     case 'hash:ip':
-      return { name, type: 'ipv4_addr', interval: true, elements: canonicalNets(s.members) };
+      return { name, type: addr, interval: true, elements: canonicalNets(s.members, s.family) };
     case 'hash:ip,port':
-      return { name, type: 'ipv4_addr . inet_proto . inet_service', interval: false, elements: [...new Set(s.members.map(canonicalIpPort))].sort() };
+      return { name, type: `${addr} . inet_proto . inet_service`, interval: false, elements: [...new Set(s.members.map((m) => canonicalIpPort(m, s.family)))].sort() };
     case 'hash:net,port':
       throw new Error(`set ${s.name}: hash:net,port is not rendered to nft`);
   }
@@ -217,24 +252,26 @@ const _POLICY_PREFIXES: readonly string[] = [PREFIX.policyInbound, PREFIX.policy
 
 const _HOOK_ORDER: readonly NftHook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
-/** Translates already-rendered iptables tables and IP sets into one nft ruleset. */
+/** Translates already-rendered iptables tables and IP sets (all of `family`) into one nft ruleset. */
 export function renderNftFromTables(
   tables: readonly { readonly table: Table; readonly chains: readonly Chain[]; readonly hooks: readonly Insertion[] }[],
   ipSets: readonly IpSet[],
   tableName = NFT_TABLE,
+  family: IpFamily = 4,
 ): NftRuleset {
+  for (const s of ipSets) if (s.family !== family) throw new Error(`set ${s.name} is IPv${s.family}, the table is IPv${family}`);
   const base: (NftChain & { order: number })[] = [];
   const regular: NftChain[] = [];
   for (const t of tables) {
     if (t.table === 'nat') throw new Error('the nat table is not rendered to nft');
     const chainFor = (c: string): string => nftChainName(t.table, c);
     const priority = PRIORITY[t.table];
-    for (const c of t.chains) regular.push({ name: chainFor(c.name), rules: renderNftRules(c.rules, chainFor, _POLICY_PREFIXES.some((p) => c.name.startsWith(p))) });
+    for (const c of t.chains) regular.push({ name: chainFor(c.name), rules: renderNftRules(c.rules, chainFor, _POLICY_PREFIXES.some((p) => c.name.startsWith(p)), family) });
     const byHook = new Map<string, Rule[]>();
     for (const h of t.hooks) byHook.set(h.chain, [...(byHook.get(h.chain) ?? []), ...h.rules]);
     for (const [chain, rules] of byHook) {
       const hook = _HOOK[chain as Insertion['chain']];
-      base.push({ name: chainFor(chain), base: { hook, priority }, rules: renderNftRules(rules, chainFor), order: priority * 10 + _HOOK_ORDER.indexOf(hook) });
+      base.push({ name: chainFor(chain), base: { hook, priority }, rules: renderNftRules(rules, chainFor, false, family), order: priority * 10 + _HOOK_ORDER.indexOf(hook) });
     }
   }
   const names = new Set<string>();
@@ -244,7 +281,7 @@ export function renderNftFromTables(
   }
   const sets = ipSets.map(renderNftSet).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
-    family: 'ip',
+    family: nftFamily(family),
     table: nftIdent(tableName, 'table name'),
     sets,
     chains: [
@@ -255,7 +292,7 @@ export function renderNftFromTables(
 }
 
 export function renderNftFromDataplane(r: RenderedDataplane, tableName = NFT_TABLE): NftRuleset {
-  return renderNftFromTables([r.raw, r.mangle, r.filter], r.ipSets, tableName);
+  return renderNftFromTables([r.raw, r.mangle, r.filter], r.ipSets, tableName, r.family);
 }
 
 /** DesiredState → the nft ruleset for one node. */

@@ -3,6 +3,11 @@
  * tables, and IP sets (Felix's rules renderer). Pure: no I/O; output sorted by chain name and
  * deterministic, so equal desired states give equal (and equally hashed) chains.
  *
+ * One call renders one IP family, the DesiredState's (`d.family`): for IPv6 the same chains and
+ * hooks go to ip6tables (or nft's `ip6` table), IP sets are `cali60…` `family inet6` sets, ICMP
+ * type matches are ICMPv6's, only the family's failsafe nets apply, and workloads may send the
+ * ICMPv6 neighbour discovery a router needs (static.ts). A dual-stack node renders twice.
+ *
  * Which table: doNotTrack (untracked) policy → raw; preDNAT → mangle; everything else → filter.
  * Only policies and profiles that some endpoint of this node uses get chains, in the tables
  * where they are used, and only for the directions they are used in.
@@ -23,6 +28,8 @@ export interface RenderedTable {
 }
 
 export interface RenderedDataplane {
+  /** The IP family of every table and set below. */
+  readonly family: 4 | 6;
   readonly filter: RenderedTable;
   readonly raw: RenderedTable;
   readonly mangle: RenderedTable;
@@ -72,7 +79,7 @@ const _target = (h: DesiredHostEndpoint, prefix: string): DispatchTarget => ({ i
 
 export function render(d: DesiredState): RenderedDataplane {
   const marks = markBits(d.markMask);
-  const ctx: PolicyRenderContext = { marks, log: d.log };
+  const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
 
   // ---- filter
   const filter = new _TableBuilder(marks);
@@ -118,6 +125,7 @@ export function render(d: DesiredState): RenderedDataplane {
   mangle.chains.push(renderDispatchChain(CHAIN.fromHostEndpoint, 'in', d.hostEndpoints.map((h) => _target(h, PREFIX.fromHostEndpoint)), false));
 
   return {
+    family: d.family,
     filter: { table: 'filter', chains: filter.finish(d, ctx), hooks: FILTER_HOOKS },
     raw: { table: 'raw', chains: raw.finish(d, ctx), hooks: RAW_HOOKS },
     mangle: { table: 'mangle', chains: mangle.finish(d, ctx), hooks: MANGLE_HOOKS },

@@ -12,12 +12,14 @@
  * depends only on the policy text. A skipped rule (see DesiredRule.skip) renders to nothing.
  */
 import type { DesiredLogConfig, DesiredPolicy, DesiredProfile, DesiredRule, DesiredRuleSide, NetMatch, PortRange } from '../../engine/index.js';
-import type { Action, Chain, MatchCriterion, Protocol, Rule } from '../model.js';
+import type { Action, Chain, IpFamily, MatchCriterion, Protocol, Rule } from '../model.js';
 import { chainName, ipSetName, PREFIX, type MarkBits } from './names.js';
 
 export interface PolicyRenderContext {
   readonly marks: MarkBits;
   readonly log: DesiredLogConfig;
+  /** The family rendered (the DesiredState's): IP set names `cali40…`/`cali60…`, ICMP or ICMPv6. Default 4. */
+  readonly family?: IpFamily;
 }
 
 /** Splits ports into multiport-sized chunks (15 slots; a range takes two). */
@@ -58,30 +60,30 @@ function _proto(p: number): Protocol {
   }
 }
 
-function _net(side: 'src' | 'dst', n: NetMatch, negated: boolean): MatchCriterion {
+function _net(side: 'src' | 'dst', n: NetMatch, negated: boolean, fam: IpFamily): MatchCriterion {
   if ('cidr' in n) return { kind: side === 'src' ? 'srcNet' : 'dstNet', cidr: n.cidr, ...(negated ? { negated } : {}) };
-  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(n.ipSet), ...(negated ? { negated } : {}) };
+  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(n.ipSet, fam), ...(negated ? { negated } : {}) };
 }
 
-function _set(side: 'src' | 'dst', id: string, withPort: boolean, negated: boolean): MatchCriterion {
-  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(id), ...(withPort ? { withPort } : {}), ...(negated ? { negated } : {}) };
+function _set(side: 'src' | 'dst', id: string, withPort: boolean, negated: boolean, fam: IpFamily): MatchCriterion {
+  return { kind: side === 'src' ? 'srcIpSet' : 'dstIpSet', set: ipSetName(id, fam), ...(withPort ? { withPort } : {}), ...(negated ? { negated } : {}) };
 }
 
 /** The side's criteria that hold for every variant, and the variants (alternatives). */
-function _sideMatches(side: 'src' | 'dst', s: DesiredRuleSide): { common: MatchCriterion[]; variants: MatchCriterion[][] } {
+function _sideMatches(side: 'src' | 'dst', s: DesiredRuleSide, fam: IpFamily): { common: MatchCriterion[]; variants: MatchCriterion[][] } {
   const common: MatchCriterion[] = [];
-  if (s.net !== null) common.push(_net(side, s.net, false));
-  if (s.notNet !== null) common.push(_net(side, s.notNet, true));
-  if (s.notSelector !== null) common.push(_set(side, s.notSelector, false, true));
-  if (s.service !== null) common.push(_set(side, s.service.ipSet, s.service.withPort, false));
+  if (s.net !== null) common.push(_net(side, s.net, false, fam));
+  if (s.notNet !== null) common.push(_net(side, s.notNet, true, fam));
+  if (s.notSelector !== null) common.push(_set(side, s.notSelector, false, true, fam));
+  if (s.service !== null) common.push(_set(side, s.service.ipSet, s.service.withPort, false, fam));
   for (const chunk of splitPorts(s.notPorts)) common.push({ kind: side === 'src' ? 'srcPorts' : 'dstPorts', ports: chunk, negated: true });
-  for (const id of s.notNamedPorts) common.push(_set(side, id, true, true));
-  const sel: MatchCriterion[] = s.selector === null ? [] : [_set(side, s.selector, false, false)];
+  for (const id of s.notNamedPorts) common.push(_set(side, id, true, true, fam));
+  const sel: MatchCriterion[] = s.selector === null ? [] : [_set(side, s.selector, false, false, fam)];
   if (s.ports === null && s.namedPorts.length === 0) return { common, variants: [sel] };
   const variants: MatchCriterion[][] = [];
   for (const chunk of splitPorts(s.ports ?? [])) variants.push([...sel, { kind: side === 'src' ? 'srcPorts' : 'dstPorts', ports: chunk }]);
   // A named-port set holds only the ip,port pairs of endpoints matching the selector.
-  for (const id of s.namedPorts) variants.push([_set(side, id, true, false)]);
+  for (const id of s.namedPorts) variants.push([_set(side, id, true, false, fam)]);
   return { common, variants };
 }
 
@@ -144,14 +146,17 @@ function _cheapestFirst(match: MatchCriterion[]): MatchCriterion[] {
 /** The iptables rules of one Calico rule (none for a skipped rule). */
 export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: string): Rule[] {
   if (r.skip !== null) return [];
+  const fam = ctx.family ?? 4;
   const base: MatchCriterion[] = [];
   if (r.protocol !== null) base.push({ kind: 'protocol', protocol: _proto(r.protocol) });
   if (r.notProtocol !== null) base.push({ kind: 'notProtocol', protocol: _proto(r.notProtocol) });
-  if (r.icmp !== null) base.push({ kind: 'icmpType', family: 4, type: r.icmp.type, ...(r.icmp.code !== undefined ? { code: r.icmp.code } : {}) });
+  // ICMP type matches are ICMP's in an IPv4 state and ICMPv6's in an IPv6 one (the engine skips
+  // an ICMP rule in IPv6 and an ICMPv6 rule in IPv4).
+  if (r.icmp !== null) base.push({ kind: 'icmpType', family: fam, type: r.icmp.type, ...(r.icmp.code !== undefined ? { code: r.icmp.code } : {}) });
   if (r.notIcmp !== null)
-    base.push({ kind: 'icmpType', family: 4, type: r.notIcmp.type, ...(r.notIcmp.code !== undefined ? { code: r.notIcmp.code } : {}), negated: true });
-  const src = _sideMatches('src', r.src);
-  const dst = _sideMatches('dst', r.dst);
+    base.push({ kind: 'icmpType', family: fam, type: r.notIcmp.type, ...(r.notIcmp.code !== undefined ? { code: r.notIcmp.code } : {}), negated: true });
+  const src = _sideMatches('src', r.src, fam);
+  const dst = _sideMatches('dst', r.dst, fam);
   const { marks } = ctx;
   let action: Action;
   let returnMark = 0;

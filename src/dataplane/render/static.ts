@@ -5,7 +5,10 @@
  * filter
  *   INPUT → cali-INPUT: `-i cali+ → goto cali-wl-to-host`; accept what raw/mangle policy
  *     accepted; clear marks; `cali-from-host-endpoint`; accept if host endpoint policy accepted.
- *   cali-wl-to-host: `cali-from-wl-dispatch`, then DefaultEndpointToHostAction.
+ *   cali-wl-to-host: (IPv6: accept the ICMPv6 a workload needs from its router: multicast
+ *     listener query/report/done 130-132, router solicitation 133, neighbour solicitation and
+ *     advertisement 135-136, before any policy, as Felix does), `cali-from-wl-dispatch`, then
+ *     DefaultEndpointToHostAction.
  *   FORWARD → cali-FORWARD: clear marks but accept; `cali-from-hep-forward` unless accepted
  *     already; `-i cali+ → cali-from-wl-dispatch`; `-o cali+ → cali-to-wl-dispatch`;
  *     `cali-to-hep-forward`; accept if the accept bit is set. (Felix appends this last rule to
@@ -13,7 +16,8 @@
  *     we need no appended hook.)
  *   OUTPUT → cali-OUTPUT: accept what raw accepted; `-o cali+ → RETURN` (host → workload is not
  *     policed); clear marks; not DNAT → `cali-to-host-endpoint`; accept if accepted.
- *   cali-failsafe-in / cali-failsafe-out: failsafe ports → ACCEPT.
+ *   cali-failsafe-in / cali-failsafe-out: failsafe ports → ACCEPT (a failsafe port with a `net`
+ *     only in that net's family; without one in both).
  * raw (untracked policy)
  *   PREROUTING → cali-PREROUTING: clear marks; workload traffic returns; `cali-from-host-endpoint`;
  *     accept if accepted. OUTPUT → cali-OUTPUT: clear marks; `cali-to-host-endpoint`; accept if
@@ -31,12 +35,15 @@ const WORKLOAD_IFACES = 'cali+';
 
 const _accepted = (m: MarkBits): MatchCriterion => ({ kind: 'mark', value: m.accept, mask: m.accept });
 
-function _isV4(net: string | undefined): boolean {
-  return net === undefined || !net.includes(':');
+/** ICMPv6 types a workload may always send to its host (Felix `filterWorkloadToHostChain`). */
+export const WORKLOAD_TO_HOST_ICMPV6_TYPES: readonly number[] = [130, 131, 132, 133, 135, 136];
+
+function _inFamily(net: string | undefined, family: 4 | 6): boolean {
+  return net === undefined || net.includes(':') === (family === 6);
 }
 
-function _failsafeRule(p: DesiredFailsafePort, ports: 'dst' | 'src', netSide: 'src' | 'dst'): Rule | undefined {
-  if (!_isV4(p.net)) return undefined;
+function _failsafeRule(p: DesiredFailsafePort, ports: 'dst' | 'src', netSide: 'src' | 'dst', family: 4 | 6): Rule | undefined {
+  if (!_inFamily(p.net, family)) return undefined;
   const match: MatchCriterion[] = [
     { kind: 'protocol', protocol: p.protocol as Protocol },
     { kind: ports === 'dst' ? 'dstPorts' : 'srcPorts', ports: [{ first: p.port, last: p.port }] },
@@ -49,11 +56,12 @@ const _defined = <T>(x: T | undefined): x is T => x !== undefined;
 
 /** Failsafe chains for one table; raw also accepts replies (source ports of the other direction). */
 export function renderFailsafeChains(d: DesiredState, table: 'filter' | 'raw' | 'mangle'): Chain[] {
-  const inRules = d.failsafeInbound.map((p) => _failsafeRule(p, 'dst', 'src')).filter(_defined);
-  const outRules = d.failsafeOutbound.map((p) => _failsafeRule(p, 'dst', 'dst')).filter(_defined);
+  const f = d.family;
+  const inRules = d.failsafeInbound.map((p) => _failsafeRule(p, 'dst', 'src', f)).filter(_defined);
+  const outRules = d.failsafeOutbound.map((p) => _failsafeRule(p, 'dst', 'dst', f)).filter(_defined);
   if (table === 'raw') {
-    inRules.push(...d.failsafeOutbound.map((p) => _failsafeRule(p, 'src', 'src')).filter(_defined));
-    outRules.push(...d.failsafeInbound.map((p) => _failsafeRule(p, 'src', 'dst')).filter(_defined));
+    inRules.push(...d.failsafeOutbound.map((p) => _failsafeRule(p, 'src', 'src', f)).filter(_defined));
+    outRules.push(...d.failsafeInbound.map((p) => _failsafeRule(p, 'src', 'dst', f)).filter(_defined));
   }
   if (table === 'mangle') return [{ name: CHAIN.failsafeIn, rules: inRules }];
   return [
@@ -81,7 +89,18 @@ export function renderFilterStatic(d: DesiredState, m: MarkBits): Chain[] {
         hostAccepted,
       ],
     },
-    { name: CHAIN.workloadToHost, rules: [{ match: [], action: { kind: 'jump', chain: CHAIN.fromWorkloadDispatch } }, e2h] },
+    {
+      name: CHAIN.workloadToHost,
+      rules: [
+        ...(d.family === 6
+          ? WORKLOAD_TO_HOST_ICMPV6_TYPES.map(
+              (type): Rule => ({ match: [{ kind: 'protocol', protocol: 'icmpv6' }, { kind: 'icmpType', family: 6, type }], action: { kind: 'accept' } }),
+            )
+          : []),
+        { match: [], action: { kind: 'jump', chain: CHAIN.fromWorkloadDispatch } },
+        e2h,
+      ],
+    },
     {
       name: CHAIN.filterForward,
       rules: [

@@ -61,7 +61,7 @@ export function lintHostPaths(snap: Snapshot): LintFinding[] {
     const otherIp = other === undefined ? undefined : internal ? other.internal[0] : other.external[0];
     const checks: { from: string; what: string; port?: number; protocol: string | number }[] = [
       { from: OPERATOR_IP, what: 'SSH tcp:22 from outside the cluster (the operator)', port: 22, protocol: 'TCP' },
-      ...snap.felix.failsafeInbound
+      ...snap.felixFor(node.name).failsafeInbound
         .filter((f) => !(f.proto === PROTO.TCP && f.port === 22))
         .map((f) => ({ from: OPERATOR_IP, what: `failsafe ${protocolName(f.proto).toLowerCase()}:${f.port}`, port: f.port, protocol: f.proto })),
     ];

@@ -11,6 +11,9 @@ import {
   DEFAULT_FAILSAFE_OUTBOUND_HOST_PORTS,
   FELIX_DEFAULTS,
   effectiveFelixConfig,
+  endpointToHostAction,
+  failsafeHostPorts,
+  felixConfigForNode,
   parseGoDurationMs,
   regexpErrors,
 } from './felix-configuration.js';
@@ -272,6 +275,37 @@ for (const c of effective) {
     assert.equal(JSON.stringify(c.global), before, 'input unchanged');
   });
 }
+
+// The docs' per-node override (reference/resources/felixconfig: "node.<nodename> contain the
+// node-specific overrides"): a node's own resource wins field by field; other nodes' do not apply.
+void test('FelixConfiguration: felixConfigForNode overlays node.<name> on default, field by field', () => {
+  const configs = [
+    { metadata: { name: 'node.worker-1' }, spec: { failsafeInboundHostPorts: [{ protocol: 'TCP', port: 8080 }] } },
+    { metadata: { name: 'default' }, spec: { defaultEndpointToHostAction: 'Accept', failsafeOutboundHostPorts: [] } },
+    { metadata: { name: 'node.worker-2' }, spec: { defaultEndpointToHostAction: 'Return' } },
+  ];
+  const w1 = felixConfigForNode(configs, 'worker-1');
+  assert.deepEqual(failsafeHostPorts(w1, 'inbound'), [{ protocol: 'tcp', port: 8080 }]);
+  assert.deepEqual(failsafeHostPorts(w1, 'outbound'), [], 'from default: an empty list disables');
+  assert.equal(endpointToHostAction(w1), 'Accept', 'from default');
+  const w2 = felixConfigForNode(configs, 'worker-2');
+  assert.equal(endpointToHostAction(w2), 'Return');
+  assert.equal(failsafeHostPorts(w2, 'inbound').length, DEFAULT_FAILSAFE_INBOUND_HOST_PORTS.length, 'Felix default');
+  const other = felixConfigForNode(configs, 'master');
+  assert.equal(endpointToHostAction(other), 'Accept');
+  assert.deepEqual(failsafeHostPorts(felixConfigForNode([], ''), 'inbound')[0], { protocol: 'tcp', port: 22 });
+  // A node literally named "" never picks up "node." (not a valid name anyway).
+  assert.equal(endpointToHostAction(felixConfigForNode([{ metadata: { name: 'node.' }, spec: { defaultEndpointToHostAction: 'Accept' } }], '')), 'Drop');
+});
+
+void test('FelixConfiguration: failsafeHostPorts normalises protocol case and keeps nets', () => {
+  const cfg = effectiveFelixConfig({ failsafeInboundHostPorts: [{ protocol: 'UDP', port: 53, net: '198.18.0.0/16' }, { port: 22 }, { protocol: 'SCTP', port: 9 }] });
+  assert.deepEqual(failsafeHostPorts(cfg, 'inbound'), [
+    { protocol: 'udp', port: 53, net: '198.18.0.0/16' },
+    { protocol: 'tcp', port: 22 },
+    { protocol: 'sctp', port: 9 },
+  ]);
+});
 
 void test('FelixConfiguration: the default failsafe ports match Felix', () => {
   const render = (xs: readonly { protocol?: string; port?: number }[]): string =>

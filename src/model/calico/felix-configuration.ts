@@ -275,13 +275,69 @@ function _overlay(base: Record<string, unknown>, top: FelixConfigurationSpec | u
 
 /**
  * The configuration Felix runs with on one node: Felix defaults, then the `default`
- * FelixConfiguration's spec, then the node's `node.<nodename>` spec. Pure; inputs unchanged.
+ * FelixConfiguration's spec, then the node's `node.<nodename>` spec, field by field (Felix's
+ * config sources: a per-host `node.<nodename>` value wins over the global `default` one, which
+ * wins over Felix's own default). Pure; inputs unchanged.
  */
 export function effectiveFelixConfig(global?: FelixConfigurationSpec, perNode?: FelixConfigurationSpec): EffectiveFelixConfig {
   const out: Record<string, unknown> = { ...FELIX_DEFAULTS };
   _overlay(out, global);
   _overlay(out, perNode);
   return out as EffectiveFelixConfig;
+}
+
+/** The FelixConfiguration name that holds `node`'s own overrides. */
+export function perNodeFelixConfigurationName(node: string): string {
+  return `node.${node}`;
+}
+
+/**
+ * THE effective configuration of `node` from a set of (decoded, valid) FelixConfiguration
+ * resources: `default` overlaid by `node.<node>`, over Felix's defaults. Other nodes' resources
+ * are ignored. Used by the engine (verdicts), the agent and the renderer's inputs alike.
+ */
+export function felixConfigForNode(
+  configs: readonly Pick<FelixConfiguration, 'metadata' | 'spec'>[],
+  node: string,
+): EffectiveFelixConfig {
+  const own = perNodeFelixConfigurationName(node);
+  let global: FelixConfigurationSpec | undefined;
+  let perNode: FelixConfigurationSpec | undefined;
+  for (const c of configs) {
+    const name = c.metadata?.name;
+    if (name === 'default') global = c.spec;
+    else if (node !== '' && name === own) perNode = c.spec;
+  }
+  return effectiveFelixConfig(global, perNode);
+}
+
+/** A failsafe port as Felix programs it: lower-case protocol (`tcp` when unset), a port, maybe a CIDR. */
+export interface FailsafeHostPort {
+  readonly protocol: string;
+  readonly port: number;
+  /** A CIDR or IP the peer must be in; absent for any peer. */
+  readonly net?: string;
+}
+
+/**
+ * The failsafe ports of an effective configuration, normalised (`protocol` lower case, `tcp` when
+ * empty; entries without a port are dropped). `inbound`: `failsafeInboundHostPorts`.
+ */
+export function failsafeHostPorts(cfg: Pick<EffectiveFelixConfig, 'failsafeInboundHostPorts' | 'failsafeOutboundHostPorts'>, dir: 'inbound' | 'outbound'): FailsafeHostPort[] {
+  const list: readonly ProtoPort[] = dir === 'inbound' ? cfg.failsafeInboundHostPorts : cfg.failsafeOutboundHostPorts;
+  const out: FailsafeHostPort[] = [];
+  for (const p of list) {
+    if (p.port === undefined) continue;
+    const protocol = p.protocol === undefined || p.protocol === '' ? 'tcp' : p.protocol.toLowerCase();
+    out.push(p.net !== undefined && p.net !== '' ? { protocol, port: p.port, net: p.net } : { protocol, port: p.port });
+  }
+  return out;
+}
+
+/** DefaultEndpointToHostAction of an effective configuration, as Felix reads it (case-insensitive; Drop otherwise). */
+export function endpointToHostAction(cfg: Pick<EffectiveFelixConfig, 'defaultEndpointToHostAction'>): 'Drop' | 'Accept' | 'Return' {
+  const l = cfg.defaultEndpointToHostAction.toLowerCase();
+  return l === 'accept' ? 'Accept' : l === 'return' ? 'Return' : 'Drop';
 }
 
 // ---------------------------------------------------------------------------------------------

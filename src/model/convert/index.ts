@@ -15,3 +15,17 @@ export type { SelectorRole } from './selector.js';
 export { portFromString, simplifyPorts, portToJSON } from './ports.js';
 export type { CalicoPort } from './ports.js';
 export { convertUID, parseUUID } from './uid.js';
+export {
+  kddToV3,
+  v3ToKdd,
+  isKddObject,
+  isTieredPolicyKind,
+  tieredPolicyName,
+  KDD_GROUP,
+  KDD_VERSION,
+  KDD_API_VERSION,
+  KDD_METADATA_ANNOTATION,
+  CALICO_API_VERSION,
+} from './crd-kdd.js';
+export { decodeImported } from './crd-import.js';
+export type { ImportedResource } from './crd-import.js';

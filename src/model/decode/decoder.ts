@@ -131,6 +131,15 @@ export function arr<T>(item: Decoder<T>): Decoder<T[]> {
 }
 
 /** A map with string keys (labels, annotations, nodeSelector...). */
+/**
+ * `out[k] = v` that keeps a `__proto__` key as data: plain assignment would set the prototype
+ * (or be dropped for a string), so a map key `__proto__` would vanish before validation saw it.
+ */
+function _set(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
 export function record<T>(value: Decoder<T>): Decoder<Record<string, T>> {
   const fast = fastPathOf(value as Decoder<unknown>);
   const dec: Decoder<Record<string, T>> = (raw, path, errs) => {
@@ -144,13 +153,13 @@ export function record<T>(value: Decoder<T>): Decoder<Record<string, T>> {
       if (fast !== undefined) {
         const f = fast(v);
         if (f !== undefined) {
-          out[k] = f as T;
+          _set(out, k, f as T);
           continue;
         }
       }
       const d = value(v, path.key(k), errs);
       if (d === undefined) bad = true;
-      else out[k] = d;
+      else _set(out, k, d);
     }
     return bad ? undefined : out;
   };
@@ -161,7 +170,7 @@ export function record<T>(value: Decoder<T>): Decoder<Record<string, T>> {
       for (const [k, v] of Object.entries(raw)) {
         const f = fast(v);
         if (f === undefined) return undefined;
-        out[k] = f;
+        _set(out, k, f);
       }
       return out;
     });

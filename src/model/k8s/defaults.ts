@@ -66,3 +66,9 @@ export function defaultService(svc: Service): Service {
     },
   };
 }
+
+/**
+ * The cluster's Service IP range (kube-apiserver's `--service-cluster-ip-range`): the API server
+ * allocates cluster IPs from it and the lab routes it, so both read this one constant.
+ */
+export const SERVICE_CLUSTER_IP_RANGE = '198.18.16.0/24';
