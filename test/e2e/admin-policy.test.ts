@@ -38,6 +38,7 @@ const FILES = [
   'anp-egress-networks.yaml',
   'anp-egress-nodes.yaml',
   'anp-ingress-named-port.yaml',
+  'anp-egress-named-port.yaml',
   'banp-ingress-tcp.yaml',
   'banp-egress-nodes.yaml',
   'banp-egress-named-port.yaml',
