@@ -9,8 +9,8 @@
  *
  * The worker's pod-side interface is named as Calico's CNI names it (`workloadInterfaceName`),
  * so the rendered dispatch chains match it. The real Tabby dataplane is rendered and applied in
- * the worker namespace by an `AgentLoop` (compute → render → ipsets → raw/mangle/filter →
- * ipset removals, exactly the agent's apply), from a snapshot of:
+ * the worker namespace by an `AgentLoop` (compute → render → the dataplane driver: ipsets →
+ * raw/mangle/filter → ipset removals, exactly the agent's apply), from a snapshot of:
  * (a) the pod, its namespace and 200 other pods (20 of them on this worker), no policies;
  * (b) the same plus 1,000 policies, in two variants: M = 5 or M = 50 of them select the pod
  *     (NetworkPolicies and GlobalNetworkPolicies alternately, orders 1..M), each with rules that
@@ -39,9 +39,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
-import { IpsetApplier } from '../src/dataplane/ipset/ipset-applier.js';
-import { IptablesTable } from '../src/dataplane/iptables/table.js';
-import { NftAgentDataplane } from '../src/dataplane/nft/agent-backend.js';
+import { createDriver } from '../src/dataplane/driver-factory.js';
+import type { DataplaneDriver } from '../src/dataplane/driver.js';
 import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
 import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, realClock, type CommandRunner } from '../src/sys/index.js';
@@ -230,7 +229,7 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
   const L = _label(backend);
   const created: string[] = [];
   let server: ChildProcess | undefined;
-  let ipsets: IpsetApplier | undefined;
+  let driver: DataplaneDriver | undefined;
   try {
     const cli = await createNetns('tby-cr-cli');
     created.push(cli);
@@ -271,11 +270,7 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
 
     // The agent's apply, in the worker namespace, through the backend being measured.
     const clock = realClock;
-    const nft = backend === 'nft' ? new NftAgentDataplane({ runner: wkRunner, clock }) : undefined;
-    const ipt = (table: 'raw' | 'mangle' | 'filter'): IptablesTable =>
-      new IptablesTable({ table, runner: wkRunner, clock, ...(backend === 'iptables-legacy' ? { backend: 'legacy' as const } : {}) });
-    const tables = nft?.tables ?? { raw: ipt('raw'), mangle: ipt('mangle'), filter: ipt('filter') };
-    ipsets = nft?.ipsets ?? new IpsetApplier({ runner: wkRunner, clock });
+    driver = createDriver({ kind: backend === 'nft' ? 'nft' : 'iptables', runner: wkRunner, clock, ...(backend === 'iptables-legacy' ? { iptablesBackend: 'legacy' as const } : {}) });
     const none = snapshotOf(baseObjects());
     const snaps = new Map<number, Snapshot>();
     for (const m of MATCHING) {
@@ -286,7 +281,7 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
     let current = none;
     let rev = 1;
     const source: SyncSource = { inSync: true, get revision() { return String(rev); }, snapshot: () => current, felixConfig: () => effectiveFelixConfig() };
-    const loop = new AgentLoop({ node: NODE, source, tables, ipsets, clock });
+    const loop = new AgentLoop({ node: NODE, source, driver, clock });
     const program = async (s: Snapshot): Promise<{ policies: number; chains: number; sets: number }> => {
       current = s;
       rev++;
@@ -334,7 +329,7 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
     }
     return results;
   } finally {
-    await ipsets?.close();
+    await driver?.close();
     if (server !== undefined && server.exitCode === null) {
       server.stdin?.end();
       const t = setTimeout(() => server?.kill('SIGKILL'), 2000);

@@ -132,3 +132,47 @@ function uiViolations(): string[] {
 test('the dashboard (ui/) imports only browser-safe modules', () => {
   assert.deepEqual(uiViolations(), []);
 });
+
+/**
+ * The agent knows the dataplane only through the DataplaneDriver port (src/dataplane/driver.ts),
+ * the driver factory and the pure renderer: never a backend (iptables, ipset, nft) directly. And
+ * the two drivers do not lean on each other (the nft driver once took its fail-closed rules
+ * from the iptables table).
+ */
+const AGENT_MAY_USE_FROM_DATAPLANE = [/^driver\.ts$/, /^driver-factory\.ts$/, /^render\//];
+
+function dataplaneImports(file: string): string[] {
+  const dp = join(SRC, 'dataplane') + '/';
+  return importsOf(file)
+    .filter((s) => s.startsWith('.'))
+    .map((s) => resolve(dirname(file), s).replace(/\.js$/, '.ts'))
+    .filter((abs) => abs.startsWith(dp))
+    .map((abs) => abs.slice(dp.length));
+}
+
+function agentBackendViolations(): string[] {
+  const out: string[] = [];
+  for (const file of walk(join(SRC, 'agent'))) {
+    for (const target of dataplaneImports(file)) {
+      if (!AGENT_MAY_USE_FROM_DATAPLANE.some((re) => re.test(target))) out.push(`${relative('.', file)} imports dataplane/${target}`);
+    }
+  }
+  const forbid: Record<string, RegExp> = {
+    'iptables/driver.ts': /^nft\//,
+    'nft/driver.ts': /^(iptables|ipset)\//,
+    'nft/applier.ts': /^(iptables|ipset)\//,
+  };
+  for (const [file, re] of Object.entries(forbid)) {
+    for (const target of dataplaneImports(join(SRC, 'dataplane', file))) if (re.test(target)) out.push(`src/dataplane/${file} imports dataplane/${target}`);
+  }
+  return out;
+}
+
+test('the agent imports no iptables, ipset or nft module, only the DataplaneDriver port and its factory', () => {
+  assert.deepEqual(agentBackendViolations(), []);
+  // The check itself finds such an import (it cannot pass vacuously).
+  assert.deepEqual(
+    dataplaneImports(join(SRC, 'dataplane', 'driver-factory.ts')).filter((t) => !AGENT_MAY_USE_FROM_DATAPLANE.some((re) => re.test(t))).sort(),
+    ['backend-cleanup.ts', 'iptables/driver.ts', 'iptables/table.ts', 'nft/driver.ts'],
+  );
+});

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { FakeIpset, FakeIptables } from '../../test/fakes/index.js';
 import { openMemoryDatastore, TooOldError, type Datastore, type ResourceType, type StoredObject } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
-import { IptablesTable } from '../dataplane/iptables/table.js';
-import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { createDriver } from '../dataplane/driver-factory.js';
 import { FakeClock, type CommandRunner } from '../sys/index.js';
 import { workloadInterfaceName, loadSnapshot } from '../engine/index.js';
 import { effectiveFelixConfig } from '../model/calico/felix-configuration.js';
@@ -58,12 +57,7 @@ test('agent: whenProgrammed is bounded: it rejects after its deadline naming nod
   const clock = new FakeClock();
   const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
   const source = { inSync: false, revision: '7', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
-  const tables = {
-    raw: new IptablesTable({ table: 'raw', runner, clock }),
-    mangle: new IptablesTable({ table: 'mangle', runner, clock }),
-    filter: new IptablesTable({ table: 'filter', runner, clock }),
-  };
-  const loop = new AgentLoop({ node: 'w9', source, tables, ipsets: new IpsetApplier({ runner, clock }), clock });
+  const loop = new AgentLoop({ node: 'w9', source, driver: createDriver({ kind: 'iptables', runner, clock }), clock });
   // Never in sync, never applied: the wait ends at its deadline with a named error.
   await assert.rejects(loop.whenProgrammed('7', 50), /^Error: agent w9: revision 7 not programmed within 50 ms \(nothing programmed yet; 0 applies, 0 failed; in sync: false\)$/);
   const later = loop.whenProgrammed('7', WAIT_MS);
@@ -78,12 +72,7 @@ test('agent: fail closed until in sync, then the real rules replace the fail-clo
   const clock = new FakeClock();
   const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
   const source = { inSync: false, revision: '1', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
-  const tables = {
-    raw: new IptablesTable({ table: 'raw', runner, clock }),
-    mangle: new IptablesTable({ table: 'mangle', runner, clock }),
-    filter: new IptablesTable({ table: 'filter', runner, clock }),
-  };
-  const loop = new AgentLoop({ node: 'w1', source, tables, ipsets: new IpsetApplier({ runner, clock }), clock });
+  const loop = new AgentLoop({ node: 'w1', source, driver: createDriver({ kind: 'iptables', runner, clock }), clock });
   const ac = new AbortController();
   const running = loop.run(ac.signal);
   await new Promise((r) => setTimeout(r, 20));

@@ -1,17 +1,20 @@
 /**
- * @module AgentLoop: the dataplane side of the agent (Felix's `int_dataplane` apply loop).
+ * @module AgentLoop: the dataplane side of the agent (Felix's `int_dataplane` apply loop). It
+ * knows one `DataplaneDriver` and nothing of the backend behind it.
  *
- *   dirty → (in sync?) → wait out the rate limit → compute → render →
- *   ipsets.applyAdds → raw, mangle, filter apply → ipsets.applyRemovals → publish status
+ *   dirty → (in sync?) → wait out the rate limit → compute → render → driver.apply → publish
  *
- * - Fail closed: `start` installs the fail-closed chains in the filter table before anything
- *   else; the first in-sync apply replaces them (the table sweeps them in the same restore).
+ * - Fail closed: `run` has the driver install the fail-closed rules (render/fail-closed.ts, with
+ *   the node's failsafe ports) before anything else; the first in-sync apply replaces them.
  * - Rate limit and coalescing: applies are at least `minApplyIntervalMs` apart (default 50 ms);
  *   changes arriving meanwhile only set the dirty flag, so a burst costs one apply.
- * - Only what changed is written: the tables and the IP set applier diff against what they last
- *   applied (unchanged chains are neither re-hashed nor rewritten).
- * - Drift: every `refreshIntervalMs` (default 90 s) the tables and IP sets are re-read from the
- *   kernel and repaired.
+ * - Only what changed is written (the driver diffs against what it last applied).
+ * - Drift: every `driftCheckMs` (default 250 ms), and right after every apply (a datastore change
+ *   triggers a verify), `driver.verify()` compares a fingerprint of the kernel's tables and sets
+ *   with the last one and repairs at once what differs; each repair is logged with what was
+ *   found. A verify that takes long spaces the next one out (at least 2× its duration apart), so
+ *   checking never takes more than a third of the agent's time. The periodic full refresh runs when the
+ *   driver says it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
  *   called (best effort; a failure is retried on the next apply).
@@ -19,8 +22,8 @@
 import { setTimeout as sleepReal } from 'node:timers/promises';
 import { computeDesiredState, programmedPolicies, type DesiredState, type Snapshot } from '../engine/index.js';
 import { render, type RenderedDataplane } from '../dataplane/render/index.js';
-import type { IptablesTable } from '../dataplane/iptables/table.js';
-import type { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { failClosedRules } from '../dataplane/render/fail-closed.js';
+import type { DataplaneDriver, DriftReport } from '../dataplane/driver.js';
 import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type { Clock } from '../sys/index.js';
 import type { NodeStatus } from './status.js';
@@ -36,12 +39,14 @@ export interface SyncSource {
 export interface AgentLoopOptions {
   readonly node: string;
   readonly source: SyncSource;
-  readonly tables: { readonly raw: IptablesTable; readonly mangle: IptablesTable; readonly filter: IptablesTable };
-  readonly ipsets: IpsetApplier;
+  readonly driver: DataplaneDriver;
   readonly clock: Clock;
   readonly nflogGroup?: number;
   readonly minApplyIntervalMs?: number;
-  readonly refreshIntervalMs?: number;
+  /** How often the driver checks for drift (default 250 ms; 0 turns drift checks off). */
+  readonly driftCheckMs?: number;
+  /** Called after each repair of drift (also logged). */
+  readonly onRepair?: (r: RepairRecord) => void;
   readonly publish?: (s: NodeStatus) => Promise<void>;
   readonly now?: () => Date;
   readonly log?: (msg: string) => void;
@@ -57,19 +62,29 @@ export interface ApplyRecord {
   readonly changed: boolean;
 }
 
+/** A repair of drift: what the verify or refresh found, and when. */
+export interface RepairRecord {
+  readonly found: readonly string[];
+  /** `verify` (the fingerprint differed) or `refresh` (the periodic full refresh). */
+  readonly by: 'verify' | 'refresh';
+  /** Clock time when the check that found it started, and when the repair ended. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
 /** How long `whenProgrammed` waits by default. */
 export const DEFAULT_PROGRAMMED_TIMEOUT_MS = 60_000;
 
 export class AgentLoop {
   private readonly _o: AgentLoopOptions;
   private readonly _minInterval: number;
-  private readonly _refreshInterval: number;
+  private readonly _driftCheck: number;
   private readonly _log: (msg: string) => void;
+  private _verifyAt = Infinity;
   private _dirty = true;
   private _dirtySince: number | undefined;
   private _wake: (() => void) | undefined;
   private _lastApplyAt = -Infinity;
-  private _lastRefreshAt: number;
   private _published: string | undefined;
   private readonly _waiters: { rev: bigint; resolve: () => void }[] = [];
   /** The last successful apply. */
@@ -78,13 +93,16 @@ export class AgentLoop {
   lastRendered: RenderedDataplane | undefined;
   applies = 0;
   failures = 0;
+  /** Drift repairs made (verify or periodic refresh), and checks run. */
+  repairs = 0;
+  verifies = 0;
+  lastRepair: RepairRecord | undefined;
 
   constructor(opts: AgentLoopOptions) {
     this._o = opts;
     this._minInterval = opts.minApplyIntervalMs ?? 50;
-    this._refreshInterval = opts.refreshIntervalMs ?? 90_000;
+    this._driftCheck = opts.driftCheckMs ?? 250;
     this._log = opts.log ?? ((): void => undefined);
-    this._lastRefreshAt = opts.clock.now();
   }
 
   /** Something changed; the loop will recompute (coalesced with other changes). */
@@ -124,8 +142,11 @@ export class AgentLoop {
 
   /** Installs the fail-closed rules, then loops until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    const { driver, source, node } = this._o;
     try {
-      await this._o.tables.filter.failClosed();
+      const felix = source.felixConfig(node);
+      driver.configure(felix);
+      await driver.failClosed(failClosedRules(felix.failsafeInboundHostPorts));
     } catch (e) {
       this._log(`fail-closed rules not installed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -135,9 +156,9 @@ export class AgentLoop {
     try {
       while (!signal.aborted) {
         if (!this._dirty || !this._o.source.inSync) {
+          await this._maintain();
+          if (this._dirty && this._o.source.inSync) continue;
           await this._idle(signal);
-          if (signal.aborted) break;
-          if (this._o.clock.now() - this._lastRefreshAt >= this._refreshInterval) await this._refresh();
           continue;
         }
         const wait = this._lastApplyAt + this._minInterval - this._o.clock.now();
@@ -165,24 +186,19 @@ export class AgentLoop {
 
   /** One compute → render → apply pass (exposed for tests and benchmarks). */
   async applyOnce(dirtySince?: number): Promise<ApplyRecord> {
-    const { clock, source, tables, ipsets, node } = this._o;
+    const { clock, source, driver, node } = this._o;
     const t0 = clock.now();
     const revision = source.revision;
-    const desired = computeDesiredState(source.snapshot(), node, source.felixConfig(node), this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup });
+    const felix = source.felixConfig(node);
+    const desired = computeDesiredState(source.snapshot(), node, felix, this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup });
     const rendered = render(desired);
     const computeMs = clock.now() - t0;
-    ipsets.setIpSets(rendered.ipSets);
-    const adds = await ipsets.applyAdds();
-    let changed = adds.changed;
-    for (const t of [rendered.raw, rendered.mangle, rendered.filter]) {
-      const table = tables[t.table as 'raw' | 'mangle' | 'filter'];
-      table.setChains(t.chains);
-      table.setHooks(t.hooks);
-      changed = (await table.apply()).changed || changed;
-    }
-    changed = (await ipsets.applyRemovals()).changed || changed;
+    driver.configure(felix);
+    const { changed } = await driver.apply(rendered);
     const end = clock.now();
     this._lastApplyAt = end;
+    // A datastore change also triggers a verify (right after this apply).
+    if (this._driftCheck > 0) this._verifyAt = end;
     const policies = programmedPolicies(desired);
     const rec: ApplyRecord = { revision, policies, latencyMs: end - (dirtySince ?? t0), computeMs, changed };
     this.last = rec;
@@ -212,26 +228,51 @@ export class AgentLoop {
     }
   }
 
-  private async _refresh(): Promise<void> {
-    this._lastRefreshAt = this._o.clock.now();
+  /** Runs the drift check and the periodic refresh when they are due (after the first apply). */
+  private async _maintain(): Promise<void> {
     if (this.last === undefined) return;
+    const { clock, driver } = this._o;
+    if (clock.now() >= this._verifyAt) {
+      const t0 = clock.now();
+      const ok = await this._check('verify', () => driver.verify());
+      const took = clock.now() - t0;
+      // A failed check (e.g. a read timed out) is retried after 5 s, not in a tight loop.
+      this._verifyAt = clock.now() + Math.max(ok ? this._driftCheck : 5000, 2 * took);
+    }
+    if (driver.refreshDueInMs() <= 0) await this._check('refresh', () => driver.refresh());
+  }
+
+  /** Runs one check; false when it failed (logged). */
+  private async _check(by: 'verify' | 'refresh', fn: () => Promise<DriftReport>): Promise<boolean> {
+    const { clock, node } = this._o;
+    const startedAt = clock.now();
     try {
-      await this._o.ipsets.refresh();
-      for (const t of [this._o.tables.raw, this._o.tables.mangle, this._o.tables.filter]) await t.refresh();
+      if (by === 'verify') this.verifies++;
+      const r = await fn();
+      if (!r.repaired) return true;
+      const endedAt = clock.now();
+      this.repairs++;
+      this.lastRepair = { found: r.found, by, startedAt, endedAt };
+      this._log(`drift repaired on node ${node} (${by}, ${(endedAt - startedAt).toFixed(0)} ms): found ${r.found.join('; ')}`);
+      this._o.onRepair?.(this.lastRepair);
+      return true;
     } catch (e) {
-      this._log(`refresh failed: ${e instanceof Error ? e.message : String(e)}`);
-      this._dirty = true;
+      this._log(`${by} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     }
   }
 
-  /** Waits (real time) for markDirty, abort, or the next refresh. */
+  /** Waits (real time) for markDirty, abort, the next drift check or the next refresh. */
   private async _idle(signal: AbortSignal): Promise<void> {
     const ac = new AbortController();
     const woke = new Promise<void>((resolve) => {
       this._wake = resolve;
     });
-    const remaining = Math.max(1, this._refreshInterval - (this._o.clock.now() - this._lastRefreshAt));
-    const timer = sleepReal(Math.min(remaining, 2_147_000_000), undefined, { signal: ac.signal }).catch(() => undefined);
+    const now = this._o.clock.now();
+    const untilVerify = this.last === undefined ? Infinity : this._verifyAt - now;
+    const untilRefresh = this.last === undefined ? Infinity : this._o.driver.refreshDueInMs();
+    const remaining = Math.max(1, Math.min(untilVerify, untilRefresh, 2_147_000_000));
+    const timer = sleepReal(remaining, undefined, { signal: ac.signal }).catch(() => undefined);
     if (signal.aborted) this._wake?.();
     await Promise.race([woke, timer]);
     ac.abort();

@@ -1,23 +1,21 @@
 /**
  * @module runAgent: one agent per node (`tabby agent --node <name>`). Wires the syncer (list +
- * watch of the datastore), the loop (compute → render → apply) and the appliers (iptables raw,
- * mangle and filter tables and IP sets, run through `runner`, inside `netns` when given: how
- * the lab runs one agent per worker namespace), and publishes per-node status on the Calico
- * Node (see status.ts).
+ * watch of the datastore), the loop (compute → render → apply) and the dataplane driver
+ * (iptables + ipset, or nft; commands run through `runner`, inside `netns` when given: how the
+ * lab runs one agent per worker namespace), and publishes per-node status on the Calico Node
+ * (see status.ts).
  *
- * The returned handle stops everything (`stop()`): the watch, the loop, then the appliers' helper
+ * The returned handle stops everything (`stop()`): the watch, the loop, then the driver's helper
  * processes (the IP set applier's long-lived `ipset -` session), so nothing is left running in
  * the node's namespace. The dataplane is left as programmed (like Felix, stopping the agent
  * does not remove policy).
  */
 import { setMaxListeners } from 'node:events';
 import type { Datastore } from '../datastore/index.js';
-import { IptablesTable } from '../dataplane/iptables/table.js';
-import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
-import { NftAgentDataplane } from '../dataplane/nft/agent-backend.js';
-import { removeOtherBackend } from './backend-cleanup.js';
+import type { DataplaneDriver } from '../dataplane/driver.js';
+import { createDriver, removeOtherBackend } from '../dataplane/driver-factory.js';
 import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
-import { AgentLoop } from './loop.js';
+import { AgentLoop, type RepairRecord } from './loop.js';
 import { publishNodeStatus } from './status.js';
 import { Syncer } from './syncer.js';
 
@@ -32,7 +30,12 @@ export interface AgentOptions {
   /** Log rules use NFLOG with this group instead of LOG. */
   readonly nflogGroup?: number;
   readonly minApplyIntervalMs?: number;
+  /** Overrides FelixConfiguration's periodic refresh intervals (ms). */
   readonly refreshIntervalMs?: number;
+  /** Drift check period (default 250 ms; 0 = off). */
+  readonly driftCheckMs?: number;
+  /** Called after each drift repair (also logged). */
+  readonly onRepair?: (r: RepairRecord) => void;
   /** Publish status on the Calico Node (default true). */
   readonly publishStatus?: boolean;
   /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
@@ -44,6 +47,7 @@ export interface AgentOptions {
 export interface AgentHandle {
   readonly syncer: Syncer;
   readonly loop: AgentLoop;
+  readonly driver: DataplaneDriver;
   /** Resolves once the datastore revision `revision` (or later) is programmed; rejects after `timeoutMs` (default 60 s) naming node and revision. */
   whenProgrammed(revision: string, timeoutMs?: number): Promise<void>;
   /** Stops watching and applying; resolves when both have ended and the appliers are closed. */
@@ -57,22 +61,25 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const clock = opts.clock ?? realClock;
   const runner = opts.netns !== undefined ? inNetns(opts.runner, opts.netns) : opts.runner;
   const backend = opts.iptablesBackend ?? 'default';
-  const table = (t: 'raw' | 'mangle' | 'filter'): IptablesTable =>
-    new IptablesTable({ table: t, runner, clock, backend, log: (m) => log(m) });
-  const nft = opts.dataplane === 'nft' ? new NftAgentDataplane({ runner, clock, log: (m) => log(m) }) : undefined;
-  const tables = nft?.tables ?? { raw: table('raw'), mangle: table('mangle'), filter: table('filter') };
-  const ipsets = nft?.ipsets ?? new IpsetApplier({ runner, clock, log: (m) => log(m) });
+  const driver = createDriver({
+    kind: opts.dataplane ?? 'iptables',
+    runner,
+    clock,
+    iptablesBackend: backend,
+    log: (m) => log(m),
+    ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
+  });
   const ref: { loop?: AgentLoop } = {};
   const syncer = new Syncer({ datastore: opts.datastore, onChange: () => ref.loop?.markDirty(), log: (m) => log(`syncer: ${m}`) });
   const loop = new AgentLoop({
     node: opts.node,
     source: syncer,
-    tables,
-    ipsets,
+    driver,
     clock,
     ...(opts.nflogGroup !== undefined ? { nflogGroup: opts.nflogGroup } : {}),
     ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
-    ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
+    ...(opts.driftCheckMs !== undefined ? { driftCheckMs: opts.driftCheckMs } : {}),
+    ...(opts.onRepair !== undefined ? { onRepair: opts.onRepair } : {}),
     ...(opts.publishStatus === false
       ? {}
       : {
@@ -90,11 +97,12 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   // judging packets beside ours); then the loops start.
   const cleaned = removeOtherBackend({ runner, clock, dataplane: opts.dataplane ?? 'iptables', iptablesBackend: backend, log: (m) => log(m) });
   const running = cleaned.then(() => Promise.all([syncer.run(ac.signal), l.run(ac.signal)])).then(() => undefined);
-  // The appliers are closed however the loops end, so no helper process outlives the agent.
-  const done = running.finally(() => ipsets.close());
+  // The driver is closed however the loops end, so no helper process outlives the agent.
+  const done = running.finally(() => driver.close());
   return {
     syncer,
     loop: l,
+    driver,
     whenProgrammed: (rev, timeoutMs) => l.whenProgrammed(rev, timeoutMs),
     stop: async () => {
       ac.abort();

@@ -15,7 +15,7 @@ import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 const NOT_SERVED = new Set(['projectcalico.org/CalicoAPIConfig']);
 
 /** kube-apiserver's order for the built-in groups; Calico's aggregated group last. */
-const GROUP_ORDER = ['', 'apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'projectcalico.org'];
+const GROUP_ORDER = ['', 'apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'policy.networking.k8s.io', 'projectcalico.org'];
 
 export const SERVED_KINDS: readonly KindInfo[] = ALL_KINDS.filter((k) => !NOT_SERVED.has(`${k.group}/${k.kind}`)).sort(
   (a, b) => _groupRank(a.group) - _groupRank(b.group),

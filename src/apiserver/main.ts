@@ -17,6 +17,7 @@ import type { PodRuntime } from './pod-runtime.js';
 import { execUpgradeHandler } from './exec-ws.js';
 import { badRequest } from './status.js';
 import { ensurePki, ensureTokens } from './pki.js';
+import type { TokenUser } from './auth.js';
 import { defaultUiDir } from '../web/index.js';
 
 export interface RunServerOptions {
@@ -38,6 +39,8 @@ export interface RunServerOptions {
   readonly podRuntime?: PodRuntime;
   /** Largest request body (413 past it); default 3 MiB. */
   readonly maxRequestBytes?: number;
+  /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
+  readonly users?: readonly TokenUser[];
 }
 
 export interface RunningServer {
@@ -119,7 +122,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const log = opts.log ?? (() => undefined);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pki = await ensurePki(join(dataDir, 'pki'));
-  const tokens = await ensureTokens(join(dataDir, 'tokens'));
+  const tokens = { ...(await ensureTokens(join(dataDir, 'tokens'))), ...(opts.users !== undefined ? { users: opts.users } : {}) };
   const ownDatastore = opts.datastore === undefined;
   const ds = opts.datastore ?? (await openSqliteDatastore(join(dataDir, 'tabby.db')));
   try {

@@ -27,6 +27,7 @@ import type { Io } from './io.js';
 import { loadCalicoctlConfig, type LoadedConfig } from './calicoctl/config.js';
 import { openDatastoreFromConfig } from './datastore-config.js';
 import { DATA_DIR_DOC } from './paths.js';
+import { readLive } from './live/index.js';
 
 /** The identity engine findings use to name a resource. */
 export interface ResourceRef {
@@ -61,6 +62,10 @@ export interface InputOptions {
   readonly openDatastore?: ((config: LoadedConfig, io: Io) => Promise<Datastore>) | undefined;
   /** The command name, for messages. */
   readonly command: string;
+  /** `--kubeconfig`: read the live cluster it names instead (read-only). */
+  readonly kubeconfig?: string | undefined;
+  /** `--context`: the kubeconfig context (default: its current-context). */
+  readonly context?: string | undefined;
 }
 
 const _group = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
@@ -184,6 +189,17 @@ function _offsetOf(root: Node, keys: readonly (string | number)[]): number | und
 
 /** Loads resources from files, or from the datastore when no `-f` is given. */
 export async function loadEngineInput(io: Io, opts: InputOptions): Promise<EngineInput | undefined> {
+  if (opts.kubeconfig !== undefined) {
+    if (opts.files.length > 0 || opts.config !== undefined) {
+      io.stderr(`tabby ${opts.command}: give either --kubeconfig or -f/--config, not both\n`);
+      return undefined;
+    }
+    return _fromCluster(io, opts.kubeconfig, opts);
+  }
+  if (opts.context !== undefined) {
+    io.stderr(`tabby ${opts.command}: --context needs --kubeconfig\n`);
+    return undefined;
+  }
   if (opts.files.length === 0) return _fromDatastore(io, opts);
   const read = await readManifests(io, opts.files, opts.recursive);
   for (const p of read.problems) io.stderr(`tabby ${opts.command}: ${p}\n`);
@@ -255,6 +271,14 @@ async function _fromDatastore(io: Io, opts: InputOptions): Promise<EngineInput |
   }
 }
 
+async function _fromCluster(io: Io, kubeconfig: string, opts: InputOptions): Promise<EngineInput | undefined> {
+  const live = await readLive(io, { kubeconfig, context: opts.context, command: opts.command });
+  if (live === undefined) return undefined;
+  const snapshot = buildSnapshot(live.resources);
+  for (const p of snapshot.problems) io.stderr(`tabby ${opts.command}: ${p.resource}: ${p.message}\n`);
+  return { snapshot, resources: live.resources, errors: live.errors, origin: live.origin, locate: (ref) => describeRef(ref) };
+}
+
 /** Lists every kind the engine reads from an open datastore (raw objects, no derived views). */
 export async function loadFromDatastore(io: Io, ds: Datastore, command: string, origin: string): Promise<EngineInput> {
   const resources: Resource[] = [];
@@ -286,11 +310,21 @@ export function addInputOptions(cmd: Command): Command {
     .option('-f, --filename <path>', 'resources from a file, a folder of .yaml/.yml/.json files, or - for standard input (repeatable); default: the configured datastore', collect)
     .option('-R, --recursive', 'also read the subfolders of folders given with -f', false)
     .option('-c, --config <file>', 'calicoctl configuration for the datastore (used without -f; default as calicoctl: /etc/calico/calicoctl.cfg, the environment, then the running cluster of --data-dir)')
-    .option('--data-dir <dir>', `the cluster to read without -f and -c (default ${DATA_DIR_DOC})`);
+    .option('--data-dir <dir>', `the cluster to read without -f and -c (default ${DATA_DIR_DOC})`)
+    .option('--kubeconfig <file>', 'read a live Kubernetes cluster (read-only; the role it needs: tabby rbac) instead of -f or the datastore')
+    .option('--context <name>', 'the kubeconfig context (default: its current-context)');
 }
 
 export function inputOptions(opts: unknown, command: string): InputOptions {
-  return { files: stringList(opts, 'filename'), recursive: flag(opts, 'recursive'), config: stringOpt(opts, 'config'), dataDir: stringOpt(opts, 'dataDir'), command };
+  return {
+    files: stringList(opts, 'filename'),
+    recursive: flag(opts, 'recursive'),
+    config: stringOpt(opts, 'config'),
+    dataDir: stringOpt(opts, 'dataDir'),
+    kubeconfig: stringOpt(opts, 'kubeconfig'),
+    context: stringOpt(opts, 'context'),
+    command,
+  };
 }
 
 /**

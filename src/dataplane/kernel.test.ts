@@ -13,7 +13,8 @@ import { IpsetApplier } from './ipset/ipset-applier.js';
 import { parseIpsetSave } from './ipset/plan.js';
 import { renderChain } from './iptables/format.js';
 import { parseSaveTable } from './iptables/parse-save.js';
-import { FAIL_CLOSED_INPUT_CHAIN, IptablesTable } from './iptables/table.js';
+import { IptablesTable } from './iptables/table.js';
+import { FAIL_CLOSED_INPUT_CHAIN } from './render/fail-closed.js';
 import type { Chain, Insertion, IpSet, Rule } from './model.js';
 
 const skip = required(await netnsSkipReason());

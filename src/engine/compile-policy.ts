@@ -232,7 +232,9 @@ export type PolicyKind =
   | 'StagedNetworkPolicy'
   | 'StagedGlobalNetworkPolicy'
   | 'KubernetesNetworkPolicy'
-  | 'StagedKubernetesNetworkPolicy';
+  | 'StagedKubernetesNetworkPolicy'
+  | 'AdminNetworkPolicy'
+  | 'BaselineAdminNetworkPolicy';
 
 export interface CompiledPolicy {
   /** Trace name: `<ns>/<name>` for namespaced policies, `<name>` for global ones. */

@@ -311,15 +311,17 @@ function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Pa
 // - Leaving the node: the route to the destination picks the interface, whatever the source
 //   address. A destination inside one of the node's connected subnets (NodeInfo.subnets, from the
 //   addresses the datastore gives with a prefix; the longest prefix when several hold it) leaves
-//   by that subnet's interface. Otherwise: the interface of the source address (host traffic),
-//   else the default route: the ExternalIP's interface for a destination outside the cluster,
-//   the InternalIP's for cluster traffic.
+//   by that subnet's interface. Otherwise a destination outside the cluster leaves by the default
+//   route: the ExternalIP's interface (a node without an ExternalIP: the InternalIP's), whatever
+//   the source address; cluster traffic by the interface of the source address (host traffic),
+//   else the InternalIP's.
 // - Arriving at the node from outside the cluster: a source inside one of the node's connected
 //   subnets is on that segment, so the packet arrives on that subnet's interface (e.g. a host on
 //   the private VLAN routing the pod network through a worker's private address). Otherwise, and
 //   for cluster sources (nodes sit on several segments and their own routing picks one): the
 //   interface holding the destination address, else the ExternalIP's interface (from outside the
-//   cluster) or the InternalIP's (cluster traffic).
+//   cluster; a node without an ExternalIP has one interface for everything: the InternalIP's)
+//   or the InternalIP's (cluster traffic).
 // - A subnet's interface is the host endpoint whose expectedIPs hold the node's address on that
 //   subnet (the one the prefix came with), else another address in it, else one with
 //   `interfaceName: "*"`; with none, that interface has no host endpoint and Calico does not
@@ -336,11 +338,23 @@ function _star(node: NodeInfo): HostEndpointInfo | undefined {
   return node.hostEndpoints.find((h) => h.interfaceName === '*');
 }
 
+/**
+ * The interface of the default route (`external`: traffic from/to outside the cluster) or of the
+ * cluster network: `*`, else the host endpoint holding an ExternalIP (external only; none there:
+ * that interface is not policed), else the one holding an InternalIP. A node with no ExternalIP
+ * has one interface for everything: traffic from/to outside the cluster crosses the InternalIP's.
+ */
 function _hepFallback(node: NodeInfo, external: boolean): HostEndpointInfo | undefined {
   const star = _star(node);
   if (star) return star;
-  const addrs = external ? node.external : node.internal;
-  for (const a of addrs) {
+  if (external && node.external.length > 0) {
+    for (const a of node.external) {
+      const h = _hepByIp(node, a);
+      if (h) return h;
+    }
+    return undefined;
+  }
+  for (const a of node.internal) {
     const h = _hepByIp(node, a);
     if (h) return h;
   }
@@ -393,7 +407,9 @@ export function egressHep(node: NodeInfo, srcIp: Ip | undefined, dstExternal: bo
     const s = _bySubnet(node, dstIp);
     if (s !== undefined) return s.hep;
   }
-  return (srcIp !== undefined ? _hepByIp(node, srcIp) : undefined) ?? _hepFallback(node, dstExternal);
+  // Outside the cluster: the default route's interface, whatever the source address.
+  if (dstExternal) return _hepFallback(node, true);
+  return (srcIp !== undefined ? _hepByIp(node, srcIp) : undefined) ?? _hepFallback(node, false);
 }
 
 // ------------------------------------------------------------------ the path

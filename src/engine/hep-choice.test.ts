@@ -126,6 +126,44 @@ test('host → a destination outside the cluster on the private subnet leaves by
   assert.deepEqual([fwdOut.action, ...hepStages(fwdOut)], ['Allow', 'forwardEgress hep:w1-public Allow']);
 });
 
+// Issue 14 item 5b. IBM Cloud classic workers (the r2-r6 scenario's docs: a private VLAN interface
+// and a public one holding the default route, `allow-all-outbound` on the public host endpoint):
+// Linux picks the egress interface by the route to the destination, whatever the source address,
+// so host traffic to the internet sent from the private address still leaves by the public one.
+test('host → outside the cluster leaves by the default route (the ExternalIP interface), whatever the source address', () => {
+  for (const node of [calicoNode('198.18.0.11/24'), k8sNode()]) {
+    const { snapshot } = loadSnapshot(cluster(node));
+    const fromPrivate = evaluateFlow(snapshot, { from: '198.18.0.11', to: '198.51.100.7', port: 8080 });
+    assert.deepEqual([fromPrivate.action, ...hepStages(fromPrivate)], ['Allow', 'hostEgress hep:w1-public Allow']);
+    const fromNode = evaluateFlow(snapshot, { from: 'node:w1', to: '198.51.100.7', port: 8080 });
+    assert.deepEqual([fromNode.action, ...hepStages(fromNode)], ['Allow', 'hostEgress hep:w1-public Allow']);
+  }
+  // Cluster traffic is not sent by the default route: from the private address, the private interface.
+  const { snapshot } = loadSnapshot([...cluster(k8sNode()), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, status: { addresses: [{ type: 'InternalIP', address: '198.18.0.12' }] } }]);
+  const toNode = evaluateFlow(snapshot, { from: '198.18.0.11', to: '198.18.0.12', port: 8080 });
+  assert.deepEqual([toNode.action, ...hepStages(toNode)], ['Deny', 'hostEgress hep:w1-private Deny']);
+});
+
+// Issue 14 item 5a/5b: a node with only an InternalIP (no ExternalIP) and a host endpoint holding
+// it: traffic from and to outside the cluster crosses that interface, the node's only one (Calico
+// docs, "Defend against DoS attacks": one eth0 host endpoint holding the node's address enforces
+// on forwarded traffic). A node that has an ExternalIP whose interface has no host endpoint is
+// not policed there (the next test): the lab's workers, where real packets agree.
+test('a node without an ExternalIP: traffic from/to outside the cluster crosses the InternalIP host endpoint', () => {
+  const internalOnly = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, status: { addresses: [{ type: 'InternalIP', address: '198.18.0.11' }] } };
+  const { snapshot } = loadSnapshot(cluster(internalOnly, [hep('w1-private', 'eth0', '198.18.0.11', 'private')]));
+  const toPod = evaluateFlow(snapshot, { from: '198.51.100.7', to: 'default/a', port: 80 });
+  assert.deepEqual([toPod.action, ...hepStages(toPod)], ['Deny', 'forwardIngress hep:w1-private Deny']);
+  const fromPod = evaluateFlow(snapshot, { from: 'default/a', to: '198.51.100.7', port: 8080 });
+  assert.deepEqual([fromPod.action, ...hepStages(fromPod)], ['Deny', 'forwardEgress hep:w1-private Deny']);
+  const dns = evaluateFlow(snapshot, { from: 'node:w1', to: '198.51.100.7', port: 53 });
+  assert.deepEqual([dns.action, ...hepStages(dns)], ['Allow', 'hostEgress hep:w1-private Allow']);
+  // With an ExternalIP (on another interface, which has no host endpoint): not policed.
+  const { snapshot: dual } = loadSnapshot(cluster(k8sNode(), [hep('w1-private', 'eth0', '198.18.0.11', 'private')]));
+  const viaPublic = evaluateFlow(dual, { from: '198.51.100.7', to: 'default/a', port: 80 });
+  assert.deepEqual([viaPublic.action, ...hepStages(viaPublic)], ['Allow']);
+});
+
 test('an interface with no host endpoint is not policed: no fallback to the public one', () => {
   // Only the public interface has a host endpoint, and it admits nothing.
   const closed = {

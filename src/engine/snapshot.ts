@@ -58,6 +58,8 @@ import {
 } from './compile-policy.js';
 import type { CompiledRule } from './match.js';
 import { IpIndex, SortedKeyMap } from './workload-index.js';
+import { BUILT_IN_TIERS } from '../model/calico/derived.js';
+import { adminPolicyOf, isAdminPolicy } from './admin-policies.js';
 
 export interface WorkloadEndpointInfo extends Owner {
   readonly kind: 'workload';
@@ -280,6 +282,12 @@ export class SnapshotMemo {
 }
 
 const DEFAULT_TIER_ORDER = 1_000_000;
+/**
+ * The profile Calico creates at start-up with allow-all ingress and egress rules; host endpoints
+ * name it for "allow-all" instead of "deny-all" in the absence of policy (kube-controllers'
+ * automatic host endpoints do). A Profile resource of that name, when given, replaces it.
+ */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
 let _policySetIds = 0;
 
 const _name = (r: Resource): string => r.metadata?.name ?? '';
@@ -709,7 +717,7 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
 
   // ---- tiers
   const tiers = new Map<string, TierInfo>();
-  tiers.set('default', { name: 'default', order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' });
+  for (const t of BUILT_IN_TIERS) tiers.set(t.name, { name: t.name, order: t.order, defaultAction: t.defaultAction });
   for (const r of byKind('Tier')) {
     const spec = (r as { spec?: { order?: number; defaultAction?: string } }).spec ?? {};
     const name = _name(r);
@@ -741,6 +749,9 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
         const s = (c.policy.spec ?? {}) as Spec;
         add({ kind: 'StagedKubernetesNetworkPolicy', namespace: ns || 'default', name: c.policy.metadata?.name ?? name, spec: { ...s, stagedAction: (r as { spec?: Spec }).spec?.stagedAction } as Spec, staged: true });
       }
+    } else if (isAdminPolicy(r)) {
+      const p = adminPolicyOf(r, resources, problems);
+      if (p) add(p);
     } else if (_isCalico(r) && (r.kind === 'NetworkPolicy' || r.kind === 'StagedNetworkPolicy')) {
       add({ kind: r.kind as PolicyKind, namespace: ns || 'default', name, spec, staged: r.kind === 'StagedNetworkPolicy' });
     } else if (_isCalico(r) && (r.kind === 'GlobalNetworkPolicy' || r.kind === 'StagedGlobalNetworkPolicy')) {
@@ -793,6 +804,8 @@ export function buildSnapshot(input: readonly Resource[]): Snapshot {
     egress: compileRules(egress as Rule[] | undefined, { registry, namespace: '' }),
   });
   for (const [name, p] of explicitProfiles) profiles.set(name, compileProfile(name, p.spec?.ingress, p.spec?.egress));
+  // Calico creates this one itself (allow all ingress and egress) for host endpoints to name.
+  if (!profiles.has(DEFAULT_ALLOW_PROFILE)) profiles.set(DEFAULT_ALLOW_PROFILE, compileProfile(DEFAULT_ALLOW_PROFILE, allowAll, allowAll));
   const seenLists = new Set<readonly string[]>(); // profile lists are shared: visit each once
   for (const w of workloads) {
     if (seenLists.has(w.profiles)) continue;

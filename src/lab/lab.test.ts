@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildSnapshot } from '../engine/index.js';
 import { renderKubeProxy } from './kube-proxy.js';
 import { parseLogLine } from './logs.js';
-import { addHostSteps, addWorkerSteps, clientPlan, namespaces, planLab, planWithWorker, upSteps, type Step } from './topology.js';
+import { addHostSteps, addWorkerSteps, clientPlan, hostInCidr64, namespaces, planLab, planWithWorker, podNeighSteps, podSteps, POD_GATEWAY6, upSteps, type Step } from './topology.js';
 import { Lab, podStatus } from './controller.js';
 import { generateCase, rng } from './verify.js';
 
@@ -134,4 +134,42 @@ test('status: lab Nodes are Ready with their addresses; placed pods are Running 
     ['a', true, true, 0, true],
     ['b', true, true, 0, true],
   ]);
+});
+
+test('topology: dual stack adds 2001:db8::/32 addresses only, only inside lab namespaces; Nodes and pods declare them', () => {
+  const plan = planLab({ prefix: 'tbyabc123', workers: 2, dualStack: true });
+  assert.deepEqual(
+    plan.workers.map((w) => [w.privateIp6, w.publicIp6, w.podCidr6]),
+    [
+      ['2001:db8:18::11', '2001:db8:18:1::11', '2001:db8:19:1::/64'],
+      ['2001:db8:18::12', '2001:db8:18:1::12', '2001:db8:19:2::/64'],
+    ],
+  );
+  const worker3 = planWithWorker(plan).worker;
+  assert.equal(worker3.podCidr6, '2001:db8:19:3::/64', 'a worker added later is dual stack too');
+  const pod = { worker: plan.workers[0]!, netns: 'tbyabc123-p1', iface: 'cali0123456789a', ip: '198.19.1.2', ip6: hostInCidr64(plan.workers[0]!.podCidr6!, 2) };
+  assert.equal(pod.ip6, '2001:db8:19:1::2');
+  const steps = [...upSteps(plan), ...addWorkerSteps(plan, worker3), ...podSteps(pod), ...podNeighSteps(pod, '02:00:00:00:00:01', '02:00:00:00:00:02')];
+  let v6 = 0;
+  for (const s of steps) {
+    assert.ok(s.argv.includes('-n') || s.argv[1] === 'netns', `every step names a lab namespace: ${s.argv.join(' ')}`);
+    const ns = (s.argv.includes('-n') ? s.argv[s.argv.indexOf('-n') + 1] : s.argv[3]) ?? '';
+    assert.ok(ns.startsWith('tbyabc123-'), `${s.argv.join(' ')} runs in a lab namespace`);
+    for (const a of s.argv)
+      if (a.includes(':') && /^[0-9a-f:]+(\/\d+)?$/.test(a) && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(a)) {
+        v6++;
+        assert.ok(a.startsWith('2001:db8:') || a === POD_GATEWAY6, `IPv6 ${a} is documentation space (or the pods' link-local gateway)`);
+      }
+  }
+  assert.ok(v6 >= 10, `the plan has IPv6 steps (${v6})`);
+  assert.ok(steps.some((s) => s.argv.join(' ') === 'ip netns exec tbyabc123-w1 sysctl -qw net.ipv6.conf.all.forwarding=1'));
+  assert.ok(steps.some((s) => s.argv.join(' ') === 'ip -n tbyabc123-w1 -6 route add 2001:db8:19:2::/64 via 2001:db8:18::12 dev eth0'));
+  assert.ok(steps.some((s) => s.argv.join(' ') === 'ip -n tbyabc123-w1 -6 route add 2001:db8:19:3::/64 via 2001:db8:18::13 dev eth0'), 'route to the added worker');
+  // An IPv4-only plan has no IPv6 at all.
+  assert.ok(!upSteps(planLab({ prefix: 'tbyabc123', workers: 2 })).some((s) => s.argv.includes('-6')));
+  const node = Lab.nodeManifest(plan, plan.workers[0]!) as { spec: { podCIDRs: string[] }; status: { addresses: { type: string; address: string }[] } };
+  assert.deepEqual(node.spec.podCIDRs, ['198.19.1.0/24', '2001:db8:19:1::/64']);
+  assert.deepEqual(node.status.addresses.map((a) => `${a.type}=${a.address}`), ['InternalIP=198.18.0.11', 'InternalIP=2001:db8:18::11', 'ExternalIP=198.18.1.11', 'ExternalIP=2001:db8:18:1::11', 'Hostname=worker1']);
+  const st = podStatus({ spec: { containers: [] } }, { ip: '198.19.1.2', ip6: '2001:db8:19:1::2' }, '198.18.0.11') as { podIP: string; podIPs: { ip: string }[] };
+  assert.deepEqual([st.podIP, st.podIPs], ['198.19.1.2', [{ ip: '198.19.1.2' }, { ip: '2001:db8:19:1::2' }]]);
 });

@@ -21,6 +21,8 @@ export interface ProbeFlow {
   readonly ip: string;
   readonly proto: ProbeProto;
   readonly port: number;
+  /** The source address the engine judges, when not the source's first (IPv4) one: an IPv6 flow's. */
+  readonly fromIp?: string;
 }
 
 export interface ProbeRow {
@@ -80,8 +82,10 @@ export function matrixFlows(lab: Pick<Lab, 'plan'>, pods: readonly PodRecord[], 
   return flows;
 }
 
+/** The engine's flow for a probe; a ping to an IPv6 address is ICMPv6 (protocol 58). */
 export function engineInput(lab: Pick<Lab, 'plan'>, f: ProbeFlow): FlowInput {
-  return { from: engineSource(lab, f.from), to: f.ip, protocol: f.proto.toUpperCase(), ...(f.proto !== 'icmp' ? { port: f.port } : {}) };
+  const protocol = f.proto === 'icmp' && f.ip.includes(':') ? 'ICMPv6' : f.proto.toUpperCase();
+  return { from: f.fromIp ?? engineSource(lab, f.from), to: f.ip, protocol, ...(f.proto !== 'icmp' ? { port: f.port } : {}) };
 }
 
 /** Probes every flow (concurrently, bounded by `timeoutMs` each) and compares with the engine. */

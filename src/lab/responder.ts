@@ -2,8 +2,9 @@
  * @module The pod's process: a tiny Node script, run inside a pod (or worker, or client)
  * namespace with `ip netns exec <ns> node -e <script> <config>`, that
  *
- * - serves the declared container ports: TCP (an HTTP answer when the client speaks HTTP, so
- *   curl works; otherwise `ok <name>`), UDP (answers every datagram with `ok <name>`);
+ * - serves the declared container ports, on IPv4 and IPv6 (dual-stack sockets on `::`, or
+ *   0.0.0.0 where the namespace has no IPv6): TCP (an HTTP answer when the client speaks HTTP,
+ *   so curl works; otherwise `ok <name>`), UDP (answers every datagram with `ok <name>`);
  * - runs probes on request: JSON lines on stdin `{id, proto: tcp|udp|icmp, ip, port,
  *   timeoutMs}`, one JSON line per answer on stdout `{id, result: open|refused|timeout|error}`.
  *
@@ -69,15 +70,17 @@ for (const port of cfg.tcp) {
     const t = setTimeout(() => reply(null), 150);
     s.once('data', (b) => reply(b));
   });
-  srv.on('error', (e) => process.stderr.write('responder: tcp/' + port + ': ' + e.message + '\n'));
-  srv.listen(port, '0.0.0.0');
+  // '::' serves IPv4 and IPv6 (dual-stack socket); without IPv6 in the namespace, 0.0.0.0.
+  srv.on('error', (e) => { if (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL') srv.listen(port, '0.0.0.0'); else process.stderr.write('responder: tcp/' + port + ': ' + e.message + '\n'); });
+  srv.listen({ port, host: '::', ipv6Only: false });
 }
-for (const port of cfg.udp) {
-  const sock = dgram.createSocket('udp4');
-  sock.on('error', (e) => process.stderr.write('responder: udp/' + port + ': ' + e.message + '\n'));
+function udpServe(port, type) {
+  const sock = dgram.createSocket({ type, ipv6Only: false });
+  sock.on('error', (e) => { if (type === 'udp6' && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) { try { sock.close(); } catch {} udpServe(port, 'udp4'); } else process.stderr.write('responder: udp/' + port + ': ' + e.message + '\n'); });
   sock.on('message', (m, r) => sock.send('ok ' + name + ' ' + port + '\n', r.port, r.address));
-  sock.bind(port, '0.0.0.0');
+  sock.bind(port, type === 'udp6' ? '::' : '0.0.0.0');
 }
+for (const port of cfg.udp) udpServe(port, 'udp6');
 const out = (id, result) => process.stdout.write(JSON.stringify({ id, result }) + '\n');
 function probe(q) {
   const tmo = Math.max(10, Math.min(10000, Number(q.timeoutMs) || 500));
@@ -91,7 +94,7 @@ function probe(q) {
     s.on('connect', () => fin('open', cleanup));
     s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' ? 'timeout' : 'error', cleanup));
   } else if (q.proto === 'udp') {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(net.isIPv6(q.ip) ? 'udp6' : 'udp4');
     cleanup = () => s.close();
     s.on('message', () => fin('open', cleanup));
     s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : 'error', cleanup));

@@ -16,6 +16,15 @@
  *   <p>-pK      pod K (see podSteps): eth0 with a /32, joined to its worker by a `cali…` veth
  *   <p>-c<name> a client host added later (addHostSteps) on either VLAN, at .200-.253
  *
+ * Dual stack (`dualStack: true`) adds IPv6 from 2001:db8::/32 (documentation space), inside the
+ * lab's namespaces only, mirroring the IPv4 plan: private VLAN 2001:db8:18::/64 and public VLAN
+ * 2001:db8:18:1::/64 (worker N at `::(10+N)` of each, the internet client at
+ * 2001:db8:18:1::250, the system at 2001:db8:18::250), worker N's pods in 2001:db8:19:N::/64
+ * (a pod gets the same host number as its IPv4 address), IPv6 forwarding on the workers, routes
+ * to the other workers' pod ranges and a default route via the internet client. Pods reach
+ * their worker through Calico's link-local gateway fe80::ecee:eeff:feee:eeee, resolved by a
+ * static neighbour entry (no address is added for it). Services stay IPv4.
+ *
  * A worker added to a running lab (addWorkerSteps) is wired exactly as upSteps wires it, plus a
  * route to its pod range on every other worker.
  *
@@ -33,6 +42,8 @@ export interface LabSpec {
   readonly nodeNames?: string;
   /** Labels every worker's Node carries (a cluster profile's: worker pool, zone, role). */
   readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Also give workers and pods IPv6 addresses (see the module doc). */
+  readonly dualStack?: boolean;
 }
 
 export interface WorkerPlan {
@@ -44,12 +55,18 @@ export interface WorkerPlan {
   readonly publicIp: string;
   /** /24 pod range. */
   readonly podCidr: string;
+  /** Dual stack only: the IPv6 addresses and /64 pod range. */
+  readonly privateIp6?: string;
+  readonly publicIp6?: string;
+  readonly podCidr6?: string;
 }
 
 export interface HostPlan {
   readonly name: string;
   readonly netns: string;
   readonly ip: string;
+  /** Dual stack only (internet and system; clients added later are IPv4). */
+  readonly ip6?: string;
   readonly vlan: 'private' | 'public';
 }
 
@@ -74,6 +91,11 @@ export interface LabPlan {
   readonly nodeNames?: string;
   /** Labels every worker's Node carries besides hostname and os (absent: none). */
   readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Dual stack: the IPv6 side of the plan (absent: IPv4 only). */
+  readonly dualStack?: boolean;
+  readonly podSupernet6?: string;
+  readonly privateCidr6?: string;
+  readonly publicCidr6?: string;
 }
 
 export const MAX_WORKERS = 50;
@@ -85,16 +107,18 @@ export function planLab(spec: LabSpec): LabPlan {
   const p = spec.prefix;
   const nodeNames = spec.nodeNames ?? DEFAULT_NODE_NAMES;
   checkNodeNames(nodeNames);
+  const dual = spec.dualStack === true;
   const workers: WorkerPlan[] = [];
-  for (let i = 1; i <= spec.workers; i++) workers.push(workerPlan(p, i, nodeNames));
+  for (let i = 1; i <= spec.workers; i++) workers.push(workerPlan(p, i, nodeNames, dual));
   return {
     prefix: p,
     nodeNames,
     ...(spec.nodeLabels === undefined ? {} : { nodeLabels: { ...spec.nodeLabels } }),
+    ...(dual ? { dualStack: true, podSupernet6: '2001:db8:19::/48', privateCidr6: '2001:db8:18::/64', publicCidr6: '2001:db8:18:1::/64' } : {}),
     fabric: `${p}-fab`,
     workers,
-    internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', vlan: 'public' },
-    system: { name: 'system', netns: `${p}-sys`, ip: '198.18.0.250', vlan: 'private' },
+    internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', ...(dual ? { ip6: '2001:db8:18:1::250' } : {}), vlan: 'public' },
+    system: { name: 'system', netns: `${p}-sys`, ip: '198.18.0.250', ...(dual ? { ip6: '2001:db8:18::250' } : {}), vlan: 'private' },
     clients: [],
     podSupernet: '198.19.0.0/16',
     privateCidr: '198.18.0.0/24',
@@ -119,8 +143,16 @@ export function checkNodeNames(pattern: string): void {
  * the same with or without the lab: the cluster profiles declare exactly these (a test holds
  * them equal), and `tabby up` refuses a lab whose workers differ from its profile's.
  */
-export function workerPlan(prefix: string, i: number, nodeNames: string = DEFAULT_NODE_NAMES): WorkerPlan {
-  return { name: nodeNames.replaceAll('{i}', String(i)), netns: `${prefix}-w${i}`, index: i, privateIp: `198.18.0.${10 + i}`, publicIp: `198.18.1.${10 + i}`, podCidr: `198.19.${i}.0/24` };
+export function workerPlan(prefix: string, i: number, nodeNames: string = DEFAULT_NODE_NAMES, dualStack = false): WorkerPlan {
+  return {
+    name: nodeNames.replaceAll('{i}', String(i)),
+    netns: `${prefix}-w${i}`,
+    index: i,
+    privateIp: `198.18.0.${10 + i}`,
+    publicIp: `198.18.1.${10 + i}`,
+    podCidr: `198.19.${i}.0/24`,
+    ...(dualStack ? { privateIp6: `2001:db8:18::${10 + i}`, publicIp6: `2001:db8:18:1::${10 + i}`, podCidr6: `2001:db8:19:${i}::/64` } : {}),
+  };
 }
 
 /** Every namespace the plan's infrastructure uses (upSteps, addWorkerSteps, addHostSteps), fabric first. */
@@ -147,7 +179,7 @@ export function clientPlan(plan: LabPlan, name: string, vlan: 'private' | 'publi
 export function planWithWorker(plan: LabPlan): { plan: LabPlan; worker: WorkerPlan } {
   const i = plan.workers.length + 1;
   if (i > MAX_WORKERS) throw new Error(`workers must be 1-${MAX_WORKERS}`);
-  const worker = workerPlan(plan.prefix, i, plan.nodeNames);
+  const worker = workerPlan(plan.prefix, i, plan.nodeNames, plan.dualStack === true);
   return { plan: { ...plan, workers: [...plan.workers, worker] }, worker };
 }
 
@@ -161,11 +193,13 @@ const ip = (...a: string[]): Step => ({ argv: ['ip', ...a] });
 const inNs = (ns: string, ...a: string[]): Step => ({ argv: ['ip', 'netns', 'exec', ns, ...a] });
 const sysctl = (ns: string, kv: string): Step => inNs(ns, 'sysctl', '-qw', kv);
 
-function _attach(plan: LabPlan, ns: string, bridge: string, peer: string, dev: string, addr: string): Step[] {
+function _attach(plan: LabPlan, ns: string, bridge: string, peer: string, dev: string, addr: string, addr6?: string): Step[] {
   return [
     ip('-n', plan.fabric, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', dev, 'netns', ns),
     ip('-n', plan.fabric, 'link', 'set', peer, 'master', bridge, 'up'),
     ip('-n', ns, 'addr', 'add', addr, 'dev', dev),
+    // `nodad`: usable at once (no duplicate address detection on the lab's own VLANs).
+    ...(addr6 === undefined ? [] : [ip('-n', ns, '-6', 'addr', 'add', addr6, 'dev', dev, 'nodad')]),
     ip('-n', ns, 'link', 'set', dev, 'up'),
   ];
 }
@@ -187,20 +221,30 @@ export function upSteps(plan: LabPlan): Step[] {
 
 function _workerWiring(plan: LabPlan, w: WorkerPlan): Step[] {
   const steps: Step[] = [];
-  steps.push(..._attach(plan, w.netns, 'brpriv', `w${w.index}priv`, 'eth0', `${w.privateIp}/24`));
-  steps.push(..._attach(plan, w.netns, 'brpub', `w${w.index}pub`, 'eth1', `${w.publicIp}/24`));
+  const v6 = (a: string | undefined, len: number): string | undefined => (a === undefined ? undefined : `${a}/${len}`);
+  steps.push(..._attach(plan, w.netns, 'brpriv', `w${w.index}priv`, 'eth0', `${w.privateIp}/24`, v6(w.privateIp6, 64)));
+  steps.push(..._attach(plan, w.netns, 'brpub', `w${w.index}pub`, 'eth1', `${w.publicIp}/24`, v6(w.publicIp6, 64)));
   steps.push(sysctl(w.netns, 'net.ipv4.ip_forward=1'), sysctl(w.netns, 'net.ipv4.conf.all.rp_filter=0'), sysctl(w.netns, 'net.ipv4.conf.default.rp_filter=0'));
-  for (const o of plan.workers) if (o !== w) steps.push(ip('-n', w.netns, 'route', 'add', o.podCidr, 'via', o.privateIp, 'dev', 'eth0'));
+  if (w.privateIp6 !== undefined) steps.push(sysctl(w.netns, 'net.ipv6.conf.all.forwarding=1'));
+  for (const o of plan.workers) if (o !== w) steps.push(..._podRangeRoutes(w, o));
   // Host-originated Service traffic leaves from the InternalIP (then kube-proxy DNATs it);
   // anything else goes to the "internet".
   steps.push(ip('-n', w.netns, 'route', 'add', plan.serviceCidr, 'dev', 'eth0', 'scope', 'link'));
   steps.push(ip('-n', w.netns, 'route', 'add', 'default', 'via', plan.internet.ip, 'dev', 'eth1'));
+  if (w.publicIp6 !== undefined && plan.internet.ip6 !== undefined) steps.push(ip('-n', w.netns, '-6', 'route', 'add', 'default', 'via', plan.internet.ip6, 'dev', 'eth1'));
   steps.push(ip('-n', w.netns, 'route', 'add', 'blackhole', `${plan.blackhole}/32`));
   return steps;
 }
 
+/** On worker `w`: routes to worker `o`'s pod ranges via its private addresses. */
+function _podRangeRoutes(w: WorkerPlan, o: WorkerPlan): Step[] {
+  const steps = [ip('-n', w.netns, 'route', 'add', o.podCidr, 'via', o.privateIp, 'dev', 'eth0')];
+  if (w.privateIp6 !== undefined && o.podCidr6 !== undefined && o.privateIp6 !== undefined) steps.push(ip('-n', w.netns, '-6', 'route', 'add', o.podCidr6, 'via', o.privateIp6, 'dev', 'eth0'));
+  return steps;
+}
+
 function _hostWiring(plan: LabPlan, h: HostPlan, peer: string): Step[] {
-  const steps = _attach(plan, h.netns, h.vlan === 'public' ? 'brpub' : 'brpriv', peer, 'eth0', `${h.ip}/24`);
+  const steps = _attach(plan, h.netns, h.vlan === 'public' ? 'brpub' : 'brpriv', peer, 'eth0', `${h.ip}/24`, h.ip6 === undefined ? undefined : `${h.ip6}/64`);
   // Public clients reach LoadBalancer IPs through worker 1 (the load balancer).
   const lb = plan.workers[0];
   if (h.vlan === 'public' && lb) steps.push(ip('-n', h.netns, 'route', 'add', plan.lbCidr, 'via', lb.publicIp, 'dev', 'eth0'));
@@ -217,7 +261,7 @@ export function addWorkerSteps(plan: LabPlan, w: WorkerPlan): Step[] {
     { argv: ['ip', 'netns', 'add', w.netns], createsNetns: w.netns },
     ip('-n', w.netns, 'link', 'set', 'lo', 'up'),
     ..._workerWiring(next, w),
-    ...plan.workers.filter((o) => o.name !== w.name).map((o) => ip('-n', o.netns, 'route', 'add', w.podCidr, 'via', w.privateIp, 'dev', 'eth0')),
+    ...plan.workers.filter((o) => o.name !== w.name).flatMap((o) => _podRangeRoutes(o, w)),
   ];
 }
 
@@ -233,7 +277,12 @@ export interface PodPlumbing {
   /** Host-side veth name (`workloadInterfaceName(ns, pod)`). */
   readonly iface: string;
   readonly ip: string;
+  /** Dual stack: the pod's IPv6 address. */
+  readonly ip6?: string;
 }
+
+/** The pods' IPv6 next hop (Calico's CNI: the host veth's link-local, here only a static neighbour). */
+export const POD_GATEWAY6 = 'fe80::ecee:eeff:feee:eeee';
 
 /** Creates the pod namespace and its veth; MAC-dependent neighbour entries follow (podNeighSteps). */
 export function podSteps(p: PodPlumbing): Step[] {
@@ -248,6 +297,13 @@ export function podSteps(p: PodPlumbing): Step[] {
     ip('-n', p.netns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'),
     ip('-n', p.netns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'),
     ip('-n', w, 'route', 'add', `${p.ip}/32`, 'dev', p.iface, 'scope', 'link'),
+    ...(p.ip6 === undefined
+      ? []
+      : [
+          ip('-n', p.netns, '-6', 'addr', 'add', `${p.ip6}/128`, 'dev', 'eth0', 'nodad'),
+          ip('-n', p.netns, '-6', 'route', 'add', 'default', 'via', POD_GATEWAY6, 'dev', 'eth0'),
+          ip('-n', w, '-6', 'route', 'add', `${p.ip6}/128`, 'dev', p.iface),
+        ]),
   ];
 }
 
@@ -255,6 +311,12 @@ export function podNeighSteps(p: PodPlumbing, workerMac: string, podMac: string)
   return [
     ip('-n', p.netns, 'neigh', 'replace', '169.254.1.1', 'lladdr', workerMac, 'dev', 'eth0', 'nud', 'permanent'),
     ip('-n', p.worker.netns, 'neigh', 'replace', p.ip, 'lladdr', podMac, 'dev', p.iface, 'nud', 'permanent'),
+    ...(p.ip6 === undefined
+      ? []
+      : [
+          ip('-n', p.netns, '-6', 'neigh', 'replace', POD_GATEWAY6, 'lladdr', workerMac, 'dev', 'eth0', 'nud', 'permanent'),
+          ip('-n', p.worker.netns, '-6', 'neigh', 'replace', p.ip6, 'lladdr', podMac, 'dev', p.iface, 'nud', 'permanent'),
+        ]),
   ];
 }
 
@@ -264,6 +326,14 @@ export function ipToNum(ip: string): number {
 }
 export function numToIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/** The `k`-th host address (1-based, up to 254) of an IPv6 /64 written `a:b:c:d::/64`. */
+export function hostInCidr64(cidr: string, k: number): string {
+  const [base, len] = cidr.split('/');
+  if (len !== '64' || base === undefined || !/^[0-9a-f:]+::$/.test(base)) throw new Error(`not an IPv6 /64 written a:b:c:d::/64: ${cidr}`);
+  if (k < 1 || k > 254) throw new Error(`address ${k} is outside ${cidr}`);
+  return `${base}${k.toString(16)}`;
 }
 
 /** The `k`-th host address (1-based) of a /24 written `a.b.c.0/24`. */

@@ -20,10 +20,16 @@
  * Flows: pod → pod (TCP 80, TCP 8080, UDP 53, ICMP; a pod → itself included), pod → Service ClusterIP, and worker →
  * pods on other workers. Worker → pods on the same worker is left out unless asked for:
  * the dataplane (like Felix) does not police host → local workload traffic; see the report.
+ *
+ * IP family (`ipFamily`, on a dual-stack lab for 6 and dual): 4 probes the IPv4 flows above; 6
+ * the same pod → pod and worker → pod flows to the pods' IPv6 addresses (ping is ICMPv6; the
+ * lab's Services are IPv4, so no Service flow); dual both. With 6 or dual the generated ipBlocks
+ * and nets name IPv6 pod addresses too (6: only; dual: every other pod), so rules of both
+ * families are exercised; the random choices, and so the cases of a seed, are the same.
  */
 import type { Lab, PodRecord } from './controller.js';
 import { snapshotOf } from './controller.js';
-import { runProbe, type ProbeFlow, type ProbeRow } from './probe.js';
+import { engineInput, runProbe, type ProbeFlow, type ProbeRow } from './probe.js';
 import { runVerdicts } from '../engine/index.js';
 import type { ResourceType, StoredObject } from '../datastore/index.js';
 
@@ -79,8 +85,20 @@ const APPS = ['web', 'db', 'api'];
 const TIERS = ['fe', 'be'];
 const TEAMS = ['x', 'y'];
 
+export type IpFamilyOption = 4 | 6 | 'dual';
+
+/** The addresses ipBlocks and nets pick from: the pods' IPv4 ones, IPv6 ones (6), or every other pod's IPv6 (dual). */
+function _peerIps(pods: readonly PodRecord[], family: IpFamilyOption): string[] {
+  return pods.map((p, i) => (p.ip6 !== undefined && (family === 6 || (family === 'dual' && i % 2 === 1)) ? p.ip6 : p.ip));
+}
+
+/** `a/32` or `a/128`. */
+const _hostNet = (ip: string): string => (ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+/** The address's /16 (IPv4) or /48 (IPv6): all of the lab's pods. */
+const _wideNet = (ip: string): string => (ip.includes(':') ? `${ip.split(':').slice(0, 3).join(':')}::/48` : `${ip.split('.').slice(0, 2).join('.')}.0.0/16`);
+
 /** One random case (pure): labels and policies; `pods[i]` gets `podLabels[i]`. */
-export function generateCase(seed: number, index: number, pods: readonly PodRecord[]): CaseSpec {
+export function generateCase(seed: number, index: number, pods: readonly PodRecord[], family: IpFamilyOption = 4): CaseSpec {
   const g = _gen(rng(seed * 100_003 + index));
   const pool = poolPods();
   const podLabels = pool.map(() => {
@@ -92,7 +110,7 @@ export function generateCase(seed: number, index: number, pods: readonly PodReco
   podLabels[g.pick(backends)]!['svc'] = 'vsvc';
   const nsLabels: Record<string, Record<string, string>> = {};
   for (const ns of NAMESPACES) nsLabels[ns] = g.chance(0.8) ? { team: g.pick(TEAMS) } : {};
-  const ips = pods.map((p) => p.ip);
+  const ips = _peerIps(pods, family);
   const policies: unknown[] = [];
   const n = g.int(1, 4);
   for (let k = 0; k < n; k++) policies.push(g.chance(0.6) ? _k8sPolicy(g, k, ips) : _calicoPolicy(g, k, ips));
@@ -189,12 +207,13 @@ function _k8sPeer(g: Gen, ips: readonly string[]): unknown {
       return { podSelector: { matchLabels: _matchLabels(g) }, namespaceSelector: { matchLabels: { team: g.pick(TEAMS) } } };
     case 3: {
       const ip = g.pick(ips);
-      return { ipBlock: { cidr: `${ip}/32` } };
+      return { ipBlock: { cidr: _hostNet(ip) } };
     }
     default: {
       const ip = g.pick(ips);
-      const block = `${ip.split('.').slice(0, 2).join('.')}.0.0/16`;
-      return { ipBlock: { cidr: block, except: [`${g.pick(ips)}/32`] } };
+      // An except must lie inside the cidr (and be of its family): pick it among the same family.
+      const except = g.pick(ips);
+      return { ipBlock: { cidr: _wideNet(ip), except: [_hostNet(except.includes(':') === ip.includes(':') ? except : ip)] } };
     }
   }
 }
@@ -238,7 +257,7 @@ function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress'):
   if (proto !== undefined) rule['protocol'] = proto;
   const peer: Record<string, unknown> = {};
   if (g.chance(0.4)) peer['selector'] = _calicoSelector(g);
-  if (g.chance(0.2)) peer['nets'] = [`${g.pick(ips)}/32`];
+  if (g.chance(0.2)) peer['nets'] = [_hostNet(g.pick(ips))];
   if (g.chance(0.15)) peer['namespaceSelector'] = `team == '${g.pick(TEAMS)}'`;
   const ports: Record<string, unknown> = {};
   if ((proto === 'TCP' || proto === 'UDP') && g.chance(0.6)) ports['ports'] = [proto === 'UDP' ? 53 : g.pick([80, 8080, '8000:8100'])];
@@ -264,6 +283,8 @@ export interface VerifyOptions {
   readonly timeoutMs?: number;
   /** Also probe worker → pods on the same worker (see the module doc). */
   readonly includeHostLocal?: boolean;
+  /** Which flows (see the module doc); 6 and dual need a dual-stack lab. Default 4. */
+  readonly ipFamily?: IpFamilyOption;
   readonly log?: (line: string) => void;
   /** Progress lines (pool ready, every tenth of the cases), for a terminal. */
   readonly progress?: (line: string) => void;
@@ -335,7 +356,33 @@ export async function applyCase(lab: Lab, c: CaseSpec): Promise<string> {
   return rev.toString();
 }
 
-export function caseFlows(lab: Lab, pods: readonly PodRecord[], svcIp: string | undefined, includeHostLocal: boolean): ProbeFlow[] {
+export function caseFlows(lab: Lab, pods: readonly PodRecord[], svcIp: string | undefined, includeHostLocal: boolean, family: IpFamilyOption = 4): ProbeFlow[] {
+  const v4 = family === 6 ? [] : _caseFlows4(lab, pods, svcIp, includeHostLocal);
+  return family === 4 ? v4 : [...v4, ..._caseFlows6(lab, pods, includeHostLocal)];
+}
+
+/** The IPv6 flows: pod → pod and worker → pod to the pods' IPv6 addresses, judged from the sources' IPv6 addresses. */
+function _caseFlows6(lab: Lab, pods: readonly PodRecord[], includeHostLocal: boolean): ProbeFlow[] {
+  const flows: ProbeFlow[] = [];
+  const six = (p: PodRecord): string => {
+    if (p.ip6 === undefined) throw new Error(`verify: pod ${p.key} has no IPv6 address (an IPv6 verify needs a dual-stack lab)`);
+    return p.ip6;
+  };
+  for (const a of pods)
+    for (const b of pods)
+      for (const [proto, port] of [['tcp', 80], ['tcp', 8080], ['udp', 53], ['icmp', 0]] as const)
+        flows.push({ from: a.key, fromIp: six(a), toLabel: b.key, ip: six(b), proto, port });
+  for (const w of lab.plan.workers)
+    for (const b of pods) {
+      if (b.node === w.name && !includeHostLocal) continue;
+      if (w.privateIp6 === undefined) throw new Error(`verify: worker ${w.name} has no IPv6 address (an IPv6 verify needs a dual-stack lab)`);
+      flows.push({ from: `node:${w.name}`, fromIp: w.privateIp6, toLabel: b.key, ip: six(b), proto: 'tcp', port: 80 });
+      flows.push({ from: `node:${w.name}`, fromIp: w.privateIp6, toLabel: b.key, ip: six(b), proto: 'icmp', port: 0 });
+    }
+  return flows;
+}
+
+function _caseFlows4(lab: Lab, pods: readonly PodRecord[], svcIp: string | undefined, includeHostLocal: boolean): ProbeFlow[] {
   const flows: ProbeFlow[] = [];
   for (const a of pods) {
     for (const b of pods) {
@@ -377,20 +424,20 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
   let total = 0;
   const disagreements: string[] = [];
   for (let i = 0; i < o.cases; i++) {
-    const c = generateCase(o.seed, i, pool);
+    const c = generateCase(o.seed, i, pool, o.ipFamily ?? 4);
     const rev = await applyCase(lab, c);
     await lab.settle(rev, 30_000);
     if (!(await lab.flushConntrack()) && i === 0) log('verify: conntrack not installed; stale UDP/ICMP entries may ride earlier allowed flows');
     const { snapshot } = await snapshotOf(lab.ds);
     const svcIp = snapshot.services.find((s) => s.namespace === 'va' && s.name === 'vsvc')?.clusterIPs[0]?.text;
-    const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? true), o.timeoutMs ?? 300);
+    const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? true, o.ipFamily ?? 4), o.timeoutMs ?? 300);
     total += rows.length;
     for (const r of rows) {
       if (r.agree) {
         agree++;
         continue;
       }
-      const v = runVerdicts(snapshot, [{ from: r.flow.from, to: r.flow.ip, protocol: r.flow.proto.toUpperCase(), ...(r.flow.proto !== 'icmp' ? { port: r.flow.port } : {}) }])[0]!;
+      const v = runVerdicts(snapshot, [engineInput(lab, r.flow)])[0]!;
       const last = v.trace.filter((s) => s.action !== 'Continue').at(-1);
       const line = `case ${i} (seed ${o.seed}): ${_describe(r, last ? `${last.stage} ${last.endpoint ?? ''} ${JSON.stringify(last.decidedBy ?? {})}` : '')}`;
       disagreements.push(line);

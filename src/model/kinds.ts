@@ -6,9 +6,10 @@ import { apiVersionOf, type FragmentInfo, type KindInfo } from './kind-info.js';
 import { KINDS as POLICY_KINDS, FRAGMENTS as POLICY_FRAGMENTS } from './calico/policy-kinds.js';
 import { KINDS as OTHER_CALICO_KINDS, FRAGMENTS as OTHER_FRAGMENTS } from './calico/other-kinds.js';
 import { KINDS as K8S_KINDS, FRAGMENTS as K8S_FRAGMENTS } from './k8s/kinds.js';
+import { KINDS as POLICY_API_KINDS, FRAGMENTS as POLICY_API_FRAGMENTS } from './policy-api/kinds.js';
 
-export const ALL_KINDS: readonly KindInfo[] = [...POLICY_KINDS, ...OTHER_CALICO_KINDS, ...K8S_KINDS];
-export const ALL_FRAGMENTS: readonly FragmentInfo[] = [...POLICY_FRAGMENTS, ...OTHER_FRAGMENTS, ...K8S_FRAGMENTS];
+export const ALL_KINDS: readonly KindInfo[] = [...POLICY_KINDS, ...OTHER_CALICO_KINDS, ...K8S_KINDS, ...POLICY_API_KINDS];
+export const ALL_FRAGMENTS: readonly FragmentInfo[] = [...POLICY_FRAGMENTS, ...OTHER_FRAGMENTS, ...K8S_FRAGMENTS, ...POLICY_API_FRAGMENTS];
 
 const byTypeMeta = new Map<string, KindInfo>();
 for (const k of ALL_KINDS) byTypeMeta.set(`${apiVersionOf(k)}|${k.kind}`, k);

@@ -8,7 +8,8 @@
  * - statements: `table <f> <t> {}` / `table <f> <t> { … }` (create, or add to, a table),
  *   `delete table <f> <t>` (fails with "No such file or directory" if missing), and inside a
  *   table body `set <name> { … }` and `chain <name> { … }` blocks, one rule per line; and the
- *   incremental commands `add set|chain|rule|element`, `delete set|chain|element`, `flush chain`
+ *   incremental commands `add set|chain|rule|element`, `insert rule` (at the head of the chain),
+ *   `delete set|chain|element`, `flush chain`
  *   (a missing object, a duplicate set or element, deleting a missing element, or deleting a
  *   non-empty or still referenced chain fails, as in the kernel);
  * - `nft -j list chain|set <f> <t> <name>` lists one object;
@@ -171,7 +172,7 @@ export class FakeNft implements CommandRunner {
 
   /** The incremental commands; false when `line` is not one. */
   private _incremental(line: string, n: number, work: Map<string, FakeNftTable>): boolean {
-    const m = /^(add|delete|flush) (set|chain|rule|element) (\w+) (\S+) (\S+)(?: (.*))?$/.exec(line);
+    const m = /^(add|insert|delete|flush) (set|chain|rule|element) (\w+) (\S+) (\S+)(?: (.*))?$/.exec(line);
     if (!m) return false;
     const [, verb, what, family, name, obj, rest] = m as unknown as [string, string, string, string, string, string, string | undefined];
     const t = work.get(_key(family, name));
@@ -218,8 +219,10 @@ export class FakeNft implements CommandRunner {
       }
       return true;
     }
-    if (verb !== 'add' || rest === undefined) throw new _ScriptError(`syntax error at line ${n}`);
-    (t.chains.get(obj) ?? missing()).rules.push(rest);
+    if ((verb !== 'add' && verb !== 'insert') || rest === undefined) throw new _ScriptError(`syntax error at line ${n}`);
+    const rules = (t.chains.get(obj) ?? missing()).rules;
+    if (verb === 'insert') rules.unshift(rest);
+    else rules.push(rest);
     return true;
   }
 

@@ -36,3 +36,14 @@ test('diff: no change flips nothing (exit 0); --delete; --flows', async () => {
     { from: 'default/db', to: 'default/backend', port: 8080, protocol: 'TCP', before: 'Deny', after: 'Allow' },
   ]);
 });
+
+test('diff -o junit: one failing test case per flipped flow; one passing case when nothing flips', async () => {
+  let io = fakeIo(FILES);
+  assert.equal(await main(['diff', ...F, '--apply', 'examples/flows/change.yaml', '--ports', '5432/TCP', '-o', 'junit'], io), 1, io.err());
+  assert.match(io.out(), /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="tabby diff" tests="1" failures="1" errors="0" skipped="0">\n/);
+  assert.match(io.out(), /<testcase classname="the change" name="default\/frontend → default\/db TCP\/5432">\n {4}<failure message="Deny → Allow">now: {3}destination ingress default\/db: end of tier default: Deny\nafter: destination ingress default\/db: tier default, policy default\/knp\.default\.db-allow, rule 1: Allow\n<\/failure>/);
+  io = fakeIo(FILES);
+  assert.equal(await main(['diff', ...F, '--apply', 'examples/flows/cluster/namespaces.yaml', '-o', 'junit'], io), 0, io.err());
+  assert.match(io.out(), /tests="1" failures="0" errors="0"/);
+  assert.match(io.out(), /<testcase classname="the change" name="no flow flips"\/>/);
+});

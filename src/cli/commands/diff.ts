@@ -23,6 +23,7 @@ import {
 import type { Resource } from '../../model/meta.js';
 import { readManifests } from '../input/read-manifests.js';
 import { printErrors, plural } from '../output/located.js';
+import { junitXml, type JunitCase } from '../output/junit.js';
 import { addInputOptions, inputOptions, loadEngineInput } from '../engine-input.js';
 import { collect, EXIT, flag, stringList, stringOpt, type CommandContext } from './context.js';
 import { parsePortList } from './matrix.js';
@@ -42,7 +43,7 @@ export function diffCommand(ctx: CommandContext): Command {
     .option('--ports <list>', 'ports to compare, e.g. 80/TCP,53/UDP (default: every declared container port)')
     .option('--flows <file>', 'compare these flows (JSON array of {from, to, port, protocol}) instead of every pod pair')
     .option('-q, --quiet', 'print nothing; only the exit code', false)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
+    .addOption(new Option('-o, --output <format>', 'output format (junit: one failing test case per flipped flow)').choices(['text', 'json', 'junit']).default('text'));
   addInputOptions(cmd);
   return cmd.action(async (opts: unknown) => ctx.exit(await runDiff(ctx, opts)));
 }
@@ -123,7 +124,19 @@ async function runDiff(ctx: CommandContext, opts: unknown): Promise<number> {
 
   if (!flag(opts, 'quiet')) {
     const what = staged ? 'enforcing the staged policies' : 'the change';
-    if (stringOpt(opts, 'output') === 'json') {
+    const format = stringOpt(opts, 'output');
+    if (format === 'junit') {
+      const cases: JunitCase[] = flips.map((f) => ({
+        classname: what,
+        name: flowText(f.flow),
+        failure: {
+          message: `${f.before} → ${f.after}`,
+          text: `now:   ${_decisive(evaluateFlow(before, f.flow).stages)}\nafter: ${_decisive(evaluateFlow(after, f.flow).stages)}\n`,
+        },
+      }));
+      if (cases.length === 0) cases.push({ classname: what, name: 'no flow flips' });
+      io.stdout(junitXml('tabby diff', cases));
+    } else if (format === 'json') {
       io.stdout(`${JSON.stringify(flips.map((f) => ({ ...f.flow, before: f.before, after: f.after })), null, 2)}\n`);
     } else if (flips.length === 0) {
       io.stdout(`no verdict changes: ${what} flips no flow\n`);

@@ -20,8 +20,10 @@ import { logsCommand } from './logs.js';
 import { upCommand } from './up.js';
 import { downCommand } from './down.js';
 import { packCommand } from './pack.js';
+import { snapshotCommand } from './snapshot.js';
+import { rbacCommand } from './rbac.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand, snapshotCommand, rbacCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';

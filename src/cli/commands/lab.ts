@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
 import { downFromState, readLabState } from '../../lab/state.js';
 import { PodProcess } from '../../lab/pod-process.js';
@@ -298,15 +298,17 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--state-dir <dir>', 'state directory of the verify lab (default: a fresh one under the data dir)')
     .option('--data-dir <dir>', `where the fresh state directory goes (default ${DATA_DIR_DOC})`)
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
+    .option('--ip-family <f>', 'which flows: 4 (IPv4), 6 (IPv6) or dual (both); 6 and dual bring up a dual-stack lab (IPv6 from 2001:db8::/32)', ipFamilyOption, 4)
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft' };
+      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft'; ipFamily: 4 | 6 | 'dual' };
       const dir = stringOpt(opts, 'stateDir') ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), `lab-verify-${process.pid}`);
-      ctx.io.stderr(`verify: bringing up a lab of ${o.workers} workers in ${dir}\n`);
-      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane });
+      const dualStack = o.ipFamily !== 4;
+      ctx.io.stderr(`verify: bringing up a ${dualStack ? 'dual-stack ' : ''}lab of ${o.workers} workers in ${dir}\n`);
+      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, dualStack });
       let code: number;
       try {
-        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
+        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
         ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
         code = r.agree === r.total ? EXIT.ok : EXIT.failed;
       } finally {
@@ -317,6 +319,13 @@ export function labCommand(ctx: CommandContext): Command {
       ctx.exit(code);
     });
   return lab;
+}
+
+/** `--ip-family`: 4, 6 or dual. */
+export function ipFamilyOption(v: string): 4 | 6 | 'dual' {
+  if (v === '4' || v === '6') return Number(v) as 4 | 6;
+  if (v === 'dual') return 'dual';
+  throw new InvalidArgumentError('must be 4, 6 or dual');
 }
 
 /** At most `n` flows, spread evenly over `flows` (all of them without `n`). */

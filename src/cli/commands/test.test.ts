@@ -42,7 +42,7 @@ test('test: failures are reported with the line of the expectation and the trace
 test('test -o junit and -o json', async () => {
   let io = fakeIo({ ...FILES, 'e.yaml': FAILING });
   await main(['test', ...F, '--expect', 'e.yaml', '-o', 'junit'], io);
-  assert.match(io.out(), /<testsuite name="tabby test" tests="7" failures="2">/);
+  assert.match(io.out(), /<testsuite name="tabby test" tests="7" failures="2" errors="0" skipped="0">/);
   io = fakeIo({ ...FILES, 'e.yaml': FAILING });
   await main(['test', ...F, '--expect', 'e.yaml', '-o', 'json'], io);
   const j = JSON.parse(io.out()) as { pass: boolean; location: string }[];

@@ -12,6 +12,7 @@ import { formatLine } from '../../model/field/format.js';
 import { describeIoError } from '../io.js';
 import { addInputOptions, inputOptions, loadEngineInput, yamlLocator } from '../engine-input.js';
 import { plural } from '../output/located.js';
+import { junitXml, type JunitCase } from '../output/junit.js';
 import { EXIT, flag, stringOpt, type CommandContext } from './context.js';
 import { flowText, formatStages } from './verdict.js';
 
@@ -23,10 +24,6 @@ export function testCommand(ctx: CommandContext): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'junit']).default('text'));
   addInputOptions(cmd);
   return cmd.action(async (opts: unknown) => ctx.exit(await runTest(ctx, opts)));
-}
-
-function _xml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 async function runTest(ctx: CommandContext, opts: unknown): Promise<number> {
@@ -67,14 +64,15 @@ async function runTest(ctx: CommandContext, opts: unknown): Promise<number> {
       )}\n`,
     );
   } else if (format === 'junit') {
-    let out = `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="tabby test" tests="${results.length}" failures="${failed.length}">\n`;
-    for (const r of results) {
-      const title = _xml(`${r.case.name !== undefined ? `${r.case.name}: ` : ''}${flowText(r.case.flow)} expect ${r.case.expect}`);
-      out += `  <testcase classname="${_xml(where(r))}" name="${title}"`;
-      if (r.pass) out += '/>\n';
-      else out += `>\n    <failure message="expected ${r.case.expect}, got ${r.actual.action}">${_xml(formatStages(r.actual.trace, ''))}</failure>\n  </testcase>\n`;
-    }
-    io.stdout(`${out}</testsuite>\n`);
+    const cases: JunitCase[] = results.map((r) => ({
+      classname: where(r),
+      name: `${r.case.name !== undefined ? `${r.case.name}: ` : ''}${flowText(r.case.flow)} expect ${r.case.expect}`,
+      ...(r.pass ? {} : { failure: { message: `expected ${r.case.expect}, got ${r.actual.action}`, text: `${r.actual.error !== undefined ? `error: ${r.actual.error}\n` : ''}${formatStages(r.actual.trace, '')}` } }),
+    }));
+    // Input that could not be checked is an error case each, so CI shows it beside the failures.
+    for (const e of [...decoded.errors, ...expanded.errors]) cases.push({ classname: at(e.field), name: `expectation ${e.path}`, error: { message: formatLine(e), text: '' } });
+    if (input.errors > 0) cases.push({ classname: input.origin, name: 'resources', error: { message: `${plural(input.errors, 'resource')} could not be read (see the log)`, text: '' } });
+    io.stdout(junitXml('tabby test', cases));
   } else {
     let out = '';
     for (const r of results) {

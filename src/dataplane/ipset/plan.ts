@@ -158,3 +158,16 @@ export function planIpsetRemovals(wanted: ReadonlySet<string>, actual: IpsetsSta
     after,
   };
 }
+
+/**
+ * A fingerprint of our sets in `ipset save` output: the `create` and `add` lines of sets with an
+ * owned prefix, sorted (the kernel lists a hash set's members in bucket order). Pure.
+ */
+export function ipsetSaveFingerprint(text: string, ownedPrefixes: readonly string[] = DEFAULT_IPSET_PREFIXES): string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(?:create|add) (\S+)/.exec(line);
+    if (m !== null && ownedPrefixes.some((p) => m[1]!.startsWith(p))) out.push(line.trimEnd());
+  }
+  return out.sort().join('\n');
+}

@@ -163,3 +163,36 @@ export function chainsWithOurHooks(state: TableState): string[] {
   for (const [name, c] of state.chains) if (c.builtin && c.rules.some((h) => h !== null)) out.push(name);
   return out.sort();
 }
+
+const _BUILTIN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * A fingerprint of what matters to us in `iptables-save` output (all tables): in `tables`, the
+ * declarations and rules of our chains (names starting with an owned prefix) and every rule of
+ * the built-in chains (where our hooks must come first), without comments and counters. Two
+ * equal fingerprints mean nothing of ours changed; a foreign chain's rules are not included.
+ * Pure; drift detection compares these strings (cheaper than parsing hashes).
+ */
+export function saveFingerprint(text: string, tables: readonly string[], ownedPrefixes: readonly string[]): string {
+  const out: string[] = [];
+  let inTable = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      inTable = tables.includes(line.slice(1).trim());
+      if (inTable) out.push(line);
+      continue;
+    }
+    if (!inTable || line === '' || line.startsWith('#') || line === 'COMMIT') continue;
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(' ', 1)[0] ?? '';
+      if (ownedPrefixes.some((p) => name.startsWith(p))) out.push(`:${name}`);
+      else if (_BUILTIN.has(name)) out.push(line.replace(/\s*\[\d+:\d+\]\s*$/, ''));
+      continue;
+    }
+    if (line.startsWith('-A ')) {
+      const name = line.slice(3).split(' ', 1)[0] ?? '';
+      if (_BUILTIN.has(name) || ownedPrefixes.some((p) => name.startsWith(p))) out.push(line.replace(/^\[\d+:\d+\] /, ''));
+    }
+  }
+  return out.join('\n');
+}

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { FakeClock, FakeIptables } from '../../../test/fakes/index.js';
 import type { Chain, Insertion, Rule } from '../model.js';
 import { parseSaveTable } from './parse-save.js';
-import { FAIL_CLOSED_FORWARD_CHAIN, FAIL_CLOSED_INPUT_CHAIN, IptablesApplyError, IptablesTable } from './table.js';
+import { IptablesApplyError, IptablesTable } from './table.js';
+import { FAIL_CLOSED_FORWARD_CHAIN, FAIL_CLOSED_INPUT_CHAIN } from '../render/fail-closed.js';
 
 const rule = (n: number): Rule => ({ match: [{ kind: 'dstPorts', ports: [{ first: n, last: n }] }], action: { kind: 'accept' } });
 const chain = (name: string, ...ports: number[]): Chain => ({

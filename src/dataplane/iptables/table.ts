@@ -23,12 +23,9 @@
  * Failures: a failed restore changes nothing (it is one transaction). We re-read, re-plan and
  * retry with exponential backoff, at most `maxAttempts` times, then throw `IptablesApplyError`.
  *
- * Fail closed (`failClosed()`): before the first apply, the agent may install, in the filter
- * table, `cali-fail-closed-in` hooked first in INPUT and `cali-fail-closed-fw` hooked first in
- * FORWARD. Both accept RELATED/ESTABLISHED connections and drop everything else; the INPUT one
- * also accepts loopback and the inbound failsafe ports (Felix's defaults: tcp 22, 179, 2379,
- * 2380, 5473, 6443, 6666, 6667 and udp 68), so the host stays reachable for SSH, DHCP, BGP, etcd
- * and the API server. OUTPUT is left open so the agent can reach its datastore. Chains we
+ * Fail closed (`failClosed(rules)`): before the first apply, the driver installs, in the filter
+ * table, the fail-closed chains and hooks rendered by render/fail-closed.ts (established,
+ * loopback and the failsafe ports in; everything else dropped in INPUT and FORWARD). Chains we
  * already own are kept (only their hooks are replaced), so the first successful `apply()`,
  * which installs the real hooks and sweeps both fail-closed chains in the same transaction,
  * rewrites only what changed.
@@ -44,6 +41,7 @@ import { ruleHashes } from './hash.js';
 import { parseSaveTable, SaveParser, EMPTY_TABLE_STATE, type TableState } from './parse-save.js';
 import { planRestore, DEFAULT_OWNED_PREFIXES, type DesiredTable, type RestorePlan } from './plan.js';
 import { reconcileWithRetry } from '../reconcile.js';
+import { failClosedRules, type FailClosedRules } from '../render/fail-closed.js';
 
 export type IptablesBackend = 'default' | 'nft' | 'legacy';
 
@@ -94,51 +92,6 @@ export class IptablesApplyError extends Error {
     super(message);
     this.name = 'IptablesApplyError';
   }
-}
-
-/** Felix's default inbound failsafe ports. */
-export const DEFAULT_FAILSAFE_INBOUND: readonly { readonly protocol: 'tcp' | 'udp'; readonly port: number }[] = [
-  { protocol: 'tcp', port: 22 },
-  { protocol: 'udp', port: 68 },
-  { protocol: 'tcp', port: 179 },
-  { protocol: 'tcp', port: 2379 },
-  { protocol: 'tcp', port: 2380 },
-  { protocol: 'tcp', port: 5473 },
-  { protocol: 'tcp', port: 6443 },
-  { protocol: 'tcp', port: 6666 },
-  { protocol: 'tcp', port: 6667 },
-];
-
-export const FAIL_CLOSED_INPUT_CHAIN = 'cali-fail-closed-in';
-export const FAIL_CLOSED_FORWARD_CHAIN = 'cali-fail-closed-fw';
-
-/** The fail-closed chains and hooks (data; exported for tests and documentation). */
-export function failClosedRules(inbound = DEFAULT_FAILSAFE_INBOUND): { chains: Chain[]; hooks: Insertion[] } {
-  const established: Rule = { match: [{ kind: 'conntrackState', states: ['RELATED', 'ESTABLISHED'] }], action: { kind: 'accept' } };
-  const drop: Rule = { match: [], action: { kind: 'drop' }, comment: 'fail closed until the first successful apply' };
-  const input: Chain = {
-    name: FAIL_CLOSED_INPUT_CHAIN,
-    rules: [
-      established,
-      { match: [{ kind: 'inInterface', name: 'lo' }], action: { kind: 'accept' } },
-      ...inbound.map(
-        (p): Rule => ({
-          match: [{ kind: 'protocol', protocol: p.protocol }, { kind: 'dstPorts', ports: [{ first: p.port, last: p.port }] }],
-          action: { kind: 'accept' },
-          comment: 'failsafe',
-        }),
-      ),
-      drop,
-    ],
-  };
-  const forward: Chain = { name: FAIL_CLOSED_FORWARD_CHAIN, rules: [established, drop] };
-  return {
-    chains: [input, forward],
-    hooks: [
-      { chain: 'INPUT', rules: [{ match: [], action: { kind: 'jump', chain: FAIL_CLOSED_INPUT_CHAIN } }] },
-      { chain: 'FORWARD', rules: [{ match: [], action: { kind: 'jump', chain: FAIL_CLOSED_FORWARD_CHAIN } }] },
-    ],
-  };
 }
 
 interface _Cached {
@@ -262,12 +215,11 @@ export class IptablesTable {
   }
 
   /**
-   * Installs the fail-closed chains and hooks (filter table only; see the module doc). Keeps
+   * Installs the fail-closed chains and hooks (render/fail-closed.ts; filter table only). Keeps
    * every chain we already own; the next `apply()` replaces the hooks and sweeps these chains.
    */
-  failClosed(inbound = DEFAULT_FAILSAFE_INBOUND): Promise<ApplyResult> {
+  failClosed(fc: FailClosedRules = failClosedRules()): Promise<ApplyResult> {
     if (this.table !== 'filter') return Promise.reject(new Error('failClosed() applies to the filter table only'));
-    const fc = failClosedRules(inbound);
     const desired: DesiredTable = {
       chains: fc.chains.map((c) => renderRules(c.name, c.rules)),
       hooks: fc.hooks.map((h) => renderRules(h.chain, h.rules)),

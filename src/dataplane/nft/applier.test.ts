@@ -1,8 +1,8 @@
 /**
- * NftApplier and NftAgentDataplane against FakeNft (test/fakes/fake-nft.ts): one transaction
- * per change, nothing when unchanged, drift and deletion repaired on refresh, retries, failure
+ * NftApplier and NftDriver against FakeNft (test/fakes/fake-nft.ts): one transaction per change,
+ * nothing when unchanged, drift and deletion repaired on refresh (and named), retries, failure
  * leaving the old table whole, fail-closed replaced by the first apply, foreign tables never
- * touched, and the agent adapter programming only complete generations.
+ * touched, and the driver programming the whole rendered dataplane in one transaction.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import { FakeClock } from '../../sys/clock.js';
 import { FakeNft } from '../../../test/fakes/fake-nft.js';
 import type { Chain, Insertion, IpSet } from '../model.js';
 import { NftApplier, NftApplyError } from './applier.js';
-import { NftAgentDataplane } from './agent-backend.js';
+import { NftDriver } from './driver.js';
+import { failClosedRules } from '../render/fail-closed.js';
 import { renderNftFromTables, type NftRuleset } from './render.js';
 
 const set: IpSet = { name: 'cali40s:web', type: 'hash:net', family: 4, members: ['10.0.0.1', '10.1.0.0/16'] };
@@ -172,28 +173,26 @@ test('nft applier: fail closed first, then the first apply replaces it in one tr
   assert.equal(writes(nft).length, 2);
 });
 
-test('nft agent dataplane: the loop-shaped collectors program one complete generation per pass', async () => {
+test('nft driver: fail closed, then each apply is one transaction of the whole rendered dataplane; verify names and repairs drift', async () => {
   const nft = new FakeNft();
-  const dp = new NftAgentDataplane({ runner: nft, clock: new FakeClock() });
-  await dp.tables.filter.failClosed();
-  dp.ipsets.setIpSets([set]);
-  assert.equal((await dp.ipsets.applyAdds()).changed, false);
-  for (const t of ['raw', 'mangle'] as const) {
-    dp.tables[t].setChains([]);
-    dp.tables[t].setHooks([]);
-    assert.equal((await dp.tables[t].apply()).changed, false, `${t}: not yet complete`);
-  }
-  assert.equal(writes(nft).length, 1, 'only the fail-closed write so far');
-  dp.tables.filter.setChains(chains(80));
-  dp.tables.filter.setHooks(hooks);
-  assert.equal((await dp.tables.filter.apply()).changed, true);
-  assert.equal(writes(nft).length, 2);
-  // Next pass: raw alone is not a generation; nothing is written until filter and sets follow.
-  dp.tables.raw.setChains([]);
-  dp.tables.raw.setHooks([]);
-  assert.equal((await dp.tables.raw.apply()).changed, false);
-  assert.equal((await dp.tables.filter.refresh()).changed, false);
-  assert.equal((await dp.tables.raw.refresh()).readBack, false, 'one read per refresh pass (filter only)');
-  await dp.ipsets.close();
+  const driver = new NftDriver({ runner: nft, clock: new FakeClock() });
+  await driver.failClosed(failClosedRules());
+  assert.deepEqual(await driver.verify(), { repaired: false, found: [], read: false }, 'no verify before the first apply');
+  const rendered = (port: number) => ({
+    family: 4 as const,
+    raw: { table: 'raw' as const, chains: [], hooks: [] },
+    mangle: { table: 'mangle' as const, chains: [], hooks: [] },
+    filter: { table: 'filter' as const, chains: chains(port), hooks },
+    ipSets: [set],
+  });
+  assert.equal((await driver.apply(rendered(80))).changed, true);
+  assert.equal(writes(nft).length, 2, 'fail closed, then one transaction');
+  assert.equal(nft.tables.get('ip tabby')?.chains.has('filter-cali-fail-closed-in'), false);
+  assert.equal((await driver.apply(rendered(80))).changed, false, 'unchanged: nothing written');
+  assert.equal((await driver.verify()).repaired, false);
+  nft.tamper('ip', 'tabby', (t) => t.chains.get('filter-cali-a')!.rules.splice(0));
+  const r = await driver.verify();
+  assert.deepEqual(r, { repaired: true, found: ['chain filter-cali-a changed'], read: true });
+  assert.deepEqual(nft.tables.get('ip tabby')?.chains.get('filter-cali-a')?.rules, ['drop']);
   assert.ok(nft.commands.every((c) => c.argv[0] === 'nft'), 'iptables and ipset never run');
 });

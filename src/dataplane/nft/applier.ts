@@ -19,15 +19,15 @@
  *   replacement (so a bad incremental plan cannot fail forever), up to `maxAttempts`, then
  *   throw `NftApplyError`. Fail closed: `failClosed()` programs, before the first real apply,
  *   a table that only lets established traffic, loopback and the failsafe ports in and drops
- *   forwarded traffic (the iptables applier's `failClosedRules`); the first successful apply
+ *   forwarded traffic (render/fail-closed.ts, the rules the iptables driver installs too); the first successful apply
  *   replaces it in one transaction, so there is never a moment with no policy at all.
  * Calls are serialised.
  */
 import type { Clock, CommandRunner } from '../../sys/index.js';
 import { realClock } from '../../sys/index.js';
-import { failClosedRules, DEFAULT_FAILSAFE_INBOUND } from '../iptables/table.js';
+import { failClosedRules, type FailClosedRules } from '../render/fail-closed.js';
 import { reconcileWithRetry } from '../reconcile.js';
-import { formatNftDelete, parseNftListing, sameListing } from './format.js';
+import { formatNftDelete, listingDiff, parseNftListing, sameListing } from './format.js';
 import { planNft, type NftPlan } from './plan.js';
 import { NFT_TABLE, nftRuleCount, renderNftFromTables, type NftRuleset } from './render.js';
 
@@ -121,6 +121,8 @@ export class NftApplier {
   private _lastReadAt = -Infinity;
   private _queue: Promise<unknown> = Promise.resolve();
   private _stats = { transactions: 0, reads: 0, repairs: 0 };
+  /** What the last read found different from what we wrote (empty when it matched). */
+  private _lastDrift: readonly string[] = [];
 
   constructor(opts: NftApplierOptions) {
     this._runner = opts.runner;
@@ -138,6 +140,11 @@ export class NftApplier {
 
   get stats(): { readonly transactions: number; readonly reads: number; readonly repairs: number } {
     return { ...this._stats };
+  }
+
+  /** What the last read of the table found different from our last write (`chain X changed`, `table missing`, …). */
+  get lastDrift(): readonly string[] {
+    return this._lastDrift;
   }
 
   /** The plan of the last transaction that ran (for diagnostics and tests). */
@@ -165,8 +172,7 @@ export class NftApplier {
   }
 
   /** Programs the fail-closed table (see the module doc), replacing whatever our table held. */
-  failClosed(inbound = DEFAULT_FAILSAFE_INBOUND): Promise<NftApplyResult> {
-    const fc = failClosedRules(inbound);
+  failClosed(fc: FailClosedRules = failClosedRules()): Promise<NftApplyResult> {
     const r = renderNftFromTables([{ table: 'filter', chains: fc.chains, hooks: fc.hooks }], [], this.table);
     return this._serial(() => this._apply(true, r));
   }
@@ -250,10 +256,17 @@ export class NftApplier {
       },
       read: async () => {
         const l = await this._list();
+        this._lastDrift = [];
         if (!l.ok) return { ok: false, stderr: l.stderr };
-        if (l.listing === undefined) return { ok: true, state: { ruleset: undefined, why: 'missing' } };
+        if (l.listing === undefined) {
+          if (this._lastWritten !== undefined) this._lastDrift = [`table ip ${this.table} missing`];
+          return { ok: true, state: { ruleset: undefined, why: 'missing' } };
+        }
         if (this._fingerprint === undefined) return { ok: true, state: { ruleset: undefined, why: 'first' } };
-        if (!sameListing(l.listing, this._fingerprint)) return { ok: true, state: { ruleset: undefined, why: 'drift' } };
+        if (!sameListing(l.listing, this._fingerprint)) {
+          this._lastDrift = listingDiff(this._fingerprint, l.listing);
+          return { ok: true, state: { ruleset: undefined, why: 'drift' } };
+        }
         return { ok: true, state: { ruleset: this._lastWritten, why: '' } };
       },
       plan: (actual) => {

@@ -98,3 +98,15 @@ export function sameListing(a: ReadonlyMap<string, string>, b: ReadonlyMap<strin
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
 }
+
+/** The entries (`chain <name>`, `set <name>`) that differ between two parsed listings, sorted. */
+export function listingDiff(want: ReadonlyMap<string, string>, have: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of want) {
+    const h = have.get(k);
+    if (h === undefined) out.push(`${k} missing`);
+    else if (h !== v) out.push(`${k} changed`);
+  }
+  for (const k of have.keys()) if (!want.has(k)) out.push(`${k} not ours`);
+  return out.sort();
+}

@@ -2,6 +2,7 @@
 import type { Resource } from '../../model/meta.js';
 import { kindFor } from '../../model/kinds.js';
 import type { CompiledPolicy } from '../compile-policy.js';
+import { ADMIN_NETWORK_POLICY_NAME_PREFIX, BASELINE_ADMIN_NETWORK_POLICY_NAME_PREFIX } from '../../model/convert/index.js';
 import type { LintResourceRef } from './types.js';
 
 export const KNP_NAME_PREFIX = 'knp.default.';
@@ -22,6 +23,10 @@ export function refOfPolicy(p: CompiledPolicy): LintResourceRef {
       return { kind: 'NetworkPolicy', group: 'networking.k8s.io', namespace: p.namespace, name: strip(p.name) };
     case 'StagedKubernetesNetworkPolicy':
       return { kind: 'StagedKubernetesNetworkPolicy', group: 'projectcalico.org', namespace: p.namespace, name: strip(p.name) };
+    case 'AdminNetworkPolicy':
+      return { kind: p.kind, group: 'policy.networking.k8s.io', namespace: '', name: stripPrefix(p.name, ADMIN_NETWORK_POLICY_NAME_PREFIX) };
+    case 'BaselineAdminNetworkPolicy':
+      return { kind: p.kind, group: 'policy.networking.k8s.io', namespace: '', name: stripPrefix(p.name, BASELINE_ADMIN_NETWORK_POLICY_NAME_PREFIX) };
     case 'NetworkPolicy':
     case 'GlobalNetworkPolicy':
     case 'StagedNetworkPolicy':
@@ -36,5 +41,12 @@ export function refOfPolicy(p: CompiledPolicy): LintResourceRef {
 
 /** Whether the policy's rules are Calico rules as written (so rule indexes map to spec paths). */
 export function hasCalicoRules(p: CompiledPolicy): boolean {
-  return p.kind !== 'KubernetesNetworkPolicy' && p.kind !== 'StagedKubernetesNetworkPolicy';
+  return (
+    p.kind !== 'KubernetesNetworkPolicy' &&
+    p.kind !== 'StagedKubernetesNetworkPolicy' &&
+    p.kind !== 'AdminNetworkPolicy' &&
+    p.kind !== 'BaselineAdminNetworkPolicy'
+  );
 }
+
+const stripPrefix = (n: string, prefix: string): string => (n.startsWith(prefix) ? n.slice(prefix.length) : n);

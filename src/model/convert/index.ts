@@ -1,7 +1,9 @@
 /**
  * @module Kubernetes → Calico conversion (calico-semantics §c): NetworkPolicy → NetworkPolicy
  * `knp.default.<name>`, StagedKubernetesNetworkPolicy → StagedNetworkPolicy, and the pieces they
- * are built from (selector text, port simplification, UID transform). Pure.
+ * are built from (selector text, port simplification, UID transform); AdminNetworkPolicy and
+ * BaselineAdminNetworkPolicy → GlobalNetworkPolicy in the `adminnetworkpolicy` /
+ * `baselineadminnetworkpolicy` tiers. Pure.
  */
 export {
   convertKubernetesNetworkPolicy,
@@ -15,6 +17,18 @@ export type { SelectorRole } from './selector.js';
 export { portFromString, simplifyPorts, portToJSON } from './ports.js';
 export type { CalicoPort } from './ports.js';
 export { convertUID, parseUUID } from './uid.js';
+export {
+  convertAdminNetworkPolicy,
+  convertBaselineAdminNetworkPolicy,
+  adminPolicyNodes,
+  ADMIN_NETWORK_POLICY_TIER,
+  BASELINE_ADMIN_NETWORK_POLICY_TIER,
+  ADMIN_NETWORK_POLICY_NAME_PREFIX,
+  BASELINE_ADMIN_NETWORK_POLICY_NAME_PREFIX,
+  BASELINE_ADMIN_POLICY_ORDER,
+  ADMIN_POLICY_RULE_NAME_ANNOTATION,
+} from './admin-network-policy.js';
+export type { AdminConversionResult, AdminConversionContext, AdminPolicyNode } from './admin-network-policy.js';
 export {
   kddToV3,
   v3ToKdd,

@@ -6,8 +6,8 @@
  * table), and never fails the agent: a missing tool means that backend was never used.
  */
 import type { Clock, CommandRunner } from '../sys/index.js';
-import { IptablesTable, type IptablesBackend } from '../dataplane/iptables/table.js';
-import { IpsetApplier } from '../dataplane/ipset/ipset-applier.js';
+import { IptablesTable, type IptablesBackend } from './iptables/table.js';
+import { IpsetApplier } from './ipset/ipset-applier.js';
 
 export interface CleanupOptions {
   readonly runner: CommandRunner;

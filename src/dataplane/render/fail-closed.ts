@@ -1,0 +1,68 @@
+/**
+ * @module The fail-closed rules both drivers install before their first real apply (pure).
+ *
+ * `cali-fail-closed-in`, hooked first in INPUT, and `cali-fail-closed-fw`, hooked first in
+ * FORWARD, accept RELATED/ESTABLISHED connections and drop everything else; the INPUT one also
+ * accepts loopback and the node's inbound failsafe ports (FelixConfiguration
+ * `failsafeInboundHostPorts`, Felix's defaults when unset: tcp 22, 179, 2379, 2380, 5473, 6443,
+ * 6666, 6667 and udp 68), so the host stays reachable for SSH, DHCP, BGP, etcd and the API
+ * server. OUTPUT is left open so the agent can reach its datastore.
+ *
+ * The iptables driver installs these chains in its filter table; the nft driver translates the
+ * same chains into its table (nft/render.ts). The first successful apply replaces them in one
+ * transaction, so there is never a moment with no policy at all.
+ */
+import { FELIX_DEFAULTS } from '../../model/calico/felix-configuration.js';
+import type { Chain, Insertion, Protocol, Rule } from '../model.js';
+
+export const FAIL_CLOSED_INPUT_CHAIN = 'cali-fail-closed-in';
+export const FAIL_CLOSED_FORWARD_CHAIN = 'cali-fail-closed-fw';
+
+/** A failsafe port as FelixConfiguration spells it (`protocol` in any case, default TCP). */
+export interface FailsafePortSpec {
+  readonly protocol?: string;
+  readonly port?: number;
+  readonly net?: string;
+}
+
+/** The fail-closed chains (filter table) and their hooks. */
+export interface FailClosedRules {
+  readonly chains: readonly Chain[];
+  readonly hooks: readonly Insertion[];
+}
+
+/** IPv4 entries only (an IPv6 `net` belongs to the IPv6 tables). */
+const _isV4 = (net: string | undefined): boolean => net === undefined || net === '' || !net.includes(':');
+
+function _failsafeRule(p: FailsafePortSpec): Rule | undefined {
+  if (p.port === undefined || !_isV4(p.net)) return undefined;
+  const protocol = (p.protocol ?? 'tcp').toLowerCase() as Protocol;
+  return {
+    match: [
+      { kind: 'protocol', protocol },
+      { kind: 'dstPorts', ports: [{ first: p.port, last: p.port }] },
+      ...(p.net !== undefined && p.net !== '' ? [{ kind: 'srcNet' as const, cidr: p.net }] : []),
+    ],
+    action: { kind: 'accept' },
+    comment: 'failsafe',
+  };
+}
+
+/** The fail-closed rules for these inbound failsafe ports (Felix's defaults when omitted). */
+export function failClosedRules(inbound: readonly FailsafePortSpec[] = FELIX_DEFAULTS.failsafeInboundHostPorts): FailClosedRules {
+  const established: Rule = { match: [{ kind: 'conntrackState', states: ['RELATED', 'ESTABLISHED'] }], action: { kind: 'accept' } };
+  const drop: Rule = { match: [], action: { kind: 'drop' }, comment: 'fail closed until the first successful apply' };
+  const failsafe = inbound.map(_failsafeRule).filter((r): r is Rule => r !== undefined);
+  const input: Chain = {
+    name: FAIL_CLOSED_INPUT_CHAIN,
+    rules: [established, { match: [{ kind: 'inInterface', name: 'lo' }], action: { kind: 'accept' } }, ...failsafe, drop],
+  };
+  const forward: Chain = { name: FAIL_CLOSED_FORWARD_CHAIN, rules: [established, drop] };
+  return {
+    chains: [input, forward],
+    hooks: [
+      { chain: 'INPUT', rules: [{ match: [], action: { kind: 'jump', chain: FAIL_CLOSED_INPUT_CHAIN } }] },
+      { chain: 'FORWARD', rules: [{ match: [], action: { kind: 'jump', chain: FAIL_CLOSED_FORWARD_CHAIN } }] },
+    ],
+  };
+}
