@@ -18,7 +18,7 @@ import type { FieldPath } from '../model/field/path.js';
 import { ALL_KINDS } from '../model/kinds.js';
 import { decodeResource } from '../model/validate-resource.js';
 import { decodeImported, isModelledKddKind, KDD_KINDS } from '../model/convert/index.js';
-import type { Datastore } from '../datastore/index.js';
+import { NotFoundError, type Datastore } from '../datastore/index.js';
 import type { LocatedError, Location } from '../manifest/index.js';
 import type { Command } from 'commander';
 import { readManifests } from './input/read-manifests.js';
@@ -304,7 +304,14 @@ export async function loadFromDatastore(io: Io, ds: Datastore, command: string, 
   // crd.projectcalico.org/v1 custom resources: read as Calico reads them.
   for (const info of KDD_KINDS) {
     if (!isModelledKddKind(info)) continue;
-    const { items } = await ds.list({ group: info.group, plural: info.plural });
+    // A server not in CRD mode serves no crd.projectcalico.org resources: nothing to read.
+    const items = await ds.list({ group: info.group, plural: info.plural }).then(
+      (l) => l.items,
+      (e: unknown) => {
+        if (e instanceof NotFoundError) return [];
+        throw e;
+      },
+    );
     for (const obj of items) {
       const r = decodeImported(obj);
       if (r.ok) resources.push(r.value.resource);
