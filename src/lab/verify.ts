@@ -160,9 +160,12 @@ function _adminPorts(g: Gen): unknown[] | undefined {
 
 function _adminRules(g: Gen, ips: readonly string[], egress: boolean, actions: readonly string[]): unknown[] {
   return Array.from({ length: g.int(0, 3) }, (_, i) => {
-    const rule: Record<string, unknown> = { name: `r${i}`, action: g.pick(actions), [egress ? 'to' : 'from']: Array.from({ length: g.int(1, 2) }, () => _adminPeer(g, ips, egress)) };
-    const ports = _adminPorts(g);
-    if (ports !== undefined) rule['ports'] = ports;
+    const peers = Array.from({ length: g.int(1, 2) }, () => _adminPeer(g, ips, egress));
+    const rule: Record<string, unknown> = { name: `r${i}`, action: g.pick(actions), [egress ? 'to' : 'from']: peers };
+    // The CRD's rule: a named port only with pods/namespaces peers (networks and nodes have none).
+    const hostsOrNets = peers.some((p) => 'networks' in (p as object) || 'nodes' in (p as object));
+    const ports = _adminPorts(g)?.filter((p) => !(hostsOrNets && 'namedPort' in (p as object)));
+    if (ports !== undefined && ports.length > 0) rule['ports'] = ports;
     return rule;
   });
 }
