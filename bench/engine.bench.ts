@@ -1,10 +1,12 @@
 /**
  * @module Engine benchmarks on a synthetic 1,000-pod cluster (20 nodes, 10 namespaces, k8s
  * default-deny + allow policies per namespace, a Calico tier with Pass, a GlobalNetworkSet):
- * - cold evaluation: `decideUncached` over 4,096 pre-resolved random pod → pod flows (4 ports) —
- *   the evaluation `decide` runs on a memo miss (the indexed evaluator, src/engine/fast.ts), with
- *   no verdict memo: every call evaluates the flow from the per-endpoint compiled programs and
- *   peer-predicate rows (built once per snapshot, in the untimed warm-up round);
+ * - cold evaluation: `decideUncached` over 4,096 pre-resolved random pod → pod flows (4 ports),
+ *   on a snapshot whose verdict memo is never created (checked after timing): every call runs
+ *   the rules of both pods. Built before timing, and reported with its build time: the static
+ *   index of that snapshot (`prepareFastIndex`, src/engine/fast.ts) — compiled rules, each
+ *   workload's class and row of peer predicates, the programs specialised per class. It holds
+ *   no verdict;
  * - steady state: `decide` on the same flows with its per-class verdict memo warm (what the
  *   matrix and What-if get after the first pass);
  * - the general evaluator without a trace on the same flows (what the indexed one replaced, for
@@ -13,10 +15,12 @@
  * - the 1,000 × 1,000 one-port matrix (`verdictMatrix`);
  * - snapshot build time (informational).
  * Single-threaded; verdict rates are measured in CPU time of this process (cpu-clock.ts), each
- * the best of a few timed rounds after a warm-up round.
+ * the best of a few timed rounds after a warm-up round. Every evaluator's answer on every flow is
+ * checked against the traced evaluator's.
  */
 import { buildSnapshot, decide, decideUncached, evaluateFlow, resolveFlow, verdictMatrix, type ResolvedFlow } from '../src/engine/index.js';
 import { decideGeneral } from '../src/engine/evaluate.js';
+import { fastIndexStats, prepareFastIndex, type FastIndexStats } from '../src/engine/fast.js';
 import type { Resource } from '../src/model/meta.js';
 import { cpuNow } from './cpu-clock.js';
 
@@ -127,42 +131,57 @@ export async function run(): Promise<BenchResult[]> {
     _sink += buildSnapshot(resources).workloads.length;
     return performance.now() - t0;
   });
+  // The cold rounds run on their own snapshot: its index is built (and timed) here, and no verdict memo is ever made for it.
+  const indexMs = _best(() => {
+    const fresh = buildSnapshot(resources);
+    const t0 = cpuNow();
+    _sink += prepareFastIndex(fresh).classes;
+    return cpuNow() - t0;
+  });
+  const cold = buildSnapshot(resources);
+  const stats: FastIndexStats = prepareFastIndex(cold);
   const snap = buildSnapshot(resources);
   const pods = snap.workloads;
   const rnd = _rng(42);
   const ports = [80, 8080, 5432, 443];
   const FLOWS = 4096;
   const flows: ResolvedFlow[] = [];
+  const coldFlows: ResolvedFlow[] = [];
   const texts: { from: string; to: string; port: number }[] = [];
   for (let i = 0; i < FLOWS; i++) {
     const a = pods[Math.floor(rnd() * pods.length)]!;
     const b = pods[Math.floor(rnd() * pods.length)]!;
     const port = ports[i % ports.length]!;
     const r = resolveFlow(snap, { from: a.key, to: b.key, port });
-    if (!r.ok) throw new Error(r.error);
+    const rc = resolveFlow(cold, { from: a.key, to: b.key, port });
+    if (!r.ok || !rc.ok) throw new Error(r.ok ? (rc.ok ? '' : rc.error) : r.error);
     flows.push(r.flow);
+    coldFlows.push(rc.flow);
     texts.push({ from: a.key, to: b.key, port });
   }
 
-  // The figures are only worth something if the evaluators agree: check every flow once.
-  for (let i = 0; i < FLOWS; i++) {
-    const f = flows[i]!;
-    const want = evaluateFlow(snap, texts[i]!).action === 'Allow';
-    if (decideUncached(snap, f) !== want || decide(snap, f) !== want || decideGeneral(snap, f) !== want)
-      throw new Error(`evaluators disagree on ${JSON.stringify(texts[i])}`);
-  }
   /** CPU milliseconds of one round of `iterations` verdicts with `fn`. */
-  const verdictRound = (fn: (f: ResolvedFlow) => boolean, iterations: number) => (): number => {
+  const verdictRound = (list: readonly ResolvedFlow[], fn: (f: ResolvedFlow) => boolean, iterations: number) => (): number => {
     let allowed = 0;
     const t0 = cpuNow();
-    for (let i = 0; i < iterations; i++) if (fn(flows[i & (FLOWS - 1)]!)) allowed++;
+    for (let i = 0; i < iterations; i++) if (fn(list[i & (FLOWS - 1)]!)) allowed++;
     const ms = cpuNow() - t0;
     _sink += allowed;
     return ms;
   };
-  const coldMs = _best(verdictRound((f) => decideUncached(snap, f), FAST_ITERATIONS));
-  const warmMs = _best(verdictRound((f) => decide(snap, f), FAST_ITERATIONS));
-  const generalMs = _best(verdictRound((f) => decideGeneral(snap, f), GENERAL_ITERATIONS));
+  const coldMs = _best(verdictRound(coldFlows, (f) => decideUncached(cold, f), FAST_ITERATIONS));
+  if (cold.memo.verdictTables !== undefined || cold.memo.lastVerdictTable !== undefined) throw new Error('the cold rounds made a verdict memo');
+  const after = fastIndexStats(cold);
+  if (after.classes !== stats.classes || after.codeSlots !== stats.codeSlots) throw new Error('the cold rounds grew the index');
+  const warmMs = _best(verdictRound(flows, (f) => decide(snap, f), FAST_ITERATIONS));
+  const generalMs = _best(verdictRound(flows, (f) => decideGeneral(snap, f), GENERAL_ITERATIONS));
+
+  // The figures are only worth something if the evaluators agree: check every flow.
+  for (let i = 0; i < FLOWS; i++) {
+    const want = evaluateFlow(snap, texts[i]!).action === 'Allow';
+    if (decideUncached(cold, coldFlows[i]!) !== want || decide(snap, flows[i]!) !== want || decideGeneral(snap, flows[i]!) !== want)
+      throw new Error(`evaluators disagree on ${JSON.stringify(texts[i])}`);
+  }
 
   const traceMs = _best(() => {
     const t0 = performance.now();
@@ -184,7 +203,8 @@ export async function run(): Promise<BenchResult[]> {
   if (_sink === -1) console.log(_sink);
   await Promise.resolve();
   return [
-    { name: 'engine verdicts cold (no memo: decideUncached, indexed), pod → pod, 1,000 pods (1 core, CPU time)', value: Math.round((FAST_ITERATIONS / coldMs) * 1000), unit: 'verdicts/s', goal: '>= 10000000' },
+    { name: 'engine verdicts cold (decideUncached: no verdict memo, every flow evaluated from the index), pod → pod, 1,000 pods (1 core, CPU time)', value: Math.round((FAST_ITERATIONS / coldMs) * 1000), unit: 'verdicts/s', goal: '>= 10000000' },
+    { name: `engine index built before the cold rounds (prepareFastIndex: ${stats.indexed} workloads → ${stats.classes} classes, ${stats.predicates} peer predicates, ${stats.codeSlots} code slots; no verdicts)`, value: Math.round(indexMs * 100) / 100, unit: 'ms (CPU)', goal: 'informational' },
     { name: 'engine verdicts steady state (decide, class memo warm), pod → pod (1 core, CPU time)', value: Math.round((FAST_ITERATIONS / warmMs) * 1000), unit: 'verdicts/s', goal: 'informational' },
     { name: 'engine verdicts, general evaluator without trace (the pre-index path), pod → pod (1 core, CPU time)', value: Math.round((GENERAL_ITERATIONS / generalMs) * 1000), unit: 'verdicts/s', goal: 'informational' },
     { name: 'engine verdicts with trace, from flow text (1 core)', value: Math.round((TRACE_ITERATIONS / traceMs) * 1000), unit: 'verdicts/s', goal: 'informational' },

@@ -1,17 +1,38 @@
 /**
- * @module Bearer-token authentication and the two built-in roles: the admin token may do
- * everything; the read-only token may get, list and watch. Pure.
+ * @module Bearer-token authentication and authorization: the admin token may do everything;
+ * the read-only token may get, list and watch; a token given RBAC PolicyRules (`Tokens.users`,
+ * for embedders and tests — the server has no ClusterRole/ClusterRoleBinding objects) may do
+ * exactly what those rules allow, matched as Kubernetes' RBAC authorizer matches a rule
+ * (apiGroups, resources incl. `plural/subresource`, verbs, resourceNames, `*`). Pure.
  */
 import { status, type FailureStatus } from './status.js';
+
+/** An RBAC PolicyRule (rbac.authorization.k8s.io/v1), resource rules only. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
 
 export interface User {
   readonly name: string;
   readonly readOnly: boolean;
+  /** When set, the user may do exactly what these rules allow (and nothing else). */
+  readonly rules?: readonly PolicyRule[];
+}
+
+/** A token bound to RBAC rules, as a ClusterRoleBinding binds a ClusterRole to a subject. */
+export interface TokenUser {
+  readonly token: string;
+  readonly name: string;
+  readonly rules: readonly PolicyRule[];
 }
 
 export interface Tokens {
   readonly admin: string;
   readonly readOnly: string;
+  readonly users?: readonly TokenUser[];
 }
 
 export const ADMIN_USER = 'tabby:admin';
@@ -30,7 +51,20 @@ export function authenticate(authorization: string | undefined, tokens: Tokens):
   const token = m[1]!;
   if (_sameToken(token, tokens.admin)) return { name: ADMIN_USER, readOnly: false };
   if (_sameToken(token, tokens.readOnly)) return { name: READ_ONLY_USER, readOnly: true };
+  for (const u of tokens.users ?? []) if (_sameToken(token, u.token)) return { name: u.name, readOnly: !u.rules.some((r) => r.verbs.some((v) => !READ_VERBS.has(v))), rules: u.rules };
   return undefined;
+}
+
+const _has = (list: readonly string[], x: string): boolean => list.includes('*') || list.includes(x);
+
+/** Kubernetes' RuleAllows for a resource request (rbac/v1 helpers: VerbMatches, APIGroupMatches, ResourceMatches, ResourceNameMatches). */
+export function ruleAllows(r: PolicyRule, verb: string, group: string, resource: string, name: string | undefined): boolean {
+  if (!_has(r.verbs, verb) || !_has(r.apiGroups, group)) return false;
+  const slash = resource.indexOf('/');
+  const resOk = _has(r.resources, resource) || (slash > 0 && r.resources.includes(`*${resource.slice(slash)}`));
+  if (!resOk) return false;
+  const names = r.resourceNames ?? [];
+  return names.length === 0 || (name !== undefined && names.includes(name));
 }
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
@@ -41,7 +75,9 @@ export function authorize(
   verb: string,
   target: { group: string; plural: string; namespace: string | undefined; name: string | undefined },
 ): FailureStatus | undefined {
-  if (!user.readOnly || READ_VERBS.has(verb)) return undefined;
+  if (user.rules !== undefined) {
+    if (user.rules.some((r) => ruleAllows(r, verb, target.group, target.plural, target.name))) return undefined;
+  } else if (!user.readOnly || READ_VERBS.has(verb)) return undefined;
   const qualified = target.group === '' ? target.plural : `${target.plural}.${target.group}`;
   const subject = target.name === undefined ? qualified : `${qualified} "${target.name}"`;
   const where = target.namespace === undefined ? 'at the cluster scope' : `in the namespace "${target.namespace}"`;

@@ -12,6 +12,7 @@
  */
 import { apiVersionOf, type KindInfo } from '../model/kind-info.js';
 import { WORKLOAD_DESCRIPTIONS, WORKLOAD_PROPERTIES } from './workload-openapi.js';
+import { POLICY_API_DESCRIPTIONS, POLICY_API_PROPERTIES } from './policy-api-openapi.js';
 
 export type Schema = { readonly [k: string]: unknown };
 
@@ -238,6 +239,7 @@ const PROPERTIES: ReadonlyMap<string, Record<string, Schema>> = new Map<string, 
     automountServiceAccountToken: b('AutomountServiceAccountToken indicates whether pods running as this service account should have an API token automatically mounted.'),
   }],
   ...WORKLOAD_PROPERTIES,
+  ...POLICY_API_PROPERTIES,
 ]);
 
 const KIND_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
@@ -249,6 +251,7 @@ const KIND_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
   ['/Pod', 'Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.'],
   ['/Namespace', 'Namespace provides a scope for Names. Use of multiple namespaces is optional.'],
   ...WORKLOAD_DESCRIPTIONS,
+  ...POLICY_API_DESCRIPTIONS,
 ]);
 
 /**
@@ -263,6 +266,8 @@ const PACKAGE_OF_GROUP: ReadonlyMap<string, string> = new Map([
   ['flowcontrol.apiserver.k8s.io', 'io.k8s.api.flowcontrol'],
   ['apiextensions.k8s.io', 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions'],
   ['apiregistration.k8s.io', 'io.k8s.kube-aggregator.pkg.apis.apiregistration'],
+  // a CRD group: named like custom resources, by the reversed group
+  ['policy.networking.k8s.io', 'io.k8s.networking.policy'],
 ]);
 
 function _packageOf(group: string): string {

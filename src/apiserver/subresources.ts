@@ -277,11 +277,14 @@ export async function handleAccessReview(method: string, user: User, body: () =>
         : undefined
       : authorize(user, verb === '*' ? 'update' : verb, { group: ra['group'] ?? '', plural, namespace: ra['namespace'] || undefined, name: ra['name'] || undefined });
   const allowed = refused === undefined;
-  const reason = allowed
-    ? user.readOnly
-      ? `Tabby: the read-only token may ${verb}`
-      : 'Tabby: the admin token may do everything'
-    : `Tabby: the read-only token (${user.name}) may only get, list and watch`;
+  const reason =
+    user.rules !== undefined
+      ? `Tabby: ${allowed ? 'a rule bound to' : 'no rule bound to'} ${user.name} allows ${verb}`
+      : allowed
+        ? user.readOnly
+          ? `Tabby: the read-only token may ${verb}`
+          : 'Tabby: the admin token may do everything'
+        : `Tabby: the read-only token (${user.name}) may only get, list and watch`;
   const meta = d.resource.metadata ?? {};
   return json(201, {
     kind: 'SelfSubjectAccessReview',

@@ -9,7 +9,8 @@ import { WORKLOAD_COLUMNS } from './workload-tables.js';
 
 export interface ColumnDefinition {
   readonly name: string;
-  readonly type: 'string' | 'integer' | 'number';
+  /** `date`: a custom resource's printer column of type date (the cell is the age, as kube-apiserver renders it). */
+  readonly type: 'string' | 'integer' | 'number' | 'date';
   readonly format: string;
   readonly description: string;
   readonly priority: number;
@@ -212,6 +213,9 @@ const COLUMNS: ReadonlyMap<string, readonly Column[]> = new Map<string, readonly
   ['projectcalico.org/GlobalNetworkSet', [NAME, AGE, col('Nets', (o) => _list(_get(o, 'spec.nets')), { priority: 1 })]],
   ['projectcalico.org/NetworkSet', [NAME, AGE, col('Nets', (o) => _list(_get(o, 'spec.nets')), { priority: 1 })]],
   ['networking.k8s.io/NetworkPolicy', K8S_POLICY],
+  // the CRDs' additionalPrinterColumns (Priority: type string; Age: type date)
+  ['policy.networking.k8s.io/AdminNetworkPolicy', [NAME, col('Priority', (o) => _str(_get(o, 'spec.priority'), '')), col('Age', (o, now) => _age(o, now), { type: 'date' })]],
+  ['policy.networking.k8s.io/BaselineAdminNetworkPolicy', [NAME, col('Age', (o, now) => _age(o, now), { type: 'date' })]],
   [
     '/Pod',
     [

@@ -1,28 +1,31 @@
 /**
  * @module The indexed evaluator: Allow? for a pod → pod flow where neither node has a host
  * endpoint (the common case, and the one the throughput goal is about), without a trace and
- * without walking the generic rule structures.
+ * without walking the generic rule structures. Nothing here remembers a verdict: every call
+ * runs the rules that apply to the two pods (the per-class verdict memo is `decide`'s, in
+ * evaluate.ts).
  *
- * Compiled once per snapshot (lazily, per endpoint on first use):
- * - every rule of the enforced policies and of the profiles becomes an `FRule`: a bit mask of the
- *   criteria it has (protocol, ICMP, IP version, ports, peer), the criteria as plain numbers, and
- *   one *peer predicate* id per side: the rule side's selector, notSelector, nets and notNets
- *   together (interned: equal sides share an id). Log rules and rules that can never match
- *   (HTTP, unrenderable) are left out — they never decide;
- * - per endpoint and direction, a *program*: the rules of every policy that selects it, tier by
- *   tier (a Pass jumps to the next tier; a tier that ends without a decision drops when its
- *   default action is Deny), then its profiles (a Pass jumps to the next profile), then Deny.
- *   Programs depend only on the endpoint's label set and profiles, so endpoints with equal ones
- *   share them. A program is one flat Int32Array (R.Size slots per rule; Pass targets are slot
- *   offsets), so running it reads no objects;
- * - per endpoint, a row of peer predicate results (0 not yet known, 1 match, 2 no match), filled
- *   the first time a rule asks — the endpoint's bitset of which rule sides select it.
- * A verdict then runs the source's egress program and the destination's ingress program: the
- * hot loop tests a rule's peers (one row byte each) and protocol from locals; the rarer criteria
- * (notProtocol, ipVersion, ICMP, ports) are tested out of line from a module scratch packet. It
- * allocates nothing. A verdict is computed
- * afresh every time: nothing here remembers verdicts (the per-class verdict memo is `decide`'s,
- * in evaluate.ts).
+ * The index, built from the snapshot (per workload on first use, or all at once by
+ * `prepareFastIndex`):
+ * - every rule of the enforced policies and profiles becomes an `FRule`: a bit mask of the
+ *   criteria it has, the criteria as plain numbers, and one *peer predicate* id per side (the
+ *   side's selector, notSelector, nets and notNets together, interned). Log rules and rules that
+ *   can never match (HTTP, unrenderable) are left out — they never decide;
+ * - per distinct (policy selectors the endpoint matches, profiles), the *program* of each
+ *   direction: blocks of rules, one per tier that has a policy selecting the endpoint (tier
+ *   order, then policy order; a Pass goes on at the next block; a tier whose default action is
+ *   Deny ends with a drop), then one per profile, then a drop;
+ * - per workload, its *row*: which peer predicates its first address satisfies (through the
+ *   IP-set view: every owner of the address counts) — the bitset of rule sides that select it;
+ * - *classes*: workloads with the same programs, row, address family and named ports are
+ *   indistinguishable to every rule, and share one class. Per class and direction the program
+ *   is specialised: the criteria about the endpoint itself (the source side of its egress rules,
+ *   the destination side of its ingress rules, ipVersion, its named ports) are decided once, so
+ *   rules that can never match it are dropped, rules that always match it end their block, and
+ *   what is left tests only the packet and the peer: one flat Int32Array of `R.Size` slots per
+ *   rule (peer predicate, protocol, one inline port range, and an index to the rare criteria).
+ * A verdict runs the source class's egress program against the destination class's row, then
+ * the destination class's ingress program against the source class's row; it allocates nothing.
  *
  * Everything the index does not cover — a `services` rule match, a pod address other than the
  * pod's first, host endpoints on either node — returns undefined, and the caller uses the
@@ -30,14 +33,12 @@
  * random clusters and flows.
  */
 import { anyNetContains, type Ip, type Net } from './ip.js';
-import { selMatches, type CompiledEntity, type CompiledRule, type LabelSet, type NamedPort, type Owner, type PortMatch, type SelRef } from './match.js';
-import { planFor } from './resolve.js';
+import { selMatches, type CompiledEntity, type CompiledRule, type NamedPort, type Owner, type PortMatch, type SelRef } from './match.js';
+import { planFor, type Plan } from './resolve.js';
 import type { Snapshot, WorkloadEndpointInfo } from './snapshot.js';
 import { workloadClasses } from './classes.js';
 
-
-
-/** Which criteria a compiled rule has (const enums: inlined as literals on the hot path). */
+/** Which criteria a compiled rule has. */
 const enum F {
   Proto = 1,
   NotProto = 2,
@@ -52,6 +53,14 @@ const enum F {
   SrcNotPorts = 1024,
 }
 
+/** The criteria a specialised rule still tests at run time (0: it always matches). */
+const enum K {
+  Peer = 1,
+  Proto = 2,
+  Port = 4,
+  Rare = 8,
+}
+
 /** Rule actions. */
 const enum A {
   Allow = 1,
@@ -59,29 +68,23 @@ const enum A {
   Pass = 3,
 }
 
-/** The slots of one encoded rule in a program's Int32Array. */
+/** The slots of one specialised rule in the code array. */
 const enum R {
   Flags = 0,
   Action = 1,
   PassTo = 2,
-  Proto = 3,
-  NotProto = 4,
-  IpVersion = 5,
-  IcmpType = 6,
-  IcmpCode = 7,
-  NotIcmpType = 8,
-  NotIcmpCode = 9,
-  SrcPred = 10,
-  DstPred = 11,
-  Ports = 12,
-  Size = 13,
+  Peer = 3,
+  Proto = 4,
+  PortLo = 5,
+  PortHi = 6,
+  Rare = 7,
+  Size = 8,
 }
 
-/** Per workload: not prepared yet, indexed, or left to the general evaluator. */
+/** Workload states in `_Index.cls` (a class id otherwise). */
 const enum S {
-  Unprepared = 0,
-  Indexed = 1,
-  Generic = 2,
+  Unprepared = -2,
+  Generic = -1,
 }
 
 /** A port list: numeric ranges and port names. */
@@ -120,13 +123,15 @@ function _portIn(p: _Ports, port: number, proto: number, named: readonly NamedPo
   return false;
 }
 
-/** One rule (or a tier's end-of-tier drop, or the final drop: no criteria, action Deny). */
+/** match.ts portsApply: TCP, UDP, SCTP, UDPLite. */
+const _portsApply = (proto: number): boolean => proto === 6 || proto === 17 || proto === 132 || proto === 136;
+
+/** One compiled rule (shared by every program that holds it). */
 class FRule {
   constructor(
+    readonly id: number,
     readonly flags: number,
     readonly action: number,
-    /** For Pass: the index to go on at (the next tier, or the next profile). */
-    public passTo: number,
     readonly proto: number,
     readonly notProto: number,
     readonly ipVersion: number,
@@ -143,8 +148,6 @@ class FRule {
   ) {}
 }
 
-const _DROP = new FRule(0, A.Deny, -1, -1, -1, 0, -1, -1, -1, -1, -1, -1, null, null, null, null);
-
 /** A rule side's peer predicate: selector, notSelector, nets, notNets. */
 interface _Pred {
   readonly sel: SelRef | null;
@@ -153,51 +156,83 @@ interface _Pred {
   readonly notNets: readonly Net[] | null;
 }
 
-/** The programs of one endpoint (shared by endpoints with the same label set and profiles). */
-interface _Programs {
-  readonly profiles: readonly string[];
-  readonly egress: Int32Array;
-  readonly ingress: Int32Array;
-  /** A rule has a criterion the index does not compile (a `services` match). */
-  readonly generic: boolean;
+/** One tier (or profile) of a program: its rules in order; `drop`: it ends with a drop when no rule decided. */
+interface _Block {
+  readonly rules: readonly FRule[];
+  readonly drop: boolean;
 }
 
+/** The programs of one label set and profile list, with their identity for class keys. */
+interface _Programs {
+  readonly egress: readonly _Block[] | undefined;
+  readonly ingress: readonly _Block[] | undefined;
+  readonly key: string;
+}
+
+/** A growable Int32Array. */
+class _Code {
+  a = new Int32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
 
 class _Index {
   readonly preds: _Pred[] = [];
   readonly #predIds = new Map<string, number>();
   /** Compiled rules by CompiledRule (a rule object is compiled once, whichever program holds it). */
   readonly #rules = new Map<CompiledRule, FRule | null | undefined>();
-  readonly #programs = new Map<LabelSet, _Programs[]>();
+  readonly #programs = new Map<string, _Programs>();
+  /** The distinct selectors of the enforced policies. */
+  readonly #policySelectors: readonly SelRef[];
+  readonly #one: Owner[] = [];
+  readonly #classIds = new Map<string, number>();
+  readonly #namedIds = new Map<readonly NamedPort[], string>();
   readonly #hepNodes: ReadonlySet<string>;
-  readonly state: Uint8Array;
-  readonly egress: (Int32Array | undefined)[];
-  readonly ingress: (Int32Array | undefined)[];
-  /** The port lists of encoded programs, four per rule that has any (R.Ports points at the first). */
-  readonly ports: (_Ports | null)[] = [];
-  readonly rows: (Uint8Array | undefined)[];
-  readonly owners: (readonly Owner[] | undefined)[];
-  /** The first address of each prepared workload (the one its row is about). */
+  /** Per workload: its class, or S.Unprepared / S.Generic. */
+  readonly cls: Int32Array;
+  /** The first address of each indexed workload (the one its row is about); undefined otherwise. */
   readonly primary: (Ip | undefined)[];
-  readonly named: (readonly NamedPort[] | undefined)[];
+  /** The specialised programs of every class, back to back. */
+  readonly #code = new _Code();
+  code: Int32Array = this.#code.a;
+  /** Per class: where its egress and ingress programs start in `code`. */
+  egressAt = new Int32Array(64);
+  ingressAt = new Int32Array(64);
+  /** Per class: its row (one byte per peer predicate: 1 match, 0 no match), `npred` bytes each. */
+  rows: Uint8Array;
+  /** Per class: the named ports of its workloads. */
+  readonly named: (readonly NamedPort[])[] = [];
+  /** The rare criteria of specialised rules (R.Rare indexes this). */
+  readonly rare: FRule[] = [];
+  npred = 0;
+  classes = 0;
+
+  get codeSlots(): number {
+    return this.#code.n;
+  }
 
   constructor(readonly snap: Snapshot) {
     const hepNodes = new Set<string>();
     for (const h of snap.hostEndpoints) hepNodes.add(h.node);
     this.#hepNodes = hepNodes;
+    this.#policySelectors = [...new Set(snap.enforced.policies.map((p) => p.selector))];
     const n = snap.workloads.length;
-    this.state = new Uint8Array(n);
+    this.cls = new Int32Array(n).fill(S.Unprepared);
     // Pre-sized: assigning far past the end of an empty array would make it a slow dictionary.
-    this.egress = new Array<Int32Array | undefined>(n).fill(undefined);
-    this.ingress = new Array<Int32Array | undefined>(n).fill(undefined);
-    this.rows = new Array<Uint8Array | undefined>(n).fill(undefined);
-    this.owners = new Array<readonly Owner[] | undefined>(n).fill(undefined);
     this.primary = new Array<Ip | undefined>(n).fill(undefined);
-    this.named = new Array<readonly NamedPort[] | undefined>(n).fill(undefined);
     // Every rule a program can hold, compiled now: the predicate count (the row size) is then final.
     for (const p of snap.enforced.policies) for (const list of [p.ingressRules, p.egressRules]) for (const r of list) this.#rule(r);
     for (const p of snap.profiles.values()) for (const list of [p.ingress, p.egress]) for (const r of list) this.#rule(r);
     this.#sealed = true;
+    this.npred = this.preds.length;
+    this.rows = new Uint8Array(Math.max(1, this.npred) * 64);
   }
 
   /** Set once every rule is compiled: no predicate may be added after rows exist. */
@@ -240,226 +275,301 @@ class _Index {
         (r.src.notPorts !== null ? F.SrcNotPorts : 0);
       const action = r.action === 'Allow' ? A.Allow : r.action === 'Deny' ? A.Deny : A.Pass;
       const p = (l: readonly PortMatch[] | null): _Ports | null => (l === null ? null : _ports(l));
-      out = new FRule(flags, action, -1, r.proto, r.notProto, r.ipVersion, r.icmpType, r.icmpCode, r.notIcmpType, r.notIcmpCode, srcPred, dstPred, p(r.dst.ports), p(r.dst.notPorts), p(r.src.ports), p(r.src.notPorts));
+      out = new FRule(this.#rules.size, flags, action, r.proto, r.notProto, r.ipVersion, r.icmpType, r.icmpCode, r.notIcmpType, r.notIcmpCode, srcPred, dstPred, p(r.dst.ports), p(r.dst.notPorts), p(r.src.ports), p(r.src.notPorts));
     }
     this.#rules.set(r, out);
     return out;
   }
 
   /**
-   * The program of `w` in one direction: tiers, profiles, then Deny. Undefined when a rule
-   * cannot be compiled. A rule with no criteria always matches, so nothing after it in its tier
-   * (a Pass: the tier is left there, without its end-of-tier drop) or in the program (Allow or
-   * Deny: it decides) can run, and is left out.
+   * The program of `w` in one direction: a block per tier (its policies' rules in order), then
+   * one per profile. A block stops at a rule with no criteria (nothing after it can run); the
+   * program stops after a block that always decides (it has no Pass and ends with such a rule
+   * or a drop). Undefined when a rule cannot be compiled.
    */
-  #program(w: WorkloadEndpointInfo, ingress: boolean): FRule[] | undefined {
+  #program(plan: Plan, profiles: readonly string[], ingress: boolean): _Block[] | undefined {
     const snap = this.snap;
-    const out: FRule[] = [];
-    /** Pass rules of the current tier / profile, to point at the next one. */
-    let pending: FRule[] = [];
-    const close = (): void => {
-      for (const p of pending) p.passTo = out.length;
-      pending = [];
-    };
-    /** Adds the rules of one policy or profile: 'next' (go on), 'leave' (an unconditional Pass), 'end' (it decides), or 'generic'. */
-    const addAll = (rules: readonly CompiledRule[]): 'next' | 'leave' | 'end' | 'generic' => {
-      for (const r of rules) {
-        const f = this.#rule(r);
-        if (f === undefined) return 'generic';
-        if (f === null) continue;
-        if (f.flags === 0) {
-          if (f.action === A.Pass) return 'leave';
-          out.push(f);
-          return 'end';
+    const out: _Block[] = [];
+    /** Adds one block: 'decides' when it always decides, 'generic' when a rule is not compilable. */
+    const block = (lists: readonly (readonly CompiledRule[])[], drop: boolean): 'open' | 'decides' | 'generic' => {
+      const rules: FRule[] = [];
+      let pass = false;
+      let end: 'open' | 'decides' | 'generic' = drop ? 'decides' : 'open';
+      done: for (const list of lists)
+        for (const r of list) {
+          const f = this.#rule(r);
+          if (f === undefined) return 'generic';
+          if (f === null) continue;
+          rules.push(f);
+          if (f.action === A.Pass) pass = true;
+          if (f.flags === 0) {
+            end = f.action === A.Pass ? 'open' : 'decides';
+            break done;
+          }
         }
-        if (f.action === A.Pass) {
-          // A compiled rule may sit in several programs at different places: Pass rules get their own copy.
-          const g = new FRule(f.flags, A.Pass, -1, f.proto, f.notProto, f.ipVersion, f.icmpType, f.icmpCode, f.notIcmpType, f.notIcmpCode, f.srcPred, f.dstPred, f.dstPorts, f.dstNotPorts, f.srcPorts, f.srcNotPorts);
-          pending.push(g);
-          out.push(g);
-        } else out.push(f);
-      }
-      return 'next';
+      out.push({ rules, drop });
+      return pass ? 'open' : end;
     };
-    for (const tp of planFor(snap, snap.enforced, w, ingress ? 'ingress' : 'egress', 'normal', false)) {
-      let r: 'next' | 'leave' | 'end' | 'generic' = 'next';
-      for (const p of tp.policies) {
-        r = addAll(ingress ? p.ingressRules : p.egressRules);
-        if (r !== 'next') break;
-      }
+    for (const tp of plan) {
+      const r = block(
+        tp.policies.map((p) => (ingress ? p.ingressRules : p.egressRules)),
+        tp.tier.defaultAction === 'Deny',
+      );
       if (r === 'generic') return undefined;
-      // Decided unless a Pass before it jumps on to the next tier.
-      if (r === 'end' && pending.length === 0) return out;
-      if (r === 'next' && tp.tier.defaultAction === 'Deny') out.push(_DROP);
-      close();
+      if (r === 'decides') return out;
     }
-    for (const name of w.profiles) {
+    for (const name of profiles) {
       const prof = snap.profiles.get(name);
       if (prof === undefined) continue; // fail closed: an unknown profile allows nothing
-      const r = addAll(ingress ? prof.ingress : prof.egress);
+      const r = block([ingress ? prof.ingress : prof.egress], false);
       if (r === 'generic') return undefined;
-      if (r === 'end' && pending.length === 0) return out;
-      close();
+      if (r === 'decides') return out;
     }
-    out.push(_DROP);
+    out.push({ rules: [], drop: true });
     return out;
   }
 
-  /** A program as one flat Int32Array, R.Size slots per rule (Pass targets: slot offsets). */
-  #encode(prog: readonly FRule[]): Int32Array {
-    const out = new Int32Array(prog.length * R.Size);
-    for (let k = 0; k < prog.length; k++) {
-      const r = prog[k]!;
-      const o = k * R.Size;
-      out[o + R.Flags] = r.flags;
-      out[o + R.Action] = r.action;
-      out[o + R.PassTo] = r.passTo * R.Size;
-      out[o + R.Proto] = r.proto;
-      out[o + R.NotProto] = r.notProto;
-      out[o + R.IpVersion] = r.ipVersion;
-      out[o + R.IcmpType] = r.icmpType;
-      out[o + R.IcmpCode] = r.icmpCode;
-      out[o + R.NotIcmpType] = r.notIcmpType;
-      out[o + R.NotIcmpCode] = r.notIcmpCode;
-      out[o + R.SrcPred] = r.srcPred;
-      out[o + R.DstPred] = r.dstPred;
-      let at = -1;
-      if ((r.flags & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) !== 0) {
-        at = this.ports.length;
-        this.ports.push(r.dstPorts, r.dstNotPorts, r.srcPorts, r.srcNotPorts);
-      }
-      out[o + R.Ports] = at;
+  /**
+   * The programs of `w`: built once per distinct (policy selectors that match it, profiles) —
+   * everything the policy plan of an endpoint depends on (resolve.ts planFor).
+   */
+  #programsOf(w: WorkloadEndpointInfo): _Programs {
+    const snap = this.snap;
+    const one = this.#one;
+    one[0] = w;
+    let key = '';
+    for (const sel of this.#policySelectors) key += selMatches(sel, one) ? '1' : '0';
+    key += `/${w.profiles.join('\u0000')}`;
+    let progs = this.#programs.get(key);
+    if (progs === undefined) {
+      const egress = this.#program(planFor(snap, snap.enforced, w, 'egress', 'normal', false), w.profiles, false);
+      const ingress = this.#program(planFor(snap, snap.enforced, w, 'ingress', 'normal', false), w.profiles, true);
+      progs = { egress, ingress, key: String(this.#programs.size) };
+      this.#programs.set(key, progs);
     }
-    return out;
+    return progs;
   }
 
-  /** Prepares `w`: its programs (shared by label set and profiles), its row; INDEXED or GENERIC. */
+  /** The row of `w`: which peer predicates its first address satisfies. */
+  #row(w: WorkloadEndpointInfo, ip: Ip): Uint8Array {
+    const owners = this.snap.ownersOf(ip);
+    const row = new Uint8Array(this.npred);
+    for (let id = 0; id < this.npred; id++) {
+      const p = this.preds[id]!;
+      const ok =
+        (p.sel === null || selMatches(p.sel, owners)) &&
+        (p.notSel === null || !selMatches(p.notSel, owners)) &&
+        (p.nets === null || anyNetContains(p.nets, ip)) &&
+        (p.notNets === null || !anyNetContains(p.notNets, ip));
+      row[id] = ok ? 1 : 0;
+    }
+    return row;
+  }
+
+  #namedKey(list: readonly NamedPort[]): string {
+    let k = this.#namedIds.get(list);
+    if (k === undefined) this.#namedIds.set(list, (k = list.map((n) => `${n.name}/${n.proto}/${n.port}`).join(',')));
+    return k;
+  }
+
+  /** Prepares `w`: its class (shared with every workload indistinguishable from it), or S.Generic. */
   prepare(w: WorkloadEndpointInfo): number {
     const i = w.index;
-    let s = this.state[i]!;
-    if (s !== S.Unprepared) return s;
-    if (this.#hepNodes.has(w.node)) s = S.Generic;
+    let c = this.cls[i]!;
+    if (c !== S.Unprepared) return c;
+    const ip = w.ips[0];
+    const progs = ip === undefined || this.#hepNodes.has(w.node) ? undefined : this.#programsOf(w);
+    if (ip === undefined || progs === undefined || progs.egress === undefined || progs.ingress === undefined) c = S.Generic;
     else {
-      let list = this.#programs.get(w.ls);
-      if (list === undefined) this.#programs.set(w.ls, (list = []));
-      let progs = list.find((p) => p.profiles === w.profiles);
-      if (progs === undefined) {
-        const egress = this.#program(w, false);
-        const ingress = this.#program(w, true);
-        progs = { profiles: w.profiles, egress: this.#encode(egress ?? []), ingress: this.#encode(ingress ?? []), generic: egress === undefined || ingress === undefined };
-        list.push(progs);
+      const row = this.#row(w, ip);
+      const key = `${progs.key}|${ip.family}|${this.#namedKey(w.namedPorts)}|${row.join('')}`;
+      let id = this.#classIds.get(key);
+      if (id === undefined) {
+        id = this.#addClass(progs.egress, progs.ingress, row, ip.family, w.namedPorts);
+        this.#classIds.set(key, id);
       }
-      if (progs.generic) s = S.Generic;
-      else {
-        this.egress[i] = progs.egress;
-        this.ingress[i] = progs.ingress;
-        this.rows[i] = new Uint8Array(this.preds.length);
-        this.primary[i] = w.ips[0]!;
-        this.named[i] = w.namedPorts;
-        this.owners[i] = this.snap.ownersOf(w.ips[0]!);
-        s = S.Indexed;
-      }
+      c = id;
+      this.primary[i] = ip;
     }
-    this.state[i] = s;
-    return s;
+    this.cls[i] = c;
+    return c;
   }
 
+  #addClass(egress: readonly _Block[], ingress: readonly _Block[], row: Uint8Array, family: number, named: readonly NamedPort[]): number {
+    const c = this.classes++;
+    if (c === this.egressAt.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.egressAt = grow(this.egressAt);
+      this.ingressAt = grow(this.ingressAt);
+    }
+    const np = this.npred;
+    if ((c + 1) * np > this.rows.length) {
+      const b = new Uint8Array(this.rows.length * 2);
+      b.set(this.rows);
+      this.rows = b;
+    }
+    this.rows.set(row, c * np);
+    this.named.push(named);
+    this.egressAt[c] = this.#specialise(egress, false, row, family, named);
+    this.ingressAt[c] = this.#specialise(ingress, true, row, family, named);
+    this.code = this.#code.a;
+    return c;
+  }
+
+  /**
+   * Emits the program `blocks` specialised for one class (its row, family and named ports) and
+   * returns where it starts. Criteria about the endpoint itself are decided here; a rule that
+   * cannot match is left out, one that always matches ends its block (a Pass: the block is left
+   * there; Allow/Deny: it decides).
+   */
+  #specialise(blocks: readonly _Block[], ingress: boolean, row: Uint8Array, family: number, named: readonly NamedPort[]): number {
+    const code = this.#code;
+    const start = code.n;
+    const emit = (flags: number, action: number, peer: number, proto: number, lo: number, hi: number, rare: number): number => {
+      const at = code.n;
+      code.push(flags);
+      code.push(action);
+      code.push(-1);
+      code.push(peer);
+      code.push(proto);
+      code.push(lo);
+      code.push(hi);
+      code.push(rare);
+      return at;
+    };
+    for (const b of blocks) {
+      const passes: number[] = [];
+      let decided = false;
+      let left = false;
+      for (const r of b.rules) {
+        const f = r.flags;
+        if ((f & F.IpVersion) !== 0 && r.ipVersion !== family) continue;
+        const self = ingress ? r.dstPred : r.srcPred;
+        if (self >= 0 && row[self] === 0) continue;
+        if ((f & F.Proto) !== 0 && (f & F.NotProto) !== 0 && r.proto === r.notProto) continue;
+        const peer = ingress ? r.srcPred : r.dstPred;
+        let k = (peer >= 0 ? K.Peer : 0) | ((f & F.Proto) !== 0 ? K.Proto : 0);
+        // What the out-of-line check still has to test.
+        let rare = f & (F.Icmp | F.NotIcmp | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts);
+        if ((f & F.NotProto) !== 0 && (f & F.Proto) === 0) rare |= F.NotProto;
+        let lo = 0;
+        let hi = 0;
+        const dp = r.dstPorts;
+        if (dp !== null) {
+          // One port range tested inline when the rule's protocol takes ports: numbers, plus the
+          // port names resolved here when the destination is the endpoint itself (ingress).
+          const ranges: [number, number][] = [];
+          for (let j = 0; j < dp.lo.length; j++) ranges.push([dp.lo[j]!, dp.hi[j]!]);
+          let resolved = dp.names.length === 0;
+          if (ingress && (f & F.Proto) !== 0) {
+            for (const name of dp.names) for (const n of named) if (n.name === name && n.proto === r.proto) ranges.push([n.port, n.port]);
+            resolved = true;
+          }
+          if (resolved && (f & F.Proto) !== 0 && _portsApply(r.proto) && ranges.length <= 1) {
+            if (ranges.length === 0) continue; // no port of the list exists here: never matches
+            k |= K.Port;
+            lo = ranges[0]![0];
+            hi = ranges[0]![1];
+          } else rare |= F.DstPorts;
+        }
+        let rareAt = -1;
+        if (rare !== 0) {
+          k |= K.Rare;
+          rareAt = this.rare.length;
+          this.rare.push(new FRule(r.id, rare, r.action, r.proto, r.notProto, r.ipVersion, r.icmpType, r.icmpCode, r.notIcmpType, r.notIcmpCode, r.srcPred, r.dstPred, r.dstPorts, r.dstNotPorts, r.srcPorts, r.srcNotPorts));
+        }
+        if (k === 0) {
+          if (r.action === A.Pass) left = true;
+          else {
+            emit(0, r.action, -1, -1, 0, 0, -1);
+            decided = true;
+          }
+          break;
+        }
+        const at = emit(k, r.action, peer, r.proto, lo, hi, rareAt);
+        if (r.action === A.Pass) passes.push(at);
+      }
+      if (!decided && !left && b.drop) {
+        emit(0, A.Deny, -1, -1, 0, 0, -1);
+        decided = true;
+      }
+      for (const at of passes) code.a[at + R.PassTo] = code.n;
+      if (decided && passes.length === 0) return start;
+    }
+    // Unreachable when the last block decides; kept so that every program ends in a decision.
+    emit(0, A.Deny, -1, -1, 0, 0, -1);
+    return start;
+  }
 }
 
 /** The packet and both ends of the verdict being computed: one reused object (single-threaded, non-reentrant). */
 class _Scratch {
   idx: _Index | null = null;
   proto = 0;
-  family = 4;
   dstPort = -1;
   srcPort = -1;
   icmpType = -1;
   icmpCode = -1;
-  portsApply = false;
-  isIcmp = false;
   src = 0;
   dst = 0;
 }
 const _p = new _Scratch();
 
-/** The peer predicate `id` for workload `w` (its row slot was 0): computes and remembers it. */
-function _fill(idx: _Index, id: number, w: number): number {
-  const p = idx.preds[id]!;
-  const ip = idx.primary[w]!;
-  const owners = idx.owners[w]!;
-  const ok =
-    (p.sel === null || selMatches(p.sel, owners)) &&
-    (p.notSel === null || !selMatches(p.notSel, owners)) &&
-    (p.nets === null || anyNetContains(p.nets, ip)) &&
-    (p.notNets === null || !anyNetContains(p.notNets, ip));
-  const v = ok ? 1 : 2;
-  idx.rows[w]![id] = v;
-  return v;
-}
-
-/** Criteria other than protocol and peers: tested out of line (_rest), from the scratch packet. */
-const _REST = F.NotProto | F.IpVersion | F.Icmp | F.NotIcmp | F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts;
-
 /**
- * Runs one program: true for Allow. Every rule but the last has criteria (see #program). The hot
- * loop tests the peers (one byte of a row each) and the protocol from locals, the most selective
- * first; the other criteria (all ANDed, none with side effects) out of line.
+ * Runs one specialised program from `o`: true for Allow. `peer` is the offset of the peer's row.
+ * A rule's criteria are tested cheapest first: the peer's row byte, the protocol, the inline
+ * port range, then the rare ones out of line.
  */
-function _run(c: Int32Array, srcRow: Uint8Array, dstRow: Uint8Array, proto: number): boolean {
-  let o = 0;
+function _run(code: Int32Array, o: number, rows: Uint8Array, peer: number, proto: number, dstPort: number): boolean {
   for (;;) {
-    const f = c[o + R.Flags]!;
-    if (f !== 0) {
-      if ((f & F.Src) !== 0) {
-        const id = c[o + R.SrcPred]!;
-        const v = srcRow[id]!;
-        if (v === 2 || (v === 0 && _fill(_p.idx!, id, _p.src) !== 1)) {
-          o += R.Size;
-          continue;
-        }
-      }
-      if ((f & F.Dst) !== 0) {
-        const id = c[o + R.DstPred]!;
-        const v = dstRow[id]!;
-        if (v === 2 || (v === 0 && _fill(_p.idx!, id, _p.dst) !== 1)) {
-          o += R.Size;
-          continue;
-        }
-      }
-      if (((f & F.Proto) !== 0 && c[o + R.Proto] !== proto) || ((f & _REST) !== 0 && !_rest(c, o, f, _p))) {
-        o += R.Size;
-        continue;
-      }
-    }
-    const a = c[o + R.Action]!;
-    if (a === A.Pass) {
-      o = c[o + R.PassTo]!;
+    const k = code[o]!;
+    if (
+      k !== 0 &&
+      (((k & K.Peer) !== 0 && rows[peer + code[o + R.Peer]!] === 0) ||
+        ((k & K.Proto) !== 0 && code[o + R.Proto] !== proto) ||
+        ((k & K.Port) !== 0 && (dstPort < code[o + R.PortLo]! || dstPort > code[o + R.PortHi]!)) ||
+        ((k & K.Rare) !== 0 && !_rare(code[o + R.Rare]!)))
+    ) {
+      o += R.Size;
       continue;
     }
-    return a === A.Allow;
+    const a = code[o + R.Action]!;
+    if (a !== A.Pass) return a === A.Allow;
+    o = code[o + R.PassTo]!;
   }
 }
 
-/** The criteria of `_REST` of the rule at `o` (match.ts semantics). */
-function _rest(c: Int32Array, o: number, f: number, p: _Scratch): boolean {
-  return !(
-    ((f & F.NotProto) !== 0 && c[o + R.NotProto] === p.proto) ||
-    ((f & F.IpVersion) !== 0 && c[o + R.IpVersion] !== p.family) ||
-    ((f & F.Icmp) !== 0 && (!p.isIcmp || p.icmpType !== c[o + R.IcmpType] || (c[o + R.IcmpCode]! >= 0 && p.icmpCode !== c[o + R.IcmpCode]))) ||
-    ((f & F.NotIcmp) !== 0 && p.isIcmp && p.icmpType === c[o + R.NotIcmpType] && (c[o + R.NotIcmpCode]! < 0 || p.icmpCode === c[o + R.NotIcmpCode])) ||
-    ((f & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) !== 0 && !_portsMatch(f, c[o + R.Ports]!, p))
-  );
+/** The rare criteria of a specialised rule (match.ts semantics), from the scratch packet. */
+function _rare(at: number): boolean {
+  const p = _p;
+  const idx = p.idx!;
+  const r = idx.rare[at]!;
+  const f = r.flags;
+  const proto = p.proto;
+  const isIcmp = proto === 1 || proto === 58; // ICMP, ICMPv6
+  if ((f & F.NotProto) !== 0 && r.notProto === proto) return false;
+  if ((f & F.Icmp) !== 0 && (!isIcmp || p.icmpType !== r.icmpType || (r.icmpCode >= 0 && p.icmpCode !== r.icmpCode))) return false;
+  if ((f & F.NotIcmp) !== 0 && isIcmp && p.icmpType === r.notIcmpType && (r.notIcmpCode < 0 || p.icmpCode === r.notIcmpCode)) return false;
+  if ((f & (F.DstPorts | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts)) === 0) return true;
+  // match.ts: ports need a port protocol; notPorts exclude. Named ports resolve on the side's own endpoint.
+  const apply = _portsApply(proto);
+  const dstNamed = idx.named[p.dst]!;
+  const srcNamed = idx.named[p.src]!;
+  if ((f & F.DstPorts) !== 0 && (!apply || !_portIn(r.dstPorts!, p.dstPort, proto, dstNamed))) return false;
+  if ((f & F.DstNotPorts) !== 0 && apply && _portIn(r.dstNotPorts!, p.dstPort, proto, dstNamed)) return false;
+  if ((f & F.SrcPorts) !== 0 && (!apply || !_portIn(r.srcPorts!, p.srcPort, proto, srcNamed))) return false;
+  if ((f & F.SrcNotPorts) !== 0 && apply && _portIn(r.srcNotPorts!, p.srcPort, proto, srcNamed)) return false;
+  return true;
 }
 
-/** The port criteria of a rule with flags `f` and port lists at `at` (match.ts semantics: ports need a port protocol; notPorts exclude). */
-function _portsMatch(f: number, at: number, p: _Scratch): boolean {
-  const idx = p.idx!;
-  const lists = idx.ports;
-  if ((f & F.DstPorts) !== 0 && (!p.portsApply || !_portIn(lists[at]!, p.dstPort, p.proto, idx.named[p.dst]!))) return false;
-  if ((f & F.DstNotPorts) !== 0 && p.portsApply && _portIn(lists[at + 1]!, p.dstPort, p.proto, idx.named[p.dst]!)) return false;
-  if ((f & F.SrcPorts) !== 0 && (!p.portsApply || !_portIn(lists[at + 2]!, p.srcPort, p.proto, idx.named[p.src]!))) return false;
-  if ((f & F.SrcNotPorts) !== 0 && p.portsApply && _portIn(lists[at + 3]!, p.srcPort, p.proto, idx.named[p.src]!)) return false;
-  return true;
+function _index(snap: Snapshot): _Index {
+  let idx = snap.memo.fast as _Index | undefined;
+  if (idx === undefined) snap.memo.fast = idx = new _Index(snap);
+  return idx;
 }
 
 /**
@@ -479,39 +589,71 @@ export function decidePodToPod(
   icmpType: number,
   icmpCode: number,
 ): boolean | undefined {
-  let idx = snap.memo.fast as _Index | undefined;
-  if (idx === undefined) snap.memo.fast = idx = new _Index(snap);
+  const idx = _index(snap);
   const s = src.index;
   const d = dst.index;
   // `primary` is set for indexed workloads only: one load answers "indexed, and at its first address?".
   const primary = idx.primary;
-  if (srcIp !== primary[s] && (idx.prepare(src) !== S.Indexed || srcIp !== primary[s])) return undefined;
-  if (dstIp !== primary[d] && (idx.prepare(dst) !== S.Indexed || dstIp !== primary[d])) return undefined;
+  if (srcIp !== primary[s] && (idx.prepare(src) < 0 || srcIp !== primary[s])) return undefined;
+  if (dstIp !== primary[d] && (idx.prepare(dst) < 0 || dstIp !== primary[d])) return undefined;
+  const cls = idx.cls;
+  const cs = cls[s]!;
+  const cd = cls[d]!;
   const p = _p;
   p.idx = idx;
   p.proto = proto;
-  p.family = srcIp.family;
   p.dstPort = dstPort;
   p.srcPort = srcPort;
   p.icmpType = icmpType;
   p.icmpCode = icmpCode;
-  p.portsApply = proto === 6 || proto === 17 || proto === 132 || proto === 136; // match.ts portsApply: TCP, UDP, SCTP, UDPLite
-  p.isIcmp = proto === 1 || proto === 58; // ICMP, ICMPv6
-  p.src = s;
-  p.dst = d;
-  const srcRow = idx.rows[s]!;
-  const dstRow = idx.rows[d]!;
-  return _run(idx.egress[s]!, srcRow, dstRow, proto) && _run(idx.ingress[d]!, srcRow, dstRow, proto);
+  p.src = cs;
+  p.dst = cd;
+  const code = idx.code;
+  const rows = idx.rows;
+  const np = idx.npred;
+  return _run(code, idx.egressAt[cs]!, rows, cd * np, proto, dstPort) && _run(code, idx.ingressAt[cd]!, rows, cs * np, proto, dstPort);
 }
 
+/** What `prepareFastIndex` built. */
+export interface FastIndexStats {
+  /** Workloads the index answers for (the others go to the general evaluator). */
+  readonly indexed: number;
+  readonly workloads: number;
+  /** Distinct classes (programs × row × family × named ports). */
+  readonly classes: number;
+  /** Distinct peer predicates (rule sides): the row width. */
+  readonly predicates: number;
+  /** Int32 slots of specialised code, all classes and both directions. */
+  readonly codeSlots: number;
+}
+
+/**
+ * Builds the whole index of `snap` now (every workload's class, row and specialised programs)
+ * instead of on first use. No verdict is computed or stored.
+ */
+export function prepareFastIndex(snap: Snapshot): FastIndexStats {
+  const idx = _index(snap);
+  for (const w of snap.workloads) idx.prepare(w);
+  return fastIndexStats(snap);
+}
+
+/** What the index of `snap` holds so far. */
+export function fastIndexStats(snap: Snapshot): FastIndexStats {
+  const idx = snap.memo.fast as _Index | undefined;
+  let indexed = 0;
+  if (idx !== undefined) for (const c of idx.cls) if (c >= 0) indexed++;
+  return {
+    indexed,
+    workloads: snap.workloads.length,
+    classes: idx?.classes ?? 0,
+    predicates: idx?.npred ?? 0,
+    codeSlots: idx?.codeSlots ?? 0,
+  };
+}
 
 /** How many workloads of `snap` the index has prepared for itself (not left to the general evaluator); for tests. */
 export function indexedWorkloads(snap: Snapshot): number {
-  const idx = snap.memo.fast as _Index | undefined;
-  if (idx === undefined) return 0;
-  let n = 0;
-  for (const s of idx.state) if (s === S.Indexed) n++;
-  return n;
+  return fastIndexStats(snap).indexed;
 }
 
 export interface VerdictTable {

@@ -9,7 +9,11 @@
  * - `tabby test --kubeconfig … --expect … -o junit` is well-formed XML (parsed by Python's
  *   expat) and exits 0, and 1 with a failing expectation;
  * - `tabby diff --kubeconfig … --apply examples/flows/change.yaml -o junit` names the flipped flow;
- * - a wrong context, an unreachable server and a bad token are one clear line each.
+ * - a wrong context, an unreachable server and a bad token are one clear line each;
+ * - `tabby rbac`'s role is enough and needed: a token bound to exactly its rules reads the
+ *   cluster; with one resource taken out the read fails naming that resource (the server's
+ *   RBAC rule matcher, src/apiserver/auth.ts, binds tokens to rules; it has no ClusterRole
+ *   objects, so the binding is the server's `users` option, not a ClusterRoleBinding).
  * Skipped without kubectl (a failure under CI=true). Every kubectl call is bounded.
  */
 import { test, before, after, describe } from 'node:test';
@@ -19,7 +23,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubeconfig, runServer, type RunningServer } from '../../src/apiserver/main.js';
 import { startCluster, type RunningCluster } from '../../src/cli/commands/up.js';
+import { CALICO_V3, readerRules } from '../../src/cli/live/index.js';
 import { profileNamed } from '../../src/cluster/index.js';
 import { main } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
@@ -243,5 +249,64 @@ describe('tabby --kubeconfig against Tabby’s API server populated by kubectl',
     const b = await tabby(['lint', '--kubeconfig', badTok]);
     assert.equal(b.code, 1);
     assert.match(b.err, /^tabby lint: cannot list the API groups \(discovery\): unauthorized \(HTTP 401\); check the kubeconfig's credentials\n$/);
+  });
+});
+
+describe('tabby rbac: the reader needs exactly the printed role', () => {
+  let dir = '';
+  let server: RunningServer | undefined;
+  const rules = readerRules(CALICO_V3);
+  // the same role with one resource (Calico tiers) taken out
+  const minusTiers = rules.map((r) => ({ ...r, resources: r.resources.filter((x) => !(r.apiGroups[0] === CALICO_V3 && x === 'tiers')) }));
+  const READER = 'R'.repeat(43);
+  const MINUS = 'M'.repeat(43);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tabby-live-rbac-'));
+    server = await runServer({
+      dataDir: join(dir, 'data'),
+      port: 0,
+      users: [
+        { token: READER, name: 'system:serviceaccount:tabby:tabby-reader', rules },
+        { token: MINUS, name: 'system:serviceaccount:tabby:minus-tiers', rules: minusTiers },
+      ],
+    });
+    await writeFile(join(dir, 'reader.kubeconfig'), kubeconfig(server.url, server.caPem, 'reader', READER));
+    await writeFile(join(dir, 'minus.kubeconfig'), kubeconfig(server.url, server.caPem, 'minus', MINUS));
+  });
+
+  after(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('tabby rbac prints these rules as a ClusterRole and a binding', async () => {
+    const r = await tabby(['rbac', '-o', 'json']);
+    assert.equal(r.code, 0, r.err);
+    const [role, binding] = (JSON.parse(r.out) as { items: { kind: string; rules?: unknown }[] }).items;
+    assert.equal(role!.kind, 'ClusterRole');
+    assert.deepEqual(role!.rules, JSON.parse(JSON.stringify(rules)));
+    assert.equal(binding!.kind, 'ClusterRoleBinding');
+    // and the role is what discovery on this cluster selects
+    const d = await tabby(['rbac', '--kubeconfig', join(dir, 'reader.kubeconfig'), '-o', 'json']);
+    assert.equal(d.code, 0, d.err);
+    assert.deepEqual((JSON.parse(d.out) as { items: { rules?: unknown }[] }).items[0]!.rules, role!.rules);
+  });
+
+  test('a token bound to exactly that role reads the cluster', async () => {
+    const r = await tabby(['snapshot', '--kubeconfig', join(dir, 'reader.kubeconfig'), '-o', '-']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^kind: List$/m);
+    assert.doesNotMatch(r.err, /forbidden/i);
+  });
+
+  test('with one resource removed from the role, the read fails naming it and tabby rbac', async () => {
+    const r = await tabby(['snapshot', '--kubeconfig', join(dir, 'minus.kubeconfig'), '-o', '-']);
+    assert.equal(r.code, 1);
+    assert.equal(r.out, '');
+    assert.equal(
+      r.err,
+      'tabby snapshot: cannot list tiers.projectcalico.org: forbidden (HTTP 403: tiers.projectcalico.org is forbidden: User "system:serviceaccount:tabby:minus-tiers" cannot list resource "tiers" in API group "projectcalico.org" at the cluster scope); the reader needs the ClusterRole that `tabby rbac` prints\n',
+    );
   });
 });

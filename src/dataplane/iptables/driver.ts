@@ -7,8 +7,10 @@
  *
  * Drift: `verify()` runs `iptables-save` (every table, one process) and `ipset save`, keeps the
  * lines that matter to us (our chains, the built-in chains our hooks sit in, our sets: see
- * `saveFingerprint`/`ipsetSaveFingerprint`) and compares them with the last fingerprint. When
- * they differ, it re-reads and repairs every table and set (`refresh`), reporting what it found.
+ * `saveFingerprint`/`ipsetSaveFingerprint`) and compares them, table by table and for the sets,
+ * with the last fingerprints. What differs is re-read and repaired (the sets first, then the
+ * tables in raw, mangle, filter order), and reported. `watch` runs `nft monitor`, which reports
+ * changes to iptables-nft's tables at once (not iptables-legacy's, nor IP sets: the poll does).
  * The fingerprint is taken before the repair it triggers, so a change made during a repair is
  * caught by the next verify (which then finds nothing to repair, or repairs it).
  * The periodic full refresh follows `iptablesRefreshInterval` (tables) and
@@ -17,8 +19,8 @@
  * IPv6 (a dual-stack node): the same three tables through `ip6tables-save`/`ip6tables-restore`
  * (`tables6`), and the `cali60` `family inet6` sets in the same IpsetApplier (one `ipset
  * restore` for both families), in the same order. Once an IPv6 dataplane has been applied, the
- * fingerprint and the refresh cover the ip6tables tables too; an apply without one leaves the
- * IPv6 side as it was.
+ * fingerprints, the monitor and the refresh cover the ip6tables tables too (parts `ip6 raw`,
+ * `ip6 mangle`, `ip6 filter`); an apply without one leaves the IPv6 side as it was.
  */
 import type { Clock, CommandRunner } from '../../sys/index.js';
 import { realClock } from '../../sys/index.js';
@@ -27,6 +29,7 @@ import { mergeDrift, NO_DRIFT, type DataplaneDriver, type DriftReport, type Driv
 import type { FailClosedRules } from '../render/fail-closed.js';
 import type { RenderedDataplane } from '../render/index.js';
 import { RefreshSchedule, intervalMs } from '../refresh-schedule.js';
+import { KernelMonitor } from '../kernel-monitor.js';
 import { IpsetApplier, type IpsetApplyResult } from '../ipset/ipset-applier.js';
 import { DEFAULT_IPSET_PREFIXES, ipsetSaveFingerprint } from '../ipset/plan.js';
 import { saveFingerprint } from './parse-save.js';
@@ -35,6 +38,9 @@ import { IptablesTable, type ApplyResult, type IptablesBackend } from './table.j
 
 const TABLES = ['raw', 'mangle', 'filter'] as const;
 type _TableName = (typeof TABLES)[number];
+type _Table6 = `ip6 ${_TableName}`;
+type _Part = _TableName | _Table6 | 'sets';
+const TABLES6: readonly _Table6[] = ['ip6 raw', 'ip6 mangle', 'ip6 filter'];
 
 export interface IptablesDriverOptions {
   readonly runner: CommandRunner;
@@ -82,8 +88,10 @@ export class IptablesDriver implements DataplaneDriver {
   private _v6: RenderedDataplane | undefined;
   private readonly _timeoutMs: number;
   private readonly _schedule: RefreshSchedule<'tables' | 'sets'>;
+  private readonly _monitor: KernelMonitor;
   private _applied = false;
-  private _fingerprint: string | undefined;
+  /** The last fingerprint of each table and of the sets. */
+  private readonly _fingerprints = new Map<_Part, string>();
   private _queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IptablesDriverOptions) {
@@ -106,6 +114,13 @@ export class IptablesDriver implements DataplaneDriver {
       ...(opts.interactiveIpset === undefined ? {} : { interactive: opts.interactiveIpset }),
     });
     this._schedule = new RefreshSchedule(clock, ['tables', 'sets'], opts.refreshIntervalMs);
+    // iptables-nft's tables are nftables tables (`add rule ip filter FORWARD …`); legacy ones and
+    // IP sets raise no event (the poll finds those).
+    this._monitor = new KernelMonitor(opts.runner, (l) => /\bip6? (raw|mangle|filter)\b/.test(l), log);
+  }
+
+  watch(onChange: () => void): void {
+    this._monitor.start(onChange);
   }
 
   configure(felix: EffectiveFelixConfig): void {
@@ -126,7 +141,7 @@ export class IptablesDriver implements DataplaneDriver {
       const v6 = ipv6 ?? this._v6;
       this.ipsets.setIpSets(v6 === undefined ? r.ipSets : [...r.ipSets, ...v6.ipSets]);
       let changed = (await this.ipsets.applyAdds()).changed;
-      const apply = async (tables: Readonly<Record<_TableName, IptablesTable>>, d: RenderedDataplane): Promise<void> => {
+      const program = async (tables: Readonly<Record<_TableName, IptablesTable>>, d: RenderedDataplane): Promise<void> => {
         for (const t of [d.raw, d.mangle, d.filter]) {
           const table = tables[t.table as _TableName];
           table.setChains(t.chains);
@@ -134,9 +149,9 @@ export class IptablesDriver implements DataplaneDriver {
           changed = (await table.apply()).changed || changed;
         }
       };
-      await apply(this.tables, r);
+      await program(this.tables, r);
       if (ipv6 !== undefined) {
-        await apply(this.tables6, ipv6);
+        await program(this.tables6, ipv6);
         this._v6 = ipv6;
       }
       changed = (await this.ipsets.applyRemovals()).changed || changed;
@@ -152,13 +167,15 @@ export class IptablesDriver implements DataplaneDriver {
   verify(): Promise<DriftReport> {
     return this._serial(async () => {
       if (!this._applied) return NO_DRIFT;
-      const fp = await this._readFingerprint();
-      if (fp === this._fingerprint) return { repaired: false, found: [], read: true };
-      this._fingerprint = fp;
+      const fps = await this._readFingerprints();
+      const changed = [...fps].filter(([part, fp]) => this._fingerprints.get(part) !== fp).map(([part]) => part);
+      if (changed.length === 0) return { repaired: false, found: [], read: true };
+      // Taken before the repair: a change made during the repair shows in the next verify.
+      for (const part of changed) this._fingerprints.set(part, fps.get(part)!);
       try {
-        return await this._refresh(['tables', 'sets']);
+        return await this._repair(changed);
       } catch (e) {
-        this._fingerprint = undefined; // the next verify tries again
+        for (const part of changed) this._fingerprints.delete(part); // the next verify tries again
         throw e;
       }
     });
@@ -167,7 +184,9 @@ export class IptablesDriver implements DataplaneDriver {
   refresh(force = false): Promise<DriftReport> {
     return this._serial(async () => {
       if (!this._applied) return NO_DRIFT;
-      return this._refresh(this._schedule.due(force));
+      const due = this._schedule.due(force);
+      for (const p of due) this._schedule.done(p); // a failed refresh waits for its next turn (or the next verify)
+      return this._repair([...(due.includes('sets') ? ['sets' as const] : []), ...(due.includes('tables') ? [...TABLES, ...TABLES6] : [])]);
     });
   }
 
@@ -175,46 +194,45 @@ export class IptablesDriver implements DataplaneDriver {
     return this._schedule.dueInMs();
   }
 
-  close(): Promise<void> {
-    return this.ipsets.close();
+  async close(): Promise<void> {
+    await this._monitor.close();
+    await this.ipsets.close();
   }
 
-  private async _refresh(parts: readonly ('tables' | 'sets')[]): Promise<DriftReport> {
+  /** Re-reads and repairs these parts: the sets first (a repaired rule may use a repaired set), then the tables in order. */
+  private async _repair(parts: readonly _Part[]): Promise<DriftReport> {
     const reports: DriftReport[] = [];
-    // Sets first: a repaired rule may refer to a repaired set.
     if (parts.includes('sets')) {
-      this._schedule.done('sets'); // a failed refresh waits for its next turn (or the next verify)
-      const r = await this.ipsets.refresh();
-      const found = _setsFound(r);
+      const found = _setsFound(await this.ipsets.refresh());
       reports.push({ repaired: found.length > 0, found, read: true });
     }
-    if (parts.includes('tables')) {
-      this._schedule.done('tables');
+    for (const t of TABLES) {
+      if (!parts.includes(t)) continue;
+      const found = _tableFound(t, await this.tables[t].refresh());
+      reports.push({ repaired: found.length > 0, found, read: true });
+    }
+    if (this._v6 !== undefined)
       for (const t of TABLES) {
-        const found = _tableFound(t, await this.tables[t].refresh());
+        if (!parts.includes(`ip6 ${t}`)) continue;
+        const found = _tableFound(`ip6 ${t}`, await this.tables6[t].refresh());
         reports.push({ repaired: found.length > 0, found, read: true });
       }
-      if (this._v6 !== undefined)
-        for (const t of TABLES) {
-          const found = _tableFound(`ip6 ${t}`, await this.tables6[t].refresh());
-          reports.push({ repaired: found.length > 0, found, read: true });
-        }
-    }
     return mergeDrift(reports);
   }
 
-  private async _readFingerprint(): Promise<string> {
-    const v6 = this._v6 !== undefined;
+  private async _readFingerprints(): Promise<Map<_Part, string>> {
     const [ipt, ips, ipt6] = await Promise.all([
       this._runner.run({ argv: [this._save], timeoutMs: this._timeoutMs }),
       this._runner.run({ argv: ['ipset', 'save'], timeoutMs: this._timeoutMs }),
-      v6 ? this._runner.run({ argv: [this._save6], timeoutMs: this._timeoutMs }) : Promise.resolve(undefined),
+      this._v6 !== undefined ? this._runner.run({ argv: [this._save6], timeoutMs: this._timeoutMs }) : Promise.resolve(undefined),
     ]);
     if (ipt.code !== 0) throw new Error(`${this._save} exited ${ipt.code}: ${ipt.stderr.trim()}`);
     if (ips.code !== 0) throw new Error(`ipset save exited ${ips.code}: ${ips.stderr.trim()}`);
     if (ipt6 !== undefined && ipt6.code !== 0) throw new Error(`${this._save6} exited ${ipt6.code}: ${ipt6.stderr.trim()}`);
-    const six = ipt6 === undefined ? '' : `\n--\n${saveFingerprint(ipt6.stdout, TABLES, DEFAULT_OWNED_PREFIXES)}`;
-    return `${saveFingerprint(ipt.stdout, TABLES, DEFAULT_OWNED_PREFIXES)}\n--\n${ipsetSaveFingerprint(ips.stdout, DEFAULT_IPSET_PREFIXES)}${six}`;
+    const out = new Map<_Part, string>(TABLES.map((t) => [t, saveFingerprint(ipt.stdout, [t], DEFAULT_OWNED_PREFIXES)]));
+    if (ipt6 !== undefined) for (const t of TABLES) out.set(`ip6 ${t}`, saveFingerprint(ipt6.stdout, [t], DEFAULT_OWNED_PREFIXES));
+    out.set('sets', ipsetSaveFingerprint(ips.stdout, DEFAULT_IPSET_PREFIXES));
+    return out;
   }
 
   private _serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -89,6 +89,19 @@ const cases: { name: string; input: unknown[]; want: { code: string; at: string;
     ],
   },
   {
+    name: 'an AdminNetworkPolicy egress rule alone is no default-deny (its tier passes by default)',
+    input: [
+      ...base,
+      {
+        apiVersion: 'policy.networking.k8s.io/v1alpha1',
+        kind: 'AdminNetworkPolicy',
+        metadata: { name: 'deny-web' },
+        spec: { priority: 1, subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ networks: ['192.0.2.0/24'] }], ports: [{ portNumber: { port: 80 } }] }] },
+      },
+    ],
+    want: [],
+  },
+  {
     name: 'egress with DNS allowed is fine',
     input: [...base, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny-egress', namespace: 'default' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }] }] } }],
     want: [],

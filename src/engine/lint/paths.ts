@@ -119,6 +119,9 @@ export function lintDns(snap: Snapshot): LintFinding[] {
       if (b !== undefined) b = { ...b, why: `UDP 53 to ${target} is denied (${s.summary})` };
     } else {
       if (plan.some((t) => t.policies.some((p) => _mayAllowDns(p.egressRules)))) continue;
+      // Unmatched traffic passes tiers whose default action is Pass (the admin network policy
+      // tiers): when every tier does, egress is not default-deny.
+      if (plan.every((t) => t.tier.defaultAction === 'Pass')) continue;
       const p = plan[0]!.policies[0]!;
       b = { resource: refOfPolicy(p), path: FieldPath.root('spec').child('egress'), why: 'no egress rule allows UDP 53 to any destination' };
     }
