@@ -14,6 +14,7 @@ import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
 import { authenticate, authorize, type Tokens } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
+import { extraKindsFor, servedKindsFor, type CalicoApiMode } from './crd-mode.js';
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
 import { groupVersionDocument } from './openapi.js';
 import { partialMetadataRequest, toPartialMetadata } from './partial-metadata.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   readonly podRuntime?: PodRuntime | undefined;
   /** Largest request body accepted (413 past it); default 3 MiB, kube-apiserver's default for writes. */
   readonly maxRequestBytes?: number | undefined;
+  /** How Calico's resources are served: `v3` (projectcalico.org/v3, the default) or `crd` (crd-mode.ts). */
+  readonly calicoApi?: CalicoApiMode | undefined;
 }
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/[a-z-]+)?$/;
@@ -66,7 +69,9 @@ function _hash(text: string): string {
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  const client = new ResourceClient(deps.datastore);
+  const mode = deps.calicoApi ?? 'v3';
+  const served = servedKindsFor(mode);
+  const client = new ResourceClient(deps.datastore, extraKindsFor(mode));
   const now = deps.now ?? (() => new Date());
   const shutdown = deps.shutdown ?? new AbortController().signal;
   const env = {
@@ -77,13 +82,14 @@ export function createApp(deps: AppDeps): Hono {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     shutdown,
     hub: new WatchHub(deps.datastore),
+    served,
   };
 
   const gvPaths = [
     { path: 'api/v1', group: '', version: 'v1' },
-    ...groups().flatMap((g) => g.versions.map((v) => ({ path: `apis/${g.name}/${v}`, group: g.name, version: v }))),
+    ...groups(served).flatMap((g) => g.versions.map((v) => ({ path: `apis/${g.name}/${v}`, group: g.name, version: v }))),
   ];
-  const openapiDocs = new Map(gvPaths.map((gv) => [gv.path, JSON.stringify(groupVersionDocument(kindsOf(gv.group, gv.version)))]));
+  const openapiDocs = new Map(gvPaths.map((gv) => [gv.path, JSON.stringify(groupVersionDocument(kindsOf(gv.group, gv.version, served)))]));
   const openapiRoot = JSON.stringify({
     paths: Object.fromEntries(gvPaths.map((gv) => [gv.path, { serverRelativeURL: `/openapi/v3/${gv.path}?hash=${_hash(openapiDocs.get(gv.path)!)}` }])),
   });
@@ -127,9 +133,9 @@ export function createApp(deps: AppDeps): Hono {
 
     // discovery and OpenAPI: read-only documents
     if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(header('accept') ?? ''))
-      return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api'), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
+      return _readOnly(method) ?? json(200, aggregatedDiscovery(path === '/api', served), { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept' });
     if (path === '/api') return _readOnly(method) ?? json(200, apiVersions(deps.serverAddress ?? '127.0.0.1:6443'));
-    if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList());
+    if (path === '/apis') return _readOnly(method) ?? json(200, apiGroupList(served));
     if (path === '/openapi/v3') return _readOnly(method) ?? new Response(openapiRoot, { headers: { 'content-type': 'application/json' } });
     if (path.startsWith('/openapi/v3/')) {
       const doc = openapiDocs.get(path.slice('/openapi/v3/'.length));
@@ -169,27 +175,27 @@ export function createApp(deps: AppDeps): Hono {
     } else if (segs[0] === 'apis' && segs.length >= 2) {
       group = segs[1]!;
       if (segs.length === 2) {
-        const g = apiGroup(group);
+        const g = apiGroup(group, served);
         return g === undefined ? json(404, pathNotFound()) : (_readOnly(method) ?? json(200, g));
       }
       version = segs[2]!;
       rest = segs.slice(3);
     } else return json(404, pathNotFound());
     if (rest.length === 0) {
-      const list = apiResourceList(group, version);
+      const list = apiResourceList(group, version, served);
       return list === undefined ? json(404, pathNotFound()) : (_readOnly(method) ?? json(200, list));
     }
 
     // [namespaces/<ns>/]<plural>[/<name>[/<subresource>]]
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
-      const k = findKind(group, version, rest[2]!);
+      const k = findKind(group, version, rest[2]!, served);
       if (k !== undefined && k.namespaced) {
         namespace = rest[1]!;
         rest = rest.slice(2);
       }
     }
-    const info = findKind(group, version, rest[0]!);
+    const info = findKind(group, version, rest[0]!, served);
     if (info === undefined || rest.length > 3) return json(404, pathNotFound());
     if (!info.namespaced && namespace !== undefined) return json(404, pathNotFound());
     const name = rest[1];

@@ -5,7 +5,8 @@
  * legacy `/api/v1` and `/apis/<group>/<version>` documents serve, so both views always agree;
  * subresources (`pods/log`) are nested under their resource as kube-apiserver does. Pure.
  */
-import { apiResourceList, groups } from './discovery.js';
+import { apiResourceList, groups, SERVED_KINDS } from './discovery.js';
+import type { KindInfo } from '../model/kind-info.js';
 
 /** The media type kube-apiserver answers with; clients recognise the aggregated form by it. */
 export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -32,13 +33,13 @@ interface _LegacyResource {
   readonly categories?: readonly string[];
 }
 
-function _legacyResources(group: string, version: string): readonly _LegacyResource[] {
-  const list = apiResourceList(group, version) as { resources?: readonly _LegacyResource[] } | undefined;
+function _legacyResources(group: string, version: string, kinds: readonly KindInfo[]): readonly _LegacyResource[] {
+  const list = apiResourceList(group, version, kinds) as { resources?: readonly _LegacyResource[] } | undefined;
   return list?.resources ?? [];
 }
 
-function _versionEntry(group: string, version: string): unknown {
-  const all = _legacyResources(group, version);
+function _versionEntry(group: string, version: string, kinds: readonly KindInfo[]): unknown {
+  const all = _legacyResources(group, version, kinds);
   const resources = all
     .filter((r) => !r.name.includes('/'))
     .map((r) => {
@@ -64,15 +65,15 @@ function _versionEntry(group: string, version: string): unknown {
 }
 
 /** `/api` (core: the legacy group, v1) or `/apis` (every named group, preferred version first). */
-export function aggregatedDiscovery(core: boolean): unknown {
-  const gs = core ? [{ name: '', versions: ['v1'] }] : groups();
+export function aggregatedDiscovery(core: boolean, kinds: readonly KindInfo[] = SERVED_KINDS): unknown {
+  const gs = core ? [{ name: '', versions: ['v1'] }] : groups(kinds);
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
     metadata: {},
     items: gs.map((g) => ({
       metadata: { name: g.name, creationTimestamp: null },
-      versions: g.versions.map((v) => _versionEntry(g.name, v)),
+      versions: g.versions.map((v) => _versionEntry(g.name, v, kinds)),
     })),
   };
 }

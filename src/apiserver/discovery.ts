@@ -63,18 +63,20 @@ export function shortNamesOf(k: KindInfo): readonly string[] {
   return SHORT_NAME_OVERRIDES.get(`${k.group}/${k.kind}`) ?? k.shortNames.filter((n) => n !== k.plural && n !== k.singular);
 }
 
-export function findKind(group: string, version: string, plural: string): KindInfo | undefined {
-  return SERVED_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
+// Every function below takes the served kinds (default SERVED_KINDS; the CRD mode passes its own, crd-mode.ts).
+
+export function findKind(group: string, version: string, plural: string, kinds: readonly KindInfo[] = SERVED_KINDS): KindInfo | undefined {
+  return kinds.find((k) => k.group === group && k.version === version && k.plural === plural);
 }
 
-export function kindsOf(group: string, version: string): KindInfo[] {
-  return SERVED_KINDS.filter((k) => k.group === group && k.version === version);
+export function kindsOf(group: string, version: string, kinds: readonly KindInfo[] = SERVED_KINDS): KindInfo[] {
+  return kinds.filter((k) => k.group === group && k.version === version);
 }
 
 /** Named groups (not the core group) with their versions, in discovery order. */
-export function groups(): { name: string; versions: string[] }[] {
+export function groups(kinds: readonly KindInfo[] = SERVED_KINDS): { name: string; versions: string[] }[] {
   const out: { name: string; versions: string[] }[] = [];
-  for (const k of SERVED_KINDS) {
+  for (const k of kinds) {
     if (k.group === '') continue;
     let g = out.find((x) => x.name === k.group);
     if (!g) out.push((g = { name: k.group, versions: [] }));
@@ -92,17 +94,17 @@ function _group(g: { name: string; versions: string[] }): unknown {
   return { name: g.name, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(_group) };
+export function apiGroupList(kinds: readonly KindInfo[] = SERVED_KINDS): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(kinds).map(_group) };
 }
 
-export function apiGroup(name: string): unknown | undefined {
-  const g = groups().find((x) => x.name === name);
+export function apiGroup(name: string, kinds: readonly KindInfo[] = SERVED_KINDS): unknown | undefined {
+  const g = groups(kinds).find((x) => x.name === name);
   return g === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ..._group(g) as object };
 }
 
-export function apiResourceList(group: string, version: string): unknown | undefined {
-  const kinds = kindsOf(group, version);
+export function apiResourceList(group: string, version: string, served: readonly KindInfo[] = SERVED_KINDS): unknown | undefined {
+  const kinds = kindsOf(group, version, served);
   if (kinds.length === 0) return undefined;
   return {
     kind: 'APIResourceList',

@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { AlreadyExistsError, openSqliteDatastore, type Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { createApp } from './app.js';
+import { ensureCustomResourceDefinitions, type CalicoApiMode } from './crd-mode.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { execUpgradeHandler } from './exec-ws.js';
 import { badRequest } from './status.js';
@@ -39,6 +40,8 @@ export interface RunServerOptions {
   readonly podRuntime?: PodRuntime;
   /** Largest request body (413 past it); default 3 MiB. */
   readonly maxRequestBytes?: number;
+  /** `crd`: serve Calico's resources as crd.projectcalico.org/v1 custom resources (crd-mode.ts); default `v3`. */
+  readonly calicoApi?: CalicoApiMode;
   /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
   readonly users?: readonly TokenUser[];
 }
@@ -127,6 +130,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const ds = opts.datastore ?? (await openSqliteDatastore(join(dataDir, 'tabby.db')));
   try {
     await _ensureNamespaces(ds);
+    if (opts.calicoApi === 'crd') await ensureCustomResourceDefinitions(ds, new Date());
   } catch (e) {
     if (ownDatastore) await ds.close();
     throw e;
@@ -145,6 +149,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     labDir: opts.labDir ?? join(dataDir, 'lab'),
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
+    calicoApi: opts.calicoApi,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(

@@ -17,6 +17,7 @@ import type { Resource } from '../model/meta.js';
 import type { FieldPath } from '../model/field/path.js';
 import { ALL_KINDS } from '../model/kinds.js';
 import { decodeResource } from '../model/validate-resource.js';
+import { decodeImported, isModelledKddKind, KDD_KINDS } from '../model/convert/index.js';
 import type { Datastore } from '../datastore/index.js';
 import type { LocatedError, Location } from '../manifest/index.js';
 import type { Command } from 'commander';
@@ -296,6 +297,21 @@ export async function loadFromDatastore(io: Io, ds: Datastore, command: string, 
         errors++;
         const ref = refOf(obj as Resource);
         for (const e of r.error) io.stderr(`${describeRef(ref)}: ${e.path}: ${e.message}\n`);
+      }
+    }
+  }
+  // A server in CRD mode (`tabby server --calico-api crd`) keeps Calico's resources as
+  // crd.projectcalico.org/v1 custom resources: read as Calico reads them.
+  for (const info of KDD_KINDS) {
+    if (!isModelledKddKind(info)) continue;
+    const { items } = await ds.list({ group: info.group, plural: info.plural });
+    for (const obj of items) {
+      const r = decodeImported(obj);
+      if (r.ok) resources.push(r.value.resource);
+      else {
+        errors++;
+        const ref = refOf(obj as Resource);
+        for (const e of r.error) io.stderr(`${describeRef(ref)}.${info.group}: ${e.path}: ${e.message}\n`);
       }
     }
   }

@@ -40,6 +40,20 @@ spec:
             run: access
 `,
   'gnp.yaml': 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: g\nspec:\n  selector: all()\n',
+  'anp.yaml': `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-control-plane}
+spec:
+  priority: 5
+  subject: {namespaces: {}}
+  egress:
+  - {name: deny-cp, action: Deny, to: [{nodes: {matchLabels: {role: cp}}}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: cp1, labels: {role: cp}}
+status: {addresses: [{type: InternalIP, address: 198.18.0.2}]}
+`,
 };
 
 const cases: { name: string; argv: string[]; stdin?: string; code: number; out?: RegExp; err?: RegExp; noErr?: boolean }[] = [
@@ -73,7 +87,14 @@ const cases: { name: string; argv: string[]; stdin?: string; code: number; out?:
     noErr: true,
   },
   { name: 'convert -o json', argv: ['convert', '-f', 'nginx.yaml', '-o', 'json'], code: 0, out: /^\{\n {2}"apiVersion": "projectcalico\.org\/v3",[\s\S]*"knp\.default\.access-nginx"/ },
-  { name: 'convert skips resources that are not Kubernetes NetworkPolicies', argv: ['convert', '-f', 'gnp.yaml'], code: 0, err: /^gnp\.yaml:1:1: skipped: GlobalNetworkPolicy is not a Kubernetes NetworkPolicy\n$/ },
+  { name: 'convert skips resources that are not Kubernetes NetworkPolicies', argv: ['convert', '-f', 'gnp.yaml'], code: 0, err: /^gnp\.yaml:1:1: skipped: GlobalNetworkPolicy is not a Kubernetes NetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy\n$/ },
+  {
+    name: 'convert an AdminNetworkPolicy: a GlobalNetworkPolicy in tier adminnetworkpolicy; a nodes peer becomes the Node addresses',
+    argv: ['convert', '-f', 'anp.yaml'],
+    code: 0,
+    out: /^apiVersion: projectcalico\.org\/v3\nkind: GlobalNetworkPolicy\nmetadata:\n {2}name: kanp\.adminnetworkpolicy\.no-control-plane\nspec:\n {2}tier: adminnetworkpolicy\n {2}order: 5\n[\s\S]*nets:\n {6}- 198\.18\.0\.2\/32\n/,
+    err: /^anp\.yaml:10:1: skipped: Node is not/,
+  },
   { name: 'convert reports invalid input', argv: ['convert', '-f', 'bad.yaml'], code: 1, err: /bad\.yaml:7:3: spec\.podSelectr/ },
   { name: 'convert rejects an unknown output format', argv: ['convert', '-f', 'good.yaml', '-o', 'xml'], code: 2, err: /argument 'xml' is invalid/ },
 ];

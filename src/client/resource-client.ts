@@ -83,7 +83,14 @@ const APPLY_RETRIES = 20;
 export class ResourceClient {
   private readonly views = new Map<KindInfo, DerivedView>();
 
-  constructor(readonly ds: Datastore) {
+  /**
+   * `extraKinds`: kinds outside the model's registry that this client also writes (the API
+   * server's CRD mode: `crd.projectcalico.org/v1`, CustomResourceDefinition).
+   */
+  constructor(
+    readonly ds: Datastore,
+    private readonly extraKinds: readonly KindInfo[] = [],
+  ) {
     const calicoNp = kindFor('projectcalico.org/v3', 'NetworkPolicy');
     const k8sNp = kindFor('networking.k8s.io/v1', 'NetworkPolicy');
     if (calicoNp && k8sNp)
@@ -96,7 +103,7 @@ export class ResourceClient {
 
   /** Decodes, defaults and validates; throws InvalidError with every field problem. */
   decode(raw: unknown, opts: WriteOptions = {}): DecodedResource {
-    const r = decodeResource(raw);
+    const r = decodeResource(raw, undefined, this.extraKinds);
     const name = _nameOf(raw);
     if (!r.ok) throw new InvalidError(_kindOf(raw), name, r.error);
     return this._finish(r.value, opts);

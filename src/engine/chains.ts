@@ -40,6 +40,9 @@ export class StageRecorder {
   }
 }
 
+/** The rule's name for a trace decision, when it has one. */
+const _ruleName = (r: CompiledRule): { ruleName?: string } => (r.name !== undefined && r.name !== null ? { ruleName: r.name } : {});
+
 function _rules(p: { ingressRules: readonly CompiledRule[]; egressRules: readonly CompiledRule[] }, dir: Direction): readonly CompiledRule[] {
   return dir === 'ingress' ? p.ingressRules : p.egressRules;
 }
@@ -80,10 +83,10 @@ export function runTiers(
             continue;
           case 'Allow':
           case 'Deny':
-            if (rec !== null) rec.decision = { kind: 'rule', tier: tp.tier.name, policy: p.id, policyKind: p.kind, ruleIndex: r.index, action: r.action };
+            if (rec !== null) rec.decision = { kind: 'rule', tier: tp.tier.name, policy: p.id, policyKind: p.kind, ruleIndex: r.index, action: r.action, ..._ruleName(r) };
             return r.action === 'Allow' ? ALLOW : DENY;
           case 'Pass':
-            if (rec !== null) rec.decision = { kind: 'rule', tier: tp.tier.name, policy: p.id, policyKind: p.kind, ruleIndex: r.index, action: 'Pass' };
+            if (rec !== null) rec.decision = { kind: 'rule', tier: tp.tier.name, policy: p.id, policyKind: p.kind, ruleIndex: r.index, action: 'Pass', ..._ruleName(r) };
             passed = true;
             break policies;
         }

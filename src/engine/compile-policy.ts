@@ -140,6 +140,12 @@ export interface CompileContext {
   readonly registry: SelectorRegistry;
   /** Namespace of the policy ('' for global policies and profiles). */
   readonly namespace: string;
+  /**
+   * Keep each rule's `metadata.annotations.name` as CompiledRule.name: set for the policies
+   * converted from AdminNetworkPolicy/BaselineAdminNetworkPolicy, whose converter puts the ANP
+   * rule's name there (Calico's AdminPolicyRuleNameLabel), so traces can name the rule.
+   */
+  readonly ruleNames?: boolean;
 }
 
 function _nets(list: readonly string[] | undefined, problems: string[], field: string): readonly Net[] | null {
@@ -219,6 +225,7 @@ export function compileRule(r: Rule, index: number, ctx: CompileContext): Compil
     dst,
     http: r.http !== undefined && ((r.http.methods?.length ?? 0) > 0 || (r.http.paths?.length ?? 0) > 0),
     invalid: problems.length > 0 ? `rule not rendered: ${problems.join('; ')}` : null,
+    name: ctx.ruleNames === true ? (r.metadata?.annotations?.['name'] ?? null) : null,
   };
 }
 
@@ -285,7 +292,7 @@ export function compilePolicy(p: PolicyLike, registry: SelectorRegistry): Compil
   if (_nonEmpty(s.selector)) parts.push(parseSelector(s.selector).ast);
   if (_nonEmpty(s.serviceAccountSelector)) parts.push(prefixLabels(parseSelector(s.serviceAccountSelector), SA_PREFIX).ast);
   const selector = registry.register(selectorFromAst(andNodes(parts)));
-  const ctx: CompileContext = { registry, namespace: p.namespace };
+  const ctx: CompileContext = { registry, namespace: p.namespace, ruleNames: p.kind === 'AdminNetworkPolicy' || p.kind === 'BaselineAdminNetworkPolicy' };
   const types = s.types ?? [];
   return {
     id: p.namespace === '' ? p.name : `${p.namespace}/${p.name}`,

@@ -7,7 +7,7 @@ import type { Decision } from './types.js';
 export function describeDecision(d: Decision): string {
   switch (d.kind) {
     case 'rule':
-      return `tier ${d.tier}, policy ${d.policy}, rule ${d.ruleIndex}: ${d.action}`;
+      return `tier ${d.tier}, policy ${d.policy}, rule ${d.ruleIndex}${d.ruleName !== undefined ? ` ${JSON.stringify(d.ruleName)}` : ''}: ${d.action}`;
     case 'endOfTier':
       return d.action === 'Deny' ? `end of tier ${d.tier}: Deny` : `end of tier ${d.tier}: Pass`;
     case 'profile':

@@ -312,16 +312,16 @@ function _untrackedHost(ctx: Ctx, hep: HostEndpointInfo, dir: Direction, pkt: Pa
 //   address. A destination inside one of the node's connected subnets (NodeInfo.subnets, from the
 //   addresses the datastore gives with a prefix; the longest prefix when several hold it) leaves
 //   by that subnet's interface. Otherwise a destination outside the cluster leaves by the default
-//   route: the ExternalIP's interface, else (no host endpoint holds an ExternalIP) the
-//   InternalIP's, whatever the source address; cluster traffic by the interface of the source
-//   address (host traffic), else the InternalIP's.
+//   route: the ExternalIP's interface (a node without an ExternalIP: the InternalIP's), whatever
+//   the source address; cluster traffic by the interface of the source address (host traffic),
+//   else the InternalIP's.
 // - Arriving at the node from outside the cluster: a source inside one of the node's connected
 //   subnets is on that segment, so the packet arrives on that subnet's interface (e.g. a host on
 //   the private VLAN routing the pod network through a worker's private address). Otherwise, and
 //   for cluster sources (nodes sit on several segments and their own routing picks one): the
 //   interface holding the destination address, else the ExternalIP's interface (from outside the
-//   cluster; the InternalIP's when no host endpoint holds an ExternalIP: one NIC, or a cloud
-//   ExternalIP NATed onto the primary interface) or the InternalIP's (cluster traffic).
+//   cluster; a node without an ExternalIP has one interface for everything: the InternalIP's)
+//   or the InternalIP's (cluster traffic).
 // - A subnet's interface is the host endpoint whose expectedIPs hold the node's address on that
 //   subnet (the one the prefix came with), else another address in it, else one with
 //   `interfaceName: "*"`; with none, that interface has no host endpoint and Calico does not
@@ -340,29 +340,25 @@ function _star(node: NodeInfo): HostEndpointInfo | undefined {
 
 /**
  * The interface of the default route (`external`: traffic from/to outside the cluster) or of the
- * cluster network: `*`, else the host endpoint holding an ExternalIP (external only), else the one
- * holding an InternalIP. With no ExternalIP host endpoint, traffic from/to outside the cluster
- * uses the node's interface like any other (one NIC, or a cloud ExternalIP NATed onto the
- * primary interface): the InternalIP's.
+ * cluster network: `*`, else the host endpoint holding an ExternalIP (external only; none there:
+ * that interface is not policed), else the one holding an InternalIP. A node with no ExternalIP
+ * has one interface for everything: traffic from/to outside the cluster crosses the InternalIP's.
  */
 function _hepFallback(node: NodeInfo, external: boolean): HostEndpointInfo | undefined {
   const star = _star(node);
   if (star) return star;
-  if (external)
+  if (external && node.external.length > 0) {
     for (const a of node.external) {
       const h = _hepByIp(node, a);
       if (h) return h;
     }
+    return undefined;
+  }
   for (const a of node.internal) {
     const h = _hepByIp(node, a);
     if (h) return h;
   }
   return undefined;
-}
-
-/** Whether some host endpoint of `node` holds one of its ExternalIPs. */
-function _hasExternalHep(node: NodeInfo): boolean {
-  return node.external.some((a) => _hepByIp(node, a) !== undefined);
 }
 
 /** The node's connected subnet holding `ip`, if any: the longest prefix (the largest mask), as a route lookup. */
@@ -399,12 +395,8 @@ export function ingressHep(node: NodeInfo, dstIp: Ip, srcExternal: boolean, srcI
   }
   const exact = _hepByIp(node, dstIp);
   if (exact !== undefined) return exact;
-  // To one of the node's own addresses: it arrives on that address's interface (or `*`); an
-  // ExternalIP no host endpoint holds, from outside the cluster, arrives like any external traffic.
-  if (node.addresses.some((a) => a.text === dstIp.text)) {
-    const toExternalIp = srcExternal && node.external.some((a) => a.text === dstIp.text);
-    return toExternalIp && !_hasExternalHep(node) ? _hepFallback(node, true) : _star(node);
-  }
+  // To one of the node's own addresses: it arrives on that address's interface (or `*`).
+  if (node.addresses.some((a) => a.text === dstIp.text)) return _star(node);
   return _hepFallback(node, srcExternal);
 }
 

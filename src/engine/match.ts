@@ -97,6 +97,8 @@ export interface CompiledRule {
   readonly http: boolean;
   /** Rule cannot be rendered (bad protocol / CIDR): Felix would not program it; never matches. */
   readonly invalid: string | null;
+  /** The source rule's name, for traces (AdminNetworkPolicy/BaselineAdminNetworkPolicy rules); else null. */
+  readonly name?: string | null;
 }
 
 /** The packet as one stage sees it. Mutable scratch object on the fast path. */

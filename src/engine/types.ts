@@ -36,6 +36,8 @@ export type Decision =
       readonly policyKind: string;
       readonly ruleIndex: number;
       readonly action: 'Allow' | 'Deny' | 'Pass';
+      /** The rule's name where the source policy names its rules (AdminNetworkPolicy, BaselineAdminNetworkPolicy). */
+      readonly ruleName?: string;
     }
   | { readonly kind: 'endOfTier'; readonly tier: string; readonly action: 'Deny' | 'Pass' }
   | { readonly kind: 'profile'; readonly profile: string; readonly ruleIndex: number; readonly action: 'Allow' | 'Deny' }

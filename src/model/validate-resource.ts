@@ -17,8 +17,11 @@ export interface DecodedResource {
   readonly resource: Resource;
 }
 
-/** Finds the KindInfo for a raw object from its apiVersion and kind, or explains why not. */
-export function lookupKind(raw: unknown, path: FieldPath): Result<KindInfo, FieldError[]> {
+/**
+ * Finds the KindInfo for a raw object from its apiVersion and kind, or explains why not.
+ * `extraKinds` are looked up first (the API server's CRD mode serves kinds outside the registry).
+ */
+export function lookupKind(raw: unknown, path: FieldPath, extraKinds: readonly KindInfo[] = []): Result<KindInfo, FieldError[]> {
   if (!isPlainObject(raw)) return { ok: false, error: [typeInvalid(path, raw, 'a map (a resource object)')] };
   const errs: FieldError[] = [];
   const apiVersion = raw['apiVersion'];
@@ -29,7 +32,8 @@ export function lookupKind(raw: unknown, path: FieldPath): Result<KindInfo, Fiel
   if (kind === undefined || kind === null || kind === '') errs.push(required(path.child('kind'), 'kind must be set'));
   else if (typeof kind !== 'string') errs.push(typeInvalid(path.child('kind'), kind, 'a string'));
   if (errs.length > 0) return { ok: false, error: errs };
-  const info = kindFor(apiVersion as string, kind as string);
+  const extra = extraKinds.length > 0 ? extraKinds.find((k) => k.kind === kind && apiVersionOf(k) === apiVersion) : undefined;
+  const info = extra ?? kindFor(apiVersion as string, kind as string);
   if (info) return { ok: true, value: info };
   const sameName = kindsNamed(kind as string);
   if (sameName.length > 0)
@@ -89,8 +93,8 @@ function metadataErrors(info: KindInfo, res: Resource, path: FieldPath): FieldEr
  * Decodes, defaults and validates one resource object (not a List).
  * On success the value is the defaulted resource with its KindInfo.
  */
-export function decodeResource(raw: unknown, path: FieldPath = FieldPath.root()): Result<DecodedResource, FieldError[]> {
-  const k = lookupKind(raw, path);
+export function decodeResource(raw: unknown, path: FieldPath = FieldPath.root(), extraKinds: readonly KindInfo[] = []): Result<DecodedResource, FieldError[]> {
+  const k = lookupKind(raw, path, extraKinds);
   if (!k.ok) return k;
   const info = k.value;
   const d = runDecoder(info.decode, raw, path);

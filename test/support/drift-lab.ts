@@ -42,8 +42,11 @@ export interface DriftLab {
   readonly tampers: readonly (readonly [string, () => Promise<void>])[];
   /** Probes from cli to srv on `port`, with a fresh conntrack. */
   probe(port: number, timeoutMs?: number): Promise<ProbeResult>;
-  /** Runs one tamper and waits (at most `boundMs`) for the agent to repair it, probing the denied port meanwhile. */
-  measure(what: string, tamper: () => Promise<void>, boundMs?: number): Promise<DriftEvent>;
+  /**
+   * Runs one tamper and waits (at most `boundMs`) for the agent to repair it, probing the denied
+   * port meanwhile (`probe: false`: only watching the agent, every 5 ms).
+   */
+  measure(what: string, tamper: () => Promise<void>, opts?: { boundMs?: number; probe?: boolean }): Promise<DriftEvent>;
 }
 
 const pod = (name: string, labels: Record<string, string>, ports: number[]): unknown => ({
@@ -97,7 +100,8 @@ export async function withDriftLab<T>(dataplane: 'iptables' | 'nft', fn: (d: Dri
         ['insert an ACCEPT', () => t.insertForwardAccept()],
       ],
       probe,
-      measure: async (what, tamper, boundMs = 10_000) => {
+      measure: async (what, tamper, o = {}) => {
+        const boundMs = o.boundMs ?? 10_000;
         const before = loop.repairs;
         const logsBefore = logs.length;
         await tamper();
@@ -105,6 +109,10 @@ export async function withDriftLab<T>(dataplane: 'iptables' | 'nft', fn: (d: Dri
         let deniedOpenDuring = 0;
         let probesDuring = 0;
         while (loop.repairs === before && performance.now() - t0 < boundMs) {
+          if (o.probe === false) {
+            await new Promise((res) => setTimeout(res, 5));
+            continue;
+          }
           const r = await l.probe('default/cli', 'tcp', srv.ip, DENIED_PORT, 50);
           probesDuring++;
           if (r === 'open') deniedOpenDuring++;

@@ -10,7 +10,7 @@
  * `KUBECONFIG` alone does not choose the datastore here (unlike calicoctl): the server tells its
  * users to export KUBECONFIG pointing at itself, and a restart must not then refuse to start.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runServer } from '../../apiserver/main.js';
 import { startWorkloadControllers } from '../../controllers/index.js';
 import type { Datastore } from '../../datastore/index.js';
@@ -63,9 +63,17 @@ export function serverCommand(ctx: CommandContext): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
     .option('--max-request-bytes <n>', 'largest request body accepted; larger ones get 413 (default 3145728, kube-apiserver\'s 3 MiB)', parseByteLimit)
+    .addOption(
+      new Option(
+        '--calico-api <mode>',
+        'how Calico resources are served: v3 (projectcalico.org/v3, as the Calico API server does) or crd (crd.projectcalico.org/v1 custom resources with their CustomResourceDefinitions, as a cluster running Calico with the Kubernetes datastore shows them; nothing enforces them in this mode)',
+      )
+        .choices(['v3', 'crd'])
+        .default('v3'),
+    )
     .action(async (opts: unknown) => {
       const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
-      const o = opts as { port: number; maxRequestBytes?: number };
+      const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd' };
       let datastore: Datastore | undefined;
       try {
         datastore = await _serverDatastore(ctx.io, stringOpt(opts, 'config'));
@@ -82,6 +90,7 @@ export function serverCommand(ctx: CommandContext): Command {
           host: stringOpt(opts, 'host') ?? '127.0.0.1',
           ...(datastore !== undefined ? { datastore } : {}),
           ...(o.maxRequestBytes !== undefined ? { maxRequestBytes: o.maxRequestBytes } : {}),
+          calicoApi: o.calicoApi,
           log: (line) => ctx.io.stderr(`${line}\n`),
         });
       } catch (e) {
@@ -95,7 +104,9 @@ export function serverCommand(ctx: CommandContext): Command {
         `Tabby API server listening on ${s.url} (${where})\n` +
           `  dashboard: ${s.dashboardUrl} (log in with the admin token in ${dataDir}/tokens)\n` +
           `  export KUBECONFIG=${s.kubeconfigPath}\n` +
-          `  calicoctl --config=${s.calicoctlCfgPath} get nodes\n`,
+          (o.calicoApi === 'crd'
+            ? `  Calico API: crd.projectcalico.org/v1 custom resources (kubectl get crds)\n  kubectl --kubeconfig=${s.kubeconfigPath} get globalnetworkpolicies.crd.projectcalico.org\n`
+            : `  calicoctl --config=${s.calicoctlCfgPath} get nodes\n`),
       );
       const sig = await ctx.io.waitForShutdown();
       ctx.io.stderr(`${sig}: stopping\n`);

@@ -184,7 +184,6 @@ function _convertRule(rule: AdminNetworkPolicyIngressRule | AdminNetworkPolicyEg
     if (!f.ok) return { ok: false, error: f.error !== '' ? f.error : `none of supported fields in '${ingress ? 'From' : 'To'}' is set.` };
     fields.push(f.value);
   }
-  const meta = _ruleMetadata(rule.name);
   const out: Rule[] = [];
   for (const proto of [...byProto.value.keys()].sort(_byteOrder)) {
     const ports = byProto.value.get(proto);
@@ -192,6 +191,7 @@ function _convertRule(rule: AdminNetworkPolicyIngressRule | AdminNetworkPolicyEg
     for (const f of fields) {
       if (f === undefined) continue;
       const r: Rule = {};
+      const meta = _ruleMetadata(rule.name); // one object per rule: no shared (aliased) values
       if (meta !== undefined) r.metadata = meta;
       r.action = action;
       if (proto !== '') r.protocol = proto;

@@ -43,3 +43,4 @@ export {
 } from './crd-kdd.js';
 export { decodeImported } from './crd-import.js';
 export type { ImportedResource } from './crd-import.js';
+export { KDD_KINDS, CUSTOM_RESOURCE_DEFINITION_KIND, customResourceDefinitionFor, isModelledKddKind } from './crd-kinds.js';
