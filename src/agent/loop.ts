@@ -9,12 +9,13 @@
  * - Rate limit and coalescing: applies are at least `minApplyIntervalMs` apart (default 50 ms);
  *   changes arriving meanwhile only set the dirty flag, so a burst costs one apply.
  * - Only what changed is written (the driver diffs against what it last applied).
- * - Drift: every `driftCheckMs` (default 250 ms), and right after every apply (a datastore change
- *   triggers a verify), `driver.verify()` compares a fingerprint of the kernel's tables and sets
- *   with the last one and repairs at once what differs; each repair is logged with what was
- *   found. A verify that takes long spaces the next one out (at least 2× its duration apart), so
- *   checking never takes more than a third of the agent's time. The periodic full refresh runs when the
- *   driver says it is due (FelixConfiguration's refresh intervals, given with `configure`).
+ * - Drift: every `driftCheckMs` (default 250 ms), right after every apply (a datastore change
+ *   triggers a verify) and whenever the driver hears of a kernel change (`watch`: `nft monitor`),
+ *   `driver.verify()` compares a fingerprint of the kernel's tables and sets with the last one
+ *   and repairs at once what differs; each repair is logged with what was found. A verify that
+ *   takes long spaces the next one out (at least 2× its duration apart), so checking never takes
+ *   more than a third of the agent's time. The periodic full refresh runs when the driver says
+ *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
  *   called (best effort; a failure is retried on the next apply).
@@ -81,6 +82,10 @@ export class AgentLoop {
   private readonly _driftCheck: number;
   private readonly _log: (msg: string) => void;
   private _verifyAt = Infinity;
+  /** The earliest a kernel notification may start a verify (spacing after a slow one). */
+  private _verifyNotBefore = -Infinity;
+  /** Kernel change notifications received from the driver. */
+  notifications = 0;
   private _dirty = true;
   private _dirtySince: number | undefined;
   private _wake: (() => void) | undefined;
@@ -146,6 +151,7 @@ export class AgentLoop {
     try {
       const felix = source.felixConfig(node);
       driver.configure(felix);
+      if (this._driftCheck > 0) driver.watch(() => this._kernelChanged());
       await driver.failClosed(failClosedRules(felix.failsafeInboundHostPorts));
     } catch (e) {
       this._log(`fail-closed rules not installed: ${e instanceof Error ? e.message : String(e)}`);
@@ -228,6 +234,18 @@ export class AgentLoop {
     }
   }
 
+  /** The driver heard of a kernel change: verify now (no sooner than the spacing allows). */
+  private _kernelChanged(): void {
+    this.notifications++;
+    if (this.last === undefined) return;
+    const at = Math.max(this._o.clock.now(), this._verifyNotBefore);
+    if (at >= this._verifyAt) return;
+    this._verifyAt = at;
+    const w = this._wake;
+    this._wake = undefined;
+    w?.();
+  }
+
   /** Runs the drift check and the periodic refresh when they are due (after the first apply). */
   private async _maintain(): Promise<void> {
     if (this.last === undefined) return;
@@ -238,6 +256,7 @@ export class AgentLoop {
       const took = clock.now() - t0;
       // A failed check (e.g. a read timed out) is retried after 5 s, not in a tight loop.
       this._verifyAt = clock.now() + Math.max(ok ? this._driftCheck : 5000, 2 * took);
+      this._verifyNotBefore = clock.now() + (ok ? 2 * took : 5000);
     }
     if (driver.refreshDueInMs() <= 0) await this._check('refresh', () => driver.refresh());
   }

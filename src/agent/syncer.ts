@@ -47,6 +47,8 @@ export const ENGINE_KINDS: readonly (readonly [string, string])[] = [
   ['projectcalico.org/v3', 'GlobalNetworkSet'],
   ['projectcalico.org/v3', 'Node'],
   ['projectcalico.org/v3', 'FelixConfiguration'],
+  ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
 ];
 
 export function engineResourceTypes(): ResourceType[] {

@@ -157,6 +157,8 @@ const REMOVABLE: readonly (readonly [apiVersion: string, kind: string])[] = [
   ['projectcalico.org/v3', 'StagedGlobalNetworkPolicy'],
   ['projectcalico.org/v3', 'StagedNetworkPolicy'],
   ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
   ['projectcalico.org/v3', 'GlobalNetworkSet'],
   ['projectcalico.org/v3', 'NetworkSet'],
   ['projectcalico.org/v3', 'HostEndpoint'],

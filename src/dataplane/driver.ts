@@ -7,7 +7,8 @@
  * suite every implementation passes, against fakes and, as root, against the kernel.
  *
  * Life cycle: `failClosed` (before the first apply) → `apply` on every change → `verify` often
- * (cheap: a fingerprint of what the kernel holds; repairs at once when it differs) and
+ * and whenever `watch` reports a kernel change (cheap: a fingerprint of what the kernel holds;
+ * repairs at once when it differs) and
  * `refresh` when `refreshDueInMs()` reaches 0 (a full re-read and repair, on the intervals of
  * the node's FelixConfiguration, given with `configure`) → `close`.
  * Calls are serialised by the driver; every method may be called at any time.
@@ -50,6 +51,11 @@ export interface DataplaneDriver {
   refresh(force?: boolean): Promise<DriftReport>;
   /** Milliseconds until `refresh()` has a part due (Infinity when refresh is off). */
   refreshDueInMs(): number;
+  /**
+   * Asks to be told (best effort) when the kernel reports a change that may touch the driver's
+   * tables or sets; the agent then verifies at once instead of at its next poll.
+   */
+  watch(onChange: () => void): void;
   /** Ends helper processes; the programmed rules stay (like Felix). */
   close(): Promise<void>;
 }

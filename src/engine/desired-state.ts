@@ -360,7 +360,10 @@ function _rule(r: CompiledRule, sets: _IpSets): DesiredRule {
   if (r.ipVersion !== 0 && r.ipVersion !== fam) return _skipped(r, `ipVersion ${r.ipVersion}`);
   const proto = r.proto >= 0 ? r.proto : null;
   const hasPorts = (e: CompiledEntity): boolean => e.ports !== null || e.notPorts !== null;
-  if ((hasPorts(r.src) || hasPorts(r.dst)) && (proto === null || !_PORT_PROTOS.includes(proto)))
+  // Named ports alone need no protocol: their IP set members carry it (ip,proto:port), as in
+  // Felix. Calico's AdminNetworkPolicy conversion writes such rules (a namedPort, no protocol).
+  const numeric = (e: CompiledEntity): boolean => (e.ports !== null && _ranges(e.ports).length > 0) || (e.notPorts !== null && _ranges(e.notPorts).length > 0);
+  if ((hasPorts(r.src) || hasPorts(r.dst)) && (proto === null ? numeric(r.src) || numeric(r.dst) : !_PORT_PROTOS.includes(proto)))
     return _skipped(r, 'ports need protocol TCP, UDP, SCTP or UDPLite');
   if (fam === 4 && proto === PROTO.ICMPv6) return _skipped(r, 'ICMPv6 never matches IPv4');
   if (fam === 6 && proto === PROTO.ICMP) return _skipped(r, 'ICMP (IPv4) never matches IPv6');

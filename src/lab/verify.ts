@@ -8,7 +8,12 @@
  * (port 8081 → 8080; always exactly one backend, so the real choice is deterministic), and
  * 1-4 policies: Kubernetes NetworkPolicies (pod and namespace selectors, both together,
  * ipBlocks with except, ports, ingress and egress) and Calico NetworkPolicies and
- * GlobalNetworkPolicies (Allow/Deny/Pass/Log, orders, nets, protocols, ports, selectors).
+ * GlobalNetworkPolicies (Allow/Deny/Pass/Log, orders, nets, protocols, ports, selectors); and in
+ * about half the cases cluster-admin policy in front of and behind them: 1-2
+ * AdminNetworkPolicies (distinct priorities; namespaces/pods subjects; Allow/Deny/Pass rules with
+ * namespaces, pods, networks and nodes peers, port numbers, ranges and named ports) and the
+ * BaselineAdminNetworkPolicy `default`. These come from their own random stream, so the other
+ * policies of a seed stay what they were.
  * After the writes the lab settles (the controller and every agent have programmed the last
  * write revision), then every flow of the case is probed.
  *
@@ -109,7 +114,79 @@ export function generateCase(seed: number, index: number, pods: readonly PodReco
   const policies: unknown[] = [];
   const n = g.int(1, 4);
   for (let k = 0; k < n; k++) policies.push(g.chance(0.6) ? _k8sPolicy(g, k, ips) : _calicoPolicy(g, k, ips));
+  policies.push(..._adminPolicies(_gen(rng(seed * 100_003 + index + 0x2a4e9)), ips));
   return { podLabels, nsLabels, policies };
+}
+
+const ADMIN_GROUP = 'policy.networking.k8s.io/v1alpha1';
+
+function _adminSelector(g: Gen): Record<string, unknown> {
+  return g.chance(0.25) ? {} : g.chance(0.5) ? { matchLabels: _matchLabels(g) } : { matchExpressions: [{ key: 'app', operator: 'In', values: [g.pick(APPS), g.pick(APPS)] }] };
+}
+
+function _adminNamespaces(g: Gen): Record<string, unknown> {
+  return g.pick([{}, { matchLabels: { team: g.pick(TEAMS) } }, { matchLabels: { 'kubernetes.io/metadata.name': g.pick(NAMESPACES) } }]);
+}
+
+function _adminPeer(g: Gen, ips: readonly string[], egress: boolean): unknown {
+  switch (g.int(0, egress ? 4 : 1)) {
+    case 0:
+      return { namespaces: _adminNamespaces(g) };
+    case 1:
+      return { pods: { namespaceSelector: _adminNamespaces(g), podSelector: _adminSelector(g) } };
+    case 2:
+      return { networks: [`${g.pick(ips)}/32`] };
+    case 3:
+      return { networks: [`${g.pick(ips).split('.').slice(0, 2).join('.')}.0.0/16`] };
+    default:
+      return { nodes: g.chance(0.5) ? {} : { matchLabels: { 'kubernetes.io/os': 'linux' } } };
+  }
+}
+
+function _adminPorts(g: Gen): unknown[] | undefined {
+  if (g.chance(0.45)) return undefined;
+  const opts = [
+    { portNumber: { protocol: 'TCP', port: 80 } },
+    { portNumber: { protocol: 'TCP', port: 8080 } },
+    { portNumber: { protocol: 'UDP', port: 53 } },
+    { portRange: { protocol: 'TCP', start: 8000, end: 8100 } },
+    { portRange: { protocol: 'TCP', start: 70, end: 90 } },
+    { namedPort: 'alt' },
+  ];
+  const out = [g.pick(opts)];
+  if (g.chance(0.3)) out.push(g.pick(opts));
+  return out;
+}
+
+function _adminRules(g: Gen, ips: readonly string[], egress: boolean, actions: readonly string[]): unknown[] {
+  return Array.from({ length: g.int(0, 3) }, (_, i) => {
+    const rule: Record<string, unknown> = { name: `r${i}`, action: g.pick(actions), [egress ? 'to' : 'from']: Array.from({ length: g.int(1, 2) }, () => _adminPeer(g, ips, egress)) };
+    const ports = _adminPorts(g);
+    if (ports !== undefined) rule['ports'] = ports;
+    return rule;
+  });
+}
+
+function _adminSpec(g: Gen, ips: readonly string[], actions: readonly string[]): Record<string, unknown> {
+  const subject = g.chance(0.5) ? { namespaces: _adminNamespaces(g) } : { pods: { namespaceSelector: _adminNamespaces(g), podSelector: _adminSelector(g) } };
+  const spec: Record<string, unknown> = { subject };
+  const ingress = _adminRules(g, ips, false, actions);
+  const egress = _adminRules(g, ips, true, actions);
+  if (ingress.length > 0) spec['ingress'] = ingress;
+  if (egress.length > 0) spec['egress'] = egress;
+  return spec;
+}
+
+/** 0-2 AdminNetworkPolicies with distinct priorities and, sometimes, the BaselineAdminNetworkPolicy. */
+function _adminPolicies(g: Gen, ips: readonly string[]): unknown[] {
+  if (!g.chance(0.5)) return [];
+  const out: unknown[] = [];
+  const priorities = [g.int(0, 40), g.int(50, 1000)];
+  const n = g.int(1, 2);
+  for (let k = 0; k < n; k++)
+    out.push({ apiVersion: ADMIN_GROUP, kind: 'AdminNetworkPolicy', metadata: { name: `vanp${k}` }, spec: { priority: priorities[k]!, ..._adminSpec(g, ips, ['Allow', 'Deny', 'Pass']) } });
+  if (g.chance(0.6)) out.push({ apiVersion: ADMIN_GROUP, kind: 'BaselineAdminNetworkPolicy', metadata: { name: 'default' }, spec: _adminSpec(g, ips, ['Allow', 'Deny']) });
+  return out;
 }
 
 function _matchLabels(g: Gen): Record<string, string> {
@@ -256,6 +333,8 @@ const POLICY_TYPES: readonly ResourceType[] = [
   { group: 'networking.k8s.io', plural: 'networkpolicies' },
   { group: 'projectcalico.org', plural: 'networkpolicies' },
   { group: 'projectcalico.org', plural: 'globalnetworkpolicies' },
+  { group: 'policy.networking.k8s.io', plural: 'adminnetworkpolicies' },
+  { group: 'policy.networking.k8s.io', plural: 'baselineadminnetworkpolicies' },
 ];
 
 /** Applies one case; returns the highest revision written. */

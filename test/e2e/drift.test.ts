@@ -35,6 +35,8 @@ for (const dataplane of ['iptables', 'nft'] as const) {
         }
       }
       assert.equal(d.loop.repairs, 4, 'one repair per tamper, no others');
+      console.log(`# ${dataplane}: ${d.loop.verifies} verifies, ${d.loop.notifications} kernel change notifications (nft monitor)`);
+      assert.ok(d.loop.notifications > 0, 'the kernel reported changes (nft monitor; iptables-nft tables are nftables tables)');
     });
   });
 }

@@ -138,6 +138,77 @@ spec:
     protocol: 112
 `;
 
+/*
+ * R7 as cluster-admin policy (Kubernetes network-policy-api, which Calico enforces in its
+ * `adminnetworkpolicy` tier before the namespaces' policies and `baselineadminnetworkpolicy`
+ * after them). The pods' half of R7 becomes guardrails no namespace can undo: the ANP always
+ * allows DNS, the kubelet and the monitoring namespace, hands pod-to-pod traffic to the
+ * namespaces' own policies (Pass), and denies the rest of the private network, which a
+ * namespace's NetworkPolicy cannot reopen. The BANP is the baseline those policies may narrow:
+ * pods reach each other and public addresses. The workers' half of R7 (host endpoints) stays
+ * with `ibm-private-isolation`: these resources select pods only.
+ */
+const PRIVATE_GUARDRAILS = `
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: private-guardrails
+spec:
+  priority: 10
+  subject:
+    namespaces: {}
+  ingress:
+  - name: allow-monitoring
+    action: Allow
+    from:
+    - namespaces:
+        matchLabels: {kubernetes.io/metadata.name: '{{monitoring}}'}
+  egress:
+  - name: allow-dns
+    action: Allow
+    to:
+    - networks: ['0.0.0.0/0']
+    ports:
+    - portNumber: {protocol: UDP, port: 53}
+    - portNumber: {protocol: TCP, port: 53}
+  - name: allow-kubelet
+    action: Allow
+    to:
+    - networks: [{{privateNets}}]
+    ports:
+    - portNumber: {protocol: TCP, port: 10250}
+  - name: pass-cluster-pods
+    action: Pass
+    to:
+    - namespaces: {}
+  - name: deny-private-network
+    action: Deny
+    to:
+    - networks: [{{privateNets}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata:
+  name: default
+spec:
+  subject:
+    namespaces: {}
+  ingress:
+  - name: allow-cluster-pods
+    action: Allow
+    from:
+    - namespaces: {}
+  egress:
+  - name: allow-cluster-pods
+    action: Allow
+    to:
+    - namespaces: {}
+  - name: allow-public
+    action: Allow
+    to:
+    - networks: ['0.0.0.0/0']
+`;
+
 /** The NLB whitelists' parameters (both versions). */
 const WHITELIST_PARAMS: PackDefinition['params'] = [
   { name: 'lbIP', description: 'the load balancer IP', kind: 'cidr', fromCluster: true },
@@ -339,6 +410,17 @@ export const PACKS: readonly PackDefinition[] = [
     hostEndpointTemplates: [
       { generateName: 'worker-private', interfacePattern: '^eth0$', nodeSelector: WORKERS, labels: { 'ibm.role': 'worker_private' } },
     ],
+  },
+  {
+    name: 'private-guardrails',
+    description:
+      'R7 for pods as cluster-admin policy no namespace can undo: an AdminNetworkPolicy that always allows DNS, the kubelet and the monitoring namespace and denies the rest of the private network, and the BaselineAdminNetworkPolicy (pods reach each other and public addresses) that namespaces may narrow',
+    seed: 'Isolating clusters on the private network',
+    params: [
+      { name: 'privateNets', description: 'the private networks pods may not reach (except DNS and the kubelet)', default: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16', kind: 'cidrs', fromCluster: true },
+      { name: 'monitoring', description: 'the namespace whose pods may always reach every pod', default: 'monitoring', kind: 'name' },
+    ],
+    yaml: PRIVATE_GUARDRAILS,
   },
   {
     name: 'deny-nodeports',

@@ -9,7 +9,8 @@
  * lines that matter to us (our chains, the built-in chains our hooks sit in, our sets: see
  * `saveFingerprint`/`ipsetSaveFingerprint`) and compares them, table by table and for the sets,
  * with the last fingerprints. What differs is re-read and repaired (the sets first, then the
- * tables in raw, mangle, filter order), and reported.
+ * tables in raw, mangle, filter order), and reported. `watch` runs `nft monitor`, which reports
+ * changes to iptables-nft's tables at once (not iptables-legacy's, nor IP sets: the poll does).
  * The fingerprint is taken before the repair it triggers, so a change made during a repair is
  * caught by the next verify (which then finds nothing to repair, or repairs it).
  * The periodic full refresh follows `iptablesRefreshInterval` (tables) and
@@ -22,6 +23,7 @@ import { mergeDrift, NO_DRIFT, type DataplaneDriver, type DriftReport, type Driv
 import type { FailClosedRules } from '../render/fail-closed.js';
 import type { RenderedDataplane } from '../render/index.js';
 import { RefreshSchedule, intervalMs } from '../refresh-schedule.js';
+import { KernelMonitor } from '../kernel-monitor.js';
 import { IpsetApplier, type IpsetApplyResult } from '../ipset/ipset-applier.js';
 import { DEFAULT_IPSET_PREFIXES, ipsetSaveFingerprint } from '../ipset/plan.js';
 import { saveFingerprint } from './parse-save.js';
@@ -73,6 +75,7 @@ export class IptablesDriver implements DataplaneDriver {
   private readonly _save: string;
   private readonly _timeoutMs: number;
   private readonly _schedule: RefreshSchedule<'tables' | 'sets'>;
+  private readonly _monitor: KernelMonitor;
   private _applied = false;
   /** The last fingerprint of each table and of the sets. */
   private readonly _fingerprints = new Map<_Part, string>();
@@ -96,6 +99,13 @@ export class IptablesDriver implements DataplaneDriver {
       ...(opts.interactiveIpset === undefined ? {} : { interactive: opts.interactiveIpset }),
     });
     this._schedule = new RefreshSchedule(clock, ['tables', 'sets'], opts.refreshIntervalMs);
+    // iptables-nft's tables are nftables tables (`add rule ip filter FORWARD …`); legacy ones and
+    // IP sets raise no event (the poll finds those).
+    this._monitor = new KernelMonitor(opts.runner, (l) => /\bip (raw|mangle|filter)\b/.test(l), log);
+  }
+
+  watch(onChange: () => void): void {
+    this._monitor.start(onChange);
   }
 
   configure(felix: EffectiveFelixConfig): void {
@@ -159,8 +169,9 @@ export class IptablesDriver implements DataplaneDriver {
     return this._schedule.dueInMs();
   }
 
-  close(): Promise<void> {
-    return this.ipsets.close();
+  async close(): Promise<void> {
+    await this._monitor.close();
+    await this.ipsets.close();
   }
 
   /** Re-reads and repairs these parts: the sets first (a repaired rule may use a repaired set), then the tables in order. */

@@ -8,7 +8,8 @@
  * Drift: `verify()` lists our table (`nft -j list table ip tabby`) and compares its canonical
  * form with what our last write produced (the applier's fingerprint); any difference (a flushed
  * chain, a deleted hook, a removed element, an inserted rule, the table deleted) is repaired by
- * a full replacement in one transaction and reported per chain and set. The periodic full
+ * a full replacement in one transaction and reported per chain and set. `watch` runs `nft
+ * monitor` so a change to our table is verified at once. The periodic full
  * refresh follows the node's `nftablesRefreshInterval` (Felix's default 180 s).
  */
 import type { Clock, CommandRunner } from '../../sys/index.js';
@@ -17,6 +18,7 @@ import { NO_DRIFT, type DataplaneDriver, type DriftReport, type DriverApplyResul
 import type { FailClosedRules } from '../render/fail-closed.js';
 import type { RenderedDataplane } from '../render/index.js';
 import { RefreshSchedule, intervalMs } from '../refresh-schedule.js';
+import { KernelMonitor } from '../kernel-monitor.js';
 import { realClock } from '../../sys/index.js';
 import { NftApplier, type NftApplyResult } from './applier.js';
 import { renderNftFromDataplane } from './render.js';
@@ -36,10 +38,14 @@ export class NftDriver implements DataplaneDriver {
   readonly kind = 'nft' as const;
   readonly applier: NftApplier;
   private readonly _schedule: RefreshSchedule<'table'>;
+  private readonly _monitor: KernelMonitor;
   private _applied = false;
 
   constructor(opts: NftDriverOptions) {
     const clock = opts.clock ?? realClock;
+    const table = opts.table ?? 'tabby';
+    // `nft monitor` prints e.g. `delete rule ip tabby filter-FORWARD handle 7`.
+    this._monitor = new KernelMonitor(opts.runner, (l) => l.includes(` ip ${table} `) || l.endsWith(` ip ${table}`), opts.log);
     this.applier = new NftApplier({
       runner: opts.runner,
       clock,
@@ -85,8 +91,12 @@ export class NftDriver implements DataplaneDriver {
     return this._schedule.dueInMs();
   }
 
+  watch(onChange: () => void): void {
+    this._monitor.start(onChange);
+  }
+
   close(): Promise<void> {
-    return Promise.resolve();
+    return this._monitor.close();
   }
 
   private _report(r: NftApplyResult): DriftReport {
