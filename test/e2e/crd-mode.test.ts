@@ -217,4 +217,16 @@ spec: {}
     assert.equal(still.spec.selector, 'all()');
     assert.equal((await kubectl(['get', 'globalnetworksets.crd.projectcalico.org', 'broken'])).code, 1);
   });
+
+  test('watch streams custom resources; deleting a namespace deletes its custom resources', async () => {
+    const watching = kubectl(['get', 'globalnetworksets.crd.projectcalico.org', '--watch', '-o', 'name', '--request-timeout=4s']);
+    await new Promise((r) => setTimeout(r, 1000));
+    await ok(['apply', '-f', await file('gns.yaml', 'apiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkSet\nmetadata:\n  name: watched\nspec:\n  nets: [198.18.7.0/24]\n')]);
+    const w = await watching;
+    assert.match(w.stdout, /globalnetworkset\.crd\.projectcalico\.org\/watched/);
+    assert.equal((await ok(['get', 'networksets.crd.projectcalico.org', '-n', 'finance', '-o', 'name'])).trim(), 'networkset.crd.projectcalico.org/partner-nets');
+    await ok(['delete', 'namespace', 'finance']);
+    assert.equal((await ok(['get', 'networksets.crd.projectcalico.org', '-A', '-o', 'name'])).trim(), '');
+    assert.equal((await ok(['get', 'networkpolicies.crd.projectcalico.org', '-A', '-o', 'name'])).trim(), 'networkpolicy.crd.projectcalico.org/default.frontend-to-db');
+  });
 });
