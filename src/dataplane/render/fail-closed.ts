@@ -12,18 +12,11 @@
  * same chains into its table (nft/render.ts). The first successful apply replaces them in one
  * transaction, so there is never a moment with no policy at all.
  */
-import { FELIX_DEFAULTS } from '../../model/calico/felix-configuration.js';
+import { FELIX_DEFAULTS, failsafeHostPorts, type FailsafeHostPort } from '../../model/calico/felix-configuration.js';
 import type { Chain, Insertion, Protocol, Rule } from '../model.js';
 
 export const FAIL_CLOSED_INPUT_CHAIN = 'cali-fail-closed-in';
 export const FAIL_CLOSED_FORWARD_CHAIN = 'cali-fail-closed-fw';
-
-/** A failsafe port as FelixConfiguration spells it (`protocol` in any case, default TCP). */
-export interface FailsafePortSpec {
-  readonly protocol?: string;
-  readonly port?: number;
-  readonly net?: string;
-}
 
 /** The fail-closed chains (filter table) and their hooks. */
 export interface FailClosedRules {
@@ -32,24 +25,26 @@ export interface FailClosedRules {
 }
 
 /** IPv4 entries only (an IPv6 `net` belongs to the IPv6 tables). */
-const _isV4 = (net: string | undefined): boolean => net === undefined || net === '' || !net.includes(':');
+const _isV4 = (net: string | undefined): boolean => net === undefined || !net.includes(':');
 
-function _failsafeRule(p: FailsafePortSpec): Rule | undefined {
-  if (p.port === undefined || !_isV4(p.net)) return undefined;
-  const protocol = (p.protocol ?? 'tcp').toLowerCase() as Protocol;
+function _failsafeRule(p: FailsafeHostPort): Rule | undefined {
+  if (!_isV4(p.net)) return undefined;
   return {
     match: [
-      { kind: 'protocol', protocol },
+      { kind: 'protocol', protocol: p.protocol as Protocol },
       { kind: 'dstPorts', ports: [{ first: p.port, last: p.port }] },
-      ...(p.net !== undefined && p.net !== '' ? [{ kind: 'srcNet' as const, cidr: p.net }] : []),
+      ...(p.net !== undefined ? [{ kind: 'srcNet' as const, cidr: p.net }] : []),
     ],
     action: { kind: 'accept' },
     comment: 'failsafe',
   };
 }
 
-/** The fail-closed rules for these inbound failsafe ports (Felix's defaults when omitted). */
-export function failClosedRules(inbound: readonly FailsafePortSpec[] = FELIX_DEFAULTS.failsafeInboundHostPorts): FailClosedRules {
+/**
+ * The fail-closed rules for these inbound failsafe ports (`failsafeHostPorts(cfg, 'inbound')` of
+ * the node's effective FelixConfiguration; Felix's defaults when omitted).
+ */
+export function failClosedRules(inbound: readonly FailsafeHostPort[] = failsafeHostPorts(FELIX_DEFAULTS, 'inbound')): FailClosedRules {
   const established: Rule = { match: [{ kind: 'conntrackState', states: ['RELATED', 'ESTABLISHED'] }], action: { kind: 'accept' } };
   const drop: Rule = { match: [], action: { kind: 'drop' }, comment: 'fail closed until the first successful apply' };
   const failsafe = inbound.map(_failsafeRule).filter((r): r is Rule => r !== undefined);
