@@ -111,3 +111,20 @@ test('OpenAPI v3: the CRD-shaped schema (required fields, enum, range) for kubec
   const banpIngress = ((banp['properties'] as Record<string, Json>)['spec']!['properties'] as Record<string, Json>)['ingress']!['items'] as Json;
   assert.deepEqual((banpIngress['properties'] as Record<string, Json>)['action']!['enum'], ['Allow', 'Deny']);
 });
+
+test('status subresource (the CRD declares one): PUT of the object leaves status alone; /status sets it', async () => {
+  const cur = await call('GET', `${BASE}/baselineadminnetworkpolicies/default`);
+  const status = { conditions: [{ type: 'Ready', status: 'True', reason: 'Programmed', message: 'ok', lastTransitionTime: '2025-01-01T00:00:00Z' }] };
+  const put = await call('PUT', `${BASE}/baselineadminnetworkpolicies/default`, { ...cur.body, status });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  assert.equal(put.body['status'], undefined);
+  const st = await call('PUT', `${BASE}/baselineadminnetworkpolicies/default/status`, { ...put.body, status });
+  assert.equal(st.status, 200, JSON.stringify(st.body));
+  assert.deepEqual(st.body['status'], status);
+});
+
+test('delete answers with the deleted object, as for custom resources', async () => {
+  const r = await call('DELETE', `${BASE}/adminnetworkpolicies/isolate`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body['kind'], 'AdminNetworkPolicy');
+});

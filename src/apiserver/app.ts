@@ -82,6 +82,7 @@ export function createApp(deps: AppDeps): Hono {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     shutdown,
     hub: new WatchHub(deps.datastore),
+    served,
   };
 
   const gvPaths = [

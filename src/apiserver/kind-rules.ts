@@ -24,6 +24,9 @@ const STATUS_KINDS = new Set([
   'apps/DaemonSet',
   'batch/Job',
   'batch/CronJob',
+  // custom resources whose CRD declares `subresources: {status: {}}`
+  'policy.networking.k8s.io/AdminNetworkPolicy',
+  'policy.networking.k8s.io/BaselineAdminNetworkPolicy',
 ]);
 
 export const hasStatusSubresource = (k: Pick<KindInfo, 'group' | 'kind'>): boolean => STATUS_KINDS.has(_id(k));
@@ -42,7 +45,10 @@ export function deleteReturnsObject(k: Pick<KindInfo, 'group' | 'kind'>): boolea
   return RETURNS_OBJECT.has(_id(k));
 }
 
-const _isBuiltIn = (group: string): boolean => group === '' || group.endsWith('.k8s.io') || !group.includes('.');
+/** Groups under `.k8s.io` that are served by CRDs, not built in (the network-policy-api). */
+const CRD_GROUPS = new Set(['policy.networking.k8s.io']);
+
+const _isBuiltIn = (group: string): boolean => !CRD_GROUPS.has(group) && (group === '' || group.endsWith('.k8s.io') || !group.includes('.'));
 
 const META = ['metadata.name', 'metadata.namespace'];
 

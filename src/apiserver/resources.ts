@@ -36,6 +36,8 @@ export interface ResourceEnv {
   readonly bookmarkIntervalMs: number;
   readonly shutdown: AbortSignal;
   readonly hub: WatchHub;
+  /** The kinds this server serves (default SERVED_KINDS; the CRD mode adds its own, crd-mode.ts). */
+  readonly served?: readonly KindInfo[];
 }
 
 export interface ResourceRequest {
@@ -565,7 +567,7 @@ const CASCADES: ReadonlyMap<string, (env: ResourceEnv, name: string) => Promise<
   [
     '/Namespace',
     async (env: ResourceEnv, name: string) => {
-      for (const k of SERVED_KINDS) {
+      for (const k of env.served ?? SERVED_KINDS) {
         if (!k.namespaced) continue;
         const { items } = await env.datastore.list({ group: k.group, plural: k.plural, namespace: name });
         for (const o of items) {

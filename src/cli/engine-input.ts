@@ -22,7 +22,7 @@ import type { Datastore } from '../datastore/index.js';
 import type { LocatedError, Location } from '../manifest/index.js';
 import type { Command } from 'commander';
 import { readManifests } from './input/read-manifests.js';
-import { collect, flag, stringList, stringOpt } from './commands/context.js';
+import { collect, flag, intOption, stringList, stringOpt } from './commands/context.js';
 import { printErrors, plural } from './output/located.js';
 import type { Io } from './io.js';
 import { loadCalicoctlConfig, type LoadedConfig } from './calicoctl/config.js';
@@ -67,6 +67,8 @@ export interface InputOptions {
   readonly kubeconfig?: string | undefined;
   /** `--context`: the kubeconfig context (default: its current-context). */
   readonly context?: string | undefined;
+  /** `--chunk-size`: list page size with --kubeconfig (default 500, as kubectl). */
+  readonly chunkSize?: number | undefined;
 }
 
 const _group = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
@@ -273,7 +275,7 @@ async function _fromDatastore(io: Io, opts: InputOptions): Promise<EngineInput |
 }
 
 async function _fromCluster(io: Io, kubeconfig: string, opts: InputOptions): Promise<EngineInput | undefined> {
-  const live = await readLive(io, { kubeconfig, context: opts.context, command: opts.command });
+  const live = await readLive(io, { kubeconfig, context: opts.context, command: opts.command, ...(opts.chunkSize !== undefined ? { api: { pageSize: opts.chunkSize } } : {}) });
   if (live === undefined) return undefined;
   const snapshot = buildSnapshot(live.resources);
   for (const p of snapshot.problems) io.stderr(`tabby ${opts.command}: ${p.resource}: ${p.message}\n`);
@@ -328,7 +330,8 @@ export function addInputOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'calicoctl configuration for the datastore (used without -f; default as calicoctl: /etc/calico/calicoctl.cfg, the environment, then the running cluster of --data-dir)')
     .option('--data-dir <dir>', `the cluster to read without -f and -c (default ${DATA_DIR_DOC})`)
     .option('--kubeconfig <file>', 'read a live Kubernetes cluster (read-only; the role it needs: tabby rbac) instead of -f or the datastore')
-    .option('--context <name>', 'the kubeconfig context (default: its current-context)');
+    .option('--context <name>', 'the kubeconfig context (default: its current-context)')
+    .option('--chunk-size <n>', 'with --kubeconfig: list this many objects per request (default 500, as kubectl)', intOption(1, 100_000));
 }
 
 export function inputOptions(opts: unknown, command: string): InputOptions {
@@ -339,6 +342,7 @@ export function inputOptions(opts: unknown, command: string): InputOptions {
     dataDir: stringOpt(opts, 'dataDir'),
     kubeconfig: stringOpt(opts, 'kubeconfig'),
     context: stringOpt(opts, 'context'),
+    chunkSize: typeof (opts as { chunkSize?: unknown } | undefined)?.chunkSize === 'number' ? (opts as { chunkSize: number }).chunkSize : undefined,
     command,
   };
 }

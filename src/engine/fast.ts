@@ -24,8 +24,16 @@
  *   rules that can never match it are dropped, rules that always match it end their block, and
  *   what is left tests only the packet and the peer: one flat Int32Array of `R.Size` slots per
  *   rule (peer predicate, protocol, one inline port range, and an index to the rare criteria).
+ * - per class, direction and *packet shape* (protocol × destination port class: the ports
+ *   between two consecutive bounds of any rule's port range or any workload's named port are
+ *   alike to every rule), the program specialised once more: protocol, port, notProtocol and
+ *   the ICMP-ness of the packet are decided too, so only the rules that could match that packet
+ *   remain, testing the peer's row (and the rare criteria: ICMP type/code, source ports, the
+ *   peer's named ports). Built on first use or by `prepareFastIndex`; when a snapshot has more
+ *   than _MAX_SHAPES shapes, the per-class programs above test protocol and ports instead.
  * A verdict runs the source class's egress program against the destination class's row, then
  * the destination class's ingress program against the source class's row; it allocates nothing.
+ * Programs hold rules, never verdicts.
  *
  * Everything the index does not cover — a `services` rule match, a pod address other than the
  * pod's first, host endpoints on either node — returns undefined, and the caller uses the
@@ -213,6 +221,23 @@ class _Index {
   readonly rare: FRule[] = [];
   npred = 0;
   classes = 0;
+  /** What each class's programs were specialised from. */
+  readonly #classes: _ClassInfo[] = [];
+  /**
+   * Packet shapes: protocol slot × destination port class (0 when there are too many shapes to
+   * keep a table per class; the class programs then test protocol and ports themselves).
+   */
+  nShapes = 0;
+  nPortClasses = 1;
+  /** Protocol number → slot (0: a protocol no rule names and that has no special meaning). */
+  readonly protoSlot = new Uint8Array(256);
+  /** Destination port + 1 → port class (class 0: port unknown). */
+  portClass = new Uint16Array(0);
+  readonly #slotProto: number[] = [];
+  readonly #portRep: number[] = [];
+  /** Per class × shape: where its shaped egress / ingress program starts; -1 until built. */
+  egressShaped = new Int32Array(0);
+  ingressShaped = new Int32Array(0);
 
   get codeSlots(): number {
     return this.#code.n;
@@ -233,6 +258,50 @@ class _Index {
     this.#sealed = true;
     this.npred = this.preds.length;
     this.rows = new Uint8Array(Math.max(1, this.npred) * 64);
+    this.#shapes();
+  }
+
+  /** Protocol slots and port classes (every port criterion of a rule, every named port of a workload, is constant on a port class). */
+  #shapes(): void {
+    const protos = new Set<number>([1, 6, 17, 58, 132, 136]);
+    const cuts = new Set<number>([0, 65536]);
+    const addPorts = (p: _Ports | null): void => {
+      if (p === null) return;
+      for (let i = 0; i < p.lo.length; i++) cuts.add(p.lo[i]!).add(p.hi[i]! + 1);
+    };
+    for (const r of this.#rules.values()) {
+      if (r === null || r === undefined) continue;
+      if (r.proto >= 0) protos.add(r.proto);
+      if (r.notProto >= 0) protos.add(r.notProto);
+      addPorts(r.dstPorts);
+      addPorts(r.dstNotPorts);
+    }
+    const seen = new Set<readonly NamedPort[]>();
+    for (const w of this.snap.workloads) {
+      if (seen.has(w.namedPorts)) continue;
+      seen.add(w.namedPorts);
+      for (const n of w.namedPorts) if (n.port >= 0 && n.port <= 65535) cuts.add(n.port).add(n.port + 1);
+    }
+    let other = 0;
+    while (other < 256 && protos.has(other)) other++;
+    this.#slotProto.push(other); // slot 0
+    for (const p of [...protos].sort((a, b) => a - b)) {
+      this.protoSlot[p] = this.#slotProto.length;
+      this.#slotProto.push(p);
+    }
+    const sorted = [...cuts].sort((a, b) => a - b);
+    const classes = sorted.length; // class 0: unknown port; class i: [sorted[i-1], sorted[i])
+    const shapes = this.#slotProto.length * classes;
+    if (shapes > _MAX_SHAPES) return;
+    const pc = new Uint16Array(65537);
+    this.#portRep.push(-1);
+    for (let i = 1; i < classes; i++) {
+      this.#portRep.push(sorted[i - 1]!);
+      pc.fill(i, sorted[i - 1]! + 1, sorted[i]! + 1);
+    }
+    this.portClass = pc;
+    this.nPortClasses = classes;
+    this.nShapes = shapes;
   }
 
   /** Set once every rule is compiled: no predicate may be added after rows exist. */
@@ -414,19 +483,31 @@ class _Index {
     }
     this.rows.set(row, c * np);
     this.named.push(named);
-    this.egressAt[c] = this.#specialise(egress, false, row, family, named);
-    this.ingressAt[c] = this.#specialise(ingress, true, row, family, named);
+    this.egressAt[c] = this.#specialise(egress, false, row, family, named, null);
+    this.ingressAt[c] = this.#specialise(ingress, true, row, family, named, null);
+    this.#classes.push({ egress, ingress, row, family, named });
+    const n = this.nShapes;
+    if (n > 0 && (c + 1) * n > this.egressShaped.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(Math.max(a.length * 2, (c + 1) * n)).fill(-1);
+        b.set(a);
+        return b;
+      };
+      this.egressShaped = grow(this.egressShaped);
+      this.ingressShaped = grow(this.ingressShaped);
+    }
     this.code = this.#code.a;
     return c;
   }
 
   /**
-   * Emits the program `blocks` specialised for one class (its row, family and named ports) and
-   * returns where it starts. Criteria about the endpoint itself are decided here; a rule that
-   * cannot match is left out, one that always matches ends its block (a Pass: the block is left
-   * there; Allow/Deny: it decides).
+   * Emits the program `blocks` specialised for one class (its row, family and named ports) and,
+   * when `shape` is given, for one packet shape (protocol, and a destination port class: every
+   * port of the class is alike to every port criterion), and returns where it starts. What is
+   * known is decided here; a rule that cannot match is left out, one that always matches ends
+   * its block (a Pass: the block is left there; Allow/Deny: it decides).
    */
-  #specialise(blocks: readonly _Block[], ingress: boolean, row: Uint8Array, family: number, named: readonly NamedPort[]): number {
+  #specialise(blocks: readonly _Block[], ingress: boolean, row: Uint8Array, family: number, named: readonly NamedPort[], shape: _Shape | null): number {
     const code = this.#code;
     const start = code.n;
     const emit = (flags: number, action: number, peer: number, proto: number, lo: number, hi: number, rare: number): number => {
@@ -452,29 +533,64 @@ class _Index {
         if (self >= 0 && row[self] === 0) continue;
         if ((f & F.Proto) !== 0 && (f & F.NotProto) !== 0 && r.proto === r.notProto) continue;
         const peer = ingress ? r.srcPred : r.dstPred;
-        let k = (peer >= 0 ? K.Peer : 0) | ((f & F.Proto) !== 0 ? K.Proto : 0);
+        let k = peer >= 0 ? K.Peer : 0;
         // What the out-of-line check still has to test.
-        let rare = f & (F.Icmp | F.NotIcmp | F.DstNotPorts | F.SrcPorts | F.SrcNotPorts);
-        if ((f & F.NotProto) !== 0 && (f & F.Proto) === 0) rare |= F.NotProto;
+        let rare = f & (F.SrcPorts | F.SrcNotPorts);
         let lo = 0;
         let hi = 0;
         const dp = r.dstPorts;
-        if (dp !== null) {
-          // One port range tested inline when the rule's protocol takes ports: numbers, plus the
-          // port names resolved here when the destination is the endpoint itself (ingress).
-          const ranges: [number, number][] = [];
-          for (let j = 0; j < dp.lo.length; j++) ranges.push([dp.lo[j]!, dp.hi[j]!]);
-          let resolved = dp.names.length === 0;
-          if (ingress && (f & F.Proto) !== 0) {
-            for (const name of dp.names) for (const n of named) if (n.name === name && n.proto === r.proto) ranges.push([n.port, n.port]);
-            resolved = true;
+        const dnp = r.dstNotPorts;
+        /** The port names of `list` resolved on this endpoint for protocol `proto` (ingress: it is the destination). */
+        const resolved = (list: _Ports, proto: number): number[] => {
+          const out: number[] = [];
+          for (const name of list.names) for (const n of named) if (n.name === name && n.proto === proto) out.push(n.port);
+          return out;
+        };
+        if (shape !== null) {
+          const proto = shape.proto;
+          const port = shape.port;
+          const icmp = proto === 1 || proto === 58;
+          const apply = _portsApply(proto);
+          if ((f & F.Proto) !== 0 && r.proto !== proto) continue;
+          if ((f & F.NotProto) !== 0 && r.notProto === proto) continue;
+          if ((f & F.Icmp) !== 0) {
+            if (!icmp) continue;
+            rare |= F.Icmp;
           }
-          if (resolved && (f & F.Proto) !== 0 && _portsApply(r.proto) && ranges.length <= 1) {
-            if (ranges.length === 0) continue; // no port of the list exists here: never matches
-            k |= K.Port;
-            lo = ranges[0]![0];
-            hi = ranges[0]![1];
-          } else rare |= F.DstPorts;
+          if ((f & F.NotIcmp) !== 0 && icmp) rare |= F.NotIcmp;
+          if (dp !== null) {
+            if (!apply || port < 0) continue;
+            if (!_inRanges(dp, port)) {
+              if (ingress) {
+                if (!resolved(dp, proto).includes(port)) continue;
+              } else if (dp.names.length === 0) continue;
+              else rare |= F.DstPorts;
+            }
+          }
+          if (dnp !== null && apply && port >= 0) {
+            if (_inRanges(dnp, port)) continue;
+            if (ingress) {
+              if (resolved(dnp, proto).includes(port)) continue;
+            } else if (dnp.names.length > 0) rare |= F.DstNotPorts;
+          }
+        } else {
+          if ((f & F.Proto) !== 0) k |= K.Proto;
+          rare |= f & (F.Icmp | F.NotIcmp | F.DstNotPorts);
+          if ((f & F.NotProto) !== 0 && (f & F.Proto) === 0) rare |= F.NotProto;
+          if (dp !== null) {
+            // One port range tested inline when the rule's protocol takes ports: numbers, plus the
+            // port names resolved here when the destination is the endpoint itself (ingress).
+            const ranges: [number, number][] = [];
+            for (let j = 0; j < dp.lo.length; j++) ranges.push([dp.lo[j]!, dp.hi[j]!]);
+            const known = dp.names.length === 0 || (ingress && (f & F.Proto) !== 0);
+            if (ingress && (f & F.Proto) !== 0) for (const port of resolved(dp, r.proto)) ranges.push([port, port]);
+            if (known && (f & F.Proto) !== 0 && _portsApply(r.proto) && ranges.length <= 1) {
+              if (ranges.length === 0) continue; // no port of the list exists here: never matches
+              k |= K.Port;
+              lo = ranges[0]![0];
+              hi = ranges[0]![1];
+            } else rare |= F.DstPorts;
+          }
         }
         let rareAt = -1;
         if (rare !== 0) {
@@ -504,6 +620,55 @@ class _Index {
     emit(0, A.Deny, -1, -1, 0, 0, -1);
     return start;
   }
+
+  /** The program of class `c` in one direction for packet shape `shape`: built on first use, then kept (it holds rules, not verdicts). */
+  shaped(c: number, ingress: boolean, shape: number): number {
+    const info = this.#classes[c]!;
+    const at = this.#specialise(ingress ? info.ingress : info.egress, ingress, info.row, info.family, info.named, this.#shapeOf(shape));
+    (ingress ? this.ingressShaped : this.egressShaped)[c * this.nShapes + shape] = at;
+    this.code = this.#code.a;
+    return at;
+  }
+
+  #shapeOf(shape: number): _Shape {
+    const slot = Math.floor(shape / this.nPortClasses);
+    const pc = shape % this.nPortClasses;
+    return { proto: this.#slotProto[slot]!, port: this.#portRep[pc]! };
+  }
+
+  /** Builds every packet-shape program of every class so far (prepareFastIndex). */
+  allShapes(): void {
+    const n = this.nShapes;
+    for (let c = 0; c < this.classes; c++)
+      for (let sh = 0; sh < n; sh++) {
+        if (this.egressShaped[c * n + sh]! < 0) this.shaped(c, false, sh);
+        if (this.ingressShaped[c * n + sh]! < 0) this.shaped(c, true, sh);
+      }
+  }
+}
+
+/** Whether a numeric range of `p` holds `port`. */
+function _inRanges(p: _Ports, port: number): boolean {
+  for (let i = 0; i < p.lo.length; i++) if (port >= p.lo[i]! && port <= p.hi[i]!) return true;
+  return false;
+}
+
+/** Above this many packet shapes, classes keep one program per direction instead of one per shape. */
+const _MAX_SHAPES = 1024;
+
+/** What a class's programs are specialised from. */
+interface _ClassInfo {
+  readonly egress: readonly _Block[];
+  readonly ingress: readonly _Block[];
+  readonly row: Uint8Array;
+  readonly family: number;
+  readonly named: readonly NamedPort[];
+}
+
+/** A packet shape: its protocol and a representative destination port of its port class (-1: unknown). */
+interface _Shape {
+  readonly proto: number;
+  readonly port: number;
 }
 
 /** The packet and both ends of the verdict being computed: one reused object (single-threaded, non-reentrant). */
@@ -534,6 +699,20 @@ function _run(code: Int32Array, o: number, rows: Uint8Array, peer: number, proto
         ((k & K.Port) !== 0 && (dstPort < code[o + R.PortLo]! || dstPort > code[o + R.PortHi]!)) ||
         ((k & K.Rare) !== 0 && !_rare(code[o + R.Rare]!)))
     ) {
+      o += R.Size;
+      continue;
+    }
+    const a = code[o + R.Action]!;
+    if (a !== A.Pass) return a === A.Allow;
+    o = code[o + R.PassTo]!;
+  }
+}
+
+/** `_run` for a program specialised to the packet shape: its rules test only the peer's row and rare criteria. */
+function _runShaped(code: Int32Array, o: number, rows: Uint8Array, peer: number): boolean {
+  for (;;) {
+    const k = code[o]!;
+    if (k !== 0 && (((k & K.Peer) !== 0 && rows[peer + code[o + R.Peer]!] === 0) || ((k & K.Rare) !== 0 && !_rare(code[o + R.Rare]!)))) {
       o += R.Size;
       continue;
     }
@@ -608,9 +787,19 @@ export function decidePodToPod(
   p.icmpCode = icmpCode;
   p.src = cs;
   p.dst = cd;
-  const code = idx.code;
   const rows = idx.rows;
   const np = idx.npred;
+  const n = idx.nShapes;
+  if (n !== 0 && proto >= 0 && proto <= 255 && dstPort >= -1 && dstPort <= 65535) {
+    const shape = idx.protoSlot[proto]! * idx.nPortClasses + idx.portClass[dstPort + 1]!;
+    let eo = idx.egressShaped[cs * n + shape]!;
+    if (eo < 0) eo = idx.shaped(cs, false, shape);
+    let io = idx.ingressShaped[cd * n + shape]!;
+    if (io < 0) io = idx.shaped(cd, true, shape);
+    const code = idx.code;
+    return _runShaped(code, eo, rows, cd * np) && _runShaped(code, io, rows, cs * np);
+  }
+  const code = idx.code;
   return _run(code, idx.egressAt[cs]!, rows, cd * np, proto, dstPort) && _run(code, idx.ingressAt[cd]!, rows, cs * np, proto, dstPort);
 }
 
@@ -634,6 +823,7 @@ export interface FastIndexStats {
 export function prepareFastIndex(snap: Snapshot): FastIndexStats {
   const idx = _index(snap);
   for (const w of snap.workloads) idx.prepare(w);
+  idx.allShapes();
   return fastIndexStats(snap);
 }
 

@@ -4,7 +4,7 @@
  * (`GET /ui/api/watch`) and of the denied-traffic feed (`GET /ui/api/denied`). Pure data.
  *
  * One stream instead of one watch per type: browsers open at most six HTTP/1.1 connections per
- * host, and the dashboard follows nineteen types.
+ * host, and the dashboard follows twenty-one types.
  */
 
 export interface DashboardType {
@@ -45,6 +45,8 @@ export const DASHBOARD_TYPES: readonly DashboardType[] = [
   _t('projectcalico.org', 'v3', 'profiles', 'Profile'),
   _t('projectcalico.org', 'v3', 'felixconfigurations', 'FelixConfiguration'),
   _t('projectcalico.org', 'v3', 'nodes', 'Node'),
+  _t('policy.networking.k8s.io', 'v1alpha1', 'adminnetworkpolicies', 'AdminNetworkPolicy'),
+  _t('policy.networking.k8s.io', 'v1alpha1', 'baselineadminnetworkpolicies', 'BaselineAdminNetworkPolicy'),
 ];
 
 export const apiVersionOfType = (t: DashboardType): string => (t.group === '' ? t.version : `${t.group}/${t.version}`);

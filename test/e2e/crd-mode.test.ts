@@ -32,6 +32,14 @@ const skip = requireTool('kubectl');
 const ROOT = join(import.meta.dirname, '..', '..');
 const V3_FIXTURE = join(ROOT, 'src', 'model', 'convert', 'testdata', 'kdd', 'calicoctl-get.yaml');
 const CLUSTER = exampleFiles('examples/flows/cluster/namespaces.yaml', 'examples/flows/cluster/pods.json', 'examples/flows/cluster/policies.yaml', 'examples/flows/flows.json');
+const SEED = [
+  'examples/seed/access-nginx.yaml',
+  'examples/seed/access-nginx-calico.yaml',
+  'examples/seed/deny-nodeports.yaml',
+  'examples/seed/log-denied-packets.yaml',
+  'examples/seed/whitelist-nlb1.yaml',
+  'examples/seed/whitelist-nlb2.yaml',
+];
 const CALICO_CRS = ['tiers', 'globalnetworkpolicies', 'networkpolicies', 'globalnetworksets', 'networksets', 'hostendpoints', 'felixconfigurations'].map((p) => `${p}.crd.projectcalico.org`).join(',');
 
 interface Run {
@@ -174,8 +182,17 @@ describe('kubectl against tabby server --calico-api crd', { skip }, () => {
     assert.deepEqual(byKey(directCalico), byKey(imported.resources.map((r) => r.resource)));
   });
 
-  test('tabby verdict --kubeconfig (the live reader, through the CRDs) = the engine on the datastore read directly, traces included', async () => {
-    const flows = JSON.parse(CLUSTER['examples/flows/flows.json']!) as unknown[];
+  test('with the seed policies applied as CRs: tabby verdict --kubeconfig (the live reader, through the CRDs) = the engine on the datastore read directly, traces included', async () => {
+    for (const f of SEED) {
+      const text = await readFile(join(ROOT, f), 'utf8');
+      await ok(['apply', '-f', await file(f.replace(/\//g, '_'), customResources(text))]);
+    }
+    const flows = [
+      ...(JSON.parse(CLUSTER['examples/flows/flows.json']!) as unknown[]),
+      { from: '203.0.113.5', to: 'default/frontend', port: 30080, protocol: 'TCP' },
+      { from: 'accounts/web', to: 'default/db', port: 5432, protocol: 'TCP' },
+    ];
+    await writeFile(join(dir, 'flows.json'), JSON.stringify(flows));
     const quiet: Io = { ...nodeIo, stdout: () => undefined, stderr: () => undefined };
     const input = await loadFromDatastore(quiet, server!.datastore, 'verdict', 'datastore');
     const d = decodeFlows(flows);
@@ -184,7 +201,7 @@ describe('kubectl against tabby server --calico-api crd', { skip }, () => {
     let out = '';
     let err = '';
     const io: Io = { ...nodeIo, stdout: (t) => void (out += t), stderr: (t) => void (err += t) };
-    const code = await main(['verdict', '--kubeconfig', server!.kubeconfigPath, '--flows', join(ROOT, 'examples', 'flows', 'flows.json'), '-o', 'json'], io);
+    const code = await main(['verdict', '--kubeconfig', server!.kubeconfigPath, '--flows', join(dir, 'flows.json'), '-o', 'json'], io);
     assert.equal(code, 0, err);
     assert.deepEqual(JSON.parse(out), want);
     assert.match(out, /security\.block-blocklisted/, 'the Calico CRs are in play');
@@ -216,5 +233,19 @@ spec: {}
     const still = JSON.parse(await ok(['get', 'globalnetworkpolicies.crd.projectcalico.org', 'security.block-blocklisted', '-o', 'json'])) as { spec: { selector: string } };
     assert.equal(still.spec.selector, 'all()');
     assert.equal((await kubectl(['get', 'globalnetworksets.crd.projectcalico.org', 'broken'])).code, 1);
+  });
+
+  test('watch streams custom resources; deleting a namespace deletes its custom resources', async () => {
+    const watching = kubectl(['get', 'globalnetworksets.crd.projectcalico.org', '--watch', '-o', 'name', '--request-timeout=4s']);
+    await new Promise((r) => setTimeout(r, 1000));
+    await ok(['apply', '-f', await file('gns.yaml', 'apiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkSet\nmetadata:\n  name: watched\nspec:\n  nets: [198.18.7.0/24]\n')]);
+    const w = await watching;
+    assert.match(w.stdout, /globalnetworkset\.crd\.projectcalico\.org\/watched/);
+    assert.equal((await ok(['get', 'networksets.crd.projectcalico.org', '-n', 'finance', '-o', 'name'])).trim(), 'networkset.crd.projectcalico.org/partner-nets');
+    await ok(['delete', 'namespace', 'finance']);
+    assert.equal((await ok(['get', 'networksets.crd.projectcalico.org', '-A', '-o', 'name'])).trim(), '');
+    const left = (await ok(['get', 'networkpolicies.crd.projectcalico.org', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}'])).trim().split(' ');
+    assert.ok(left.includes('default/default.frontend-to-db'), left.join(' '));
+    assert.ok(!left.some((n) => n.startsWith('finance/')), left.join(' '));
   });
 });

@@ -19,13 +19,17 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kubeconfig, runServer, type RunningServer } from '../../src/apiserver/main.js';
 import { startCluster, type RunningCluster } from '../../src/cli/commands/up.js';
-import { CALICO_V3, readerRules } from '../../src/cli/live/index.js';
+import { CALICO_CRD, CALICO_V3, readerRules } from '../../src/cli/live/index.js';
+import { parseManifests } from '../../src/manifest/index.js';
+import { v3ToKdd } from '../../src/model/convert/index.js';
+import type { Resource } from '../../src/model/meta.js';
+import { stringify } from 'yaml';
 import { profileNamed } from '../../src/cluster/index.js';
 import { main } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
@@ -204,7 +208,7 @@ describe('tabby --kubeconfig against Tabby’s API server populated by kubectl',
     assert.match(s.err, /wrote \d+ objects from cluster https:\/\/127\.0\.0\.1:\d+ \(projectcalico\.org\/v3\) to /);
     const text = await readFile(file, 'utf8');
     assert.match(text, /^kind: List$/m);
-    assert.doesNotMatch(text, /managedFields|knp\.default\.|tabby\.dev\/derived-from/);
+    assert.doesNotMatch(text, /managedFields|last-applied-configuration|knp\.default\.|tabby\.dev\/derived-from/);
     const live = await tabby(['verdict', '--kubeconfig', kc, '--flows', join(dir, 'flows.json'), '-o', 'json']);
     const offline = await tabby(['verdict', '-f', file, '--flows', join(dir, 'flows.json'), '-o', 'json']);
     assert.equal(offline.code, 0, offline.err);
@@ -308,5 +312,109 @@ describe('tabby rbac: the reader needs exactly the printed role', () => {
       r.err,
       'tabby snapshot: cannot list tiers.projectcalico.org: forbidden (HTTP 403: tiers.projectcalico.org is forbidden: User "system:serviceaccount:tabby:minus-tiers" cannot list resource "tiers" in API group "projectcalico.org" at the cluster scope); the reader needs the ClusterRole that `tabby rbac` prints\n',
     );
+  });
+});
+
+/**
+ * The same against Tabby's server in CRD mode (`--calico-api crd`: Calico's kinds only as
+ * crd.projectcalico.org/v1 custom resources, as a cluster with Calico's Kubernetes datastore):
+ * kubectl applies the seed's policies (defaults included: no profile loads them here) in the
+ * form Calico stores them (v3ToKdd), the example cluster and the walkthrough's pods (with the
+ * addresses the walkthrough shows, since no scheduler runs beside a bare server).
+ */
+describe('tabby --kubeconfig against Tabby’s server in CRD mode, populated by kubectl', { skip }, () => {
+  let dir = '';
+  let server: RunningServer | undefined;
+  let flows: unknown[] = [];
+  const ADDRESSES: Record<string, string> = { nginx: '198.19.1.3', access: '198.19.2.2', other: '198.19.3.2' };
+
+  const kubectl = async (args: readonly string[]): Promise<string> =>
+    (
+      await run(KUBECTL, ['--cache-dir', join(dir, 'cache'), '--request-timeout=20s', ...args], {
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: server!.kubeconfigPath },
+        timeout: 60_000,
+      })
+    ).stdout;
+
+  /** A manifest as one applies it to a KDD cluster: Calico's objects as Calico stores them. */
+  async function asStored(path: string): Promise<string> {
+    const st = await stat(path);
+    const files = st.isDirectory() ? (await readdir(path)).filter((f) => f.endsWith('.yaml')).map((f) => join(path, f)) : [path];
+    const docs: string[] = [];
+    for (const f of files) {
+      const parsed = parseManifests(await readFile(f, 'utf8'), f);
+      assert.deepEqual(parsed.errors, []);
+      for (const r of parsed.resources) {
+        const raw = r.raw as Resource;
+        docs.push(stringify(raw.apiVersion === 'projectcalico.org/v3' ? v3ToKdd(raw) : raw));
+      }
+    }
+    return docs.join('---\n');
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tabby-live-crd-'));
+    server = await runServer({ dataDir: join(dir, 'data'), port: 0, calicoApi: 'crd' });
+    await kubectl(['apply', '-f', 'examples/flows/cluster/namespaces.yaml']);
+    await kubectl(['apply', '-f', 'examples/flows/cluster/pods.json']);
+    let i = 0;
+    for (const f of ['examples/flows/cluster/policies.yaml', ...SEED, 'examples/seed/defaults']) {
+      const p = join(dir, `seed-${i++}.yaml`);
+      await writeFile(p, await asStored(f));
+      await kubectl(['apply', '-f', p]);
+    }
+    const pods = WALKTHROUGH_PODS.split('---\n').map((d) => {
+      const name = /name: (\w+)/.exec(d)![1]!;
+      return `${d}status:\n  podIP: ${ADDRESSES[name]}\n  podIPs: [{ip: ${ADDRESSES[name]}}]\n`;
+    });
+    await writeFile(join(dir, 'pods.yaml'), pods.join('---\n'));
+    await kubectl(['apply', '-f', join(dir, 'pods.yaml')]);
+    flows = [
+      ...(JSON.parse(await readFile('examples/flows/flows.json', 'utf8')) as unknown[]),
+      ...WALKTHROUGH_FLOWS.slice(0, 2),
+      // the seed's public host endpoints (examples/seed/defaults) guard 198.18.10.x here
+      ...[{ protocol: 'ICMP' }, { port: 52311, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }, { port: 30080, protocol: 'TCP' }].map((p) => ({ from: '203.0.113.5', to: '198.18.10.1', ...p })),
+    ];
+    await writeFile(join(dir, 'flows.json'), JSON.stringify(flows));
+  });
+
+  after(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('verdict --kubeconfig through the CRDs: the same verdicts and traces as the datastore, for every flow', async () => {
+    const quiet: Io = { ...nodeIo, stdout: () => undefined, stderr: () => undefined };
+    const input = await loadFromDatastore(quiet, server!.datastore, 'verdict', 'datastore');
+    const d = decodeFlows(flows);
+    assert.deepEqual(d.errors, []);
+    const want = JSON.parse(JSON.stringify(runVerdicts(input.snapshot, d.flows).map((r, i) => ({ ...(flows[i] as object), ...r })))) as unknown[];
+    const r = await tabby(['verdict', '--kubeconfig', server!.kubeconfigPath, '--flows', join(dir, 'flows.json'), '-o', 'json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, '');
+    const got = JSON.parse(r.out) as { action: string }[];
+    assert.deepEqual(got, want);
+    assert.deepEqual(
+      got.map((g) => g.action),
+      ['Allow', 'Allow', 'Deny', 'Deny', 'Allow', 'Deny', 'Deny', 'Allow', 'Deny', 'Allow', 'Deny', 'Allow', 'Allow', 'Deny', 'Deny'],
+    );
+  });
+
+  test('rbac --kubeconfig discovers the CRDs; snapshot through them reads back with -f to the same verdicts', async () => {
+    const role = await tabby(['rbac', '--kubeconfig', server!.kubeconfigPath, '-o', 'json']);
+    assert.equal(role.code, 0, role.err);
+    const rules = (JSON.parse(role.out) as { items: { rules: { apiGroups: string[] }[] }[] }).items[0]!.rules;
+    assert.ok(rules.some((x) => x.apiGroups[0] === CALICO_CRD));
+    assert.ok(!rules.some((x) => x.apiGroups[0] === CALICO_V3));
+    const file = join(dir, 'cluster.yaml');
+    const s = await tabby(['snapshot', '--kubeconfig', server!.kubeconfigPath, '-o', file]);
+    assert.equal(s.code, 0, s.err);
+    assert.match(s.err, /\(crd\.projectcalico\.org\/v1\)/);
+    // Calico's objects in projectcalico.org/v3 form; kubectl's last-applied copy (the CRD form) left out
+    assert.doesNotMatch(await readFile(file, 'utf8'), /apiVersion: crd\.projectcalico\.org|last-applied-configuration/);
+    const live = await tabby(['verdict', '--kubeconfig', server!.kubeconfigPath, '--flows', join(dir, 'flows.json'), '-o', 'json']);
+    const offline = await tabby(['verdict', '-f', file, '--flows', join(dir, 'flows.json'), '-o', 'json']);
+    assert.equal(offline.code, 0, offline.err);
+    assert.deepEqual(JSON.parse(offline.out), JSON.parse(live.out));
   });
 });

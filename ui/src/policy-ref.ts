@@ -3,20 +3,23 @@ import type { CompiledPolicy, Snapshot } from '../../src/engine/index.js';
 import type { ApiObject } from '../../src/web/protocol.js';
 import { findObject } from './store.js';
 
-const TYPE_OF: Readonly<Record<string, string>> = {
-  GlobalNetworkPolicy: 'projectcalico.org/globalnetworkpolicies',
-  NetworkPolicy: 'projectcalico.org/networkpolicies',
-  KubernetesNetworkPolicy: 'networking.k8s.io/networkpolicies',
-  StagedGlobalNetworkPolicy: 'projectcalico.org/stagedglobalnetworkpolicies',
-  StagedNetworkPolicy: 'projectcalico.org/stagednetworkpolicies',
-  StagedKubernetesNetworkPolicy: 'projectcalico.org/stagedkubernetesnetworkpolicies',
+/** Per compiled-policy kind: the dashboard type of the source object, and the prefix its conversion adds to the name. */
+const SOURCE_OF: Readonly<Record<string, { readonly type: string; readonly prefix?: string }>> = {
+  GlobalNetworkPolicy: { type: 'projectcalico.org/globalnetworkpolicies' },
+  NetworkPolicy: { type: 'projectcalico.org/networkpolicies' },
+  KubernetesNetworkPolicy: { type: 'networking.k8s.io/networkpolicies', prefix: 'knp.default.' },
+  StagedGlobalNetworkPolicy: { type: 'projectcalico.org/stagedglobalnetworkpolicies' },
+  StagedNetworkPolicy: { type: 'projectcalico.org/stagednetworkpolicies' },
+  StagedKubernetesNetworkPolicy: { type: 'projectcalico.org/stagedkubernetesnetworkpolicies', prefix: 'knp.default.' },
+  AdminNetworkPolicy: { type: 'policy.networking.k8s.io/adminnetworkpolicies', prefix: 'kanp.adminnetworkpolicy.' },
+  BaselineAdminNetworkPolicy: { type: 'policy.networking.k8s.io/baselineadminnetworkpolicies', prefix: 'kbanp.baselineadminnetworkpolicy.' },
 };
 
 export function policySource(p: CompiledPolicy): ApiObject | undefined {
-  const t = TYPE_OF[p.kind];
-  if (t === undefined) return undefined;
-  const name = p.kind.endsWith('KubernetesNetworkPolicy') && p.name.startsWith('knp.default.') ? p.name.slice('knp.default.'.length) : p.name;
-  return findObject(t, p.namespace, name);
+  const src = SOURCE_OF[p.kind];
+  if (src === undefined) return undefined;
+  const name = src.prefix !== undefined && p.name.startsWith(src.prefix) ? p.name.slice(src.prefix.length) : p.name;
+  return findObject(src.type, p.namespace, name);
 }
 
 /** The query value that names a policy on the Policies page. */

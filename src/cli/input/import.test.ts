@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { main } from '../main.js';
 import { fakeIo } from '../testdata/fake-io.js';
 import { exampleFiles } from '../testdata/examples.js';
+import { calicoctlMain } from '../calicoctl/main.js';
+import { openMemoryDatastore } from '../../datastore/index.js';
 
 const KDD_DIR = join(import.meta.dirname, '..', '..', 'model', 'convert', 'testdata', 'kdd');
 const CLUSTER = exampleFiles('examples/flows/cluster/namespaces.yaml', 'examples/flows/cluster/pods.json', 'examples/flows/cluster/policies.yaml', 'examples/flows/flows.json');
@@ -135,4 +137,21 @@ test('calicoctl datastore migrate export dump: resources read, ClusterInformatio
   const code = await main(['verdict', '-f', 'examples/flows/cluster', '-f', 'export.yaml', '--from', '203.0.113.7', '--to', 'default/frontend', '--port', '80'], io);
   assert.equal(code, 0, io.err());
   assert.equal(io.err(), 'tabby verdict: skipped 1 document of kinds Tabby does not read\n');
+});
+
+test('calicoctl apply -f of a kubectl export of crd.projectcalico.org/v1 objects stores their projectcalico.org/v3 form', async () => {
+  const ds = await openMemoryDatastore();
+  // Without the IPPool: a kind calicoctl does not handle fails its whole List document, as in calicoctl.
+  const text = FILES['kdd/export.yaml'];
+  const noPool = text.slice(0, text.indexOf('- apiVersion: crd.projectcalico.org/v1\n  kind: IPPool')) + text.slice(text.indexOf('kind: List\n'));
+  const io = fakeIo({ 'export.yaml': noPool });
+  const code = await calicoctlMain(['apply', '-f', 'export.yaml'], io, { openDatastore: async () => ds, closeDatastore: false });
+  assert.equal(code, 0, io.err());
+  assert.equal(io.out(), 'Successfully applied 8 resource(s)\n');
+  const np = await ds.get({ group: 'projectcalico.org', plural: 'networkpolicies', namespace: 'default', name: 'frontend-to-db' });
+  assert.equal(np.apiVersion, 'projectcalico.org/v3');
+  assert.deepEqual(np.metadata.labels, { app: 'Srv1' });
+  const gns = await ds.get({ group: 'projectcalico.org', plural: 'globalnetworksets', namespace: '', name: 'blocklist' });
+  assert.deepEqual(gns.metadata.labels, { feed: 'blocklist' });
+  await ds.close();
 });

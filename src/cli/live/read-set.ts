@@ -6,7 +6,8 @@
  * change a verdict), in one of two forms for Calico's: the Calico API server's
  * `projectcalico.org/v3`, or the `crd.projectcalico.org/v1` CRDs of Calico's Kubernetes
  * datastore (which has no Profile, WorkloadEndpoint or Calico Node CRDs: Calico derives those
- * from Namespaces, ServiceAccounts, Pods and Nodes, and so does the engine).
+ * from Namespaces, ServiceAccounts, Pods and Nodes, and so does the engine). WorkloadEndpoints
+ * are not read in either form: on Kubernetes each is a Pod's, and the Pods are read.
  *
  * Invariant: the reader lists only rows of this table, and `tabby rbac` prints this table, so
  * the role printed is the privilege used.
@@ -32,6 +33,9 @@ const _NOT_READ = new Set([
   'Event',
   'CalicoAPIConfig', // calicoctl's own configuration, not a cluster resource
   'KubeControllersConfiguration', // kube-controllers' settings; no policy effect
+  // On Kubernetes every WorkloadEndpoint is a Pod's (libcalico-go derives them; the Calico API
+  // server lists them from the Pods): the engine derives them from the Pods it reads anyway.
+  'WorkloadEndpoint',
 ]);
 
 /** The Calico kinds that exist as CRDs in Calico's Kubernetes datastore (libcalico-go KDD). */

@@ -9,8 +9,8 @@
  * - Objects the cluster derives are left out, because the engine derives them itself from the
  *   same Pods, Namespaces, ServiceAccounts and Kubernetes NetworkPolicies (feeding both would
  *   count them twice): anything Tabby's server marks derived, the `knp.default.*` and
- *   `kns.*`/`ksa.*`/`projectcalico-default-allow` views of the Calico API server, and
- *   WorkloadEndpoints of Kubernetes pods.
+ *   `kns.*`/`ksa.*`/`projectcalico-default-allow` views of the Calico API server (Pods'
+ *   WorkloadEndpoints are not even listed: read-set.ts).
  * - A Forbidden list is an error naming the resource and `tabby rbac`; a type the cluster does
  *   not serve is skipped with a note (an older cluster without, say, staged policies).
  * - An object that does not decode is reported (`Kind ns/name: path: message`) and left out.
@@ -128,14 +128,24 @@ export function derivedByCluster(type: ReadType, o: Obj): boolean {
   if (type.group !== CALICO_V3) return false;
   if ((type.plural === 'networkpolicies' || type.plural === 'stagednetworkpolicies') && name.startsWith('knp.default.')) return true;
   if (type.plural === 'profiles' && _DERIVED_PROFILE.test(name)) return true;
-  if (type.plural === 'workloadendpoints' && _obj(o['spec'])['orchestrator'] === 'k8s') return true;
   return false;
 }
 
-/** The object as the model reads it: with its kind and apiVersion, without managedFields. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object as the model reads it: with its kind and apiVersion, without the server's and
+ * kubectl's bookkeeping (managedFields, the last-applied copy of the object as sent).
+ */
 function _clean(type: ReadType, o: Obj): Obj {
   const meta = _obj(o['metadata']);
   const { managedFields: _m, ...rest } = meta;
+  const ann = _obj(rest['annotations']);
+  if (Object.prototype.hasOwnProperty.call(ann, LAST_APPLIED)) {
+    const { [LAST_APPLIED]: _l, ...others } = ann;
+    if (Object.keys(others).length === 0) delete rest['annotations'];
+    else rest['annotations'] = others;
+  }
   return { ...o, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, kind: type.kind, metadata: rest };
 }
 
