@@ -43,6 +43,8 @@ export interface AgentLoopOptions {
   readonly driver: DataplaneDriver;
   readonly clock: Clock;
   readonly nflogGroup?: number;
+  /** Dual stack: also compute, render and program the node's IPv6 dataplane (default false). */
+  readonly ipv6?: boolean;
   readonly minApplyIntervalMs?: number;
   /** How often the driver checks for drift (default 250 ms; 0 turns drift checks off). */
   readonly driftCheckMs?: number;
@@ -96,6 +98,8 @@ export class AgentLoop {
   last: ApplyRecord | undefined;
   lastDesired: DesiredState | undefined;
   lastRendered: RenderedDataplane | undefined;
+  /** The IPv6 rendering of the last apply (dual stack only). */
+  lastRendered6: RenderedDataplane | undefined;
   applies = 0;
   failures = 0;
   /** Drift repairs made (verify or periodic refresh), and checks run. */
@@ -152,7 +156,7 @@ export class AgentLoop {
       const felix = source.felixConfig(node);
       driver.configure(felix);
       if (this._driftCheck > 0) driver.watch(() => this._kernelChanged());
-      await driver.failClosed(failClosedRules(felix.failsafeInboundHostPorts));
+      await driver.failClosed(failClosedRules(felix.failsafeInboundHostPorts), this._o.ipv6 === true ? failClosedRules(felix.failsafeInboundHostPorts, 6) : undefined);
     } catch (e) {
       this._log(`fail-closed rules not installed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -196,11 +200,15 @@ export class AgentLoop {
     const t0 = clock.now();
     const revision = source.revision;
     const felix = source.felixConfig(node);
-    const desired = computeDesiredState(source.snapshot(), node, felix, this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup });
+    const opts = this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup };
+    const snapshot = source.snapshot();
+    const desired = computeDesiredState(snapshot, node, felix, opts);
     const rendered = render(desired);
+    // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
+    const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 })) : undefined;
     const computeMs = clock.now() - t0;
     driver.configure(felix);
-    const { changed } = await driver.apply(rendered);
+    const { changed } = await driver.apply(rendered, rendered6);
     const end = clock.now();
     this._lastApplyAt = end;
     // A datastore change also triggers a verify (right after this apply).
@@ -210,6 +218,7 @@ export class AgentLoop {
     this.last = rec;
     this.lastDesired = desired;
     this.lastRendered = rendered;
+    this.lastRendered6 = rendered6;
     this.applies++;
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
     await this._publish(rec);

@@ -42,6 +42,8 @@ export interface AgentOptions {
   readonly iptablesBackend?: 'default' | 'nft' | 'legacy';
   /** `iptables` (iptables + ipset, the default) or `nft` (one native nftables table, `ip tabby`). */
   readonly dataplane?: 'iptables' | 'nft';
+  /** Dual stack: program the node's IPv6 dataplane too (ip6tables + inet6 sets, or nft `ip6 tabby`). */
+  readonly ipv6?: boolean;
 }
 
 export interface AgentHandle {
@@ -77,6 +79,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     driver,
     clock,
     ...(opts.nflogGroup !== undefined ? { nflogGroup: opts.nflogGroup } : {}),
+    ...(opts.ipv6 === true ? { ipv6: true } : {}),
     ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
     ...(opts.driftCheckMs !== undefined ? { driftCheckMs: opts.driftCheckMs } : {}),
     ...(opts.onRepair !== undefined ? { onRepair: opts.onRepair } : {}),

@@ -38,10 +38,14 @@ export interface DataplaneDriver {
   readonly kind: DataplaneKind;
   /** Takes the refresh intervals it honours from the node's effective FelixConfiguration. */
   configure(felix: EffectiveFelixConfig): void;
-  /** Installs the fail-closed rules (before the first apply). */
-  failClosed(rules: FailClosedRules): Promise<void>;
-  /** Programs a rendered dataplane; only what changed is written. */
-  apply(rendered: RenderedDataplane): Promise<DriverApplyResult>;
+  /** Installs the fail-closed rules (before the first apply); a dual-stack node's IPv6 ones too. */
+  failClosed(rules: FailClosedRules, ipv6?: FailClosedRules): Promise<void>;
+  /**
+   * Programs a rendered dataplane; only what changed is written. On a dual-stack node `ipv6` is
+   * the IPv6 rendering (ip6tables / `cali60` sets / the nft `ip6` table), programmed with the
+   * IPv4 one in the same apply; without it the IPv6 side is left as it is.
+   */
+  apply(rendered: RenderedDataplane, ipv6?: RenderedDataplane): Promise<DriverApplyResult>;
   /**
    * Cheap drift check: reads a fingerprint of the driver's tables and sets; when it differs from
    * the last one seen, re-reads everything and repairs. No-op before the first apply.

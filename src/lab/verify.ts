@@ -135,9 +135,9 @@ function _adminPeer(g: Gen, ips: readonly string[], egress: boolean): unknown {
     case 1:
       return { pods: { namespaceSelector: _adminNamespaces(g), podSelector: _adminSelector(g) } };
     case 2:
-      return { networks: [`${g.pick(ips)}/32`] };
+      return { networks: [_hostNet(g.pick(ips))] };
     case 3:
-      return { networks: [`${g.pick(ips).split('.').slice(0, 2).join('.')}.0.0/16`] };
+      return { networks: [_wideNet(g.pick(ips))] };
     default:
       return { nodes: g.chance(0.5) ? {} : { matchLabels: { 'kubernetes.io/os': 'linux' } } };
   }

@@ -15,6 +15,12 @@
  * caught by the next verify (which then finds nothing to repair, or repairs it).
  * The periodic full refresh follows `iptablesRefreshInterval` (tables) and
  * `ipsetsRefreshInterval` (sets) of the node's FelixConfiguration (Felix's defaults 180 s and 90 s).
+ *
+ * IPv6 (a dual-stack node): the same three tables through `ip6tables-save`/`ip6tables-restore`
+ * (`tables6`), and the `cali60` `family inet6` sets in the same IpsetApplier (one `ipset
+ * restore` for both families), in the same order. Once an IPv6 dataplane has been applied, the
+ * fingerprints, the monitor and the refresh cover the ip6tables tables too (parts `ip6 raw`,
+ * `ip6 mangle`, `ip6 filter`); an apply without one leaves the IPv6 side as it was.
  */
 import type { Clock, CommandRunner } from '../../sys/index.js';
 import { realClock } from '../../sys/index.js';
@@ -32,7 +38,9 @@ import { IptablesTable, type ApplyResult, type IptablesBackend } from './table.j
 
 const TABLES = ['raw', 'mangle', 'filter'] as const;
 type _TableName = (typeof TABLES)[number];
-type _Part = _TableName | 'sets';
+type _Table6 = `ip6 ${_TableName}`;
+type _Part = _TableName | _Table6 | 'sets';
+const TABLES6: readonly _Table6[] = ['ip6 raw', 'ip6 mangle', 'ip6 filter'];
 
 export interface IptablesDriverOptions {
   readonly runner: CommandRunner;
@@ -70,9 +78,14 @@ function _setsFound(r: IpsetApplyResult): string[] {
 export class IptablesDriver implements DataplaneDriver {
   readonly kind = 'iptables' as const;
   readonly tables: Readonly<Record<_TableName, IptablesTable>>;
+  /** The ip6tables tables (used once an IPv6 dataplane is applied). */
+  readonly tables6: Readonly<Record<_TableName, IptablesTable>>;
   readonly ipsets: IpsetApplier;
   private readonly _runner: CommandRunner;
   private readonly _save: string;
+  private readonly _save6: string;
+  /** The last IPv6 dataplane applied (undefined: this node has programmed no IPv6). */
+  private _v6: RenderedDataplane | undefined;
   private readonly _timeoutMs: number;
   private readonly _schedule: RefreshSchedule<'tables' | 'sets'>;
   private readonly _monitor: KernelMonitor;
@@ -88,9 +101,11 @@ export class IptablesDriver implements DataplaneDriver {
     this._runner = opts.runner;
     this._timeoutMs = opts.timeoutMs ?? 30_000;
     this._save = `iptables${backend === 'default' ? '' : `-${backend}`}-save`;
-    const mk = (table: _TableName): IptablesTable =>
-      new IptablesTable({ table, runner: opts.runner, clock, backend, log, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+    this._save6 = `ip6tables${backend === 'default' ? '' : `-${backend}`}-save`;
+    const mk = (table: _TableName, family: 4 | 6 = 4): IptablesTable =>
+      new IptablesTable({ table, family, runner: opts.runner, clock, backend, log, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
     this.tables = { raw: mk('raw'), mangle: mk('mangle'), filter: mk('filter') };
+    this.tables6 = { raw: mk('raw', 6), mangle: mk('mangle', 6), filter: mk('filter', 6) };
     this.ipsets = new IpsetApplier({
       runner: opts.runner,
       clock,
@@ -101,7 +116,7 @@ export class IptablesDriver implements DataplaneDriver {
     this._schedule = new RefreshSchedule(clock, ['tables', 'sets'], opts.refreshIntervalMs);
     // iptables-nft's tables are nftables tables (`add rule ip filter FORWARD …`); legacy ones and
     // IP sets raise no event (the poll finds those).
-    this._monitor = new KernelMonitor(opts.runner, (l) => /\bip (raw|mangle|filter)\b/.test(l), log);
+    this._monitor = new KernelMonitor(opts.runner, (l) => /\bip6? (raw|mangle|filter)\b/.test(l), log);
   }
 
   watch(onChange: () => void): void {
@@ -113,21 +128,31 @@ export class IptablesDriver implements DataplaneDriver {
     this._schedule.setInterval('sets', intervalMs(felix.ipsetsRefreshInterval, '90s'));
   }
 
-  failClosed(rules: FailClosedRules): Promise<void> {
+  failClosed(rules: FailClosedRules, ipv6?: FailClosedRules): Promise<void> {
     return this._serial(async () => {
       await this.tables.filter.failClosed(rules);
+      if (ipv6 !== undefined) await this.tables6.filter.failClosed(ipv6);
     });
   }
 
-  apply(r: RenderedDataplane): Promise<DriverApplyResult> {
+  apply(r: RenderedDataplane, ipv6?: RenderedDataplane): Promise<DriverApplyResult> {
     return this._serial(async () => {
-      this.ipsets.setIpSets(r.ipSets);
+      if (ipv6 !== undefined && ipv6.family !== 6) throw new Error('IptablesDriver.apply: the second dataplane must be the IPv6 one');
+      const v6 = ipv6 ?? this._v6;
+      this.ipsets.setIpSets(v6 === undefined ? r.ipSets : [...r.ipSets, ...v6.ipSets]);
       let changed = (await this.ipsets.applyAdds()).changed;
-      for (const t of [r.raw, r.mangle, r.filter]) {
-        const table = this.tables[t.table as _TableName];
-        table.setChains(t.chains);
-        table.setHooks(t.hooks);
-        changed = (await table.apply()).changed || changed;
+      const program = async (tables: Readonly<Record<_TableName, IptablesTable>>, d: RenderedDataplane): Promise<void> => {
+        for (const t of [d.raw, d.mangle, d.filter]) {
+          const table = tables[t.table as _TableName];
+          table.setChains(t.chains);
+          table.setHooks(t.hooks);
+          changed = (await table.apply()).changed || changed;
+        }
+      };
+      await program(this.tables, r);
+      if (ipv6 !== undefined) {
+        await program(this.tables6, ipv6);
+        this._v6 = ipv6;
       }
       changed = (await this.ipsets.applyRemovals()).changed || changed;
       if (!this._applied) {
@@ -161,7 +186,7 @@ export class IptablesDriver implements DataplaneDriver {
       if (!this._applied) return NO_DRIFT;
       const due = this._schedule.due(force);
       for (const p of due) this._schedule.done(p); // a failed refresh waits for its next turn (or the next verify)
-      return this._repair([...(due.includes('sets') ? ['sets' as const] : []), ...(due.includes('tables') ? TABLES : [])]);
+      return this._repair([...(due.includes('sets') ? ['sets' as const] : []), ...(due.includes('tables') ? [...TABLES, ...TABLES6] : [])]);
     });
   }
 
@@ -186,17 +211,26 @@ export class IptablesDriver implements DataplaneDriver {
       const found = _tableFound(t, await this.tables[t].refresh());
       reports.push({ repaired: found.length > 0, found, read: true });
     }
+    if (this._v6 !== undefined)
+      for (const t of TABLES) {
+        if (!parts.includes(`ip6 ${t}`)) continue;
+        const found = _tableFound(`ip6 ${t}`, await this.tables6[t].refresh());
+        reports.push({ repaired: found.length > 0, found, read: true });
+      }
     return mergeDrift(reports);
   }
 
   private async _readFingerprints(): Promise<Map<_Part, string>> {
-    const [ipt, ips] = await Promise.all([
+    const [ipt, ips, ipt6] = await Promise.all([
       this._runner.run({ argv: [this._save], timeoutMs: this._timeoutMs }),
       this._runner.run({ argv: ['ipset', 'save'], timeoutMs: this._timeoutMs }),
+      this._v6 !== undefined ? this._runner.run({ argv: [this._save6], timeoutMs: this._timeoutMs }) : Promise.resolve(undefined),
     ]);
     if (ipt.code !== 0) throw new Error(`${this._save} exited ${ipt.code}: ${ipt.stderr.trim()}`);
     if (ips.code !== 0) throw new Error(`ipset save exited ${ips.code}: ${ips.stderr.trim()}`);
+    if (ipt6 !== undefined && ipt6.code !== 0) throw new Error(`${this._save6} exited ${ipt6.code}: ${ipt6.stderr.trim()}`);
     const out = new Map<_Part, string>(TABLES.map((t) => [t, saveFingerprint(ipt.stdout, [t], DEFAULT_OWNED_PREFIXES)]));
+    if (ipt6 !== undefined) for (const t of TABLES) out.set(`ip6 ${t}`, saveFingerprint(ipt6.stdout, [t], DEFAULT_OWNED_PREFIXES));
     out.set('sets', ipsetSaveFingerprint(ips.stdout, DEFAULT_IPSET_PREFIXES));
     return out;
   }

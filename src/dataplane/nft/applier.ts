@@ -29,15 +29,17 @@ import { failClosedRules, type FailClosedRules } from '../render/fail-closed.js'
 import { reconcileWithRetry } from '../reconcile.js';
 import { formatNftDelete, listingDiff, parseNftListing, sameListing } from './format.js';
 import { planNft, type NftPlan } from './plan.js';
-import { NFT_TABLE, nftRuleCount, renderNftFromTables, type NftRuleset } from './render.js';
+import { NFT_TABLE, nftRuleCount, renderNftFromTables, type NftFamily, type NftRuleset } from './render.js';
 
 export interface NftApplierOptions {
   readonly runner: CommandRunner;
   readonly clock?: Clock;
   /** The `nft` binary (default `nft`). */
   readonly binary?: string;
-  /** Our table's name (default `tabby`); the family is `ip`. */
+  /** Our table's name (default `tabby`). */
   readonly table?: string;
+  /** Our table's family: `ip` (default) or `ip6` (the IPv6 dataplane of a dual-stack node). */
+  readonly family?: NftFamily;
   readonly maxAttempts?: number;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -99,6 +101,7 @@ interface _Plan {
 
 export class NftApplier {
   readonly table: string;
+  readonly family: NftFamily;
   private readonly _runner: CommandRunner;
   private readonly _clock: Clock;
   private readonly _bin: string;
@@ -129,6 +132,7 @@ export class NftApplier {
     this._clock = opts.clock ?? realClock;
     this._bin = opts.binary ?? 'nft';
     this.table = opts.table ?? NFT_TABLE;
+    this.family = opts.family ?? 'ip';
     this._maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
     this._backoff0 = opts.initialBackoffMs ?? 50;
     this._backoffMax = opts.maxBackoffMs ?? 1000;
@@ -153,7 +157,7 @@ export class NftApplier {
   }
 
   setRuleset(r: NftRuleset): void {
-    if (r.table !== this.table || r.family !== 'ip') throw new Error(`ruleset for table ${r.family} ${r.table}, applier owns ip ${this.table}`);
+    if (r.table !== this.table || r.family !== this.family) throw new Error(`ruleset for table ${r.family} ${r.table}, applier owns ${this.family} ${this.table}`);
     this._desired = r;
   }
 
@@ -173,15 +177,15 @@ export class NftApplier {
 
   /** Programs the fail-closed table (see the module doc), replacing whatever our table held. */
   failClosed(fc: FailClosedRules = failClosedRules()): Promise<NftApplyResult> {
-    const r = renderNftFromTables([{ table: 'filter', chains: fc.chains, hooks: fc.hooks }], [], this.table);
+    const r = renderNftFromTables([{ table: 'filter', chains: fc.chains, hooks: fc.hooks }], [], this.table, this.family === 'ip6' ? 6 : 4);
     return this._serial(() => this._apply(true, r));
   }
 
   /** Deletes our table (only ours). */
   remove(): Promise<void> {
     return this._serial(async () => {
-      const r = await this._runner.run({ argv: [this._bin, '-f', '-'], stdin: formatNftDelete('ip', this.table), timeoutMs: this._timeoutMs });
-      if (r.code !== 0) throw new NftApplyError(`nft: deleting table ip ${this.table} failed (${r.code}): ${r.stderr.trim()}`, 1, r.stderr);
+      const r = await this._runner.run({ argv: [this._bin, '-f', '-'], stdin: formatNftDelete(this.family, this.table), timeoutMs: this._timeoutMs });
+      if (r.code !== 0) throw new NftApplyError(`nft: deleting table ${this.family} ${this.table} failed (${r.code}): ${r.stderr.trim()}`, 1, r.stderr);
       this._actual = { ruleset: undefined, why: 'missing' };
       this._fingerprint = undefined;
     });
@@ -196,11 +200,11 @@ export class NftApplier {
   /** Lists our whole table (parsed), `undefined` when it does not exist, or a read error. */
   private async _list(): Promise<{ ok: true; listing: Map<string, string> | undefined } | { ok: false; stderr: string }> {
     this._stats.reads++;
-    const r = await this._runner.run({ argv: [this._bin, '-j', 'list', 'table', 'ip', this.table], timeoutMs: this._timeoutMs });
+    const r = await this._runner.run({ argv: [this._bin, '-j', 'list', 'table', this.family, this.table], timeoutMs: this._timeoutMs });
     this._lastReadAt = this._clock.now();
     if (r.code !== 0) {
       if (/No such file or directory/i.test(r.stderr)) return { ok: true, listing: undefined };
-      return { ok: false, stderr: `nft -j list table ip ${this.table} failed (${r.code}): ${r.stderr.trim()}` };
+      return { ok: false, stderr: `nft -j list table ${this.family} ${this.table} failed (${r.code}): ${r.stderr.trim()}` };
     }
     try {
       return { ok: true, listing: parseNftListing(r.stdout) };
@@ -221,7 +225,7 @@ export class NftApplier {
     const objects = [...p.chains.map((n) => ['chain', n] as const), ...p.sets.map((n) => ['set', n] as const)];
     if (p.full || this._fingerprint === undefined || objects.length > MAX_OBJECT_READS) {
       const l = await this._list();
-      if (!l.ok) this._log(`nft: reading back table ip ${this.table} failed: ${l.stderr}`);
+      if (!l.ok) this._log(`nft: reading back table ${this.family} ${this.table} failed: ${l.stderr}`);
       return l.ok ? l.listing : undefined;
     }
     const fp = new Map(this._fingerprint);
@@ -229,10 +233,10 @@ export class NftApplier {
     for (const n of p.deletedSets) fp.delete(`set ${n}`);
     for (const [kind, name] of objects) {
       this._stats.reads++;
-      const r = await this._runner.run({ argv: [this._bin, '-j', 'list', kind, 'ip', this.table, name], timeoutMs: this._timeoutMs });
+      const r = await this._runner.run({ argv: [this._bin, '-j', 'list', kind, this.family, this.table, name], timeoutMs: this._timeoutMs });
       const v = r.code === 0 ? _tryParse(r.stdout)?.get(`${kind} ${name}`) : undefined;
       if (v === undefined) {
-        this._log(`nft: reading back ${kind} ${name} of table ip ${this.table} failed (${r.code}): ${r.stderr.trim()}`);
+        this._log(`nft: reading back ${kind} ${name} of table ${this.family} ${this.table} failed (${r.code}): ${r.stderr.trim()}`);
         return undefined;
       }
       fp.set(`${kind} ${name}`, v);
@@ -259,7 +263,7 @@ export class NftApplier {
         this._lastDrift = [];
         if (!l.ok) return { ok: false, stderr: l.stderr };
         if (l.listing === undefined) {
-          if (this._lastWritten !== undefined) this._lastDrift = [`table ip ${this.table} missing`];
+          if (this._lastWritten !== undefined) this._lastDrift = [`table ${this.family} ${this.table} missing`];
           return { ok: true, state: { ruleset: undefined, why: 'missing' } };
         }
         if (this._fingerprint === undefined) return { ok: true, state: { ruleset: undefined, why: 'first' } };
@@ -289,12 +293,12 @@ export class NftApplier {
         return { ok: true, error: '' };
       },
       done: (plan, changed, attempts, readBack) => {
-        if (changed && plan.why !== 'changed') this._log(`nft: table ip ${this.table} programmed (${plan.why})`);
+        if (changed && plan.why !== 'changed') this._log(`nft: table ${this.family} ${this.table} programmed (${plan.why})`);
         return { changed, attempts, readBack, rules: nftRuleCount(desired), reason: changed ? plan.why : '', full: changed && plan.plan.full };
       },
       onReadError: (stderr) => this._log(`nft: ${stderr}`),
       onAttemptFailed: (attempt, error) => this._log(`nft: attempt ${attempt} failed: ${error}`),
-      giveUp: (attempts, lastError) => new NftApplyError(`nft: table ip ${this.table} not programmed after ${attempts} attempts: ${lastError}`, attempts, lastError),
+      giveUp: (attempts, lastError) => new NftApplyError(`nft: table ${this.family} ${this.table} not programmed after ${attempts} attempts: ${lastError}`, attempts, lastError),
     });
   }
 }

@@ -11,10 +11,15 @@
  * a full replacement in one transaction and reported per chain and set. `watch` runs `nft
  * monitor` so a change to our table is verified at once. The periodic full
  * refresh follows the node's `nftablesRefreshInterval` (Felix's default 180 s).
+ *
+ * IPv6 (a dual-stack node): a second table of the same name in family `ip6`, with its own
+ * applier (`applier6`), the IPv6 rendering translated the same way; verify, refresh and the
+ * monitor cover it once an IPv6 dataplane has been applied. An apply without one leaves the
+ * `ip6` table as it was.
  */
 import type { Clock, CommandRunner } from '../../sys/index.js';
 import type { EffectiveFelixConfig } from '../../model/calico/felix-configuration.js';
-import { NO_DRIFT, type DataplaneDriver, type DriftReport, type DriverApplyResult } from '../driver.js';
+import { mergeDrift, NO_DRIFT, type DataplaneDriver, type DriftReport, type DriverApplyResult } from '../driver.js';
 import type { FailClosedRules } from '../render/fail-closed.js';
 import type { RenderedDataplane } from '../render/index.js';
 import { RefreshSchedule, intervalMs } from '../refresh-schedule.js';
@@ -37,22 +42,29 @@ export interface NftDriverOptions {
 export class NftDriver implements DataplaneDriver {
   readonly kind = 'nft' as const;
   readonly applier: NftApplier;
+  /** The `ip6` table (used once an IPv6 dataplane is applied). */
+  readonly applier6: NftApplier;
   private readonly _schedule: RefreshSchedule<'table'>;
   private readonly _monitor: KernelMonitor;
   private _applied = false;
+  private _v6 = false;
 
   constructor(opts: NftDriverOptions) {
     const clock = opts.clock ?? realClock;
     const table = opts.table ?? 'tabby';
-    // `nft monitor` prints e.g. `delete rule ip tabby filter-FORWARD handle 7`.
-    this._monitor = new KernelMonitor(opts.runner, (l) => l.includes(` ip ${table} `) || l.endsWith(` ip ${table}`), opts.log);
-    this.applier = new NftApplier({
-      runner: opts.runner,
-      clock,
-      ...(opts.log !== undefined ? { log: opts.log } : {}),
-      ...(opts.table !== undefined ? { table: opts.table } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    });
+    // `nft monitor` prints e.g. `delete rule ip tabby filter-FORWARD handle 7` (`ip6 tabby` for IPv6).
+    this._monitor = new KernelMonitor(opts.runner, (l) => [` ip ${table}`, ` ip6 ${table}`].some((t) => l.includes(`${t} `) || l.endsWith(t)), opts.log);
+    const mk = (family: 'ip' | 'ip6'): NftApplier =>
+      new NftApplier({
+        runner: opts.runner,
+        clock,
+        family,
+        ...(opts.log !== undefined ? { log: opts.log } : {}),
+        ...(opts.table !== undefined ? { table: opts.table } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      });
+    this.applier = mk('ip');
+    this.applier6 = mk('ip6');
     this._schedule = new RefreshSchedule(clock, ['table'], opts.refreshIntervalMs);
   }
 
@@ -61,30 +73,42 @@ export class NftDriver implements DataplaneDriver {
     this._schedule.setInterval('table', intervalMs(felix.nftablesRefreshInterval, '180s'));
   }
 
-  async failClosed(rules: FailClosedRules): Promise<void> {
+  async failClosed(rules: FailClosedRules, ipv6?: FailClosedRules): Promise<void> {
     await this.applier.failClosed(rules);
+    if (ipv6 !== undefined) await this.applier6.failClosed(ipv6);
   }
 
-  async apply(r: RenderedDataplane): Promise<DriverApplyResult> {
+  async apply(r: RenderedDataplane, ipv6?: RenderedDataplane): Promise<DriverApplyResult> {
     this.applier.setRuleset(renderNftFromDataplane(r, this.applier.table));
-    const res = await this.applier.apply();
+    if (ipv6 !== undefined) this.applier6.setRuleset(renderNftFromDataplane(ipv6, this.applier6.table));
+    let changed = (await this.applier.apply()).changed;
+    if (ipv6 !== undefined) {
+      changed = (await this.applier6.apply()).changed || changed;
+      this._v6 = true;
+    }
     if (!this._applied) {
       this._applied = true;
       this._schedule.done('table');
     }
-    return { changed: res.changed };
+    return { changed };
   }
 
   async verify(): Promise<DriftReport> {
     if (!this._applied) return NO_DRIFT;
-    return this._report(await this.applier.refresh());
+    return this._both();
   }
 
   async refresh(force = false): Promise<DriftReport> {
     if (!this._applied || this._schedule.due(force).length === 0) return NO_DRIFT;
     this._schedule.done('table'); // a failed refresh waits for its next turn (or the next verify)
-    const r = await this.applier.refresh();
-    return this._report(r);
+    return this._both();
+  }
+
+  /** Reads back (and repairs) the `ip` table and, once programmed, the `ip6` one. */
+  private async _both(): Promise<DriftReport> {
+    const r4 = this._report(await this.applier.refresh());
+    if (!this._v6) return r4;
+    return mergeDrift([r4, this._report(await this.applier6.refresh(), 'ip6 ')]);
   }
 
   refreshDueInMs(): number {
@@ -99,8 +123,9 @@ export class NftDriver implements DataplaneDriver {
     return this._monitor.close();
   }
 
-  private _report(r: NftApplyResult): DriftReport {
+  private _report(r: NftApplyResult, family = ''): DriftReport {
     const repaired = r.changed && (r.reason === 'drift' || r.reason === 'missing');
-    return { repaired, found: repaired ? [...this.applier.lastDrift] : [], read: r.readBack };
+    const applier = family === '' ? this.applier : this.applier6;
+    return { repaired, found: repaired ? applier.lastDrift.map((d) => `${family}${d}`) : [], read: r.readBack };
   }
 }

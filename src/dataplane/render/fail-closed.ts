@@ -8,12 +8,17 @@
  * 6666, 6667 and udp 68), so the host stays reachable for SSH, DHCP, BGP, etcd and the API
  * server. OUTPUT is left open so the agent can reach its datastore.
  *
+ * For IPv6 (`family` 6, the ip6tables filter table or the nft `ip6` table of a dual-stack node)
+ * only failsafe ports without a net or with an IPv6 one apply, and the INPUT chain also accepts
+ * ICMPv6 neighbour discovery (router solicitation/advertisement, neighbour solicitation/
+ * advertisement, 133-136), without which the node could not reach its neighbours at all.
+ *
  * The iptables driver installs these chains in its filter table; the nft driver translates the
  * same chains into its table (nft/render.ts). The first successful apply replaces them in one
  * transaction, so there is never a moment with no policy at all.
  */
 import { FELIX_DEFAULTS } from '../../model/calico/felix-configuration.js';
-import type { Chain, Insertion, Protocol, Rule } from '../model.js';
+import type { Chain, Insertion, IpFamily, Protocol, Rule } from '../model.js';
 
 export const FAIL_CLOSED_INPUT_CHAIN = 'cali-fail-closed-in';
 export const FAIL_CLOSED_FORWARD_CHAIN = 'cali-fail-closed-fw';
@@ -31,11 +36,14 @@ export interface FailClosedRules {
   readonly hooks: readonly Insertion[];
 }
 
-/** IPv4 entries only (an IPv6 `net` belongs to the IPv6 tables). */
-const _isV4 = (net: string | undefined): boolean => net === undefined || net === '' || !net.includes(':');
+/** Entries of the family only (an IPv6 `net` belongs to the IPv6 tables, an IPv4 one to the IPv4 ones). */
+const _inFamily = (net: string | undefined, family: IpFamily): boolean => net === undefined || net === '' || net.includes(':') === (family === 6);
 
-function _failsafeRule(p: FailsafePortSpec): Rule | undefined {
-  if (p.port === undefined || !_isV4(p.net)) return undefined;
+/** ICMPv6 neighbour discovery (router and neighbour solicitation and advertisement). */
+export const NDP_ICMPV6_TYPES: readonly number[] = [133, 134, 135, 136];
+
+function _failsafeRule(p: FailsafePortSpec, family: IpFamily): Rule | undefined {
+  if (p.port === undefined || !_inFamily(p.net, family)) return undefined;
   const protocol = (p.protocol ?? 'tcp').toLowerCase() as Protocol;
   return {
     match: [
@@ -48,14 +56,16 @@ function _failsafeRule(p: FailsafePortSpec): Rule | undefined {
   };
 }
 
-/** The fail-closed rules for these inbound failsafe ports (Felix's defaults when omitted). */
-export function failClosedRules(inbound: readonly FailsafePortSpec[] = FELIX_DEFAULTS.failsafeInboundHostPorts): FailClosedRules {
+/** The fail-closed rules for these inbound failsafe ports (Felix's defaults when omitted), for IPv4 or IPv6. */
+export function failClosedRules(inbound: readonly FailsafePortSpec[] = FELIX_DEFAULTS.failsafeInboundHostPorts, family: IpFamily = 4): FailClosedRules {
   const established: Rule = { match: [{ kind: 'conntrackState', states: ['RELATED', 'ESTABLISHED'] }], action: { kind: 'accept' } };
   const drop: Rule = { match: [], action: { kind: 'drop' }, comment: 'fail closed until the first successful apply' };
-  const failsafe = inbound.map(_failsafeRule).filter((r): r is Rule => r !== undefined);
+  const failsafe = inbound.map((p) => _failsafeRule(p, family)).filter((r): r is Rule => r !== undefined);
+  const ndp: Rule[] =
+    family === 6 ? NDP_ICMPV6_TYPES.map((type) => ({ match: [{ kind: 'protocol', protocol: 'icmpv6' }, { kind: 'icmpType', family: 6, type }], action: { kind: 'accept' } })) : [];
   const input: Chain = {
     name: FAIL_CLOSED_INPUT_CHAIN,
-    rules: [established, { match: [{ kind: 'inInterface', name: 'lo' }], action: { kind: 'accept' } }, ...failsafe, drop],
+    rules: [established, { match: [{ kind: 'inInterface', name: 'lo' }], action: { kind: 'accept' } }, ...ndp, ...failsafe, drop],
   };
   const forward: Chain = { name: FAIL_CLOSED_FORWARD_CHAIN, rules: [established, drop] };
   return {
