@@ -289,3 +289,50 @@ test('agent: IP set member changes go through the ipset session; stop() ends it 
   assert.deepEqual(ips.liveSessions(), [], 'stop() closed the session');
   assert.equal(ips.sessions[0]!.exitCode, 0);
 });
+
+test("agent: fail closed with the node's own failsafe ports (its effective FelixConfiguration)", async () => {
+  const { runner, ipt } = fakes();
+  const clock = new FakeClock();
+  const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
+  const felix = effectiveFelixConfig({ failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }] }, { failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }] });
+  const source = { inSync: false, revision: '1', snapshot: () => snapshot, felixConfig: () => felix };
+  const loop = new AgentLoop({ node: 'w1', source, driver: createDriver({ kind: 'iptables', runner, clock }), clock });
+  const ac = new AbortController();
+  const running = loop.run(ac.signal);
+  const deadline = Date.now() + WAIT_MS;
+  while (!ipt.chainNames('filter').includes('cali-fail-closed-in') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const rules = ipt.rules('filter', 'cali-fail-closed-in');
+  assert.ok(rules.some((r) => /--dports 2222 /.test(r)), rules.join('\n'));
+  assert.ok(!rules.some((r) => /--dports 22 /.test(r)), 'the node.<name> list replaces the default one');
+  ac.abort();
+  await running;
+});
+
+test('agent: its drift check finds a deleted FORWARD hook and a flushed chain by itself, repairs them and logs what it found', async () => {
+  const { ds } = await seeded();
+  const { runner, ipt } = fakes();
+  const logs: string[] = [];
+  const agent = runAgent({ node: 'w1', datastore: ds, runner, log: (m) => logs.push(m), publishStatus: false, driftCheckMs: 20 });
+  try {
+    await agent.whenProgrammed(await latestRevision(ds), WAIT_MS);
+    const waitRepairs = async (n: number): Promise<void> => {
+      const deadline = Date.now() + WAIT_MS;
+      while (agent.loop.repairs < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(agent.loop.repairs, n, `repair ${n} made: ${logs.join('\n')}`);
+    };
+    const hook = ipt.rules('filter', 'FORWARD');
+    await ipt.run({ argv: ['iptables', '-t', 'filter', '-D', 'FORWARD', '1'] });
+    await waitRepairs(1);
+    assert.deepEqual(ipt.rules('filter', 'FORWARD'), hook);
+    assert.ok(logs.some((l) => /^drift repaired on node w1 \(verify, \d+ ms\): found filter: hook FORWARD missing or not first$/.test(l)), logs.join('\n'));
+    const chain = `cali-tw-${workloadInterfaceName('default', 'db')}`;
+    const before = ipt.rules('filter', chain);
+    await ipt.run({ argv: ['iptables', '-t', 'filter', '-F', chain] });
+    await waitRepairs(2);
+    assert.deepEqual(ipt.rules('filter', chain), before);
+    assert.ok(logs.some((l) => l.includes(`found filter: chain ${chain} changed`)), logs.join('\n'));
+  } finally {
+    await agent.stop();
+    await ds.close();
+  }
+});

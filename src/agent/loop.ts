@@ -25,7 +25,7 @@ import { computeDesiredState, programmedPolicies, type DesiredState, type Snapsh
 import { render, type RenderedDataplane } from '../dataplane/render/index.js';
 import { failClosedRules } from '../dataplane/render/fail-closed.js';
 import type { DataplaneDriver, DriftReport } from '../dataplane/driver.js';
-import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
+import { failsafeHostPorts, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type { Clock } from '../sys/index.js';
 import type { NodeStatus } from './status.js';
 
@@ -156,7 +156,8 @@ export class AgentLoop {
       const felix = source.felixConfig(node);
       driver.configure(felix);
       if (this._driftCheck > 0) driver.watch(() => this._kernelChanged());
-      await driver.failClosed(failClosedRules(felix.failsafeInboundHostPorts), this._o.ipv6 === true ? failClosedRules(felix.failsafeInboundHostPorts, 6) : undefined);
+      const failsafe = failsafeHostPorts(felix, 'inbound');
+      await driver.failClosed(failClosedRules(failsafe), this._o.ipv6 === true ? failClosedRules(failsafe, 6) : undefined);
     } catch (e) {
       this._log(`fail-closed rules not installed: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -232,14 +232,16 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
       req.signal,
     );
   }
-  let res: { items: readonly StoredObject[]; revision: string };
+  let res: { items: readonly StoredObject[]; revision: string; remaining?: number };
   let after: string | undefined;
+  // a page reads only as far as it needs when nothing is filtered after the store (field selectors are)
+  const pageOpts = { ...listOpts, ...(opts.limit > 0 && fields === undefined ? { limit: opts.limit } : {}) };
   if (opts.continue !== '') {
     // Later pages read the snapshot of the first page's revision.
     const token = _decodeContinue(opts.continue);
     after = token.after;
     try {
-      res = await env.client.list(req.info, { ...listOpts, revision: token.rv, after: token.after });
+      res = await env.client.list(req.info, { ...pageOpts, revision: token.rv, after: token.after });
     } catch (e) {
       if (!(e instanceof TooOldError)) throw e;
       const now = await env.client.list(req.info, listOpts);
@@ -249,16 +251,17 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
     // NotOlderThan (the default for a list with a resourceVersion): the latest, if it is at least that new.
     // Exact: the snapshot at that revision.
     const exact = opts.resourceVersionMatch === 'Exact';
-    res = await env.client.list(req.info, { ...listOpts, ...(exact ? { revision: opts.resourceVersion } : {}) });
+    res = await env.client.list(req.info, { ...pageOpts, ...(exact ? { revision: opts.resourceVersion } : {}) });
     if (BigInt(res.revision) < BigInt(opts.resourceVersion)) throw tooLargeResourceVersion(opts.resourceVersion, res.revision);
-  } else res = await env.client.list(req.info, listOpts);
+  } else res = await env.client.list(req.info, pageOpts);
   let items = fields === undefined ? res.items : res.items.filter((o) => fields(o));
   if (after !== undefined) items = items.filter((o) => _itemKey(o) > after);
   const revision = res.revision;
   let next: string | undefined;
   let remaining: number | undefined;
   if (opts.limit > 0 && items.length > opts.limit) {
-    remaining = items.length - opts.limit;
+    // as kube: a count only for a list without selectors (with them the store stops early, uncounted)
+    if (labels === undefined && fields === undefined) remaining = res.remaining ?? items.length - opts.limit;
     items = items.slice(0, opts.limit);
     next = _encodeContinue({ rv: revision, after: _itemKey(items[items.length - 1]!) });
   }

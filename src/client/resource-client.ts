@@ -66,6 +66,8 @@ export interface ListOptions {
   readonly revision?: string;
   /** Only objects after this `namespace + "\u0000" + name` key (a hint: callers still filter); see ListQuery.after. */
   readonly after?: string;
+  /** A hint: enough for a page of this many (see ListQuery.limit); ignored for kinds with derived objects. */
+  readonly limit?: number;
 }
 
 /** Prefix of Calico policies derived from Kubernetes NetworkPolicies. */
@@ -328,13 +330,15 @@ export class ResourceClient {
     }
   }
 
-  async list(info: KindInfo, opts: ListOptions = {}): Promise<{ items: StoredObject[]; revision: string }> {
+  async list(info: KindInfo, opts: ListOptions = {}): Promise<{ items: StoredObject[]; revision: string; remaining?: number }> {
     const q = {
       ...this._type(info),
       ...(info.namespaced && opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
       ...(opts.revision ? { revision: opts.revision } : {}),
       ...(opts.after !== undefined && !this.views.has(info) ? { after: opts.after } : {}),
+      // objects merged in from views and built-ins would fall among the stored ones: no early stop then
+      ...(opts.limit !== undefined && !this.views.has(info) && this._builtin(info) === undefined ? { limit: opts.limit } : {}),
     };
     const own = await this.ds.list(q);
     const items = [...own.items];
@@ -359,7 +363,7 @@ export class ResourceClient {
       if (BigInt(d.revision) > BigInt(revision)) revision = d.revision;
       items.sort(_byNamespaceName);
     }
-    return { items, revision };
+    return { items, revision, ...(own.remaining === undefined ? {} : { remaining: own.remaining }) };
   }
 
   async delete(

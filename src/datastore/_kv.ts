@@ -154,10 +154,19 @@ export class KvDatastore implements Datastore {
     });
     const items: StoredObject[] = [];
     const after = q.after;
-    for (const r of rows) {
+    // a page needs limit + 1 objects; rows past those are not decoded at all
+    const want = q.limit !== undefined && q.limit > 0 ? q.limit + 1 : Infinity;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       if (after !== undefined && `${r.namespace}\u0000${r.name}` <= after) continue; // not decoded at all
       const obj = _decode(r.value, r.revision);
-      if (obj !== undefined && _matchesLabels(q, obj)) items.push(obj);
+      if (obj === undefined || !_matchesLabels(q, obj)) continue;
+      items.push(obj);
+      if (items.length === want) {
+        // without a label predicate every later row is an object of the list: count, don't decode
+        const more = q.labels === undefined ? { remaining: rows.length - i } : {};
+        return { items, revision: String(revision), ...more };
+      }
     }
     return { items, revision: String(revision) };
   }

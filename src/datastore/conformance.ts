@@ -358,6 +358,23 @@ export function runDatastoreConformance(name: string, open: OpenHarness): void {
       assert.equal(left.object.metadata.resourceVersion, a4.metadata.resourceVersion);
     });
 
+    t('list with a limit hint: a prefix of the full list with at least limit + 1 objects; a count of the rest is exact', async (h) => {
+      const { ds } = h;
+      const c = collections();
+      for (const n of ['pg-a', 'pg-b', 'pg-c', 'pg-d', 'pg-e']) await ds.create(c.gnp, gnp(n, { page: n === 'pg-c' ? 'odd' : 'yes' }));
+      const full = await ds.list(c.gnp);
+      const names = (r: { items: readonly Obj[] }): string[] => r.items.map((o) => o.metadata.name ?? '');
+      const paged = await ds.list({ ...c.gnp, limit: 2, revision: full.revision });
+      assert.ok(paged.items.length >= Math.min(3, full.items.length), `${paged.items.length} items`);
+      assert.deepEqual(names(paged), names(full).slice(0, paged.items.length));
+      if (paged.remaining !== undefined) assert.equal(paged.remaining, full.items.length - 2);
+      // after + limit: the next page starts past the key, labels still filter
+      const next = await ds.list({ ...c.gnp, limit: 1, after: '\u0000pg-a', labels: (l) => l['page'] === 'yes' });
+      const want = names(full).filter((n) => n > 'pg-a' && n !== 'pg-c');
+      assert.deepEqual(names(next).filter((n) => n > 'pg-a'), want.slice(0, names(next).filter((n) => n > 'pg-a').length));
+      assert.ok(names(next).filter((n) => n > 'pg-a').length >= 2);
+    });
+
     t('list at a revision is the snapshot of then; before the kept history it is TooOldError', async (h) => {
       const { ds } = h;
       const c = collections();

@@ -64,6 +64,12 @@ export interface ListQuery extends ResourceType {
    * after this key (paged lists read on from the last key of the previous page).
    */
   readonly after?: string;
+  /**
+   * list only, a hint: a backend may stop once it holds `limit + 1` matching objects (a paged
+   * list needs one more than the page to know there is a next page), and then says in
+   * `remaining` how many objects it left out when it can count them without decoding.
+   */
+  readonly limit?: number;
 }
 
 export interface ListResult {
@@ -71,6 +77,11 @@ export interface ListResult {
   readonly items: readonly StoredObject[];
   /** The store revision the list reflects: watch from it to see every later change. */
   readonly revision: string;
+  /**
+   * Set only when the backend stopped early on a `limit` hint and could count cheaply: how many
+   * objects follow the first `limit` items (an estimate, as kube's remainingItemCount is).
+   */
+  readonly remaining?: number;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

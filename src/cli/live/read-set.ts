@@ -76,8 +76,11 @@ export function calicoTypes(api: CalicoApi): readonly ReadType[] {
   return api === CALICO_V3 ? ROWS.v3 : api === CALICO_CRD ? ROWS.crd : [];
 }
 
-/** The verbs the reader uses: list (paged) for a snapshot; watch for the live dashboard. */
-export const READ_VERBS = ['list', 'watch'] as const;
+/**
+ * The verbs the reader uses: list (paged). No command watches a live cluster yet (the read-only
+ * live dashboard is not built), so the role does not grant watch.
+ */
+export const READ_VERBS = ['list'] as const;
 
 export const ROLE_NAME = 'tabby-reader';
 

@@ -17,18 +17,11 @@
  * same chains into its table (nft/render.ts). The first successful apply replaces them in one
  * transaction, so there is never a moment with no policy at all.
  */
-import { FELIX_DEFAULTS } from '../../model/calico/felix-configuration.js';
+import { FELIX_DEFAULTS, failsafeHostPorts, type FailsafeHostPort } from '../../model/calico/felix-configuration.js';
 import type { Chain, Insertion, IpFamily, Protocol, Rule } from '../model.js';
 
 export const FAIL_CLOSED_INPUT_CHAIN = 'cali-fail-closed-in';
 export const FAIL_CLOSED_FORWARD_CHAIN = 'cali-fail-closed-fw';
-
-/** A failsafe port as FelixConfiguration spells it (`protocol` in any case, default TCP). */
-export interface FailsafePortSpec {
-  readonly protocol?: string;
-  readonly port?: number;
-  readonly net?: string;
-}
 
 /** The fail-closed chains (filter table) and their hooks. */
 export interface FailClosedRules {
@@ -42,22 +35,24 @@ const _inFamily = (net: string | undefined, family: IpFamily): boolean => net ==
 /** ICMPv6 neighbour discovery (router and neighbour solicitation and advertisement). */
 export const NDP_ICMPV6_TYPES: readonly number[] = [133, 134, 135, 136];
 
-function _failsafeRule(p: FailsafePortSpec, family: IpFamily): Rule | undefined {
-  if (p.port === undefined || !_inFamily(p.net, family)) return undefined;
-  const protocol = (p.protocol ?? 'tcp').toLowerCase() as Protocol;
+function _failsafeRule(p: FailsafeHostPort, family: IpFamily): Rule | undefined {
+  if (!_inFamily(p.net, family)) return undefined;
   return {
     match: [
-      { kind: 'protocol', protocol },
+      { kind: 'protocol', protocol: p.protocol as Protocol },
       { kind: 'dstPorts', ports: [{ first: p.port, last: p.port }] },
-      ...(p.net !== undefined && p.net !== '' ? [{ kind: 'srcNet' as const, cidr: p.net }] : []),
+      ...(p.net !== undefined ? [{ kind: 'srcNet' as const, cidr: p.net }] : []),
     ],
     action: { kind: 'accept' },
     comment: 'failsafe',
   };
 }
 
-/** The fail-closed rules for these inbound failsafe ports (Felix's defaults when omitted), for IPv4 or IPv6. */
-export function failClosedRules(inbound: readonly FailsafePortSpec[] = FELIX_DEFAULTS.failsafeInboundHostPorts, family: IpFamily = 4): FailClosedRules {
+/**
+ * The fail-closed rules for these inbound failsafe ports (`failsafeHostPorts(cfg, 'inbound')` of
+ * the node's effective FelixConfiguration; Felix's defaults when omitted), for IPv4 or IPv6.
+ */
+export function failClosedRules(inbound: readonly FailsafeHostPort[] = failsafeHostPorts(FELIX_DEFAULTS, 'inbound'), family: IpFamily = 4): FailClosedRules {
   const established: Rule = { match: [{ kind: 'conntrackState', states: ['RELATED', 'ESTABLISHED'] }], action: { kind: 'accept' } };
   const drop: Rule = { match: [], action: { kind: 'drop' }, comment: 'fail closed until the first successful apply' };
   const failsafe = inbound.map((p) => _failsafeRule(p, family)).filter((r): r is Rule => r !== undefined);
