@@ -6,6 +6,7 @@ import { parseLogLine } from './logs.js';
 import { addHostSteps, addWorkerSteps, clientPlan, hostInCidr64, namespaces, planLab, planWithWorker, podNeighSteps, podSteps, POD_GATEWAY6, upSteps, type Step } from './topology.js';
 import { Lab, podStatus } from './controller.js';
 import { generateCase, rng } from './verify.js';
+import { validateResource } from '../model/validate-resource.js';
 
 test('topology: names carry the prefix, addresses stay in 198.18.0.0/15, interface names ≤ 15', () => {
   const plan = planLab({ prefix: 'tbyabc123', workers: 3 });
@@ -70,6 +71,20 @@ test('verify: cases are a pure function of (seed, index)', () => {
   assert.notDeepEqual(generateCase(1, 7, pods), generateCase(2, 7, pods));
   const r = rng(5);
   assert.ok([r(), r(), r()].every((x) => x >= 0 && x < 1));
+});
+
+test('verify: every generated policy is valid, as the API server checks it (seeds 1 and 7, 200 cases, each IP family)', () => {
+  const pods = Array.from({ length: 8 }, (_, i) => ({ key: `va/vp${i}`, uid: '', netns: '', ip: `198.19.${1 + (i % 2)}.${2 + i}`, ip6: `2001:db8:19:${1 + (i % 2)}::${2 + i}`, node: '', iface: '', tcp: [], udp: [] }));
+  let admin = 0;
+  for (const family of [4, 6, 'dual'] as const)
+    for (const seed of [1, 7])
+      for (let i = 0; i < 200; i++)
+        for (const p of generateCase(seed, i, pods, family).policies) {
+          const errs = validateResource(p);
+          assert.deepEqual(errs.map((e) => e.message), [], `seed ${seed} case ${i} family ${family}: ${JSON.stringify(p)}`);
+          if ((p as { kind: string }).kind.endsWith('AdminNetworkPolicy')) admin++;
+        }
+  assert.ok(admin > 100, `${admin} admin policies generated`);
 });
 
 const _ipsIn = (steps: readonly Step[]): string[] => steps.flatMap((s) => s.argv.filter((a) => /^\d+\.\d+\.\d+\.\d+/.test(a)));

@@ -143,9 +143,9 @@ function _adminPeer(g: Gen, ips: readonly string[], egress: boolean): unknown {
   }
 }
 
-function _adminPorts(g: Gen): unknown[] | undefined {
+function _adminPorts(g: Gen, named: boolean): unknown[] | undefined {
   if (g.chance(0.45)) return undefined;
-  const opts = [
+  const all = [
     { portNumber: { protocol: 'TCP', port: 80 } },
     { portNumber: { protocol: 'TCP', port: 8080 } },
     { portNumber: { protocol: 'UDP', port: 53 } },
@@ -153,6 +153,8 @@ function _adminPorts(g: Gen): unknown[] | undefined {
     { portRange: { protocol: 'TCP', start: 70, end: 90 } },
     { namedPort: 'alt' },
   ];
+  // the CRD's CEL rule: a rule with a networks or nodes peer takes no namedPort
+  const opts = named ? all : all.filter((p) => !('namedPort' in p));
   const out = [g.pick(opts)];
   if (g.chance(0.3)) out.push(g.pick(opts));
   return out;
@@ -160,12 +162,10 @@ function _adminPorts(g: Gen): unknown[] | undefined {
 
 function _adminRules(g: Gen, ips: readonly string[], egress: boolean, actions: readonly string[]): unknown[] {
   return Array.from({ length: g.int(0, 3) }, (_, i) => {
-    const peers = Array.from({ length: g.int(1, 2) }, () => _adminPeer(g, ips, egress));
+    const peers = Array.from({ length: g.int(1, 2) }, () => _adminPeer(g, ips, egress) as Record<string, unknown>);
     const rule: Record<string, unknown> = { name: `r${i}`, action: g.pick(actions), [egress ? 'to' : 'from']: peers };
-    // The CRD's rule: a named port only with pods/namespaces peers (networks and nodes have none).
-    const hostsOrNets = peers.some((p) => 'networks' in (p as object) || 'nodes' in (p as object));
-    const ports = _adminPorts(g)?.filter((p) => !(hostsOrNets && 'namedPort' in (p as object)));
-    if (ports !== undefined && ports.length > 0) rule['ports'] = ports;
+    const ports = _adminPorts(g, !peers.some((p) => 'networks' in p || 'nodes' in p));
+    if (ports !== undefined) rule['ports'] = ports;
     return rule;
   });
 }
