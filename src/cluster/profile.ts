@@ -5,6 +5,7 @@
  */
 import type { AutoHostEndpointTemplate } from '../model/calico/other-types.js';
 import { BREAKS_ANNOTATION, MANAGED_BY_LABEL, PROFILE_LABEL, PROVIDER } from './markers.js';
+import { cidrContains } from './cidr.js';
 
 export type Manifest = Readonly<Record<string, unknown>>;
 
@@ -66,12 +67,24 @@ export function hostInCidr(cidr: string, n: number): string {
   return [...base.slice(0, 3), String(n)].join('.');
 }
 
-/** A Kubernetes v1 Node for a worker. */
+/**
+ * A Kubernetes v1 Node for a worker. On the address plan's private network it carries the
+ * annotation calico-node writes on a Kubernetes Node (`projectcalico.org/IPv4Address`, the
+ * address with its subnet's prefix), as the lab's Calico Node does in `bgp.ipv4Address`: the
+ * engine learns the node's connected subnet from either, so a verdict picks the same interface
+ * with or without the lab.
+ */
 export function nodeManifest(w: WorkerSpec): Manifest {
+  const prefix = ADDRESS_PLAN.privateNet.split('/')[1]!;
+  const onPlan = cidrContains(ADDRESS_PLAN.privateNet, w.internalIP);
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...w.labels } },
+    metadata: {
+      name: w.name,
+      labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...w.labels },
+      ...(onPlan ? { annotations: { 'projectcalico.org/IPv4Address': `${w.internalIP}/${prefix}` } } : {}),
+    },
     spec: { podCIDR: w.podCIDR, podCIDRs: [w.podCIDR] },
     status: {
       addresses: [

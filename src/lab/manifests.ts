@@ -60,6 +60,11 @@ export function containerPlan(spec: Record<string, unknown> | undefined): Contai
   };
 }
 
+/** What calico-node writes on a Kubernetes Node: its BGP addresses with their subnets' prefixes (as the Calico Node's `bgp`). */
+function _calicoAddressAnnotations(w: WorkerPlan): Record<string, string> {
+  return { 'projectcalico.org/IPv4Address': `${w.privateIp}/24`, ...(w.privateIp6 === undefined ? {} : { 'projectcalico.org/IPv6Address': `${w.privateIp6}/64` }) };
+}
+
 /** The Kubernetes Node the lab registers for a worker: its addresses, Ready, as a kubelet reports it. */
 export function nodeManifest(plan: LabPlan, w: WorkerPlan, now: Date = new Date()): Record<string, unknown> {
   const t = _ts(now);
@@ -69,7 +74,7 @@ export function nodeManifest(plan: LabPlan, w: WorkerPlan, now: Date = new Date(
     apiVersion: 'v1',
     kind: 'Node',
     // The same labels as without the lab (the profile's); which lab runs it is an annotation.
-    metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...(plan.nodeLabels ?? {}) }, annotations: { 'tabby.dev/lab': plan.prefix } },
+    metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name, 'kubernetes.io/os': 'linux', ...(plan.nodeLabels ?? {}) }, annotations: { 'tabby.dev/lab': plan.prefix, ..._calicoAddressAnnotations(w) } },
     spec: { podCIDR: w.podCidr, podCIDRs: v6 ? [w.podCidr, w.podCidr6] : [w.podCidr] },
     status: {
       addresses: [
@@ -97,7 +102,7 @@ export function calicoNodeManifest(w: WorkerPlan): Record<string, unknown> {
     kind: 'Node',
     metadata: { name: w.name, labels: { 'kubernetes.io/hostname': w.name } },
     spec: {
-      bgp: { ipv4Address: `${w.privateIp}/24`, ...(w.privateIp6 === undefined ? {} : { ipv6Address: `${w.privateIp6}/64` }) },
+      bgp: { ipv4Address: `${w.privateIp}/24`, ...(w.privateIp6 === undefined ? {} : { ipv6Address: `${w.privateIp6}/64` }) }, // = _calicoAddressAnnotations
       addresses: [
         { address: w.privateIp, type: 'InternalIP' },
         ...(w.privateIp6 === undefined ? [] : [{ address: w.privateIp6, type: 'InternalIP' }]),
