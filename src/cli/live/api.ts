@@ -14,7 +14,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setMaxListeners } from 'node:events';
-import type { KubeDatastoreOptions } from '../../datastore/kube/index.js';
+import { describeNetError, type KubeDatastoreOptions } from '../../datastore/kube/index.js';
 
 type Obj = Record<string, unknown>;
 const _obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -46,26 +46,6 @@ export interface ApiOptions extends KubeDatastoreOptions {
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
   readonly object: Obj;
-}
-
-function _netError(e: unknown, timeoutMs: number): string {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'no such host';
-    case 'ECONNRESET':
-      return 'connection reset by peer';
-    case 'TIMEOUT':
-    case 'ETIMEDOUT':
-      return `no answer within ${timeoutMs / 1000}s`;
-    case 'TOO_LARGE':
-      return e instanceof Error ? e.message : 'response too large';
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
 }
 
 export class KubeApi {
@@ -112,7 +92,7 @@ export class KubeApi {
       both.addEventListener('abort', abort, { once: true });
       req.on('close', () => both.removeEventListener('abort', abort));
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => reject(new ApiError(`${this.server}: ${_netError(e, this.#timeoutMs)}`, 0, 'Unavailable', path)));
+      req.on('error', (e) => reject(new ApiError(`${this.server}: ${describeNetError(e, this.#timeoutMs)}`, 0, 'Unavailable', path)));
       req.end();
     });
   }
@@ -133,7 +113,7 @@ export class KubeApi {
         chunks.push(c as Buffer);
       }
     } catch (e) {
-      throw new ApiError(`GET ${path}: ${_netError(e, this.#timeoutMs)}`, 0, 'Unavailable', path);
+      throw new ApiError(`GET ${path}: ${describeNetError(e, this.#timeoutMs)}`, 0, 'Unavailable', path);
     }
     const text = Buffer.concat(chunks).toString('utf8');
     let body: unknown;
@@ -211,7 +191,7 @@ export class KubeApi {
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof ApiError) throw e;
-      throw new ApiError(`watch ${path}: ${_netError(e, this.#timeoutMs)}`, 0, 'Unavailable', path);
+      throw new ApiError(`watch ${path}: ${describeNetError(e, this.#timeoutMs)}`, 0, 'Unavailable', path);
     } finally {
       res.destroy();
     }

@@ -74,7 +74,8 @@ function _versionOf(group: string, plural: string): string {
   return k?.version ?? (group === '' ? 'v1' : group === 'projectcalico.org' ? 'v3' : 'v1');
 }
 
-function _describeNetError(e: unknown, timeoutMs: number): string {
+/** A Node network error in words (`connection refused`, `no answer within 5s`, …), for one-line messages. */
+export function describeNetError(e: unknown, timeoutMs: number): string {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
   switch (code) {
     case 'ECONNREFUSED':
@@ -89,6 +90,8 @@ function _describeNetError(e: unknown, timeoutMs: number): string {
       return `no answer within ${timeoutMs / 1000}s`;
     case 'EHOSTUNREACH':
       return 'no route to host';
+    case 'TOO_LARGE':
+      return e instanceof Error ? e.message : 'response too large';
     default:
       return e instanceof Error ? e.message : String(e);
   }
@@ -146,7 +149,7 @@ export class KubeDatastore implements Datastore {
       const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
       signal?.addEventListener('abort', abort, { once: true });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => reject(this._unavailable(_describeNetError(e, this.timeoutMs))));
+      req.on('error', (e) => reject(this._unavailable(describeNetError(e, this.timeoutMs))));
       req.end(payload);
     });
   }
@@ -157,7 +160,7 @@ export class KubeDatastore implements Datastore {
     try {
       for await (const c of res) chunks.push(c as Buffer);
     } catch (e) {
-      throw this._unavailable(_describeNetError(e, this.timeoutMs));
+      throw this._unavailable(describeNetError(e, this.timeoutMs));
     }
     const text = Buffer.concat(chunks).toString('utf8');
     let parsed: unknown = text;
@@ -302,7 +305,7 @@ export class KubeDatastore implements Datastore {
     } catch (e) {
       if (both.aborted) return;
       if (e instanceof TooOldError || e instanceof KubeApiError) throw e;
-      throw this._unavailable(_describeNetError(e, this.timeoutMs));
+      throw this._unavailable(describeNetError(e, this.timeoutMs));
     } finally {
       res.destroy();
     }
