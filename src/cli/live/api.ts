@@ -14,7 +14,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setMaxListeners } from 'node:events';
-import { describeNetError, type KubeDatastoreOptions } from '../../datastore/kube/index.js';
+import { describeNetError, kubeAgent, type KubeDatastoreOptions } from '../../datastore/kube/index.js';
 
 type Obj = Record<string, unknown>;
 const _obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -64,16 +64,7 @@ export class KubeApi {
     this.#timeoutMs = o.timeoutMs ?? 30_000;
     // every request in flight listens on the closer (lists run concurrently)
     setMaxListeners(0, this.#closer.signal);
-    this.#agent =
-      this.#url.protocol === 'https:'
-        ? new HttpsAgent({
-            keepAlive: true,
-            ...(o.caPem !== undefined ? { ca: o.caPem } : {}),
-            ...(o.certPem !== undefined ? { cert: o.certPem } : {}),
-            ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
-            rejectUnauthorized: o.insecureSkipTlsVerify !== true,
-          })
-        : new HttpAgent({ keepAlive: true });
+    this.#agent = kubeAgent(this.#url, o);
   }
 
   #send(path: string, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {

@@ -74,6 +74,19 @@ function _versionOf(group: string, plural: string): string {
   return k?.version ?? (group === '' ? 'v1' : group === 'projectcalico.org' ? 'v3' : 'v1');
 }
 
+/** The keep-alive agent for an API server: its CA, client certificate and TLS verification from the options. */
+export function kubeAgent(url: URL, o: Pick<KubeDatastoreOptions, 'caPem' | 'certPem' | 'keyPem' | 'insecureSkipTlsVerify'>): HttpAgent {
+  return url.protocol === 'https:'
+    ? new HttpsAgent({
+        keepAlive: true,
+        ...(o.caPem !== undefined ? { ca: o.caPem } : {}),
+        ...(o.certPem !== undefined ? { cert: o.certPem } : {}),
+        ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
+        rejectUnauthorized: o.insecureSkipTlsVerify !== true,
+      })
+    : new HttpAgent({ keepAlive: true });
+}
+
 /** A Node network error in words (`connection refused`, `no answer within 5s`, …), for one-line messages. */
 export function describeNetError(e: unknown, timeoutMs: number): string {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
@@ -109,16 +122,7 @@ export class KubeDatastore implements Datastore {
     this.url = new URL(o.server);
     this.description = `kubernetes at ${o.server}`;
     this.timeoutMs = o.timeoutMs ?? 5_000;
-    this.agent =
-      this.url.protocol === 'https:'
-        ? new HttpsAgent({
-            keepAlive: true,
-            ...(o.caPem !== undefined ? { ca: o.caPem } : {}),
-            ...(o.certPem !== undefined ? { cert: o.certPem } : {}),
-            ...(o.keyPem !== undefined ? { key: o.keyPem } : {}),
-            rejectUnauthorized: o.insecureSkipTlsVerify !== true,
-          })
-        : new HttpAgent({ keepAlive: true });
+    this.agent = kubeAgent(this.url, o);
   }
 
   private _unavailable(detail: string): UnavailableError {
