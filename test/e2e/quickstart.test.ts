@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { netnsSkipReason } from '../../src/sys/index.js';
 import { required, toolMissing } from '../support/tools.js';
@@ -99,6 +99,8 @@ test('quick start: fresh clone, npm ci and npm start as a new user, then as root
     assert.equal(ci.code, 0, `npm ci as a new user failed:\n${ci.out.slice(-4000)}`);
     console.log(`# npm ci as a new user (empty npm cache): ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     assert.ok(existsSync(join(clone, 'dist', 'bin', 'tabby.js')), 'npm ci built the CLI');
+    // npx runs the project's bins as files: a reused npx cache does not chmod them for us
+    for (const b of ['tabby.js', 'calicoctl.js']) assert.notEqual(statSync(join(clone, 'dist', 'bin', b)).mode & 0o111, 0, `dist/bin/${b} is executable`);
 
     const dataDir = (home: string): string => join(home, '.local', 'share', 'tabby');
     const user = await start(clone, userHome, true, 120_000);
