@@ -48,6 +48,8 @@ export interface AppDeps {
   readonly maxRequestBytes?: number | undefined;
   /** How Calico's resources are served: `v3` (projectcalico.org/v3, the default) or `crd` (crd-mode.ts). */
   readonly calicoApi?: CalicoApiMode | undefined;
+  /** Watch delivery from the shared feeds: `push` (default, each event encoded once) or `iterate` (the earlier per-watcher path, for benchmarks). */
+  readonly watchDelivery?: 'push' | 'iterate' | undefined;
 }
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/[a-z-]+)?$/;
@@ -82,6 +84,7 @@ export function createApp(deps: AppDeps): Hono {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     shutdown,
     hub: new WatchHub(deps.datastore),
+    watchDelivery: deps.watchDelivery,
     served,
   };
 

@@ -44,6 +44,8 @@ export interface RunServerOptions {
   readonly calicoApi?: CalicoApiMode;
   /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
   readonly users?: readonly TokenUser[];
+  /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate';
 }
 
 export interface RunningServer {
@@ -150,6 +152,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
+    watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
