@@ -38,7 +38,7 @@ export type { Plan, TierPlan, Direction, Flavour } from './resolve.js';
 export { evaluateFlow, runVerdicts, resolveFlow, decodeFlows, decide } from './verdicts.js';
 export type { ResolveResult } from './verdicts.js';
 export type { ResolvedFlow, Party, Target } from './evaluate.js';
-export { evaluateResolved, ingressHep, egressHep, decideUncached, isSelfFlow } from './evaluate.js';
+export { evaluateResolved, evaluateUnder, ingressHep, egressHep, decideUncached, isSelfFlow } from './evaluate.js';
 export { describeDecision } from './describe.js';
 export { protocolNumber, protocolName } from './match.js';
 export { LabelIndex } from './label-index.js';
