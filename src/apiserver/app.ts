@@ -50,6 +50,8 @@ export interface AppDeps {
   readonly maxRequestBytes?: number | undefined;
   /** How Calico's resources are served: `v3` (projectcalico.org/v3, the default) or `crd` (crd-mode.ts). */
   readonly calicoApi?: CalicoApiMode | undefined;
+  /** Watch delivery from the shared feeds: `push` (default, each event encoded once) or `iterate` (the earlier per-watcher path, for benchmarks). */
+  readonly watchDelivery?: 'push' | 'iterate' | undefined;
   /** The flow collector behind `/apis/tabby.dev/v1/flows` (flows.ts); default: one over `datastore` with the default windows. */
   readonly flows?: FlowCollector | Omit<FlowCollectorOptions, 'datastore' | 'shutdown'> | undefined;
 }
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps): Hono {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     shutdown,
     hub: new WatchHub(deps.datastore),
+    watchDelivery: deps.watchDelivery,
     served,
   };
 

@@ -54,6 +54,8 @@ export interface RunServerOptions {
   readonly flowLogDir?: string;
   /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
   readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
+  /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate';
 }
 
 export interface RunningServer {
@@ -168,6 +170,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
+    watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
