@@ -41,7 +41,10 @@ class _TableBuilder {
   readonly chains: Chain[] = [];
   readonly policies = { ingress: new Set<string>(), egress: new Set<string>() };
   readonly profiles = { ingress: new Set<string>(), egress: new Set<string>() };
-  constructor(private readonly marks: MarkBits) {}
+  constructor(
+    private readonly marks: MarkBits,
+    private readonly flowLogs = false,
+  ) {}
 
   endpoint(
     name: string,
@@ -52,7 +55,7 @@ class _TableBuilder {
   ): void {
     for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
     for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
-    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, ...extra }));
+    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, ...extra, ...(this.flowLogs ? { flowLogs: true } : {}) }));
   }
 
   finish(d: DesiredState, ctx: PolicyRenderContext): Chain[] {
@@ -81,8 +84,8 @@ export function render(d: DesiredState): RenderedDataplane {
   const marks = markBits(d.markMask);
   const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
 
-  // ---- filter
-  const filter = new _TableBuilder(marks);
+  // ---- filter (the only table with flow-log marks: Felix logs neither untracked nor preDNAT verdicts)
+  const filter = new _TableBuilder(marks, d.flowLogs === true);
   filter.chains.push(...renderFilterStatic(d, marks));
   for (const w of d.workloads) {
     filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
@@ -126,7 +129,7 @@ export function render(d: DesiredState): RenderedDataplane {
 
   return {
     family: d.family,
-    filter: { table: 'filter', chains: filter.finish(d, ctx), hooks: FILTER_HOOKS },
+    filter: { table: 'filter', chains: filter.finish(d, d.flowLogs === true ? { ...ctx, flowLogs: true } : ctx), hooks: FILTER_HOOKS },
     raw: { table: 'raw', chains: raw.finish(d, ctx), hooks: RAW_HOOKS },
     mangle: { table: 'mangle', chains: mangle.finish(d, ctx), hooks: MANGLE_HOOKS },
     ipSets: renderIpSets(d),
@@ -138,4 +141,5 @@ export type { MarkBits } from './names.js';
 export { renderPolicyChain, renderProfileChain, renderRule, splitPorts, expandLogPrefix } from './policy.js';
 export { renderEndpointChain, workloadChainName, hostChainName } from './endpoint.js';
 export { renderDispatchChain } from './dispatch.js';
+export * from './flow-log.js';
 export { renderIpSets } from './ipsets.js';
