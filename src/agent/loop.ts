@@ -50,6 +50,8 @@ export interface AgentLoopOptions {
   readonly driftCheckMs?: number;
   /** Called after each repair of drift (also logged). */
   readonly onRepair?: (r: RepairRecord) => void;
+  /** Called after every successful apply, before status is published. */
+  readonly onApply?: (rec: ApplyRecord) => void;
   readonly publish?: (s: NodeStatus) => Promise<void>;
   readonly now?: () => Date;
   readonly log?: (msg: string) => void;
@@ -222,6 +224,7 @@ export class AgentLoop {
     this.lastRendered6 = rendered6;
     this.applies++;
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
+    this._o.onApply?.(rec);
     await this._publish(rec);
     const rev = BigInt(revision);
     for (let i = this._waiters.length - 1; i >= 0; i--)

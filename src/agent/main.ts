@@ -15,7 +15,7 @@ import type { Datastore } from '../datastore/index.js';
 import type { DataplaneDriver } from '../dataplane/driver.js';
 import { createDriver, removeOtherBackend } from '../dataplane/driver-factory.js';
 import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
-import { AgentLoop, type RepairRecord } from './loop.js';
+import { AgentLoop, type ApplyRecord, type RepairRecord } from './loop.js';
 import { publishNodeStatus } from './status.js';
 import { Syncer } from './syncer.js';
 
@@ -44,6 +44,13 @@ export interface AgentOptions {
   readonly dataplane?: 'iptables' | 'nft';
   /** Dual stack: program the node's IPv6 dataplane too (ip6tables + inet6 sets, or nft `ip6 tabby`). */
   readonly ipv6?: boolean;
+  /**
+   * A driver to program instead of the kernel backend `dataplane` names (the scale simulation's
+   * RecordingDriver); no other backend is cleaned up then, and `runner` is not used by it.
+   */
+  readonly driver?: DataplaneDriver;
+  /** Called after every successful apply (the scale simulation records revision and time). */
+  readonly onApply?: (rec: ApplyRecord) => void;
 }
 
 export interface AgentHandle {
@@ -63,14 +70,16 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const clock = opts.clock ?? realClock;
   const runner = opts.netns !== undefined ? inNetns(opts.runner, opts.netns) : opts.runner;
   const backend = opts.iptablesBackend ?? 'default';
-  const driver = createDriver({
-    kind: opts.dataplane ?? 'iptables',
-    runner,
-    clock,
-    iptablesBackend: backend,
-    log: (m) => log(m),
-    ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
-  });
+  const driver =
+    opts.driver ??
+    createDriver({
+      kind: opts.dataplane ?? 'iptables',
+      runner,
+      clock,
+      iptablesBackend: backend,
+      log: (m) => log(m),
+      ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
+    });
   const ref: { loop?: AgentLoop } = {};
   const syncer = new Syncer({ datastore: opts.datastore, onChange: () => ref.loop?.markDirty(), log: (m) => log(`syncer: ${m}`) });
   const loop = new AgentLoop({
@@ -83,6 +92,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
     ...(opts.driftCheckMs !== undefined ? { driftCheckMs: opts.driftCheckMs } : {}),
     ...(opts.onRepair !== undefined ? { onRepair: opts.onRepair } : {}),
+    ...(opts.onApply !== undefined ? { onApply: opts.onApply } : {}),
     ...(opts.publishStatus === false
       ? {}
       : {
@@ -98,7 +108,10 @@ export function runAgent(opts: AgentOptions): AgentHandle {
   const l = loop;
   // A node switched to the other backend first loses that backend's rules (they would go on
   // judging packets beside ours); then the loops start.
-  const cleaned = removeOtherBackend({ runner, clock, dataplane: opts.dataplane ?? 'iptables', iptablesBackend: backend, log: (m) => log(m) });
+  const cleaned =
+    opts.driver !== undefined
+      ? Promise.resolve()
+      : removeOtherBackend({ runner, clock, dataplane: opts.dataplane ?? 'iptables', iptablesBackend: backend, log: (m) => log(m) });
   const running = cleaned.then(() => Promise.all([syncer.run(ac.signal), l.run(ac.signal)])).then(() => undefined);
   // The driver is closed however the loops end, so no helper process outlives the agent.
   const done = running.finally(() => driver.close());

@@ -17,16 +17,22 @@ import { ensureCustomResourceDefinitions, type CalicoApiMode } from './crd-mode.
 import type { PodRuntime } from './pod-runtime.js';
 import { execUpgradeHandler } from './exec-ws.js';
 import { badRequest } from './status.js';
-import { ensurePki, ensureTokens } from './pki.js';
+import { ensurePki, ensureTokens, sanOf } from './pki.js';
 import type { TokenUser } from './auth.js';
 import { defaultUiDir } from '../web/index.js';
+import { FlowCollector, type FlowCollectorOptions } from './flows.js';
+import { FlowFileTailer } from './flow-files.js';
 
 export interface RunServerOptions {
   readonly dataDir: string;
   /** 0 picks a free port. */
   readonly port: number;
-  /** Default 127.0.0.1. */
+  /** The address to listen on (`--bind`); default 127.0.0.1. */
   readonly host?: string;
+  /** The address clients are told to use (kubeconfig, `/api`); default the bind address (127.0.0.1 for a wildcard). */
+  readonly advertiseAddress?: string;
+  /** More names for the serving certificate (`IP:…`/`DNS:…`, see pki.ts sanOf). */
+  readonly tlsSans?: readonly string[];
   /** Default: SQLite at DATA_DIR/tabby.db (closed on stop; a passed-in datastore is not). */
   readonly datastore?: Datastore;
   readonly log?: (line: string) => void;
@@ -44,6 +50,12 @@ export interface RunServerOptions {
   readonly calicoApi?: CalicoApiMode;
   /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
   readonly users?: readonly TokenUser[];
+  /** Where the agents' flow-log files are read from (flow-files.ts; default: the lab dir). */
+  readonly flowLogDir?: string;
+  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
+  readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
+  /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate';
 }
 
 export interface RunningServer {
@@ -124,7 +136,10 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => undefined);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pki = await ensurePki(join(dataDir, 'pki'));
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const advertise = opts.advertiseAddress ?? (wildcard ? '127.0.0.1' : host);
+  const sans = [...new Set([...(wildcard ? [] : [sanOf(host)]), sanOf(advertise), ...(opts.tlsSans ?? [])])];
+  const pki = await ensurePki(join(dataDir, 'pki'), sans);
   const tokens = { ...(await ensureTokens(join(dataDir, 'tokens'))), ...(opts.users !== undefined ? { users: opts.users } : {}) };
   const ownDatastore = opts.datastore === undefined;
   const ds = opts.datastore ?? (await openSqliteDatastore(join(dataDir, 'tabby.db')));
@@ -136,7 +151,11 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     throw e;
   }
   const shutdown = new AbortController();
-  let serverAddress = `${host}:${opts.port}`;
+  const urlHost = advertise.includes(':') ? `[${advertise}]` : advertise;
+  let serverAddress = `${urlHost}:${opts.port}`;
+  const labDir = opts.labDir ?? join(dataDir, 'lab');
+  const flows = new FlowCollector({ ...opts.flows, datastore: ds, shutdown: shutdown.signal });
+  new FlowFileTailer({ dir: opts.flowLogDir ?? labDir, sink: flows, log }).start(shutdown.signal);
   const app = createApp({
     datastore: ds,
     tokens,
@@ -146,10 +165,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     },
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
-    labDir: opts.labDir ?? join(dataDir, 'lab'),
+    labDir,
+    flows,
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
+    watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(
@@ -169,9 +190,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   // kubectl exec/attach: WebSocket upgrades (exec-ws.ts).
   server.on('upgrade', execUpgradeHandler({ datastore: ds, tokens, podRuntime: opts.podRuntime, shutdown: shutdown.signal }));
   const port = (server.address() as AddressInfo).port;
-  serverAddress = `${host}:${port}`;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const url = `https://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`;
+  serverAddress = `${urlHost}:${port}`;
+  const url = `https://${urlHost}:${port}`;
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
   const calicoctlCfgPath = join(dataDir, 'calicoctl.cfg');
   await writeFile(kubeconfigPath, kubeconfig(url, pki.caPem, 'tabby-admin', tokens.admin), { mode: 0o600 });

@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createCa, ensurePki } from './pki.js';
+import { caCertHash, createCa, createCsr, ensurePki, loadCa, sanOf, verifyCsr } from './pki.js';
 
 const withDir = async (fn: (dir: string) => Promise<void>): Promise<void> => {
   const dir = await mkdtemp(join(tmpdir(), 'tabby-pki-'));
@@ -56,15 +56,57 @@ test('ensurePki writes a P-256 CA and a server certificate for 127.0.0.1, ::1 an
     assert.equal(createPrivateKey(pki.keyPem).export({ format: 'jwk' }).x, leaf.publicKey.export({ format: 'jwk' }).x, 'the key matches the certificate');
   }));
 
-test('ensurePki reuses the files it finds and completes a missing set', () =>
+test('ensurePki reuses the files it finds; a missing server key re-issues the server certificate by the kept CA; a missing CA key replaces the set', () =>
   withDir(async (dir) => {
     const first = await ensurePki(dir);
     assert.deepEqual(await ensurePki(dir), first);
     await rm(join(dir, 'server.key'));
+    const second = await ensurePki(dir);
+    assert.equal(second.caPem, first.caPem, 'the CA is kept');
+    assert.notEqual(second.certPem, first.certPem);
+    assert.ok(new X509Certificate(second.certPem).verify(new X509Certificate(first.caPem).publicKey));
+    await rm(join(dir, 'ca.key'));
     const third = await ensurePki(dir);
-    assert.notEqual(third.caPem, first.caPem, 'a partial set is replaced as a whole');
+    assert.notEqual(third.caPem, first.caPem, 'without its key the CA cannot sign: a new set');
     assert.deepEqual((await readdir(dir)).sort(), ['ca.crt', 'ca.key', 'server.crt', 'server.key'], 'no temporary files are left');
   }));
+
+test('ensurePki adds names: the server certificate is issued again by the same CA, and caCertHash is kubeadm\'s', () =>
+  withDir(async (dir) => {
+    const first = await ensurePki(dir);
+    const more = await ensurePki(dir, ['IP:198.18.0.1', 'DNS:api.tabby.test']);
+    assert.equal(more.caPem, first.caPem);
+    const leaf = new X509Certificate(more.certPem);
+    assert.equal(leaf.subjectAltName, 'IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:localhost, IP Address:198.18.0.1, DNS:api.tabby.test');
+    assert.deepEqual(await ensurePki(dir, ['DNS:api.tabby.test']), more, 'a subset of the names keeps the certificate');
+    // kubeadm: sha256 over the DER SubjectPublicKeyInfo of the CA certificate.
+    const spki = new X509Certificate(first.caPem).publicKey.export({ type: 'spki', format: 'der' });
+    assert.equal(caCertHash(first.caPem), `sha256:${createHash('sha256').update(spki).digest('hex')}`);
+    assert.match(caCertHash(first.caPem), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(sanOf('198.18.0.1'), 'IP:198.18.0.1');
+    assert.equal(sanOf('[2001:db8::1]'), 'IP:2001:db8::1');
+    assert.equal(sanOf('Api.Tabby.Test'), 'DNS:api.tabby.test');
+    assert.throws(() => sanOf('a b'), /"a b" is neither an IP address nor a DNS name/);
+  }));
+
+test('a CSR made for a node key is verified and signed with CN and O; a tampered CSR is refused', async () => {
+  const ca = await createCa('test-ca', 1);
+  const { csrPem, keyPem } = await createCsr('system:node:w1');
+  const req = await verifyCsr(csrPem);
+  const cert = await ca.issue({ commonName: 'system:node:w1', organization: ['system:nodes'], clientAuth: true, days: 1 }, req.publicKey);
+  assert.equal(cert.keyPem, '');
+  const c = new X509Certificate(cert.certPem);
+  assert.equal(c.subject, 'CN=system:node:w1\nO=system:nodes');
+  assert.ok(c.checkPrivateKey(createPrivateKey(keyPem)), 'the certificate carries the CSR\'s key');
+  const loaded = await loadCa(ca.certPem, ca.keyPem);
+  assert.ok(new X509Certificate((await loaded.issue({ commonName: 'x', days: 1 })).certPem).verify(new X509Certificate(ca.certPem).publicKey));
+  await assert.rejects(verifyCsr('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), /not a PEM PKCS#10 certificate signing request/);
+  const b64 = csrPem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const der = Buffer.from(b64, 'base64');
+  der[der.length - 5] = der[der.length - 5]! ^ 1; // inside the signature
+  const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+  await assert.rejects(verifyCsr(bad), /signature does not verify|not a PEM PKCS#10/);
+});
 
 test('a TLS client that trusts only the CA accepts the server on 127.0.0.1 and localhost; another CA is refused', () =>
   withDir(async (dir) => {

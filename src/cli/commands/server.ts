@@ -1,24 +1,31 @@
 /**
- * @module `tabby server [--data-dir DIR] [--port N] [--host H] [-c calicoctl.cfg]`: the
- * Kubernetes-compatible API server. Its datastore is the embedded one in DIR (default: see
- * paths.ts) unless a calicoctl config names another: `--config FILE`, or the calicoctl
- * environment (`DATASTORE_TYPE`/`ETCD_ENDPOINTS`/`EMBEDDED_PATH`, also as `CALICO_<NAME>`). On
- * etcd several servers may run side by side and serve the same state. `kubernetes` is refused:
+ * @module `tabby server [--data-dir DIR] [--port N] [--bind ADDR] [--advertise-address ADDR]
+ * [--tls-san NAME|IP …] [--etcd-endpoints URLS [--etcd-cafile F --etcd-certfile F --etcd-keyfile F]]
+ * [-c calicoctl.cfg]`: the Kubernetes-compatible API server. It listens on `--bind` (default
+ * 127.0.0.1; `--host` is its older name, still accepted) and tells clients to use
+ * `--advertise-address`; the serving certificate names both, every `--tls-san`, 127.0.0.1, ::1
+ * and localhost (pki.ts issues it again, by the same CA, when a name is added). Its datastore is
+ * the embedded one in DIR (default: see paths.ts) unless `--etcd-endpoints` or a calicoctl
+ * config names another: `--config FILE`, or the calicoctl environment
+ * (`DATASTORE_TYPE`/`ETCD_ENDPOINTS`/`EMBEDDED_PATH`, also as `CALICO_<NAME>`). On etcd several
+ * servers may run side by side and serve the same state. `kubernetes` is refused:
  * the server *is* the Kubernetes API, it cannot store into one. Writes DIR/admin.kubeconfig and
  * DIR/calicoctl.cfg, prints how to use them, and runs until SIGINT/SIGTERM.
  *
  * `KUBECONFIG` alone does not choose the datastore here (unlike calicoctl): the server tells its
  * users to export KUBECONFIG pointing at itself, and a restart must not then refuse to start.
  */
+import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runServer } from '../../apiserver/main.js';
+import { sanOf } from '../../apiserver/pki.js';
 import { startWorkloadControllers } from '../../controllers/index.js';
 import type { Datastore } from '../../datastore/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
 import type { Io } from '../io.js';
 import { resolveDataDir } from '../paths.js';
-import { EXIT, stringOpt, type CommandContext } from './context.js';
+import { EXIT, collect, stringList, stringOpt, type CommandContext } from './context.js';
 
 export function parsePort(v: string): number {
   const n = Number(v);
@@ -48,6 +55,53 @@ export async function _serverDatastore(io: Io, configPath: string | undefined): 
   return openDatastoreFromConfig(spec, { env: io.env });
 }
 
+/** `--etcd-*` flags: the etcd cluster to store into (calicoctl's etcdEndpoints and the three TLS files). */
+export interface EtcdFlags {
+  readonly endpoints?: string | undefined;
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+}
+
+/** The etcd datastore the `--etcd-*` flags name, or undefined without `--etcd-endpoints`; throws an Error with one line when they cannot be used. */
+export async function _etcdFlagsDatastore(io: Io, f: EtcdFlags): Promise<Datastore | undefined> {
+  if (f.endpoints === undefined) {
+    const stray = [f.caFile && '--etcd-cafile', f.certFile && '--etcd-certfile', f.keyFile && '--etcd-keyfile'].filter((x) => typeof x === 'string' && x !== '');
+    if (stray.length > 0) throw new Error(`${stray.join(', ')} need --etcd-endpoints`);
+    return undefined;
+  }
+  if ((f.certFile === undefined) !== (f.keyFile === undefined)) throw new Error('--etcd-certfile and --etcd-keyfile must be given together');
+  return openDatastoreFromConfig(
+    {
+      datastoreType: 'etcdv3',
+      etcdEndpoints: f.endpoints,
+      ...(f.caFile !== undefined ? { etcdCACertFile: f.caFile } : {}),
+      ...(f.certFile !== undefined ? { etcdCertFile: f.certFile } : {}),
+      ...(f.keyFile !== undefined ? { etcdKeyFile: f.keyFile } : {}),
+    },
+    { env: io.env },
+  );
+}
+
+/** `--advertise-address`: an IP address, as kube-apiserver's. */
+export function parseAdvertiseAddress(v: string): string {
+  if (isIP(v) === 0) throw new InvalidArgumentError('must be an IP address');
+  return v;
+}
+
+/** `--tls-san`: one or more IP addresses or DNS names, comma-separated, repeatable. */
+export function parseTlsSan(v: string, previous: string[] | undefined): string[] {
+  let out = previous ?? [];
+  for (const part of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    try {
+      out = collect(sanOf(part), out);
+    } catch (e) {
+      throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return out;
+}
+
 /** `--max-request-bytes`: a positive whole number of bytes (at least 1 KiB, at most 1 GiB). */
 export function parseByteLimit(v: string): number {
   const n = Number(v);
@@ -60,7 +114,14 @@ export function serverCommand(ctx: CommandContext): Command {
     .description('run the Kubernetes-compatible API server (kubectl and calicoctl talk to it)')
     .option('--data-dir <dir>', 'where the datastore, certificates, tokens and configs live')
     .option('--port <n>', 'HTTPS port (0 picks a free one)', parsePort, 6443)
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--bind <addr>', 'address to listen on (0.0.0.0 for every IPv4 address)', '127.0.0.1')
+    .addOption(new Option('--host <addr>', 'the older name of --bind').hideHelp())
+    .option('--advertise-address <ip>', 'the address clients are given (kubeconfig, /api); default the --bind address, or 127.0.0.1 for 0.0.0.0', parseAdvertiseAddress)
+    .option('--tls-san <name|ip>', 'another name or address for the serving certificate (repeatable, or comma-separated); 127.0.0.1, ::1, localhost, --bind and --advertise-address are always included', parseTlsSan)
+    .option('--etcd-endpoints <urls>', 'store in this etcd cluster (comma-separated client URLs, https:// for TLS) instead of DIR/tabby.db')
+    .option('--etcd-cafile <file>', 'CA bundle that signed the etcd servers\' certificates (PEM)')
+    .option('--etcd-certfile <file>', 'client certificate for etcd (PEM)')
+    .option('--etcd-keyfile <file>', 'client private key for etcd (PEM)')
     .option('-c, --config <file>', 'calicoctl config naming the datastore (etcdv3 or embedded; default: the environment, else DIR/tabby.db)')
     .option('--max-request-bytes <n>', 'largest request body accepted; larger ones get 413 (default 3145728, kube-apiserver\'s 3 MiB)', parseByteLimit)
     .addOption(
@@ -74,9 +135,19 @@ export function serverCommand(ctx: CommandContext): Command {
     .action(async (opts: unknown) => {
       const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
       const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd' };
+      const etcd: EtcdFlags = {
+        endpoints: stringOpt(opts, 'etcdEndpoints'),
+        caFile: stringOpt(opts, 'etcdCafile'),
+        certFile: stringOpt(opts, 'etcdCertfile'),
+        keyFile: stringOpt(opts, 'etcdKeyfile'),
+      };
+      const bind = stringOpt(opts, 'host') ?? stringOpt(opts, 'bind') ?? '127.0.0.1';
+      const advertise = stringOpt(opts, 'advertiseAddress');
       let datastore: Datastore | undefined;
       try {
-        datastore = await _serverDatastore(ctx.io, stringOpt(opts, 'config'));
+        if (etcd.endpoints !== undefined && stringOpt(opts, 'config') !== undefined) throw new Error('--etcd-endpoints and --config both name a datastore; give one');
+        if (isIP(bind) === 0 && !/^[a-z0-9.-]+$/i.test(bind)) throw new Error(`--bind ${JSON.stringify(bind)}: expected an IP address or a host name`);
+        datastore = (await _etcdFlagsDatastore(ctx.io, etcd)) ?? (await _serverDatastore(ctx.io, stringOpt(opts, 'config')));
       } catch (e) {
         ctx.io.stderr(`tabby server: ${e instanceof Error ? e.message : String(e)}\n`);
         ctx.exit(EXIT.failed);
@@ -87,7 +158,9 @@ export function serverCommand(ctx: CommandContext): Command {
         s = await runServer({
           dataDir,
           port: o.port,
-          host: stringOpt(opts, 'host') ?? '127.0.0.1',
+          host: bind,
+          ...(advertise !== undefined ? { advertiseAddress: advertise } : {}),
+          tlsSans: stringList(opts, 'tlsSan'),
           ...(datastore !== undefined ? { datastore } : {}),
           ...(o.maxRequestBytes !== undefined ? { maxRequestBytes: o.maxRequestBytes } : {}),
           calicoApi: o.calicoApi,

@@ -45,6 +45,7 @@ class _TableBuilder {
   constructor(
     private readonly marks: MarkBits,
     private readonly prefilters: _Prefilters,
+    private readonly flowLogs = false,
   ) {}
 
   endpoint(
@@ -57,7 +58,7 @@ class _TableBuilder {
     for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
     for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
     const prefilter = (key: string): readonly MatchCriterion[] | undefined => this.prefilters.get(direction, key)?.match;
-    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, prefilter, ...extra }));
+    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, prefilter, ...extra, ...(this.flowLogs ? { flowLogs: true } : {}) }));
   }
 
   finish(d: DesiredState, ctx: PolicyRenderContext): Chain[] {
@@ -111,8 +112,8 @@ export function render(d: DesiredState): RenderedDataplane {
   const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
   const prefilters = new _Prefilters(d);
 
-  // ---- filter
-  const filter = new _TableBuilder(marks, prefilters);
+  // ---- filter (the only table with flow-log marks: Felix logs neither untracked nor preDNAT verdicts)
+  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true);
   filter.chains.push(...renderFilterStatic(d, marks));
   for (const w of d.workloads) {
     filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
@@ -156,7 +157,7 @@ export function render(d: DesiredState): RenderedDataplane {
 
   return {
     family: d.family,
-    filter: { table: 'filter', chains: filter.finish(d, ctx), hooks: FILTER_HOOKS },
+    filter: { table: 'filter', chains: filter.finish(d, d.flowLogs === true ? { ...ctx, flowLogs: true } : ctx), hooks: FILTER_HOOKS },
     raw: { table: 'raw', chains: raw.finish(d, ctx), hooks: RAW_HOOKS },
     mangle: { table: 'mangle', chains: mangle.finish(d, ctx), hooks: MANGLE_HOOKS },
     ipSets: [...renderIpSets(d), ...prefilters.sets()],
@@ -168,5 +169,6 @@ export type { MarkBits } from './names.js';
 export { renderPolicyChain, renderProfileChain, renderRule, splitPorts, expandLogPrefix } from './policy.js';
 export { renderEndpointChain, workloadChainName, hostChainName } from './endpoint.js';
 export { renderDispatchChain } from './dispatch.js';
+export * from './flow-log.js';
 export { renderIpSets } from './ipsets.js';
 export { policyPrefilter, prefilterSetId, MAX_PREFILTER_MEMBERS, MIN_PREFILTER_RULES, type PolicyPrefilter } from './prefilter.js';

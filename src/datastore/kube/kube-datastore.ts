@@ -34,6 +34,8 @@ export interface KubeDatastoreOptions {
   readonly namespace?: string;
   /** Bound on connecting and on each non-watch request (default 5,000 ms). */
   readonly timeoutMs?: number;
+  /** Told the size of every chunk of watch body received (the scale simulation counts bytes per change). */
+  readonly onWatchBytes?: (n: number) => void;
 }
 
 /** A Status the API server answered that has no datastore error class (Invalid, Forbidden...). */
@@ -276,6 +278,7 @@ export class KubeDatastore implements Datastore {
     let buf = '';
     try {
       for await (const chunk of res) {
+        this.o.onWatchBytes?.((chunk as Buffer).length);
         buf += (chunk as Buffer).toString('utf8');
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
