@@ -97,6 +97,7 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
     return EXIT.usage;
   }
   const results: SimResult[] = [];
+  const failed: string[] = [];
   for (const n of o.nodes) {
     const endpoints = o.endpoints ?? (o.endpointsPerNode ?? 40) * n;
     try {
@@ -120,10 +121,13 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
         }),
       );
     } catch (e) {
-      io.stderr(`tabby sim: ${n} nodes: ${e instanceof Error ? e.message : String(e)}\n`);
-      return EXIT.failed;
+      // Where it breaks is a result too: the sizes that finished are still printed and drawn.
+      failed.push(`${n} nodes: ${e instanceof Error ? e.message : String(e)}`);
+      io.stderr(`tabby sim: ${failed[failed.length - 1]!}\n`);
+      break;
     }
   }
+  if (results.length === 0) return EXIT.failed;
   const last = results[results.length - 1]!;
   const subtitle = `tabby sim --nodes ${o.nodes.join(',')} --endpoints${o.endpoints !== undefined ? ` ${o.endpoints}` : `-per-node ${o.endpointsPerNode ?? 40}`} --policies ${o.policies} --churn ${o.churn} --duration ${o.duration} --datastore ${o.datastore}; ${last.machine.cpus} CPUs, load ${last.machine.loadavgStart.map((x) => x.toFixed(1)).join(' ')}`;
   const svg = renderScaleSvg(
@@ -161,5 +165,5 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
     io.stderr(`tabby sim: ${bad.length} node(s) programmed something else than the engine computes:\n  ${bad.join('\n  ')}\n`);
     return EXIT.failed;
   }
-  return EXIT.ok;
+  return failed.length > 0 ? EXIT.failed : EXIT.ok;
 }
