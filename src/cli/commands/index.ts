@@ -9,6 +9,7 @@ import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
 import { serverCommand } from './server.js';
 import { agentCommand } from './agent.js';
+import { tokenCommand } from './token.js';
 import { verdictCommand } from './verdict.js';
 import { matrixCommand } from './matrix.js';
 import { testCommand } from './test.js';
@@ -23,7 +24,7 @@ import { packCommand } from './pack.js';
 import { snapshotCommand } from './snapshot.js';
 import { rbacCommand } from './rbac.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand, snapshotCommand, rbacCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand, snapshotCommand, rbacCommand, tokenCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';
