@@ -23,6 +23,8 @@ import { ensurePki, ensureTokens, loadCa, sanOf, verifyCsr, type CertificateAuth
 import type { TokenUser, User } from './auth.js';
 import { NODE_USER_PREFIX, nodeOfSubject } from './node-auth.js';
 import { defaultUiDir } from '../web/index.js';
+import { FlowCollector, type FlowCollectorOptions } from './flows.js';
+import { FlowFileTailer } from './flow-files.js';
 
 export interface RunServerOptions {
   readonly dataDir: string;
@@ -51,6 +53,12 @@ export interface RunServerOptions {
   readonly calicoApi?: CalicoApiMode;
   /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
   readonly users?: readonly TokenUser[];
+  /** Where the agents' flow-log files are read from (flow-files.ts; default: the lab dir). */
+  readonly flowLogDir?: string;
+  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
+  readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
+  /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate';
 }
 
 export interface RunningServer {
@@ -167,6 +175,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const urlHost = advertise.includes(':') ? `[${advertise}]` : advertise;
   let serverAddress = `${urlHost}:${opts.port}`;
   let url = `https://${urlHost}:${opts.port}`;
+  const labDir = opts.labDir ?? join(dataDir, 'lab');
+  const flows = new FlowCollector({ ...opts.flows, datastore: ds, shutdown: shutdown.signal });
+  new FlowFileTailer({ dir: opts.flowLogDir ?? labDir, sink: flows, log }).start(shutdown.signal);
   const app = createApp({
     datastore: ds,
     tokens,
@@ -176,12 +187,14 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     },
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
-    labDir: opts.labDir ?? join(dataDir, 'lab'),
+    labDir,
+    flows,
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
     peerUser: (req) => peers.get(req),
     bootstrap: { caPem: pki.caPem, serverUrl: () => url, signClientCsr },
+    watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(

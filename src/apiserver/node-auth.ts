@@ -11,6 +11,7 @@
  *   for a server in CRD mode, crd.projectcalico.org groups;
  * - create, update and patch of Nodes (core and projectcalico.org) named after the node itself,
  *   and of their `status` subresource;
+ * - create of `flowevents.tabby.dev` (the agent reports the flows it saw, apiserver/flows.ts);
  * - nothing else: every other request (any policy write, any delete, another node's Node,
  *   exec, logs, …) is 403 Forbidden naming the user `system:node:<name>`.
  *
@@ -82,6 +83,7 @@ export interface NodeTarget {
 /** Whether node NODE may VERB the target (the authorizer; writes are then checked by nodeAdmission). */
 export function nodeAllows(node: string, verb: string, t: NodeTarget): boolean {
   if (READ_VERBS.has(verb)) return !t.plural.includes('/') && (NODE_READABLE.get(t.group)?.has(t.plural) ?? false);
+  if (verb === 'create' && t.group === 'tabby.dev' && t.plural === 'flowevents') return true;
   if (!WRITE_VERBS.has(verb) || !NODE_GROUPS.has(t.group)) return false;
   if (t.plural !== 'nodes' && t.plural !== 'nodes/status') return false;
   // create names the node in the body, which admission checks

@@ -167,6 +167,13 @@ export interface DesiredState {
   readonly failsafeInbound: readonly DesiredFailsafePort[];
   readonly failsafeOutbound: readonly DesiredFailsafePort[];
   readonly log: DesiredLogConfig;
+  /**
+   * Flow logs (issue 17): NFLOG every verdict a new connection meets (groups 1 in / 2 out, Felix's
+   * flow-log prefixes). Present (true) when on: FelixConfiguration's `flowLogsGoldmaneServer` is set
+   * or `flowLogsLocalReporter` is `Enabled` (Felix's `FlowLogsEnabled()`), or the agent's default
+   * says on and `flowLogsLocalReporter` is not set.
+   */
+  readonly flowLogs?: true;
   readonly defaultEndpointToHostAction: 'Drop' | 'Accept' | 'Return';
   /** `IptablesMarkMask` (default 0xffff0000). */
   readonly markMask: number;
@@ -177,6 +184,15 @@ export interface DesiredStateOptions {
   readonly nflogGroup?: number;
   /** The IP family to compute (default 4). */
   readonly family?: 4 | 6;
+  /** Flow logs when FelixConfiguration leaves `flowLogsLocalReporter` unset (the lab: true). Default false. */
+  readonly flowLogsDefault?: boolean;
+}
+
+/** Felix's `FlowLogsEnabled()`, with `flowLogsDefault` standing in for an unset `flowLogsLocalReporter`. */
+export function flowLogsEnabled(cfg: Pick<EffectiveFelixConfig, 'flowLogsGoldmaneServer' | 'flowLogsLocalReporter'>, flowLogsDefault = false): boolean {
+  if (cfg.flowLogsGoldmaneServer !== undefined && cfg.flowLogsGoldmaneServer !== '') return true;
+  const r = cfg.flowLogsLocalReporter;
+  return r === undefined || r === '' ? flowLogsDefault : r === 'Enabled';
 }
 
 const _cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -520,6 +536,7 @@ export function computeDesiredState(
     failsafeInbound: failsafeHostPorts(cfg, 'inbound'),
     failsafeOutbound: failsafeHostPorts(cfg, 'outbound'),
     log: { prefix: cfg.logPrefix, nflogGroup: opts.nflogGroup ?? null },
+    ...(flowLogsEnabled(cfg, opts.flowLogsDefault) ? { flowLogs: true as const } : {}),
     defaultEndpointToHostAction: endpointToHostAction(cfg),
     markMask: cfg.iptablesMarkMask >>> 0,
   };

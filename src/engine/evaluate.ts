@@ -788,3 +788,15 @@ export function evaluateResolved(snap: Snapshot, flow: ResolvedFlow): Verdict {
   }
   return out;
 }
+
+/**
+ * The verdict and trace of a flow under one policy set (the enforced set or the staged view),
+ * whatever the other gives: what flow logs' pending traces need (evaluateResolved reports the
+ * staged verdict only where it differs).
+ */
+export function evaluateUnder(snap: Snapshot, set: PolicySet, flow: ResolvedFlow): { action: 'Allow' | 'Deny'; stages: Stage[] } {
+  const stages: Stage[] = [];
+  const backends: BackendOutcome[] = [];
+  const r = _evaluate(snap, set, flow, stages, backends);
+  return { action: r === ALLOW ? 'Allow' : 'Deny', stages: backends.length === 1 ? [...stages, ...backends[0]!.stages] : stages };
+}

@@ -131,4 +131,6 @@ export interface FlowDropCounters {
   readonly recordsEvicted: number;
   /** Kernel-side losses the reader saw (NFLOG queue overflows / sequence gaps). */
   readonly kernelDropped: number;
+  /** Events refused because their window had already closed (delivered after the grace time). */
+  readonly eventsLate?: number;
 }

@@ -11,7 +11,7 @@ import { EXIT, stringOpt, type CommandContext } from './context.js';
 
 export function rbacCommand(ctx: CommandContext): Command {
   return new Command('rbac')
-    .description('print the ClusterRole (and a binding) with exactly what `--kubeconfig` reading needs: list on the types the engine reads')
+    .description('print the ClusterRole (and a binding) with exactly what `--kubeconfig` reading needs: list and watch on the types the engine reads')
     .addOption(new Option('--calico-api <group>', 'the Calico API the cluster offers (default: projectcalico.org, or what --kubeconfig discovery shows)').choices([CALICO_V3, CALICO_CRD, 'none']))
     .option('--kubeconfig <file>', 'ask this cluster which Calico API it offers (discovery only)')
     .option('--context <name>', 'the kubeconfig context')
@@ -56,7 +56,7 @@ async function runRbac(ctx: CommandContext, opts: unknown): Promise<number> {
     return EXIT.ok;
   }
   io.stdout(
-    `# What \`tabby … --kubeconfig\` reads (list, paged), nothing else.\n` +
+    `# What \`tabby … --kubeconfig\` reads (list, paged; \`tabby dashboard\` also watches), nothing else.\n` +
       `# Discovery (/api, /apis) needs no rule: Kubernetes' system:discovery role allows it to every authenticated user.\n` +
       stringify(role, { lineWidth: 0 }) +
       `---\n# An example binding: a ServiceAccount for tabby (create it first: kubectl -n ${m[1]!} create serviceaccount ${m[3]!}).\n` +

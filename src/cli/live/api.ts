@@ -14,6 +14,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setMaxListeners } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
 import { describeNetError, kubeAgent, type KubeDatastoreOptions } from '../../datastore/kube/index.js';
 
 type Obj = Record<string, unknown>;
@@ -41,11 +42,35 @@ export interface ApiOptions extends KubeDatastoreOptions {
   readonly maxItems?: number;
   /** Page size (default 500, as kubectl). */
   readonly pageSize?: number;
+  /** Bound on one line (event) of a watch stream (default 16 MiB). */
+  readonly maxEventBytes?: number;
 }
 
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
   readonly object: Obj;
+}
+
+/** The Status body of a failed response (at most 64 KiB read), or {}. */
+async function _statusOf(res: IncomingMessage): Promise<Obj> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of res) {
+      size += (c as Buffer).length;
+      if (size > 64 * 1024) break;
+      chunks.push(c as Buffer);
+    }
+  } catch {
+    // the body is only for the message
+  } finally {
+    res.destroy();
+  }
+  try {
+    return _obj(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch {
+    return {};
+  }
 }
 
 export class KubeApi {
@@ -147,9 +172,17 @@ export class KubeApi {
     return { items, resourceVersion: rv };
   }
 
-  /** Watches `path` from `resourceVersion` until `signal` aborts, the server ends it, or it fails. */
-  async *watch(path: string, resourceVersion: string, signal: AbortSignal): AsyncIterable<WatchEvent> {
-    const full = `${path}${path.includes('?') ? '&' : '?'}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+  /**
+   * Watches `path` from `resourceVersion` (bookmarks on) until `signal` aborts or the server ends
+   * the stream (after `timeoutSeconds`, default 300: the server closes it, so a stream silent
+   * for longer than that plus 30 s is a dead connection and fails as one). An `ERROR` event is
+   * an ApiError with its Status code (410 Expired: list again). A line longer than
+   * `maxEventBytes`, a line that is not JSON or an event that is not an object fails with an
+   * ApiError saying so (reason BadResponse) — never a crash.
+   */
+  async *watch(path: string, resourceVersion: string, signal: AbortSignal, opts: { timeoutSeconds?: number } = {}): AsyncIterable<WatchEvent> {
+    const timeoutSeconds = opts.timeoutSeconds ?? 300;
+    const full = `${path}${path.includes('?') ? '&' : '?'}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}&resourceVersion=${encodeURIComponent(resourceVersion)}`;
     let res: IncomingMessage;
     try {
       res = await this.#send(full, true, signal);
@@ -157,33 +190,57 @@ export class KubeApi {
       if (signal.aborted) return;
       throw e;
     }
-    if (res.statusCode !== 200) {
-      res.resume();
-      throw new ApiError(`watch ${path}: HTTP ${res.statusCode ?? 0}`, res.statusCode ?? 0, `HTTP ${res.statusCode ?? 0}`, path);
+    const code = res.statusCode ?? 0;
+    if (code !== 200) {
+      const st = await _statusOf(res);
+      throw new ApiError(typeof st['message'] === 'string' ? st['message'] : `watch ${path}: HTTP ${code}`, code, typeof st['reason'] === 'string' ? st['reason'] : `HTTP ${code}`, path);
     }
-    const max = this.#o.maxBodyBytes ?? 256 * 1024 * 1024;
+    const maxLine = this.#o.maxEventBytes ?? 16 * 1024 * 1024;
+    const idleMs = (timeoutSeconds + 30) * 1000;
+    const idle = setTimeout(() => res.destroy(Object.assign(new Error('the watch stream went silent'), { code: 'TIMEOUT' })), idleMs);
+    const bad = (what: string): ApiError => new ApiError(`watch ${path}: ${what}`, 200, 'BadResponse', path);
+    const decoder = new StringDecoder('utf8');
     let buf = '';
+    let scanned = 0;
+    let n = 0;
     try {
       for await (const chunk of res) {
-        buf += (chunk as Buffer).toString('utf8');
-        if (buf.length > max) throw new ApiError(`watch ${path}: an event is larger than ${max} bytes`, 200, 'TooLarge', path);
+        idle.refresh();
+        buf += decoder.write(chunk as Buffer);
         let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
+        while ((nl = buf.indexOf('\n', scanned)) >= 0) {
           const line = buf.slice(0, nl).trim();
           buf = buf.slice(nl + 1);
+          scanned = 0;
           if (line === '') continue;
-          const ev = _obj(JSON.parse(line));
-          const type = ev['type'];
-          const object = _obj(ev['object']);
-          if (type === 'ERROR') throw new ApiError(`watch ${path}: ${String(object['message'] ?? 'failed')}`, Number(object['code'] ?? 500), String(object['reason'] ?? ''), path);
-          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' || type === 'BOOKMARK') yield { type, object };
+          n++;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(line);
+          } catch (e) {
+            throw bad(`event ${n} is not JSON (${e instanceof Error ? e.message : String(e)})`);
+          }
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad(`event ${n} is not a JSON object`);
+          const ev = parsed as Obj;
+          const type = Object.prototype.hasOwnProperty.call(ev, 'type') ? ev['type'] : undefined;
+          const object = _obj(Object.prototype.hasOwnProperty.call(ev, 'object') ? ev['object'] : undefined);
+          if (type === 'ERROR') {
+            const c = Number(object['code']);
+            throw new ApiError(`watch ${path}: ${typeof object['message'] === 'string' ? object['message'] : 'failed'}`, Number.isInteger(c) ? c : 500, typeof object['reason'] === 'string' ? object['reason'] : '', path);
+          }
+          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED' && type !== 'BOOKMARK') throw bad(`event ${n} has type ${JSON.stringify(type)}, not ADDED, MODIFIED, DELETED, BOOKMARK or ERROR`);
+          if (typeof _obj(object['metadata'])['resourceVersion'] !== 'string') throw bad(`event ${n} (${type}): the object has no metadata.resourceVersion`);
+          yield { type, object };
         }
+        scanned = buf.length;
+        if (buf.length > maxLine) throw bad(`event ${n + 1} is longer than ${maxLine} bytes`);
       }
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof ApiError) throw e;
-      throw new ApiError(`watch ${path}: ${describeNetError(e, this.#timeoutMs)}`, 0, 'Unavailable', path);
+      throw new ApiError(`watch ${path}: ${describeNetError(e, idleMs)}`, 0, 'Unavailable', path);
     } finally {
+      clearTimeout(idle);
       res.destroy();
     }
   }

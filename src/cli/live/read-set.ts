@@ -77,10 +77,10 @@ export function calicoTypes(api: CalicoApi): readonly ReadType[] {
 }
 
 /**
- * The verbs the reader uses: list (paged). No command watches a live cluster yet (the read-only
- * live dashboard is not built), so the role does not grant watch.
+ * The verbs the reader uses: list (paged) for every command, and watch for `tabby dashboard
+ * --kubeconfig`, which keeps its snapshot live (live.ts). One role grants both.
  */
-export const READ_VERBS = ['list'] as const;
+export const READ_VERBS = ['list', 'watch'] as const;
 
 export const ROLE_NAME = 'tabby-reader';
 

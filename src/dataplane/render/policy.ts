@@ -10,9 +10,15 @@
  * - Log: `LOG --log-prefix <prefix>` (or `NFLOG`), and evaluation continues.
  * Selectors, CIDR lists, named ports and services are IP set matches, so the number of rules
  * depends only on the policy text. A skipped rule (see DesiredRule.skip) renders to nothing.
+ *
+ * With flow logs on (Felix `FlowLogsEnabled`), each Allow, Pass and Deny marks the verdict for
+ * new connections, as Felix's `policy.go` does: the matches set the verdict's mark bit (accept,
+ * pass, or for Deny the first scratch bit, Felix's drop mark), then `ctstate NEW` + the bit →
+ * `NFLOG --nflog-group 1|2 --nflog-prefix <flow-log prefix>`, then the bit → RETURN (or DROP).
  */
 import type { DesiredLogConfig, DesiredPolicy, DesiredProfile, DesiredRule, DesiredRuleSide, NetMatch, PortRange } from '../../engine/index.js';
 import type { Action, Chain, IpFamily, MatchCriterion, Protocol, Rule } from '../model.js';
+import { flowLogGroup, flowLogPrefixOfRule, flowLogPolicyId } from './flow-log.js';
 import { chainName, ipSetName, PREFIX, type MarkBits } from './names.js';
 
 export interface PolicyRenderContext {
@@ -20,6 +26,15 @@ export interface PolicyRenderContext {
   readonly log: DesiredLogConfig;
   /** The family rendered (the DesiredState's): IP set names `cali40…`/`cali60…`, ICMP or ICMPv6. Default 4. */
   readonly family?: IpFamily;
+  /** Flow-log NFLOG marks at each verdict (flow-log.ts); only in the filter table (Felix: not for untracked). */
+  readonly flowLogs?: boolean;
+}
+
+/** Who owns a rule, for its flow-log prefix: a policy (`P`, Felix's policy id) or a profile (`R`, its name). */
+export interface FlowLogOwner {
+  readonly owner: 'P' | 'R';
+  readonly dir: 'ingress' | 'egress';
+  readonly id: string;
 }
 
 /** Splits ports into multiport-sized chunks (15 slots; a range takes two). */
@@ -144,7 +159,7 @@ function _cheapestFirst(match: MatchCriterion[]): MatchCriterion[] {
 }
 
 /** The iptables rules of one Calico rule (none for a skipped rule). */
-export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: string): Rule[] {
+export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: string, flow?: FlowLogOwner): Rule[] {
   if (r.skip !== null) return [];
   const fam = ctx.family ?? 4;
   const base: MatchCriterion[] = [];
@@ -181,18 +196,31 @@ export function renderRule(r: DesiredRule, ctx: PolicyRenderContext, logPrefix: 
           : { kind: 'log', prefix: `${logPrefix}: `, level: 5 };
       break;
   }
+  const flowPrefix = ctx.flowLogs === true && flow !== undefined ? flowLogPrefixOfRule(r, flow.owner, flow.dir, flow.id) : undefined;
+  // Deny with a flow-log mark: set Felix's drop mark (scratch0), log, then drop on the mark.
+  const dropMark = flowPrefix !== undefined && action.kind === 'drop' ? marks.scratch0 : 0;
+  if (dropMark !== 0) {
+    action = { kind: 'setMark', mark: dropMark, mask: dropMark };
+  }
   const out: Rule[] = [];
   for (const sv of src.variants)
     for (const dv of dst.variants) {
       const match = _cheapestFirst([...base, ...src.common, ...sv, ...dst.common, ...dv]);
       out.push({ match, action });
     }
+  const verdictMark = returnMark !== 0 ? returnMark : dropMark;
+  if (flowPrefix !== undefined && flow !== undefined && verdictMark !== 0)
+    out.push({
+      match: [{ kind: 'mark', value: verdictMark, mask: verdictMark }, { kind: 'conntrackState', states: ['NEW'] }],
+      action: { kind: 'nflog', group: flowLogGroup(flow.dir), prefix: flowPrefix },
+    });
   if (returnMark !== 0) out.push({ match: [{ kind: 'mark', value: returnMark, mask: returnMark }], action: { kind: 'return' } });
+  if (dropMark !== 0) out.push({ match: [{ kind: 'mark', value: dropMark, mask: dropMark }], action: { kind: 'drop' } });
   return out;
 }
 
-function _rules(rules: readonly DesiredRule[], ctx: PolicyRenderContext, logPrefix: string): Rule[] {
-  return rules.flatMap((r) => renderRule(r, ctx, logPrefix));
+function _rules(rules: readonly DesiredRule[], ctx: PolicyRenderContext, logPrefix: string, flow: FlowLogOwner): Rule[] {
+  return rules.flatMap((r) => renderRule(r, ctx, logPrefix, flow));
 }
 
 export const policyChainName = (dir: 'ingress' | 'egress', key: string): string =>
@@ -204,11 +232,11 @@ export const profileChainName = (dir: 'ingress' | 'egress', name: string): strin
 /** `cali-pi-<tier>/<policy>` (ingress) or `cali-po-…` (egress). */
 export function renderPolicyChain(p: DesiredPolicy, dir: 'ingress' | 'egress', ctx: PolicyRenderContext): Chain {
   const prefix = expandLogPrefix(ctx.log.prefix, { tier: p.tier, kind: _KIND_ABBREV[p.kind] ?? p.kind, name: p.name, namespace: p.namespace });
-  return { name: policyChainName(dir, p.key), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix) };
+  return { name: policyChainName(dir, p.key), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix, { owner: 'P', dir, id: flowLogPolicyId(p) }) };
 }
 
 /** `cali-pri-<profile>` (ingress) or `cali-pro-…` (egress). */
 export function renderProfileChain(p: DesiredProfile, dir: 'ingress' | 'egress', ctx: PolicyRenderContext): Chain {
   const prefix = expandLogPrefix(ctx.log.prefix, { tier: '', kind: 'pro', name: p.name, namespace: '' });
-  return { name: profileChainName(dir, p.name), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix) };
+  return { name: profileChainName(dir, p.name), rules: _rules(dir === 'ingress' ? p.ingress : p.egress, ctx, prefix, { owner: 'R', dir, id: p.name }) };
 }
