@@ -27,6 +27,8 @@ import { badRequest, methodNotAllowed, pathNotFound, toStatus, unauthorized } fr
 import { decodeText, DEFAULT_MAX_REQUEST_BYTES, readBody } from './body.js';
 import { healthResponse } from './health.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
+import { FLOWS_GROUP, FLOWS_VERSION, FlowCollector, flowEventsResponse, flowsResponse, type FlowCollectorOptions } from './flows.js';
+import { parseJsonBody } from './body.js';
 
 export interface AppDeps {
   readonly datastore: Datastore;
@@ -48,7 +50,13 @@ export interface AppDeps {
   readonly maxRequestBytes?: number | undefined;
   /** How Calico's resources are served: `v3` (projectcalico.org/v3, the default) or `crd` (crd-mode.ts). */
   readonly calicoApi?: CalicoApiMode | undefined;
+  /** Watch delivery from the shared feeds: `push` (default, each event encoded once) or `iterate` (the earlier per-watcher path, for benchmarks). */
+  readonly watchDelivery?: 'push' | 'iterate' | undefined;
+  /** The flow collector behind `/apis/tabby.dev/v1/flows` (flows.ts); default: one over `datastore` with the default windows. */
+  readonly flows?: FlowCollector | Omit<FlowCollectorOptions, 'datastore' | 'shutdown'> | undefined;
 }
+
+const FLOWS_PATH = new RegExp(`^/apis/${FLOWS_GROUP.replace('.', '\\.')}/${FLOWS_VERSION}/(?:namespaces/([^/]+)/)?(flows|flowevents)$`);
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/[a-z-]+)?$/;
 
@@ -82,6 +90,7 @@ export function createApp(deps: AppDeps): Hono {
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     shutdown,
     hub: new WatchHub(deps.datastore),
+    watchDelivery: deps.watchDelivery,
     served,
   };
 
@@ -101,6 +110,9 @@ export function createApp(deps: AppDeps): Hono {
   });
   const maxBytes = deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   app.notFound(() => json(404, pathNotFound()));
+
+  const flows =
+    deps.flows instanceof FlowCollector ? deps.flows : new FlowCollector({ now: () => now().getTime(), ...deps.flows, datastore: deps.datastore, shutdown });
 
   const dashboard = createDashboard({
     apiFetch: async (req) => app.fetch(req),
@@ -148,6 +160,23 @@ export function createApp(deps: AppDeps): Hono {
       if (/json/.test(header('accept') ?? '') && !/protobuf/.test(header('accept') ?? ''))
         return json(200, { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths: {}, definitions: {} });
       return new Response(new Uint8Array(0), { headers: { 'content-type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' } });
+    }
+
+    const fm = FLOWS_PATH.exec(path);
+    if (fm !== null) {
+      const ns = fm[1] === undefined ? undefined : decodeURIComponent(fm[1]);
+      if (fm[2] === 'flowevents') {
+        if (ns !== undefined) return json(404, pathNotFound());
+        if (method !== 'POST') return json(405, toStatus(methodNotAllowed()));
+        const denied = authorize(user, 'create', { group: FLOWS_GROUP, plural: 'flowevents', namespace: undefined, name: undefined });
+        if (denied) return json(denied.code, denied);
+        return flowEventsResponse(flows, async () => parseJsonBody(decodeText(await readBody(raw, maxBytes))));
+      }
+      if (method !== 'GET') return json(405, toStatus(methodNotAllowed()));
+      const w = url.searchParams.get('watch');
+      const denied = authorize(user, w === 'true' || w === '1' ? 'watch' : 'list', { group: FLOWS_GROUP, plural: 'flows', namespace: ns, name: undefined });
+      if (denied) return json(denied.code, denied);
+      return flowsResponse(flows, url.searchParams, ns, raw.signal);
     }
 
     const segs = path

@@ -20,6 +20,8 @@ import { badRequest } from './status.js';
 import { ensurePki, ensureTokens, sanOf } from './pki.js';
 import type { TokenUser } from './auth.js';
 import { defaultUiDir } from '../web/index.js';
+import { FlowCollector, type FlowCollectorOptions } from './flows.js';
+import { FlowFileTailer } from './flow-files.js';
 
 export interface RunServerOptions {
   readonly dataDir: string;
@@ -48,6 +50,12 @@ export interface RunServerOptions {
   readonly calicoApi?: CalicoApiMode;
   /** Extra tokens, each bound to RBAC PolicyRules (auth.ts); none by default. */
   readonly users?: readonly TokenUser[];
+  /** Where the agents' flow-log files are read from (flow-files.ts; default: the lab dir). */
+  readonly flowLogDir?: string;
+  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
+  readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
+  /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate';
 }
 
 export interface RunningServer {
@@ -145,6 +153,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const shutdown = new AbortController();
   const urlHost = advertise.includes(':') ? `[${advertise}]` : advertise;
   let serverAddress = `${urlHost}:${opts.port}`;
+  const labDir = opts.labDir ?? join(dataDir, 'lab');
+  const flows = new FlowCollector({ ...opts.flows, datastore: ds, shutdown: shutdown.signal });
+  new FlowFileTailer({ dir: opts.flowLogDir ?? labDir, sink: flows, log }).start(shutdown.signal);
   const app = createApp({
     datastore: ds,
     tokens,
@@ -154,10 +165,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     },
     ...(opts.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.bookmarkIntervalMs }),
     uiDir: opts.uiDir ?? defaultUiDir(),
-    labDir: opts.labDir ?? join(dataDir, 'lab'),
+    labDir,
+    flows,
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
+    watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = serve(

@@ -36,6 +36,8 @@ export interface ResourceEnv {
   readonly bookmarkIntervalMs: number;
   readonly shutdown: AbortSignal;
   readonly hub: WatchHub;
+  /** How watches are fed from the shared feeds (watch.ts; default `push`). */
+  readonly watchDelivery?: 'push' | 'iterate' | undefined;
   /** The kinds this server serves (default SERVED_KINDS; the CRD mode adds its own, crd-mode.ts). */
   readonly served?: readonly KindInfo[];
 }
@@ -228,6 +230,7 @@ async function _list(req: ResourceRequest, env: ResourceEnv, watch: boolean): Pr
         shutdown: env.shutdown,
         list: () => env.client.list(req.info, listOpts),
         derived: env.client.derivedSource(req.info),
+        delivery: env.watchDelivery,
       },
       req.signal,
     );

@@ -13,6 +13,16 @@
  *   metadata.resourceVersion) every `bookmarkIntervalMs` and before the watch times out.
  * - timeoutSeconds bounds the watch; so do the client going away and server shutdown.
  * - With `as=Table`, each event's object is a one-row Table.
+ *
+ * Fan-out (issue 19): a watcher without a label selector is fed by the shared per-type feed of
+ * watch-hub.ts through a synchronous callback (`delivery: 'push'`, the default): each event is
+ * encoded once into its JSON line (or its one-row Table line, per `includeObject`), derived
+ * views are converted once, and every watcher whose namespace and field selector admit the
+ * event enqueues the same bytes. `delivery: 'iterate'` keeps the earlier path (an async iterator
+ * per watcher, derived views converted and encoded per watcher) for the benchmark's ratio.
+ * A watcher whose client stops reading is ended once more than MAX_QUEUED_BYTES wait for it
+ * (the client re-watches from its last resourceVersion, or relists after a 410), so one stuck
+ * client never holds the server's memory.
  */
 import type { Datastore, ResourceType, StoredObject, WatchEvent } from '../datastore/index.js';
 import { TooOldError } from '../datastore/index.js';
@@ -48,6 +58,30 @@ export interface WatchEnv {
   list(): Promise<{ items: readonly StoredObject[]; revision: string }>;
   /** Objects of another type shown converted beside this kind's own (`knp.default.*`): watched too. */
   readonly derived?: { readonly type: ResourceType; convert(o: StoredObject): StoredObject | undefined } | undefined;
+  /** `push` (default): shared feed, frames encoded once; `iterate`: the per-watcher iterator path. */
+  readonly delivery?: 'push' | 'iterate' | undefined;
+}
+
+/** Flushes of watchers with frames waiting, run together once the current burst of events is handled. */
+let _flushes: (() => void)[] = [];
+
+function _schedule(flush: () => void): void {
+  if (_flushes.length === 0)
+    setImmediate(() => {
+      const fs = _flushes;
+      _flushes = [];
+      for (const f of fs) f();
+    });
+  _flushes.push(flush);
+}
+
+/** Bytes queued for one watcher beyond which it is ended (a client that stopped reading). */
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+/** a > b for decimal revision strings without leading zeros ('' counts as 0). */
+function _revAfter(a: string, b: string): boolean {
+  if (a.length !== b.length) return a.length > b.length;
+  return a > b;
 }
 
 /** Events of both streams as they arrive (each stream keeps its own order); ends when both end. */
@@ -103,6 +137,23 @@ function _onShutdown(signal: AbortSignal, fn: () => void): () => void {
 
 const enc = new TextEncoder();
 const encoded = new WeakMap<WatchEvent, Uint8Array>();
+/** One-row Table frames, per event and per includeObject (the Age column is the first sender's). */
+const tableFrames = new WeakMap<WatchEvent, Map<string, Uint8Array>>();
+
+function _tableFrame(ev: WatchEvent, include: IncludeObject, render: () => unknown): Uint8Array {
+  let m = tableFrames.get(ev);
+  if (m === undefined) {
+    m = new Map();
+    tableFrames.set(ev, m);
+  }
+  const key = String(include);
+  let bytes = m.get(key);
+  if (bytes === undefined) {
+    bytes = enc.encode(`${JSON.stringify({ type: ev.type, object: render() })}\n`);
+    m.set(key, bytes);
+  }
+  return bytes;
+}
 
 /** A datastore event is encoded once however many watchers send it. */
 function _encode(type: string, object: unknown): Uint8Array {
@@ -125,13 +176,36 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
   let lastRevision = p.resourceVersion;
   const body = new ReadableStream<Uint8Array>({
     start: (controller) => {
-      const send = (type: string, object: unknown): void => {
-        if (abort.signal.aborted) return;
+      // (a frame sent before the watch stopped, such as the closing bookmark, still goes out)
+      const write = (bytes: Uint8Array): void => {
         try {
-          controller.enqueue(_encode(type, object));
+          controller.enqueue(bytes);
+          if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) stop();
         } catch {
           stop();
         }
+      };
+      // push delivery coalesces the frames of one burst into one chunk (one socket write)
+      const coalesce = p.labels === undefined && (env.delivery ?? 'push') === 'push';
+      let pending: Uint8Array[] = [];
+      const flush = (): void => {
+        const chunks = pending;
+        pending = [];
+        if (chunks.length === 1) write(chunks[0]!);
+        else if (chunks.length > 1) write(Buffer.concat(chunks));
+      };
+      const enqueue = (bytes: Uint8Array): void => {
+        if (abort.signal.aborted) return;
+        if (!coalesce) {
+          write(bytes);
+          return;
+        }
+        if (pending.length === 0) _schedule(flush);
+        pending.push(bytes);
+      };
+      cleanups.push(flush);
+      const send = (type: string, object: unknown): void => {
+        if (!abort.signal.aborted) enqueue(_encode(type, object));
       };
       const render = (o: StoredObject): unknown =>
         p.table === undefined ? o : toTable(p.info.group, p.info.kind, [o], { now: env.now(), include: p.table.include });
@@ -165,6 +239,15 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
         } else if (from === '' || from === '0') {
           from = (await env.list()).revision;
           lastRevision = from;
+        }
+        if (p.labels === undefined && (env.delivery ?? 'push') === 'push') {
+          const pushed = await _push(p, env, from, abort.signal, (ev) => {
+            if (_revAfter(ev.revision, lastRevision)) lastRevision = ev.revision;
+            if (p.namespace !== undefined && ev.object.metadata.namespace !== p.namespace) return;
+            if (p.fields !== undefined && !p.fields(ev.object)) return;
+            enqueue(p.table === undefined ? _encode(ev.type, ev) : _tableFrame(ev, p.table.include, () => render(ev.object)));
+          });
+          if (pushed) return;
         }
         const feed = (type: ResourceType): AsyncIterable<WatchEvent> =>
           p.labels === undefined
@@ -200,10 +283,63 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
       for (const c of cleanups) c();
       stop();
     },
-  });
+  }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
   return new Response(body, {
     status: 200,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' },
+  });
+}
+
+/**
+ * Feeds `deliver` from the shared feeds (this kind's, and the derived source's converted once per
+ * event) until `signal` aborts or a feed ends (resolves true) or fails (rejects). Resolves false
+ * at once, having delivered nothing, when a feed cannot replay from `from`: the caller then
+ * watches the datastore itself.
+ */
+function _push(p: WatchParams, env: WatchEnv, from: string, signal: AbortSignal, deliver: (ev: WatchEvent) => void): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    const unsubs: (() => void)[] = [];
+    let settled = false;
+    let started = false;
+    const finish = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      for (const u of unsubs) u();
+      signal.removeEventListener('abort', onAbort);
+      if (err === null) resolve(true);
+      else reject(err);
+    };
+    const onAbort = (): void => finish(null);
+    // Events replayed while subscribing wait until every subscription exists (or one refused).
+    const early: WatchEvent[] = [];
+    const sub = (convert?: (ev: WatchEvent) => WatchEvent | undefined) => ({
+      onEvent: (ev: WatchEvent): void => {
+        const out = convert === undefined ? ev : convert(ev);
+        if (out === undefined || settled) return;
+        if (started) deliver(out);
+        else early.push(out);
+      },
+      onEnd: (err: Error | null): void => finish(err),
+    });
+    const own = env.hub.subscribe({ group: p.info.group, plural: p.info.plural }, from, sub());
+    if (own === undefined) return resolve(false);
+    unsubs.push(own);
+    const d = env.derived;
+    if (d !== undefined) {
+      const view = `${p.info.group}/${p.info.kind}`;
+      const other = env.hub.subscribe(d.type, from, sub((ev) => env.hub.derivedEvent(view, ev, d.convert)));
+      if (other === undefined) {
+        settled = true;
+        own();
+        return resolve(false);
+      }
+      unsubs.push(other);
+    }
+    if (settled) return;
+    started = true;
+    for (const ev of early) deliver(ev);
+    if (signal.aborted) return finish(null);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -38,6 +38,11 @@ export interface Io {
    * SIGINT or SIGTERM for the node implementation. Fakes resolve it when the test says so.
    */
   waitForShutdown(): Promise<string>;
+  /**
+   * Asks the user a yes/no question on the terminal (`tabby promote`): true for yes, false for
+   * anything else, undefined when there is no terminal to ask on (then the command needs `--yes`).
+   */
+  confirm?(question: string): Promise<boolean | undefined>;
 }
 
 /** Joins path segments with `/` (POSIX; Node accepts it on every platform). */

@@ -1,5 +1,6 @@
 /** @module The real Io: the only file of the CLI that touches node:fs and process. */
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
 import { IoError, type Io } from './io.js';
 
 function _wrap(path: string, e: unknown): IoError {
@@ -21,6 +22,16 @@ for (const stream of [process.stdout, process.stderr])
     throw e;
   });
 
+async function _confirm(question: string): Promise<boolean | undefined> {
+  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) return undefined;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export const nodeIo: Io = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
@@ -34,6 +45,7 @@ export const nodeIo: Io = {
   readStdin: _readStdin,
   env: process.env,
   cwd: () => process.cwd(),
+  confirm: _confirm,
   waitForShutdown: () =>
     new Promise<string>((resolve) => {
       const done = (sig: string) => {

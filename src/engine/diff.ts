@@ -50,23 +50,38 @@ const _PROMOTE: Readonly<Record<string, { kind: string; apiVersion?: string }>> 
   StagedKubernetesNetworkPolicy: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1' },
 };
 
+/**
+ * What enforcing one staged policy means, as Calico's staged semantics say: the enforced policy of
+ * the same name and namespace (StagedNetworkPolicy → NetworkPolicy, StagedGlobalNetworkPolicy →
+ * GlobalNetworkPolicy, StagedKubernetesNetworkPolicy → networking.k8s.io NetworkPolicy), its spec
+ * without `stagedAction`, to be set (`Set`, the default) or deleted (`Delete`); undefined for a
+ * resource that is not a staged policy, or one whose action neither sets nor deletes (Learn, Ignore).
+ */
+export function enforcedCounterpart(r: Resource): { readonly action: 'Set' | 'Delete'; readonly resource: Resource } | undefined {
+  const to = _PROMOTE[r.kind];
+  if (to === undefined) return undefined;
+  const spec = { ...((r as { spec?: Record<string, unknown> }).spec ?? {}) };
+  const action = typeof spec['stagedAction'] === 'string' ? spec['stagedAction'] : 'Set';
+  delete spec['stagedAction'];
+  const resource = { ...r, kind: to.kind, apiVersion: to.apiVersion ?? r.apiVersion, spec } as Resource;
+  if (action === 'Delete') return { action, resource };
+  if (action === 'Set' || action === '') return { action: 'Set', resource };
+  return undefined;
+}
+
 /** Staged policies made real: Set creates/replaces the staged policy's target, Delete removes it. */
 export function promoteStaged(resources: readonly Resource[]): Resource[] {
   const apply: Resource[] = [];
   const remove: Resource[] = [];
   const keep: Resource[] = [];
   for (const r of resources) {
-    const to = _PROMOTE[r.kind];
-    if (to === undefined) {
+    if (_PROMOTE[r.kind] === undefined) {
       keep.push(r);
       continue;
     }
-    const spec = { ...((r as { spec?: Record<string, unknown> }).spec ?? {}) };
-    const action = typeof spec['stagedAction'] === 'string' ? spec['stagedAction'] : 'Set';
-    delete spec['stagedAction'];
-    const target = { ...r, kind: to.kind, apiVersion: to.apiVersion ?? r.apiVersion, spec } as Resource;
-    if (action === 'Delete') remove.push(target);
-    else if (action === 'Set' || action === '') apply.push(target);
+    const c = enforcedCounterpart(r);
+    if (c?.action === 'Delete') remove.push(c.resource);
+    else if (c?.action === 'Set') apply.push(c.resource);
   }
   return applyChanges(keep, { apply, remove });
 }

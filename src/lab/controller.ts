@@ -201,6 +201,7 @@ export class Lab {
         ...(this.opts.flowLogs === false ? {} : { flowLogDir: this.opts.stateDir, flowLogsDefault: true, conntrackAcct: true }),
         minApplyIntervalMs: 20,
         ...(this.opts.dataplane === undefined ? {} : { dataplane: this.opts.dataplane }),
+        ...(this.opts.iptablesBackend === undefined ? {} : { iptablesBackend: this.opts.iptablesBackend }),
         ...(this.plan.dualStack === true ? { ipv6: true } : {}),
         log: (m) => this._log(`agent ${w.name}: ${m}`),
       }),

@@ -26,6 +26,8 @@ export interface LabOptions {
   readonly nodeLabels?: Readonly<Record<string, string>>;
   /** The agents' dataplane: iptables + ipset (default) or native nftables. */
   readonly dataplane?: 'iptables' | 'nft';
+  /** With the iptables dataplane: which iptables binaries (`iptables-save` = the system's, `-nft` or `-legacy`). Default `default`. */
+  readonly iptablesBackend?: 'default' | 'nft' | 'legacy';
   /**
    * Dual stack: workers and pods also get IPv6 addresses from 2001:db8::/32 (inside the lab's
    * namespaces only), declared on their Nodes and Pods, and the agents program IPv6 too.

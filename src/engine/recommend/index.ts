@@ -8,3 +8,4 @@ export type { RecommendKind, RecommendOptions, Recommendation, Proposal, Workloa
 export { proveRecommendation, enforcedWith } from './prove.js';
 export type { Proof, ProvedFlow, ExtraClass } from './prove.js';
 export { stableLabels, identifyingLabels, PER_INSTANCE_LABELS, IDENTIFYING_KEYS } from './identity.js';
+export { decodeFlowRecords, MAX_RECORDS } from './decode-records.js';

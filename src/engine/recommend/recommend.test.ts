@@ -97,7 +97,7 @@ test('three workloads talking in a known pattern → one policy each, admitting 
     "egress to workload shop/db (app=db): TCP 5432",
     'egress to outside the cluster, network set recommended-backend-egress (198.18.200.7/32, 198.18.200.8/32): TCP 443',
   ]);
-  assert.deepEqual(rec.proposals[2]!.admits, ['egress to workload shop/backend (app=backend): TCP 9000', 'ingress: nothing (none observed)']);
+  assert.deepEqual(rec.proposals[2]!.admits, ['ingress: nothing (none observed)', 'egress to workload shop/backend (app=backend): TCP 9000']);
   // deterministic: the records in another order give the same output
   const again = recommend(snap, [...RECORDS].reverse(), { kind: 'calico', namespace: 'shop' });
   assert.deepEqual(again, rec);

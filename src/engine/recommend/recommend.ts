@@ -385,8 +385,8 @@ function _calicoPolicy(r: _Rules, staged: boolean): Proposal {
     return out;
   };
   const ingress = dirRules('ingress');
-  const egress = dirRules('egress');
   if (ingress.length === 0) admits.push('ingress: nothing (none observed)');
+  const egress = dirRules('egress');
   if (egress.length === 0) admits.push('egress: nothing (none observed)');
   const spec: Record<string, unknown> = {
     ...(staged ? { stagedAction: 'Set' } : {}),
@@ -453,8 +453,8 @@ function _k8sPolicy(r: _Rules, staged: boolean): Proposal {
     return out;
   };
   const ingress = dirRules('ingress');
-  const egress = dirRules('egress');
   if (ingress.length === 0) admits.push('ingress: nothing (none observed)');
+  const egress = dirRules('egress');
   if (egress.length === 0) admits.push('egress: nothing (none observed)');
   const spec: Record<string, unknown> = {
     ...(staged ? { stagedAction: 'Set' } : {}),
