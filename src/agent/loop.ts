@@ -55,6 +55,8 @@ export interface AgentLoopOptions {
   readonly driver: DataplaneDriver;
   readonly clock: Clock;
   readonly nflogGroup?: number;
+  /** Flow-log marks when FelixConfiguration leaves `flowLogsLocalReporter` unset (the lab: on). */
+  readonly flowLogsDefault?: boolean;
   /** Dual stack: also compute, render and program the node's IPv6 dataplane (default false). */
   readonly ipv6?: boolean;
   readonly minApplyIntervalMs?: number;
@@ -225,7 +227,10 @@ export class AgentLoop {
     // until this pass succeeds, nothing may be skipped (its changes were taken)
     this._basis = undefined;
     const felix = source.felixConfig(node);
-    const opts = this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup };
+    const opts = {
+      ...(this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup }),
+      ...(this._o.flowLogsDefault === true ? { flowLogsDefault: true } : {}),
+    };
     const snapshot = source.snapshot();
     const desired = computeDesiredState(snapshot, node, felix, opts);
     const rendered = render(desired);
