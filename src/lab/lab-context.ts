@@ -42,6 +42,12 @@ export interface LabOptions {
   readonly log?: (line: string) => void;
   /** Register a HostEndpoint for each worker's public interface (`ibm.role: worker_public`). */
   readonly hostEndpoints?: boolean;
+  /**
+   * Flow logs (issue 17): the agents mark every verdict of new connections (NFLOG groups 1/2),
+   * read them with ulogd2 and write FlowEvents to `<stateDir>/flows-<worker>.jsonl`. Default true;
+   * FelixConfiguration `flowLogsLocalReporter: Disabled` turns the marks off too.
+   */
+  readonly flowLogs?: boolean;
   /** Run ulogd per worker (NFLOG → `<stateDir>/<worker>.syslog`). Default: when ulogd exists. */
   readonly logs?: boolean;
   /**

@@ -37,8 +37,23 @@ export class SimClient {
     this._agent = new Agent({ keepAlive: true, ca: caPem, maxSockets: 64 });
   }
 
-  /** One request; resolves with status and parsed body. */
-  call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
+  /**
+   * One request; resolves with status and parsed body. A connection reset before any answer (a
+   * kept-alive socket the server closed, a full accept queue) is retried, at most 3 times.
+   */
+  async call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this._call1(method, path, body, contentType);
+      } catch (e) {
+        const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+        if (attempt >= 3 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw e;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private _call1(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(

@@ -19,11 +19,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { engineResourceTypes } from '../agent/syncer.js';
 import type { TokenUser } from '../apiserver/auth.js';
+import { ResourceClient } from '../client/index.js';
+import { openEtcdDatastore, openSqliteDatastore } from '../datastore/index.js';
 import { KubeDatastore } from '../datastore/kube/index.js';
 import { RecordingDriver } from '../dataplane/record/driver.js';
 import { render } from '../dataplane/render/index.js';
@@ -55,6 +57,14 @@ export interface SimOptions {
   readonly verify?: boolean;
   /** Concurrent writes while loading (default 32). */
   readonly loadConcurrency?: number;
+  /**
+   * How the scenario is loaded: `api` (default) through the servers' REST API, one request per
+   * object; `client` through the ResourceClient (decode → default → validate → store, the write
+   * path behind the API) straight into the datastore before the servers start — the server has
+   * no bulk path, and one request per object is what limits large loads. The churn always goes
+   * through the API.
+   */
+  readonly load?: 'api' | 'client';
   readonly seed?: number;
   readonly log?: (line: string) => void;
   /** Bound on the agents' start and on catching up after the churn (default 600 s). */
@@ -64,7 +74,7 @@ export interface SimOptions {
 export interface SimResult {
   readonly config: Required<Omit<SimOptions, 'log'>>;
   readonly machine: { readonly cpus: number; readonly memBytes: number; readonly loadavgStart: readonly number[]; readonly loadavgEnd: readonly number[] };
-  readonly load: { readonly objects: number; readonly seconds: number; readonly perSecond: number };
+  readonly load: { readonly via: 'api' | 'client'; readonly objects: number; readonly seconds: number; readonly perSecond: number };
   readonly startOfDayMs: Dist & { readonly allStartedS: number; readonly singleNodeMs: number };
   readonly churn: { readonly writes: number; readonly errors: number; readonly seconds: number; readonly achievedPerSecond: number; readonly firstError?: string };
   /** Write sent → last node programmed ≥ its revision (ms). */
@@ -122,6 +132,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     publishStatus: o.publishStatus ?? false,
     verify: o.verify ?? false,
     loadConcurrency: o.loadConcurrency ?? 32,
+    load: o.load ?? 'api',
     seed: o.seed ?? 1,
     timeoutS: o.timeoutS ?? 600,
   };
@@ -145,6 +156,24 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     users.push({ token: probeToken, name: `system:node:${nodeName(0)}:probe`, rules: _nodeRules(nodeName(0)) });
     const usersFile = join(dir, 'users.json');
     await writeFile(usersFile, JSON.stringify(users), { mode: 0o600 });
+    const nsObjs = namespaces(size);
+    const nodeObjs = nodes(size);
+    const polObjs = Array.from({ length: cfg.policies }, (_, j) => policy(size, j));
+    const podObjs = Array.from({ length: cfg.endpoints }, (_, i) => pod(size, i));
+    const loaded = nsObjs.length + nodeObjs.length + polObjs.length + podObjs.length;
+    let loadS = 0;
+    if (cfg.load === 'client') {
+      const t0 = _mono();
+      await mkdir(join(dir, 'server0'), { recursive: true, mode: 0o700 });
+      const ds = etcd !== undefined ? await openEtcdDatastore({ endpoints: etcd.endpoints, timeoutMs: 30_000 }) : await openSqliteDatastore(join(dir, 'server0', 'tabby.db'));
+      try {
+        const client = new ResourceClient(ds);
+        for (const obj of [...nsObjs, ...nodeObjs, ...polObjs, ...podObjs]) await client.create(obj);
+      } finally {
+        await ds.close();
+      }
+      loadS = (_mono() - t0) / 1000;
+    }
     const servers: { url: string; caPem: string; adminToken: string; pid: number }[] = [];
     for (let s = 0; s < cfg.servers; s++) {
       const child = forkEntry('server-proc', [join(dir, `server${s}`), usersFile, ...(etcd !== undefined ? [etcd.endpoints.join(',')] : [])], (l) => {
@@ -160,22 +189,19 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     // With several servers, each has its own CA: a node talks to its own server with that one.
 
     // ---- load
-    const t0 = _mono();
-    const nsObjs = namespaces(size);
-    const nodeObjs = nodes(size);
-    const polObjs = Array.from({ length: cfg.policies }, (_, j) => policy(size, j));
-    const podObjs = Array.from({ length: cfg.endpoints }, (_, i) => pod(size, i));
-    await admin[0]!.createAll(nsObjs, cfg.loadConcurrency);
-    await admin[0]!.createAll(nodeObjs, cfg.loadConcurrency);
-    const spread = async (objs: readonly (typeof podObjs)[number][]): Promise<void> => {
-      const per = Math.ceil(objs.length / admin.length);
-      await Promise.all(admin.map((c, k) => c.createAll(objs.slice(k * per, (k + 1) * per), Math.ceil(cfg.loadConcurrency / admin.length))));
-    };
-    await spread(polObjs);
-    await spread(podObjs);
-    const loadS = (_mono() - t0) / 1000;
-    const loaded = nsObjs.length + nodeObjs.length + polObjs.length + podObjs.length;
-    log(`loaded ${loaded} objects in ${loadS.toFixed(1)} s (${(loaded / loadS).toFixed(0)}/s)`);
+    if (cfg.load === 'api') {
+      const t0 = _mono();
+      await admin[0]!.createAll(nsObjs, cfg.loadConcurrency);
+      await admin[0]!.createAll(nodeObjs, cfg.loadConcurrency);
+      const spread = async (objs: readonly (typeof podObjs)[number][]): Promise<void> => {
+        const per = Math.ceil(objs.length / admin.length);
+        await Promise.all(admin.map((c, k) => c.createAll(objs.slice(k * per, (k + 1) * per), Math.ceil(cfg.loadConcurrency / admin.length))));
+      };
+      await spread(polObjs);
+      await spread(podObjs);
+      loadS = (_mono() - t0) / 1000;
+    }
+    log(`loaded ${loaded} objects (${cfg.load}) in ${loadS.toFixed(1)} s (${(loaded / loadS).toFixed(0)}/s)`);
 
     // ---- agents
     const workers: ChildProcess[] = [];
@@ -329,7 +355,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     const result: SimResult = {
       config: cfg,
       machine: { cpus: cpus().length, memBytes: totalmem(), loadavgStart, loadavgEnd: loadavg() },
-      load: { objects: loaded, seconds: loadS, perSecond: loaded / loadS },
+      load: { via: cfg.load, objects: loaded, seconds: loadS, perSecond: loaded / loadS },
       startOfDayMs: { ...dist(sod), allStartedS, singleNodeMs },
       churn: { writes: writes.length, errors, seconds: churnS, achievedPerSecond: writes.length / churnS, ...(firstError !== undefined ? { firstError } : {}) },
       propagationMs: { ...dist(prop), unreached: unreachedProg },

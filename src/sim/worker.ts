@@ -18,7 +18,7 @@
  */
 import { runAgent, type AgentHandle } from '../agent/main.js';
 import { KubeDatastore, type KubeDatastoreOptions } from '../datastore/kube/index.js';
-import type { ListQuery, WatchEvent } from '../datastore/index.js';
+import type { ListQuery, ListResult, WatchEvent } from '../datastore/index.js';
 import { RecordingDriver } from '../dataplane/record/driver.js';
 import type { CommandRunner } from '../sys/index.js';
 
@@ -73,6 +73,13 @@ class MeteredKubeDatastore extends KubeDatastore {
     private readonly _count: () => void,
   ) {
     super(o);
+  }
+
+  /** A (re-)list also brings the node up to the list's revision. */
+  override async list(q: ListQuery): Promise<ListResult> {
+    const r = await super.list(q);
+    if (q.group === '' && q.plural === 'pods') this._recv.add(monoMs(), Number(r.revision));
+    return r;
   }
 
   override async *watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent> {

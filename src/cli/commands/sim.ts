@@ -68,6 +68,7 @@ export function simCommand(ctx: CommandContext): Command {
     .addOption(new Option('--datastore <kind>', 'the API servers\' datastore: embedded SQLite or a 3-member etcd started for the run').choices(['sqlite', 'etcd']).default('sqlite'))
     .option('--servers <n>', 'API servers (more than one needs --datastore etcd); nodes are spread over them', intOption(1, 64), 1)
     .option('--nodes-per-worker <n>', 'simulated nodes per worker process', intOption(1, 1000), 25)
+    .addOption(new Option('--load <how>', 'load the scenario through the REST API (one request per object) or through the client write path straight into the datastore before the servers start (the server has no bulk path)').choices(['api', 'client']).default('api'))
     .option('--publish-status', 'agents publish their status on their Calico Node after each apply (as `tabby agent` does)')
     .option('--verify', 'check every node\'s recorded programming against the engine, from the final state')
     .option('--timeout <seconds>', 'bound on the agents\' start and on catching up after the churn', intOption(10, 86_400), 600)
@@ -80,7 +81,7 @@ export function simCommand(ctx: CommandContext): Command {
 
 async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number> {
   const { io } = ctx;
-  const o = opts as { nodes: number[]; endpoints?: number; endpointsPerNode?: number; policies: number; namespaces?: number; churn: number; duration: number; datastore: 'sqlite' | 'etcd'; servers: number; nodesPerWorker: number; timeout: number; seed: number; output: 'table' | 'json' };
+  const o = opts as { nodes: number[]; endpoints?: number; endpointsPerNode?: number; policies: number; namespaces?: number; churn: number; duration: number; datastore: 'sqlite' | 'etcd'; load: 'api' | 'client'; servers: number; nodesPerWorker: number; timeout: number; seed: number; output: 'table' | 'json' };
   if (o.endpoints !== undefined && o.endpointsPerNode !== undefined) {
     io.stderr('tabby sim: give --endpoints or --endpoints-per-node, not both\n');
     return EXIT.usage;
@@ -108,6 +109,7 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
           churn: o.churn,
           durationS: o.duration,
           datastore: o.datastore,
+          load: o.load,
           servers: o.servers,
           nodesPerWorker: o.nodesPerWorker,
           publishStatus: flag(opts, 'publishStatus'),

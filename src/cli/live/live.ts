@@ -22,6 +22,7 @@
  * The objects kept are the cluster's own (CRD form on a CRD cluster); `resources()` decodes them
  * exactly as the one-shot reader (decodeListed), derived objects left out.
  */
+import { setMaxListeners } from 'node:events';
 import type { Resource } from '../../model/meta.js';
 import { ApiError, type KubeApi } from './api.js';
 import { decodeListed, ReaderError, type DecodedCluster, type Discovery, type ListedType } from './reader.js';
@@ -85,6 +86,8 @@ export class LiveCluster {
     this.discovery = discovery;
     this.#o = o;
     this.failed = new Promise<Error>((ok) => (this.#fail = ok));
+    // every type's watch (and its pause between attempts) listens on the one stop signal
+    setMaxListeners(0, this.#stop.signal);
   }
 
   /** Lists every type (concurrently); then follows each. Rejects with a ReaderError when a list fails. */
