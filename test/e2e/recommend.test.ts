@@ -3,20 +3,21 @@
  * a lab namespace `shop` with three workloads (web, two api replicas, db), plus a scraper in
  * `mon` and the lab's private `system` host outside the cluster, talk in a known pattern with
  * the lab prober (real TCP connections): web → api 8080, api → db 5432, mon/scraper → api 9090,
- * api → system 443. The flow records of those connections are given to `tabby recommend
- * --flows`, which proves and applies the staged proposals through the lab's API server (the
- * calicoctl.cfg of `runServer`: the Kubernetes API, as kubectl writes); `tabby promote --yes`
- * enforces each. Then every observed flow still connects on real packets, and flows never
- * observed (web → db, db → web, the scraper → db, api → system 8080, web → system 443) are
- * dropped, each agreeing with the engine.
+ * api → system 443. Those connections reach the API server's flows API as the agents' flow log
+ * carries them (FlowEvents in `flows-<node>.jsonl`, tailed and aggregated by the server in 1 s
+ * windows); `tabby recommend` reads them from the flows API, proves and applies the staged
+ * proposals through the lab's API server (the calicoctl.cfg of `runServer`: the Kubernetes API,
+ * as kubectl writes); `tabby promote --yes` enforces each. Then every observed flow still
+ * connects on real packets, and flows never observed (web → db, db → web, the scraper → db, api →
+ * system 8080, web → system 443, the scraper → api 8080) are dropped, each agreeing with the
+ * engine.
  *
- * What is not end to end here: the flow records are built from the prober's own results (the
- * connections it made and saw succeed), not read from the kernel by the agents' flow log and
- * aggregated by the flows API; those parts (issue 17 items 1-4) are not on main yet.
- */
+ * What is not end to end here: the FlowEvents are built from the prober's own results (the
+ * connections it made and saw succeed) and written in the agents' transport, not read from the
+ * kernel by the agents (the NFLOG + conntrack reader of issue 17 item 1 is not on main yet). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, snapshotOf } from '../../src/lab/controller.js';
@@ -27,7 +28,9 @@ import { netnsSkipReason } from '../../src/sys/index.js';
 import { main } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
 import type { Io } from '../../src/cli/io.js';
-import type { FlowEndpoint, FlowRecord } from '../../src/model/flows.js';
+import type { FlowEndpoint, FlowEvent, FlowRecord } from '../../src/model/flows.js';
+import { FlowEventLog } from '../../src/agent/flows/index.js';
+import { fetchClusterFlows } from '../../src/cli/commands/cluster-flows.js';
 import { required } from '../support/tools.js';
 
 const skip = required(await netnsSkipReason());
@@ -51,6 +54,15 @@ const PODS: readonly PodSpec[] = [
 const key = (p: PodSpec): string => `${p.ns}/${p.name}`;
 const byName = (name: string): PodSpec => PODS.find((p) => p.name === name)!;
 
+/** Polls `ok` every 250 ms; fails naming `what` after `ms`. */
+async function until(what: () => string, ms: number, ok: () => Promise<boolean>): Promise<void> {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > ms) assert.fail(`not within ${ms} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** An Io on the real file system that captures what the command prints. */
 function capture(): Io & { out: () => string; err: () => string } {
   let out = '';
@@ -64,7 +76,9 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
   let api: Awaited<ReturnType<typeof runServer>> | undefined;
   try {
     lab = await Lab.up({ stateDir: dir, workers: 2, dataplane, datastore: await openMemoryDatastore(), logs: false });
-    api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds });
+    const flowDir = join(dir, 'flowlog');
+    mkdirSync(flowDir);
+    api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds, flowLogDir: flowDir, flows: { windowMs: 1000, graceMs: 5000 } });
     const cfg = api.calicoctlCfgPath;
     let rev = '0';
     for (const ns of ['shop', 'mon']) rev = (await lab.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).object.metadata.resourceVersion ?? rev;
@@ -113,25 +127,37 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
       `before any policy every flow connects:\n${formatProbe(seen)}`,
     );
 
-    // The flow records of the pattern's connections (see the module doc: from the prober's results).
-    const now = Date.now();
+    // The pattern's connections as the agents' flow log carries them (see the module doc: built
+    // from the prober's results), in the agents' transport (flows-<node>.jsonl), which the API
+    // server tails, aggregates in 1 s windows and serves as the flows API.
     const ep = (name: string): FlowEndpoint => {
       const p = byName(name);
       return { kind: 'wep', namespace: p.ns, name: p.name, ip: ip(name), labels: p.labels };
     };
-    const records: FlowRecord[] = seen.slice(0, pattern.length).map((r, i) => {
+    const byNode = new Map<string, FlowEvent[]>();
+    seen.slice(0, pattern.length).forEach((r, i) => {
       const f = pattern[i]!;
       assert.equal(r.real, 'open', `${f.from} → ${f.toLabel}:${f.port} connected`);
-      const src = ep(f.from.split('/')[1]!);
+      const src = byName(f.from.split('/')[1]!);
+      const node = l.plan.workers[src.node - 1]!.name;
       const dest: FlowEndpoint = f.toLabel === 'system' ? { kind: 'net', namespace: '', name: '', ip: system, labels: {} } : ep(f.toLabel.split('/')[1]!);
-      return { startTime: now - 15_000, endTime: now, reporter: 'src', nodes: [], source: src, dest, protocol: 'tcp', destPort: f.port, action: 'allow', enforced: [], pending: [], connections: 1, packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 };
+      const event: FlowEvent = { time: Date.now(), node, reporter: 'src', source: ep(src.name), dest, protocol: 'tcp', sourcePort: 40000 + i, destPort: f.port, action: 'allow', enforced: [], pending: [], packetsOut: 5, bytesOut: 300, packetsIn: 4, bytesIn: 250 };
+      byNode.set(node, [...(byNode.get(node) ?? []), event]);
     });
-    const flowsFile = join(dir, 'flows.json');
-    writeFileSync(flowsFile, JSON.stringify(records));
+    for (const [node, events] of byNode) new FlowEventLog({ dir: flowDir, node }).append(events);
+    const input = { files: [], recursive: false, config: cfg, command: 'recommend' };
+    let got: FlowRecord[] = [];
+    let why = '';
+    await until(() => `the flows API serves the ${pattern.length} connections (has ${got.length}${why})`, 30_000, async () => {
+      const r = await fetchClusterFlows(nodeIo, input, { since: 3_600_000, namespace: 'shop', action: 'allow' });
+      got = r.ok ? r.records : [];
+      why = r.ok ? '' : `: ${r.error}`;
+      return got.length >= pattern.length;
+    });
 
-    // recommend → apply (staged) through the lab's API server
+    // recommend (reading the flows API) → apply (staged) through the lab's API server
     const io = capture();
-    const code = await main(['recommend', '-c', cfg, '--flows', flowsFile, '--since', '1h', '-n', 'shop', '--apply'], io);
+    const code = await main(['recommend', '-c', cfg, '--since', '1h', '-n', 'shop', '--apply'], io);
     assert.equal(code, 0, `${io.out()}\n${io.err()}`);
     assert.match(io.out(), /observed flows kept: 6\/6\n/);
     assert.match(io.out(), /extra admitted classes: none/);
@@ -151,7 +177,9 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
     }
     const last = await lab.ds.list({ group: 'projectcalico.org', plural: 'networkpolicies' });
     assert.deepEqual(last.items.map((o) => o.metadata.name).sort(), ['recommended-api', 'recommended-db', 'recommended-web']);
-    await lab.settle(last.revision, 90_000);
+    // the agents watch enforced kinds only: settle on the last enforced write, not the staged deletes after it
+    const enforcedRev = last.items.map((o) => BigInt(o.metadata.resourceVersion ?? '0')).reduce((a, b) => (a > b ? a : b), 0n);
+    await lab.settle(String(enforcedRev), 90_000);
     await lab.flushConntrack();
 
     // every observed flow still connects; every never-observed one is dropped; the engine agrees
