@@ -52,7 +52,7 @@ export interface BenchResult {
   goal: string;
 }
 
-const NODE = 'bench-worker';
+export const NODE = 'bench-worker';
 const POD_NS = 'bench';
 const POD = 'server';
 const CLIENT_IP = '198.18.200.2';
@@ -82,7 +82,7 @@ const pod = (ns: string, name: string, ip: string, labels: Record<string, string
   status: { podIP: ip },
 });
 
-function baseObjects(): unknown[] {
+export function baseObjects(): unknown[] {
   const out: unknown[] = [];
   for (const ns of [POD_NS, 'team-a', 'team-b', 'team-c']) out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { team: ns } } });
   out.push(pod(POD_NS, POD, POD_IP, { app: 'server', tier: 'backend' }));
@@ -99,7 +99,7 @@ function baseObjects(): unknown[] {
 const tcp = (ports: (number | string)[]): { protocol: string; destination: { ports: (number | string)[] } } => ({ protocol: 'TCP', destination: { ports } });
 
 /** 1,000 policies; `matching` of them select the pod (see the module doc). */
-function policies(matching: number): unknown[] {
+export function policies(matching: number): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < 950 - matching; i++) {
     const ns = ['team-a', 'team-b', 'team-c', POD_NS][i % 4]!;

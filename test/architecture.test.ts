@@ -55,12 +55,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   agent: ['engine', 'dataplane', 'datastore', 'model', 'selector', 'sys', 'lib', 'client', '*node'],
   apiserver: ['client', 'model', 'datastore', 'engine', 'selector', 'lib', 'manifest', 'web', '*node', 'hono', '@hono/node-server', 'ws', '@peculiar/x509', 'reflect-metadata', 'protobufjs', 'yaml'],
   cli: [
-    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab', 'controllers',
+    'client', 'model', 'engine', 'datastore', 'selector', 'lib', 'manifest', 'sys', 'agent', 'apiserver', 'cluster', 'lab', 'controllers', 'sim', 'fanout',
     '*node', 'commander', 'yaml', 'diff',
   ],
   // The dashboard's server side (static bundle, watch multiplexer, lab logs); the browser code is
   // ui/ (outside src/) and bundles only the pure modules (model, manifest, selector, engine, lib).
+  // The scale simulation: real API servers and real agents (recording driver) in child processes.
+  sim: ['agent', 'apiserver', 'client', 'datastore', 'dataplane', 'engine', 'model', 'selector', 'sys', 'lib', '*node'],
   web: ['model', 'selector', 'engine', 'lib', 'preact', '@preact/signals', 'lab', '*node'],
+  // The fan-out tier (Typha-like): an HTTP watch cache in front of the API server; the kube
+  // datastore's keep-alive agent builder is its only domain import.
+  fanout: ['datastore', 'lib', '*node'],
 };
 
 function violations(): string[] {

@@ -43,6 +43,8 @@ export interface AgentLoopOptions {
   readonly driver: DataplaneDriver;
   readonly clock: Clock;
   readonly nflogGroup?: number;
+  /** Flow-log marks when FelixConfiguration leaves `flowLogsLocalReporter` unset (the lab: on). */
+  readonly flowLogsDefault?: boolean;
   /** Dual stack: also compute, render and program the node's IPv6 dataplane (default false). */
   readonly ipv6?: boolean;
   readonly minApplyIntervalMs?: number;
@@ -203,7 +205,10 @@ export class AgentLoop {
     const t0 = clock.now();
     const revision = source.revision;
     const felix = source.felixConfig(node);
-    const opts = this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup };
+    const opts = {
+      ...(this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup }),
+      ...(this._o.flowLogsDefault === true ? { flowLogsDefault: true } : {}),
+    };
     const snapshot = source.snapshot();
     const desired = computeDesiredState(snapshot, node, felix, opts);
     const rendered = render(desired);

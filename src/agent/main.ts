@@ -15,6 +15,7 @@ import type { Datastore } from '../datastore/index.js';
 import type { DataplaneDriver } from '../dataplane/driver.js';
 import { createDriver, removeOtherBackend } from '../dataplane/driver-factory.js';
 import { inNetns, realClock, type Clock, type CommandRunner } from '../sys/index.js';
+import { FlowEventLog, FlowReader } from './flows/index.js';
 import { AgentLoop, type ApplyRecord, type RepairRecord } from './loop.js';
 import { publishNodeStatus } from './status.js';
 import { Syncer } from './syncer.js';
@@ -29,6 +30,15 @@ export interface AgentOptions {
   readonly log?: (msg: string) => void;
   /** Log rules use NFLOG with this group instead of LOG. */
   readonly nflogGroup?: number;
+  /**
+   * Flow logs (issue 17): read the flow-log NFLOG groups and write FlowEvents to
+   * `<flowLogDir>/flows-<node>.jsonl` (src/agent/flows/index.ts). Absent: no reader.
+   */
+  readonly flowLogDir?: string;
+  /** Render flow-log marks unless FelixConfiguration's `flowLogsLocalReporter` says otherwise (the lab). */
+  readonly flowLogsDefault?: boolean;
+  /** Set `nf_conntrack_acct=1` in the agent's namespace for counts (only for lab namespaces). */
+  readonly conntrackAcct?: boolean;
   readonly minApplyIntervalMs?: number;
   /** Overrides FelixConfiguration's periodic refresh intervals (ms). */
   readonly refreshIntervalMs?: number;
@@ -57,6 +67,8 @@ export interface AgentHandle {
   readonly syncer: Syncer;
   readonly loop: AgentLoop;
   readonly driver: DataplaneDriver;
+  /** The flow-log reader and its events, when `flowLogDir` was given. */
+  readonly flows?: { readonly reader: FlowReader; readonly events: FlowEventLog };
   /** Resolves once the datastore revision `revision` (or later) is programmed; rejects after `timeoutMs` (default 60 s) naming node and revision. */
   whenProgrammed(revision: string, timeoutMs?: number): Promise<void>;
   /** Stops watching and applying; resolves when both have ended and the appliers are closed. */
@@ -88,6 +100,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     driver,
     clock,
     ...(opts.nflogGroup !== undefined ? { nflogGroup: opts.nflogGroup } : {}),
+    ...(opts.flowLogsDefault === true ? { flowLogsDefault: true } : {}),
     ...(opts.ipv6 === true ? { ipv6: true } : {}),
     ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
     ...(opts.driftCheckMs !== undefined ? { driftCheckMs: opts.driftCheckMs } : {}),
@@ -112,13 +125,36 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     opts.driver !== undefined
       ? Promise.resolve()
       : removeOtherBackend({ runner, clock, dataplane: opts.dataplane ?? 'iptables', iptablesBackend: backend, log: (m) => log(m) });
+  const flows =
+    opts.flowLogDir !== undefined
+      ? (() => {
+          const events = new FlowEventLog({ dir: opts.flowLogDir, node: opts.node });
+          const reader = new FlowReader({
+            node: opts.node,
+            runner,
+            sink: events,
+            confDir: opts.flowLogDir,
+            desired: () => l.lastDesired,
+            snapshot: () => (syncer.inSync ? syncer.snapshot() : undefined),
+            ...(opts.conntrackAcct === true ? { enableConntrackAcct: true } : {}),
+            log: (m) => log(m),
+          });
+          return { reader, events };
+        })()
+      : undefined;
+  const flowsStarted = flows?.reader.start().catch((e: unknown) => log(`flow logs: not started: ${e instanceof Error ? e.message : String(e)}`));
   const running = cleaned.then(() => Promise.all([syncer.run(ac.signal), l.run(ac.signal)])).then(() => undefined);
-  // The driver is closed however the loops end, so no helper process outlives the agent.
-  const done = running.finally(() => driver.close());
+  // The driver is closed however the loops end, so no helper process outlives the agent (nor the flow reader's ulogd).
+  const done = running.finally(async () => {
+    await flowsStarted;
+    await flows?.reader.stop();
+    await driver.close();
+  });
   return {
     syncer,
     loop: l,
     driver,
+    ...(flows !== undefined ? { flows } : {}),
     whenProgrammed: (rev, timeoutMs) => l.whenProgrammed(rev, timeoutMs),
     stop: async () => {
       ac.abort();

@@ -45,6 +45,12 @@ export type MatchCriterion =
   | { readonly kind: 'srcIpSet'; readonly set: string; readonly withPort?: boolean; readonly negated?: boolean }
   /** `-m set --match-set <set> dst` (or `dst,dst` for `hash:ip,port`/`hash:net,port` sets). */
   | { readonly kind: 'dstIpSet'; readonly set: string; readonly withPort?: boolean; readonly negated?: boolean }
+  /**
+   * `-m set --match-set <set> src,dst` (`addr: 'src'`) or `dst,dst` (`addr: 'dst'`): the packet's
+   * address and its protocol and destination port, against a `hash:net,port` set (the policy
+   * prefilters, render/prefilter.ts).
+   */
+  | { readonly kind: 'addrDstPortSet'; readonly set: string; readonly addr: 'src' | 'dst'; readonly negated?: boolean }
   | { readonly kind: 'srcPorts'; readonly ports: readonly PortRange[]; readonly negated?: boolean }
   | { readonly kind: 'dstPorts'; readonly ports: readonly PortRange[]; readonly negated?: boolean }
   /** ICMP (family 4) or ICMPv6 (family 6) type, optionally with a code. */

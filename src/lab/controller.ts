@@ -196,8 +196,12 @@ export class Lab {
         runner: this._runner,
         netns: w.netns,
         nflogGroup: NFLOG_GROUP,
+        // Flow logs (issue 17): on unless FelixConfiguration's flowLogsLocalReporter says Disabled
+        // (or the lab was started with flowLogs: false); events go to <stateDir>/flows-<worker>.jsonl.
+        ...(this.opts.flowLogs === false ? {} : { flowLogDir: this.opts.stateDir, flowLogsDefault: true, conntrackAcct: true }),
         minApplyIntervalMs: 20,
         ...(this.opts.dataplane === undefined ? {} : { dataplane: this.opts.dataplane }),
+        ...(this.opts.iptablesBackend === undefined ? {} : { iptablesBackend: this.opts.iptablesBackend }),
         ...(this.plan.dualStack === true ? { ipv6: true } : {}),
         log: (m) => this._log(`agent ${w.name}: ${m}`),
       }),

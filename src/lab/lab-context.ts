@@ -26,6 +26,8 @@ export interface LabOptions {
   readonly nodeLabels?: Readonly<Record<string, string>>;
   /** The agents' dataplane: iptables + ipset (default) or native nftables. */
   readonly dataplane?: 'iptables' | 'nft';
+  /** With the iptables dataplane: which iptables binaries (`iptables-save` = the system's, `-nft` or `-legacy`). Default `default`. */
+  readonly iptablesBackend?: 'default' | 'nft' | 'legacy';
   /**
    * Dual stack: workers and pods also get IPv6 addresses from 2001:db8::/32 (inside the lab's
    * namespaces only), declared on their Nodes and Pods, and the agents program IPv6 too.
@@ -40,6 +42,12 @@ export interface LabOptions {
   readonly log?: (line: string) => void;
   /** Register a HostEndpoint for each worker's public interface (`ibm.role: worker_public`). */
   readonly hostEndpoints?: boolean;
+  /**
+   * Flow logs (issue 17): the agents mark every verdict of new connections (NFLOG groups 1/2),
+   * read them with ulogd2 and write FlowEvents to `<stateDir>/flows-<worker>.jsonl`. Default true;
+   * FelixConfiguration `flowLogsLocalReporter: Disabled` turns the marks off too.
+   */
+  readonly flowLogs?: boolean;
   /** Run ulogd per worker (NFLOG → `<stateDir>/<worker>.syslog`). Default: when ulogd exists. */
   readonly logs?: boolean;
   /**

@@ -27,6 +27,8 @@ export interface DashboardOptions {
   /** The lab's state directory (worker logs), if a lab may run beside this server. */
   readonly labDir: string | undefined;
   readonly shutdown: AbortSignal;
+  /** Set (a sentence saying what is shown) when the API refuses every write: the page hides its write actions. */
+  readonly readOnly?: string | undefined;
 }
 
 export const DASHBOARD_PATH = '/ui';
@@ -51,7 +53,7 @@ export function createDashboard(o: DashboardOptions): (req: Request) => Promise<
       const auth = req.headers.get('authorization') ?? undefined;
       if (!o.authorized(auth)) return _unauthorized();
       if (req.method !== 'GET') return _json(405, { message: 'method not allowed' });
-      if (rel === 'api/watch') return watchAll(o.apiFetch, auth!, req.signal, o.shutdown);
+      if (rel === 'api/watch') return watchAll(o.apiFetch, auth!, req.signal, o.shutdown, o.readOnly);
       if (rel === 'api/denied') return _json(200, await readDenied(o.labDir, url.searchParams.get('cursor')));
       return _json(404, { message: `no dashboard endpoint ${path}` });
     }

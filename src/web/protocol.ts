@@ -73,8 +73,8 @@ export interface ApiObject {
 export type DashboardEvent =
   /** The full current list of one type (at start, and again after a watch expired). */
   | { readonly type: 'SYNC'; readonly resource: string; readonly resourceVersion: string; readonly items: readonly ApiObject[] }
-  /** Every type has been listed once. */
-  | { readonly type: 'READY'; readonly resourceVersion: string }
+  /** Every type has been listed once; `readOnly` (a sentence) when the server refuses writes (`tabby dashboard --kubeconfig`). */
+  | { readonly type: 'READY'; readonly resourceVersion: string; readonly readOnly?: string }
   | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly resource: string; readonly object: ApiObject }
   | { readonly type: 'ERROR'; readonly resource: string; readonly message: string }
   /** Keeps idle connections open through proxies. */

@@ -49,7 +49,7 @@ const _sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /** The multiplexed stream, as a Response (401 when the first list is refused). */
-export async function watchAll(apiFetch: ApiFetch, authorization: string, clientSignal: AbortSignal, shutdown: AbortSignal): Promise<Response> {
+export async function watchAll(apiFetch: ApiFetch, authorization: string, clientSignal: AbortSignal, shutdown: AbortSignal, readOnly?: string): Promise<Response> {
   const stop = new AbortController();
   // Whichever ends the stream first removes both listeners (the server's shutdown signal lives
   // as long as the server: a listener left per closed dashboard session would pile up).
@@ -102,7 +102,7 @@ export async function watchAll(apiFetch: ApiFetch, authorization: string, client
     seeRv(f.resourceVersion);
     send({ type: 'SYNC', resource: f.t.id, resourceVersion: f.resourceVersion, items: f.items });
   }
-  send({ type: 'READY', resourceVersion: maxRv.toString() });
+  send({ type: 'READY', resourceVersion: maxRv.toString(), ...(readOnly === undefined ? {} : { readOnly }) });
 
   const follow = async (t: DashboardType, from: string): Promise<void> => {
     let rv = from;

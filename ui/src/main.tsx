@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { checkToken, getToken, setToken } from './api.js';
-import { connection, latestRevision, ready, startWatch, stopWatch, world } from './store.js';
+import { connection, latestRevision, readOnly, ready, startWatch, stopWatch, world } from './store.js';
 import { currentRoute, Link, location } from './router.js';
 import { PoliciesPage } from './pages/policies.js';
 import { EndpointsPage } from './pages/endpoints.js';
@@ -10,8 +10,19 @@ import { ConnectivityPage } from './pages/connectivity.js';
 import { TracePage } from './pages/trace.js';
 import { WhatIfPage } from './pages/whatif.js';
 import { DeniedPage } from './pages/denied.js';
+import { FlowsPage } from './pages/flows.js';
 import { StatusPage } from './pages/status.js';
 import './style.css';
+
+// `tabby dashboard --kubeconfig` prints the page's URL with its token in the fragment (never sent
+// to the server): keep it for the session and take it out of the address bar.
+{
+  const m = /^#token=([A-Za-z0-9_-]{16,200})$/.exec(window.location.hash);
+  if (m !== null) {
+    setToken(m[1]!);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+}
 
 const authed = { value: getToken() !== null };
 
@@ -22,7 +33,7 @@ function Login(props: { onDone: () => void }) {
   return (
     <main class="login">
       <h1>Tabby</h1>
-      <p>Sign in with an API token: the admin token (read and write) or the read-only one, from the server's data directory (<code>tokens</code>).</p>
+      <p>Sign in with an API token: the admin token (read and write) or the read-only one, from the server's data directory (<code>tokens</code>), or the one in the URL <code>tabby dashboard</code> printed.</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -63,6 +74,7 @@ const PAGES: readonly { path: string; title: string }[] = [
   { path: '/connectivity', title: 'Connectivity' },
   { path: '/trace', title: 'Trace' },
   { path: '/what-if', title: 'What-if' },
+  { path: '/flows', title: 'Flows' },
   { path: '/denied', title: 'Denied traffic' },
   { path: '/status', title: 'Enforcement' },
 ];
@@ -79,6 +91,8 @@ function Page() {
       return <TracePage key={location.value} query={query} />;
     case '/what-if':
       return <WhatIfPage />;
+    case '/flows':
+      return <FlowsPage query={query} />;
     case '/denied':
       return <DeniedPage />;
     case '/status':
@@ -104,6 +118,11 @@ function Shell(props: { onLogout: () => void }) {
             </Link>
           ))}
         </nav>
+        {readOnly.value !== undefined && (
+          <span class="read-only" data-testid="read-only" title={readOnly.value}>
+            read-only
+          </span>
+        )}
         <span class={`conn conn-${connection.value}`} data-testid="connection" title="the watch stream">
           {connection.value} · rev {latestRevision.value}
           {w !== undefined && ` · ${w.snapshot.workloads.length} pods`}

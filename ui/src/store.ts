@@ -18,6 +18,8 @@ const objects = new Map<string, Map<string, ApiObject>>();
 export const dataVersion = signal(0);
 export const ready = signal(false);
 export const connection = signal<Connection>('connecting');
+/** Set (what is shown, e.g. `read-only: cluster https://… (crd.projectcalico.org/v1)`) when the server refuses writes: write actions are hidden. */
+export const readOnly = signal<string | undefined>(undefined);
 /** The newest resourceVersion seen (the datastore revision the dashboard reflects). */
 export const latestRevision = signal('0');
 export interface Change {
@@ -69,6 +71,7 @@ export function applyEvent(ev: DashboardEvent): void {
     }
     case 'READY':
       _bumpRev(ev.resourceVersion);
+      readOnly.value = ev.readOnly;
       dataArrivedAt = performance.now();
       ready.value = true;
       dataVersion.value++;

@@ -27,6 +27,8 @@ export interface FlowLogCounters {
   rejected: number;
   /** Pending connections dropped because the join table was full (overload). */
   pendingDropped: number;
+  /** Late new packets of connections already emitted (retransmissions), not emitted again. */
+  repeats: number;
   /** Kernel-side losses reported (NFLOG buffer overruns as ulogd logs them). */
   kernelDropped: number;
   /** Events joined with a conntrack entry (counts from conntrack), the rest carry NFLOG counts. */
@@ -41,7 +43,7 @@ export function flowFileName(node: string): string {
 }
 
 export class FlowEventLog {
-  readonly counters: FlowLogCounters = { eventsEmitted: 0, packetsRead: 0, rejected: 0, pendingDropped: 0, kernelDropped: 0, conntrackJoined: 0, rotations: 0 };
+  readonly counters: FlowLogCounters = { eventsEmitted: 0, packetsRead: 0, rejected: 0, pendingDropped: 0, repeats: 0, kernelDropped: 0, conntrackJoined: 0, rotations: 0 };
   /** The file events are appended to, or undefined (memory only). */
   readonly file: string | undefined;
   private readonly _ring: (FlowEvent | undefined)[];

@@ -30,3 +30,8 @@
  * pod's egress, `dst` for the destination pod's ingress), as Calico's flow logs do.
  */
 export { FlowEventLog, flowFileName, type FlowEventLogOptions, type FlowLogCounters } from './event-log.js';
+export { FlowReader, type FlowReaderOptions } from './reader.js';
+export { FlowAssembler } from './assembler.js';
+export { resolveEndpoint } from './resolve.js';
+export { parseGprintLine, flowUlogdConfig, type NflogPacket } from './ulogd.js';
+export { parseConntrackLine, indexConntrack, flowKey, type ConntrackCounts } from './conntrack.js';

@@ -4,7 +4,8 @@
  * live reader's bounded, read-only client. The cluster is the one the analysis commands read:
  * `--kubeconfig`, else the calicoctl configuration (`--config`, the environment, else the
  * running cluster of `--data-dir`), which must reach an API server (`datastoreType: kubernetes`).
- * The answer is untrusted: decoded with field paths like a flows file.
+ * (`tabby flows` reads the same API; this adds `--config`.) The answer is untrusted: decoded with
+ * field paths like a flows file.
  */
 import type { FlowQuery, FlowRecord } from '../../model/flows.js';
 import { decodeFlowRecords } from '../../engine/index.js';

@@ -299,13 +299,19 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--data-dir <dir>', `where the fresh state directory goes (default ${DATA_DIR_DOC})`)
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .option('--ip-family <f>', 'which flows: 4 (IPv4), 6 (IPv6) or dual (both); 6 and dual bring up a dual-stack lab (IPv6 from 2001:db8::/32)', ipFamilyOption, 4)
+    .option('--iptables-backend <b>', 'with --dataplane iptables, which iptables: default (the system\'s iptables, iptables-nft on Debian), nft or legacy', iptablesBackendOption, 'default')
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft'; ipFamily: 4 | 6 | 'dual' };
+      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft'; ipFamily: 4 | 6 | 'dual'; iptablesBackend: 'default' | 'nft' | 'legacy' };
+      if (o.dataplane === 'nft' && o.iptablesBackend !== 'default') {
+        ctx.io.stderr('error: --iptables-backend applies to --dataplane iptables only\n');
+        ctx.exit(EXIT.usage);
+        return;
+      }
       const dir = stringOpt(opts, 'stateDir') ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), `lab-verify-${process.pid}`);
       const dualStack = o.ipFamily !== 4;
       ctx.io.stderr(`verify: bringing up a ${dualStack ? 'dual-stack ' : ''}lab of ${o.workers} workers in ${dir}\n`);
-      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, dualStack });
+      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, iptablesBackend: o.iptablesBackend, dualStack });
       let code: number;
       try {
         const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
@@ -319,6 +325,12 @@ export function labCommand(ctx: CommandContext): Command {
       ctx.exit(code);
     });
   return lab;
+}
+
+/** `--iptables-backend`: default, nft or legacy. */
+export function iptablesBackendOption(v: string): 'default' | 'nft' | 'legacy' {
+  if (v === 'default' || v === 'nft' || v === 'legacy') return v;
+  throw new InvalidArgumentError('must be default, nft or legacy');
 }
 
 /** `--ip-family`: 4, 6 or dual. */

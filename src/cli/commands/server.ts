@@ -14,10 +14,22 @@
  *
  * `KUBECONFIG` alone does not choose the datastore here (unlike calicoctl): the server tells its
  * users to export KUBECONFIG pointing at itself, and a restart must not then refuse to start.
+ *
+ * `--role fanout --upstream URL[,URL…]` runs the Typha-like fan-out tier instead (src/fanout):
+ * one watch per agent kind on the upstream, the agents' lists and watches served from its cache.
+ * It uses the cluster's data directory as it is (DIR/pki for its serving certificate, so agents
+ * keep trusting the same CA; DIR/tokens' read-only token for its own upstream watches) and writes
+ * DIR/fanout.kubeconfig and DIR/fanout-calicoctl.cfg pointing at itself for the agents.
  */
 import { isIP } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runServer } from '../../apiserver/main.js';
+import { calicoctlConfig, kubeconfig, runServer } from '../../apiserver/main.js';
+import { ENGINE_KINDS } from '../../agent/syncer.js';
+import { runFanout } from '../../fanout/server.js';
+import type { CachedType } from '../../fanout/cache.js';
+import { kindFor } from '../../model/kinds.js';
 import { sanOf } from '../../apiserver/pki.js';
 import { startWorkloadControllers } from '../../controllers/index.js';
 import type { Datastore } from '../../datastore/index.js';
@@ -109,6 +121,87 @@ export function parseByteLimit(v: string): number {
   return n;
 }
 
+/** The kinds the agents list and watch, as the fan-out caches them. */
+export function fanoutTypes(): CachedType[] {
+  const out: CachedType[] = [];
+  for (const [apiVersion, kind] of ENGINE_KINDS) {
+    const k = kindFor(apiVersion, kind);
+    if (k !== undefined) out.push({ group: k.group, version: k.version, plural: k.plural, namespaced: k.namespaced });
+  }
+  return out;
+}
+
+/** `--upstream`: one or more https:// (or http://) URLs, comma-separated. */
+export function parseUpstreams(v: string): string[] {
+  const urls = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (urls.length === 0) throw new InvalidArgumentError('must name at least one API server URL, such as https://127.0.0.1:6443');
+  for (const u of urls) {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new InvalidArgumentError(`${JSON.stringify(u)} is not a URL (expected https://host:port)`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`${JSON.stringify(u)}: the scheme must be https or http`);
+    if (url.pathname !== '/' || url.search !== '' || url.username !== '') throw new InvalidArgumentError(`${JSON.stringify(u)}: give the server only (scheme, host and port)`);
+  }
+  return urls;
+}
+
+async function _readCluster(dataDir: string): Promise<{ caPem: string; certPem: string; keyPem: string; token: string; admin: string }> {
+  const read = async (name: string): Promise<string> => {
+    try {
+      return await readFile(join(dataDir, name), 'utf8');
+    } catch {
+      throw new Error(`${join(dataDir, name)} is missing: --role fanout runs beside a cluster's data directory (start \`tabby server --data-dir ${dataDir}\` once, or copy its pki/ and tokens here)`);
+    }
+  };
+  const [caPem, certPem, keyPem, tokensText] = await Promise.all([read('pki/ca.crt'), read('pki/server.crt'), read('pki/server.key'), read('tokens')]);
+  let tokens: unknown;
+  try {
+    tokens = JSON.parse(tokensText);
+  } catch {
+    tokens = undefined;
+  }
+  const t = (typeof tokens === 'object' && tokens !== null ? tokens : {}) as Record<string, unknown>;
+  if (typeof t['readOnly'] !== 'string' || typeof t['admin'] !== 'string') throw new Error(`${join(dataDir, 'tokens')}: expected {"admin": "...", "readOnly": "..."}`);
+  return { caPem, certPem, keyPem, token: t['readOnly'], admin: t['admin'] };
+}
+
+async function _runFanoutRole(ctx: CommandContext, dataDir: string, host: string, port: number, upstream: readonly string[]): Promise<void> {
+  let cluster;
+  try {
+    cluster = await _readCluster(dataDir);
+  } catch (e) {
+    ctx.io.stderr(`tabby server --role fanout: ${e instanceof Error ? e.message : String(e)}\n`);
+    ctx.exit(EXIT.failed);
+    return;
+  }
+  const f = await runFanout({
+    urls: upstream,
+    token: cluster.token,
+    caPem: cluster.caPem,
+    certPem: cluster.certPem,
+    keyPem: cluster.keyPem,
+    host,
+    port,
+    types: fanoutTypes(),
+    log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
+  });
+  const kubeconfigPath = join(dataDir, 'fanout.kubeconfig');
+  const cfgPath = join(dataDir, 'fanout-calicoctl.cfg');
+  await writeFile(kubeconfigPath, kubeconfig(f.url, cluster.caPem, 'tabby-admin', cluster.admin), { mode: 0o600 });
+  await writeFile(cfgPath, calicoctlConfig(kubeconfigPath), { mode: 0o600 });
+  ctx.io.stdout(
+    `Tabby fan-out server listening on ${f.url} (upstream: ${upstream.join(', ')})\n` +
+      `  agents: tabby agent --node <name> -c ${cfgPath}\n`,
+  );
+  const sig = await ctx.io.waitForShutdown();
+  ctx.io.stderr(`${sig}: stopping\n`);
+  await f.stop();
+  ctx.exit(EXIT.ok);
+}
+
 export function serverCommand(ctx: CommandContext): Command {
   return new Command('server')
     .description('run the Kubernetes-compatible API server (kubectl and calicoctl talk to it)')
@@ -132,9 +225,25 @@ export function serverCommand(ctx: CommandContext): Command {
         .choices(['v3', 'crd'])
         .default('v3'),
     )
-    .action(async (opts: unknown) => {
+    .addOption(
+      new Option('--role <role>', 'server (the API server) or fanout (a Typha-like cache in front of --upstream that agents watch instead; default port 5473)')
+        .choices(['server', 'fanout'])
+        .default('server'),
+    )
+    .option('--upstream <urls>', 'with --role fanout: the API server(s) to watch, comma-separated (https://127.0.0.1:6443)', parseUpstreams)
+    .action(async (opts: unknown, cmd: Command) => {
       const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
-      const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd' };
+      const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd'; role: 'server' | 'fanout'; upstream?: string[] };
+      if (o.role === 'fanout' || o.upstream !== undefined) {
+        if (o.role !== 'fanout' || o.upstream === undefined) {
+          ctx.io.stderr(`tabby server: ${o.role === 'fanout' ? '--role fanout needs --upstream <url>' : '--upstream is only for --role fanout'}\n`);
+          ctx.exit(EXIT.usage);
+          return;
+        }
+        const port = cmd.getOptionValueSource('port') === 'default' ? 5473 : o.port;
+        await _runFanoutRole(ctx, dataDir, stringOpt(opts, 'host') ?? stringOpt(opts, 'bind') ?? '127.0.0.1', port, o.upstream);
+        return;
+      }
       const etcd: EtcdFlags = {
         endpoints: stringOpt(opts, 'etcdEndpoints'),
         caFile: stringOpt(opts, 'etcdCafile'),

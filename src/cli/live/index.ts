@@ -15,6 +15,7 @@ export { KubeApi, ApiError, type ApiOptions } from './api.js';
 export { loadKubeconfig } from './kubeconfig.js';
 export { discover, listAll, decodeListed, derivedByCluster, ReaderError, type Discovery, type ListedType } from './reader.js';
 export * from './read-set.js';
+export { createReadOnlyApi, type ReadOnlyApiOptions } from './read-only-api.js';
 export { LiveCluster, type LiveChange, type LiveOptions as LiveClusterOptions } from './live.js';
 
 export interface LiveOptions {

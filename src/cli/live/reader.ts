@@ -137,7 +137,7 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * The object as the model reads it: with its kind and apiVersion, without the server's and
  * kubectl's bookkeeping (managedFields, the last-applied copy of the object as sent).
  */
-function _clean(type: ReadType, o: Obj): Obj {
+export function cleanListed(type: ReadType, o: Obj): Obj {
   const meta = _obj(o['metadata']);
   const { managedFields: _m, ...rest } = meta;
   const ann = _obj(rest['annotations']);
@@ -165,7 +165,7 @@ export function decodeListed(listed: readonly ListedType[]): DecodedCluster {
   for (const l of listed)
     for (const raw of l.items) {
       if (derivedByCluster(l.type, raw)) continue;
-      const o = _clean(l.type, raw);
+      const o = cleanListed(l.type, raw);
       const meta = _obj(o['metadata']);
       const who = `${l.type.kind} ${typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? `${meta['namespace']}/` : ''}${String(meta['name'] ?? '')}`;
       if (l.type.group === CALICO_CRD) {

@@ -94,6 +94,8 @@ export function formatMatch(m: MatchCriterion): string {
       return `-m set ${_not(m.negated)}--match-set ${_word(m.set, 'IP set name')} ${m.withPort === true ? 'src,src' : 'src'}`;
     case 'dstIpSet':
       return `-m set ${_not(m.negated)}--match-set ${_word(m.set, 'IP set name')} ${m.withPort === true ? 'dst,dst' : 'dst'}`;
+    case 'addrDstPortSet':
+      return `-m set ${_not(m.negated)}--match-set ${_word(m.set, 'IP set name')} ${m.addr},dst`;
     case 'srcPorts':
       return `-m multiport ${_not(m.negated)}--sports ${_ports(m.ports)}`;
     case 'dstPorts':

@@ -14,7 +14,8 @@
  *   `filter-INPUT`/`FORWARD`/`OUTPUT` at filter (0). An `accept` ends only that base chain, as
  *   ACCEPT ends only one iptables table, and marks carry over, so the staging is the same;
  * - IP sets become named sets (`hash:net` → `ipv4_addr` interval set with contained prefixes
- *   folded, `hash:ip,port` → `ipv4_addr . inet_proto . inet_service`; `ipv6_addr` for IPv6);
+ *   folded, `hash:ip,port` → `ipv4_addr . inet_proto . inet_service`, the policy prefilters'
+ *   `hash:net,port` → the same concatenation as an interval set; `ipv6_addr` for IPv6);
  * - in policy and profile chains, each "set mark" + "return if marked" pair is one rule
  *   (`… meta mark set meta mark | 0x10000 return`; see `foldMarkReturns`);
  * - every run of plain interface dispatch rules (`-i|-o <iface> -j|-g <chain>`) becomes one
@@ -234,6 +235,15 @@ export function canonicalIpPort(member: string, family: IpFamily = 4): string {
   return `${_fmt4(_ip4(m[1]!))} . ${proto} . ${Number(m[3])}`;
 }
 
+/** `10.0.0.0/16,tcp:8080` → `10.0.0.0/16 . tcp . 8080` (a single address stays bare: `10.0.0.1 . tcp . 8080`). */
+export function canonicalNetPort(member: string, family: IpFamily = 4): string {
+  const comma = member.lastIndexOf(',');
+  if (comma < 0) throw new Error(`invalid hash:net,port member ${JSON.stringify(member)}`);
+  const net = canonicalNets([member.slice(0, comma)], family)[0]!;
+  const ip = canonicalIpPort(`${family === 6 ? '::' : '0.0.0.0'}${member.slice(comma)}`, family);
+  return `${net}${ip.slice(ip.indexOf(' . '))}`;
+}
+
 export function renderNftSet(s: IpSet): NftSet {
   const name = nftSetName(s.name);
   const addr = s.family === 6 ? 'ipv6_addr' : 'ipv4_addr';
@@ -244,7 +254,8 @@ export function renderNftSet(s: IpSet): NftSet {
     case 'hash:ip,port':
       return { name, type: `${addr} . inet_proto . inet_service`, interval: false, elements: [...new Set(s.members.map((m) => canonicalIpPort(m, s.family)))].sort() };
     case 'hash:net,port':
-      throw new Error(`set ${s.name}: hash:net,port is not rendered to nft`);
+      // The policy prefilters (render/prefilter.ts): nets never overlap for one protocol and port.
+      return { name, type: `${addr} . inet_proto . inet_service`, interval: true, elements: [...new Set(s.members.map((m) => canonicalNetPort(m, s.family)))].sort() };
   }
 }
 

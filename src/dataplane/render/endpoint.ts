@@ -7,8 +7,8 @@
  * 1. tracked chains: `ESTABLISHED,RELATED → ACCEPT`, `INVALID → DROP` (the conntrack fast path);
  * 2. host endpoints: jump to the failsafe chain;
  * 3. clear the accept and pass bits;
- * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark pass clear → jump
- *    cali-pi-…`, then (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in
+ * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark pass clear [and the
+ *    policy's prefilter, prefilter.ts] → jump cali-pi-…`, then (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in
  *    normal and forward chains of a tier whose default action is Deny, `DROP if no policies
  *    passed packet`;
  * 5. normal chains: each profile, `Return if profile accepted`, then `Drop if no profiles
@@ -21,7 +21,7 @@
  * no-profile drop (flow-log.ts).
  */
 import type { DesiredTier } from '../../engine/index.js';
-import type { Chain, Rule } from '../model.js';
+import type { Chain, MatchCriterion, Rule } from '../model.js';
 import { endOfTierFlowLogPrefix, flowLogGroup, noProfileFlowLogPrefix } from './flow-log.js';
 import { chainName, PREFIX, type MarkBits } from './names.js';
 import { policyChainName, profileChainName } from './policy.js';
@@ -37,6 +37,8 @@ export interface EndpointChainSpec {
   readonly profiles?: readonly string[];
   readonly failsafe?: string;
   readonly marks: MarkBits;
+  /** The prefilter criteria for the jump into a policy's chain in this direction (prefilter.ts), if any. */
+  readonly prefilter?: (policyKey: string) => readonly MatchCriterion[] | undefined;
   /** Flow-log NFLOG marks at the end-of-tier drop and the no-profile drop (normal and forward chains). */
   readonly flowLogs?: boolean;
 }
@@ -59,7 +61,7 @@ export function renderEndpointChain(s: EndpointChainSpec): Chain {
   for (const t of s.tiers) {
     rules.push({ match: [], action: { kind: 'clearMark', mask: marks.pass }, comment: `Start of tier ${t.name}` });
     for (const key of t.policies) {
-      rules.push({ match: [passClear], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
+      rules.push({ match: [passClear, ...(s.prefilter?.(key) ?? [])], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
       if (s.type === 'untracked') rules.push({ match: [accepted], action: { kind: 'notrack' } });
       rules.push({ match: [accepted], action: { kind: 'return' }, comment: 'Return if policy accepted' });
     }

@@ -18,6 +18,7 @@ import {
   decodeFlowLogPrefix,
   endOfTierFlowLogPrefix,
   flowLogPolicyId,
+  flowLogPolicyName,
   flowLogTable,
   maybeHashPrefix,
   noProfileFlowLogPrefix,
@@ -68,7 +69,8 @@ test('prefix: Felix format for rule verdicts, end of tier and no profile', () =>
   assert.equal(endOfTierFlowLogPrefix('ingress', 'default'), 'DPI|default');
   assert.equal(noProfileFlowLogPrefix('egress'), 'DRE');
   assert.equal(flowLogPolicyId({ kind: 'GlobalNetworkPolicy', namespace: '', name: 'default.x' }), 'gnp/default.x');
-  assert.equal(flowLogPolicyId({ kind: 'KubernetesNetworkPolicy', namespace: 'ns1', name: 'web' }), 'knp/ns1/web');
+  assert.equal(flowLogPolicyId({ kind: 'KubernetesNetworkPolicy', namespace: 'ns1', name: 'knp.default.web' }), 'knp/ns1/web');
+  assert.equal(flowLogPolicyId({ kind: 'AdminNetworkPolicy', namespace: '', name: 'kanp.adminnetworkpolicy.x' }), 'anp/x');
   assert.equal(FLOW_LOG_GROUP_INBOUND, 1);
   assert.equal(FLOW_LOG_GROUP_OUTBOUND, 2);
 });
@@ -116,7 +118,7 @@ test('table: every rendered prefix decodes to its verdict (round trip), long nam
           assert.ok(dec.ok);
           assert.deepEqual(
             { tier: dec.hit.tier, kind: dec.hit.kind, namespace: dec.hit.namespace, name: dec.hit.name, ruleIndex: dec.hit.ruleIndex, direction: dec.hit.direction },
-            { tier: p.tier, kind: p.kind, namespace: p.namespace, name: p.name, ruleIndex: r.index, direction: dir },
+            { tier: p.tier, kind: p.kind, namespace: p.namespace, name: flowLogPolicyName(p.kind, p.name), ruleIndex: r.index, direction: dir },
           );
         }
   }

@@ -61,10 +61,25 @@ export function maybeHashPrefix(prefix: string): string {
   return `${head}${hash}_${tail}`;
 }
 
-/** Felix's policy id: `<short kind>/<namespace>/<name>` or `<short kind>/<name>`. */
+/** The prefixes the engine gives converted kinds' names (`knp.default.<name>`, …), by kind. */
+const _CONVERTED_PREFIX: Readonly<Record<string, string>> = {
+  KubernetesNetworkPolicy: 'knp.default.',
+  StagedKubernetesNetworkPolicy: 'knp.default.',
+  AdminNetworkPolicy: 'kanp.adminnetworkpolicy.',
+  BaselineAdminNetworkPolicy: 'kbanp.baselineadminnetworkpolicy.',
+};
+
+/** A policy's name as the user wrote it (the engine's converted name without its `knp.default.`-like prefix). */
+export function flowLogPolicyName(kind: string, name: string): string {
+  const pre = _CONVERTED_PREFIX[kind];
+  return pre !== undefined && name.startsWith(pre) ? name.slice(pre.length) : name;
+}
+
+/** Felix's policy id (3.30: by kind): `<short kind>/<namespace>/<name>` or `<short kind>/<name>`, with the user's name. */
 export function flowLogPolicyId(p: Pick<DesiredPolicy, 'kind' | 'namespace' | 'name'>): string {
   const k = _SHORT_KIND[p.kind] ?? p.kind;
-  return p.namespace !== '' ? `${k}/${p.namespace}/${p.name}` : `${k}/${p.name}`;
+  const name = flowLogPolicyName(p.kind, p.name);
+  return p.namespace !== '' ? `${k}/${p.namespace}/${name}` : `${k}/${name}`;
 }
 
 const _dirChar = (d: FlowLogDir): string => (d === 'ingress' ? 'I' : 'E');
@@ -103,7 +118,7 @@ function _policyHits(out: Map<string, FlowPolicyHit>, p: DesiredPolicy): void {
       const prefix = flowLogPrefixOfRule(r, 'P', dir, id);
       if (prefix === undefined) continue;
       const action: FlowHitAction = r.action === 'Allow' ? 'allow' : r.action === 'Deny' ? 'deny' : 'pass';
-      out.set(prefix, { tier: p.tier, kind: p.kind, namespace: p.namespace, name: p.name, ruleIndex: r.index, direction: dir, action });
+      out.set(prefix, { tier: p.tier, kind: p.kind, namespace: p.namespace, name: flowLogPolicyName(p.kind, p.name), ruleIndex: r.index, direction: dir, action });
     }
 }
 

@@ -13,12 +13,13 @@
  * where they are used, and only for the directions they are used in.
  */
 import type { DesiredHostEndpoint, DesiredState, DesiredTier } from '../../engine/index.js';
-import type { Chain, Insertion, IpSet, Table } from '../model.js';
+import type { Chain, Insertion, IpSet, MatchCriterion, Table } from '../model.js';
 import { renderDispatchChain, type DispatchTarget } from './dispatch.js';
 import { hostChainName, renderEndpointChain, workloadChainName, type EndpointChainType } from './endpoint.js';
 import { renderIpSets } from './ipsets.js';
 import { CHAIN, markBits, PREFIX, type MarkBits } from './names.js';
 import { renderPolicyChain, renderProfileChain, type PolicyRenderContext } from './policy.js';
+import { policyPrefilter, type PolicyPrefilter } from './prefilter.js';
 import { FILTER_HOOKS, MANGLE_HOOKS, RAW_HOOKS, renderFilterStatic, renderMangleStatic, renderRawStatic } from './static.js';
 
 export interface RenderedTable {
@@ -43,6 +44,7 @@ class _TableBuilder {
   readonly profiles = { ingress: new Set<string>(), egress: new Set<string>() };
   constructor(
     private readonly marks: MarkBits,
+    private readonly prefilters: _Prefilters,
     private readonly flowLogs = false,
   ) {}
 
@@ -55,7 +57,8 @@ class _TableBuilder {
   ): void {
     for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
     for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
-    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, ...extra, ...(this.flowLogs ? { flowLogs: true } : {}) }));
+    const prefilter = (key: string): readonly MatchCriterion[] | undefined => this.prefilters.get(direction, key)?.match;
+    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, prefilter, ...extra, ...(this.flowLogs ? { flowLogs: true } : {}) }));
   }
 
   finish(d: DesiredState, ctx: PolicyRenderContext): Chain[] {
@@ -78,14 +81,39 @@ class _TableBuilder {
   }
 }
 
+/** The policies' prefilters (prefilter.ts), computed once per policy and direction, and the IP sets the rendered jumps use. */
+class _Prefilters {
+  private readonly _cache = new Map<string, PolicyPrefilter | null>();
+  constructor(private readonly d: DesiredState) {}
+
+  get(dir: 'ingress' | 'egress', key: string): PolicyPrefilter | undefined {
+    const k = `${dir} ${key}`;
+    let v = this._cache.get(k);
+    if (v === undefined) {
+      const p = this.d.policies.get(key);
+      v = (p === undefined ? undefined : policyPrefilter(p, dir, this.d)) ?? null;
+      this._cache.set(k, v);
+    }
+    return v ?? undefined;
+  }
+
+  /** The IP sets of every prefilter some jump uses, sorted by name. */
+  sets(): IpSet[] {
+    const out: IpSet[] = [];
+    for (const v of this._cache.values()) if (v?.set !== undefined) out.push(v.set);
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+}
+
 const _target = (h: DesiredHostEndpoint, prefix: string): DispatchTarget => ({ iface: h.iface, chain: hostChainName(prefix, h.iface) });
 
 export function render(d: DesiredState): RenderedDataplane {
   const marks = markBits(d.markMask);
   const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
+  const prefilters = new _Prefilters(d);
 
   // ---- filter (the only table with flow-log marks: Felix logs neither untracked nor preDNAT verdicts)
-  const filter = new _TableBuilder(marks, d.flowLogs === true);
+  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true);
   filter.chains.push(...renderFilterStatic(d, marks));
   for (const w of d.workloads) {
     filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
@@ -109,7 +137,7 @@ export function render(d: DesiredState): RenderedDataplane {
   );
 
   // ---- raw (untracked)
-  const raw = new _TableBuilder(marks);
+  const raw = new _TableBuilder(marks, prefilters);
   raw.chains.push(...renderRawStatic(d, marks));
   for (const h of d.hostEndpoints) {
     raw.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'untracked', h.untracked.ingress, { failsafe: CHAIN.failsafeIn });
@@ -121,7 +149,7 @@ export function render(d: DesiredState): RenderedDataplane {
   );
 
   // ---- mangle (preDNAT)
-  const mangle = new _TableBuilder(marks);
+  const mangle = new _TableBuilder(marks, prefilters);
   mangle.chains.push(...renderMangleStatic(d, marks));
   for (const h of d.hostEndpoints)
     mangle.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'preDNAT', h.preDNAT.ingress, { failsafe: CHAIN.failsafeIn });
@@ -132,7 +160,7 @@ export function render(d: DesiredState): RenderedDataplane {
     filter: { table: 'filter', chains: filter.finish(d, d.flowLogs === true ? { ...ctx, flowLogs: true } : ctx), hooks: FILTER_HOOKS },
     raw: { table: 'raw', chains: raw.finish(d, ctx), hooks: RAW_HOOKS },
     mangle: { table: 'mangle', chains: mangle.finish(d, ctx), hooks: MANGLE_HOOKS },
-    ipSets: renderIpSets(d),
+    ipSets: [...renderIpSets(d), ...prefilters.sets()],
   };
 }
 
@@ -143,3 +171,4 @@ export { renderEndpointChain, workloadChainName, hostChainName } from './endpoin
 export { renderDispatchChain } from './dispatch.js';
 export * from './flow-log.js';
 export { renderIpSets } from './ipsets.js';
+export { policyPrefilter, prefilterSetId, MAX_PREFILTER_MEMBERS, MIN_PREFILTER_RULES, type PolicyPrefilter } from './prefilter.js';

@@ -63,7 +63,7 @@ for (const file of readdirSync(SCENARIOS).filter((f) => f.endsWith('.scenario'))
       for (const c of t.chains)
         for (const rule of c.rules) {
           if (rule.action.kind === 'jump' || rule.action.kind === 'goto') assert.ok(names.has(rule.action.chain), `${t.table} ${c.name} → missing ${rule.action.chain}`);
-          for (const m of rule.match) if (m.kind === 'srcIpSet' || m.kind === 'dstIpSet') assert.ok(sets.has(m.set), `${c.name} uses missing set ${m.set}`);
+          for (const m of rule.match) if (m.kind === 'srcIpSet' || m.kind === 'dstIpSet' || m.kind === 'addrDstPortSet') assert.ok(sets.has(m.set), `${c.name} uses missing set ${m.set}`);
           assert.ok(c.name.length <= 28, c.name);
         }
     }

@@ -5,7 +5,7 @@ import { applyObject } from '../api.js';
 import { toYaml, validateText, YamlEditor } from '../editor.js';
 import { findPolicy, policyParam, policySource, selectedBy } from '../policy-ref.js';
 import { Link, navigate } from '../router.js';
-import { findObject, objectsOf, world } from '../store.js';
+import { findObject, objectsOf, readOnly, world } from '../store.js';
 
 const STAGED_TYPES = ['projectcalico.org/stagedglobalnetworkpolicies', 'projectcalico.org/stagednetworkpolicies', 'projectcalico.org/stagedkubernetesnetworkpolicies'];
 
@@ -188,7 +188,7 @@ function ObjectEditor(props: { title: string; object: object }) {
         <>
           <YamlEditor text={text} onText={setText} />
           <div class="actions">
-            <button
+            {readOnly.value === undefined && <button
               disabled={!valid}
               data-testid="apply"
               onClick={() => {
@@ -204,7 +204,7 @@ function ObjectEditor(props: { title: string; object: object }) {
               }}
             >
               Apply
-            </button>
+            </button>}
             <button
               title="preview in What-if"
               class="link"

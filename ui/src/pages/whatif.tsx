@@ -9,7 +9,7 @@ import type { Resource } from '../../../src/model/meta.js';
 import { applyObject, deleteObject } from '../api.js';
 import { validateText, YamlEditor } from '../editor.js';
 import { Link } from '../router.js';
-import { world } from '../store.js';
+import { readOnly, world } from '../store.js';
 
 const EXAMPLE = `# Paste one or more resources; the preview shows what they would change.
 apiVersion: projectcalico.org/v3
@@ -98,7 +98,7 @@ export function WhatIfPage() {
           <button data-testid="whatif-staged" onClick={() => run(promoteStaged(w.resources), 'enforcing every staged policy')}>
             Preview enforcing the staged policies
           </button>
-          <button
+          {readOnly.value === undefined && <button
             disabled={!ok || preview === undefined}
             data-testid="whatif-apply"
             onClick={() => {
@@ -111,7 +111,7 @@ export function WhatIfPage() {
             }}
           >
             {remove ? 'Delete' : 'Apply'} for real
-          </button>
+          </button>}
         </div>
         {status !== '' && <p data-testid="whatif-status">{status}</p>}
       </section>

@@ -1,0 +1,229 @@
+/**
+ * @module Child entry: a process hosting several simulated nodes. Each node is a real agent
+ * (`runAgent`: syncer with its own watch connections through its own KubeDatastore and bearer
+ * token, the engine's desired state for the node, the renderer) programming a RecordingDriver.
+ * Per node it keeps two step histories on the shared monotonic clock (`process.hrtime`, the same
+ * in every process): when the pods watch delivered each revision, and when each apply programmed
+ * a revision. The parent asks over IPC:
+ *
+ *   {type:'start', nodes:[{name, token, server}], caPem, publishStatus, minApplyIntervalMs}
+ *       → {type:'started', startOfDayMs:[…]} once every node did its first apply
+ *   {type:'mark'}                       → {type:'mark', cpuUs, rssBytes, watchBytes, applies, events}
+ *   {type:'reach', revs:[…]}            → {type:'reach', recv:[…], prog:[…]}: per revision, the
+ *                                          latest time over this worker's nodes at which a node
+ *                                          first received / programmed it (-1: some node never did)
+ *   {type:'wait', rev, timeoutMs}       → {type:'wait', ok, error?}: every node programmed ≥ rev
+ *   {type:'views'}                      → {type:'views', views:{node: RecordedDataplane view}}
+ *   {type:'stop'}                       → stops the agents, exits
+ */
+import { runAgent, type AgentHandle } from '../agent/main.js';
+import { KubeDatastore, type KubeDatastoreOptions } from '../datastore/kube/index.js';
+import type { ListQuery, ListResult, WatchEvent } from '../datastore/index.js';
+import { RecordingDriver } from '../dataplane/record/driver.js';
+import type { CommandRunner } from '../sys/index.js';
+
+/** Milliseconds on CLOCK_MONOTONIC (comparable across the simulation's processes). */
+export const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** A monotone step function of revision over time, coalescing points closer than 1 ms. */
+export class StepHistory {
+  private _t = new Float64Array(256);
+  private _r = new Float64Array(256);
+  private _n = 0;
+  last = -1;
+
+  add(t: number, rev: number): void {
+    if (rev <= this.last) return;
+    this.last = rev;
+    if (this._n > 0 && t - this._t[this._n - 1]! < 1) {
+      this._r[this._n - 1] = rev;
+      return;
+    }
+    if (this._n === this._t.length) {
+      const t2 = new Float64Array(this._n * 2);
+      const r2 = new Float64Array(this._n * 2);
+      t2.set(this._t);
+      r2.set(this._r);
+      this._t = t2;
+      this._r = r2;
+    }
+    this._t[this._n] = t;
+    this._r[this._n] = rev;
+    this._n++;
+  }
+
+  /** The first time the revision reached `rev` or more; -1 when it never did. */
+  reached(rev: number): number {
+    let lo = 0;
+    let hi = this._n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this._r[mid]! >= rev) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < this._n ? this._t[lo]! : -1;
+  }
+}
+
+/** The node's KubeDatastore, noting when its pods watch delivers each revision. */
+class MeteredKubeDatastore extends KubeDatastore {
+  constructor(
+    o: KubeDatastoreOptions,
+    private readonly _recv: StepHistory,
+    private readonly _count: () => void,
+  ) {
+    super(o);
+  }
+
+  /** A (re-)list also brings the node up to the list's revision. */
+  override async list(q: ListQuery): Promise<ListResult> {
+    const r = await super.list(q);
+    if (q.group === '' && q.plural === 'pods') this._recv.add(monoMs(), Number(r.revision));
+    return r;
+  }
+
+  override async *watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const pods = q.group === '' && q.plural === 'pods';
+    for await (const ev of super.watch(q, fromRevision, signal)) {
+      this._count();
+      if (pods) this._recv.add(monoMs(), Number(ev.revision));
+      yield ev;
+    }
+  }
+}
+
+interface StartMsg {
+  readonly type: 'start';
+  readonly nodes: readonly { readonly name: string; readonly token: string; readonly server: string }[];
+  readonly caPem: string;
+  readonly publishStatus: boolean;
+  readonly minApplyIntervalMs?: number;
+}
+
+interface SimNode {
+  readonly name: string;
+  readonly agent: AgentHandle;
+  readonly driver: RecordingDriver;
+  readonly ds: KubeDatastore;
+  readonly recv: StepHistory;
+  readonly prog: StepHistory;
+  startedAt: number;
+  firstApplyAt: number;
+}
+
+/** The recording driver runs no command; anything asking for one is a bug in the harness. */
+const NO_COMMANDS: CommandRunner = {
+  run: (c) => Promise.reject(new Error(`the simulation runs no commands (asked for ${c.argv.join(' ')})`)),
+};
+
+const nodes: SimNode[] = [];
+let watchBytes = 0;
+let events = 0;
+const send = (m: unknown): void => void process.send?.(m);
+
+async function start(m: StartMsg): Promise<void> {
+  const firstApplies: Promise<void>[] = [];
+  for (const n of m.nodes) {
+    const recv = new StepHistory();
+    const prog = new StepHistory();
+    const ds = new MeteredKubeDatastore(
+      { server: n.server, token: n.token, caPem: m.caPem, timeoutMs: 120_000, onWatchBytes: (b) => (watchBytes += b) },
+      recv,
+      () => events++,
+    );
+    const driver = new RecordingDriver();
+    let first: () => void = () => undefined;
+    firstApplies.push(new Promise<void>((ok) => (first = ok)));
+    const node: SimNode = { name: n.name, driver, ds, recv, prog, startedAt: monoMs(), firstApplyAt: -1, agent: undefined as unknown as AgentHandle };
+    const agent = runAgent({
+      node: n.name,
+      datastore: ds,
+      runner: NO_COMMANDS,
+      driver,
+      publishStatus: m.publishStatus,
+      ...(m.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: m.minApplyIntervalMs } : {}),
+      log: (l) => {
+        if (/failed|error/i.test(l)) process.stderr.write(`${n.name}: ${l}\n`);
+      },
+      onApply: (rec) => {
+        const t = monoMs();
+        driver.programmed(rec.revision);
+        prog.add(t, Number(rec.revision));
+        if (node.firstApplyAt < 0) {
+          node.firstApplyAt = t;
+          first();
+        }
+      },
+    });
+    (node as { agent: AgentHandle }).agent = agent;
+    nodes.push(node);
+  }
+  await Promise.all(firstApplies);
+  send({ type: 'started', startOfDayMs: nodes.map((n) => n.firstApplyAt - n.startedAt) });
+}
+
+function reach(revs: readonly number[]): void {
+  const recv: number[] = [];
+  const prog: number[] = [];
+  for (const r of revs) {
+    let a = 0;
+    let b = 0;
+    for (const n of nodes) {
+      const x = n.recv.reached(r);
+      const y = n.prog.reached(r);
+      a = a < 0 || x < 0 ? -1 : Math.max(a, x);
+      b = b < 0 || y < 0 ? -1 : Math.max(b, y);
+    }
+    recv.push(a);
+    prog.push(b);
+  }
+  send({ type: 'reach', recv, prog });
+}
+
+async function wait(rev: string, timeoutMs: number): Promise<void> {
+  try {
+    await Promise.all(nodes.map((n) => n.agent.whenProgrammed(rev, timeoutMs)));
+    send({ type: 'wait', ok: true });
+  } catch (e) {
+    send({ type: 'wait', ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+async function stop(): Promise<void> {
+  await Promise.all(nodes.map((n) => n.agent.stop().catch(() => undefined)));
+  await Promise.all(nodes.map((n) => n.ds.close()));
+  process.exit(0);
+}
+
+process.on('message', (raw: unknown) => {
+  const m = raw as { type?: string } & Record<string, unknown>;
+  const fail = (e: unknown): void => {
+    process.stderr.write(`sim worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  };
+  switch (m.type) {
+    case 'start':
+      start(m as unknown as StartMsg).catch(fail);
+      break;
+    case 'mark': {
+      const c = process.cpuUsage();
+      send({ type: 'mark', cpuUs: c.user + c.system, rssBytes: process.memoryUsage.rss(), watchBytes, events, applies: nodes.reduce((s, n) => s + n.driver.applies, 0) });
+      break;
+    }
+    case 'reach':
+      reach(m['revs'] as number[]);
+      break;
+    case 'wait':
+      wait(String(m['rev']), Number(m['timeoutMs'])).catch(fail);
+      break;
+    case 'views':
+      send({ type: 'views', views: Object.fromEntries(nodes.map((n) => [n.name, n.driver.dataplane.view()])) });
+      break;
+    case 'stop':
+      stop().catch(fail);
+      break;
+    default:
+      break;
+  }
+});
+process.once('disconnect', () => void stop());
