@@ -1,23 +1,19 @@
 /**
- * `tabby recommend` → `--apply` → `tabby promote` on real packets (root only), both dataplanes:
- * a lab namespace `shop` with three workloads (web, two api replicas, db), plus a scraper in
- * `mon` and the lab's private `system` host outside the cluster, talk in a known pattern with
- * the lab prober (real TCP connections): web → api 8080, api → db 5432, mon/scraper → api 9090,
- * api → system 443. Those connections reach the API server's flows API as the agents' flow log
- * carries them (FlowEvents in `flows-<node>.jsonl`, tailed and aggregated by the server in 1 s
- * windows); `tabby recommend` reads them from the flows API, proves and applies the staged
- * proposals through the lab's API server (the calicoctl.cfg of `runServer`: the Kubernetes API,
- * as kubectl writes); `tabby promote --yes` enforces each. Then every observed flow still
- * connects on real packets, and flows never observed (web → db, db → web, the scraper → db, api →
- * system 8080, web → system 443, the scraper → api 8080) are dropped, each agreeing with the
- * engine.
- *
- * What is not end to end here: the FlowEvents are built from the prober's own results (the
- * connections it made and saw succeed) and written in the agents' transport, not read from the
- * kernel by the agents (the NFLOG + conntrack reader of issue 17 item 1 is not on main yet). */
+ * Issue 17's acceptance for recommendations, end to end on real packets (root only), both
+ * dataplanes: a lab namespace `shop` with three workloads (web, two api replicas, db), plus a
+ * scraper in `mon` and the lab's private `system` host outside the cluster, talk in a known
+ * pattern with the lab prober (real TCP connections): web → api 8080, api → db 5432,
+ * mon/scraper → api 9090, api → system 443. The agents read those connections from the kernel
+ * (flow-log NFLOG marks + conntrack) into `<stateDir>/flows-<worker>.jsonl`; the lab's API server
+ * tails them, aggregates them (1 s windows) and serves the flows API. `tabby recommend` reads the
+ * flows API, proves and applies the staged proposals through the API server (the calicoctl.cfg
+ * of `runServer`: the Kubernetes API, as kubectl writes); while staged, every flow still
+ * connects; `tabby promote --yes` enforces each. Then every observed flow still connects on real
+ * packets, and flows never observed (web → db, db → web, the scraper → db, api → system 8080,
+ * web → system 443, the scraper → api 8080) are dropped, each agreeing with the engine. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, snapshotOf } from '../../src/lab/controller.js';
@@ -28,8 +24,7 @@ import { netnsSkipReason } from '../../src/sys/index.js';
 import { main } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
 import type { Io } from '../../src/cli/io.js';
-import type { FlowEndpoint, FlowEvent, FlowRecord } from '../../src/model/flows.js';
-import { FlowEventLog } from '../../src/agent/flows/index.js';
+import type { FlowRecord } from '../../src/model/flows.js';
 import { fetchClusterFlows } from '../../src/cli/commands/cluster-flows.js';
 import { required } from '../support/tools.js';
 
@@ -76,9 +71,7 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
   let api: Awaited<ReturnType<typeof runServer>> | undefined;
   try {
     lab = await Lab.up({ stateDir: dir, workers: 2, dataplane, datastore: await openMemoryDatastore(), logs: false });
-    const flowDir = join(dir, 'flowlog');
-    mkdirSync(flowDir);
-    api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds, flowLogDir: flowDir, flows: { windowMs: 1000, graceMs: 5000 } });
+        api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds, flowLogDir: dir, flows: { windowMs: 1000, graceMs: 5000 } });
     const cfg = api.calicoctlCfgPath;
     let rev = '0';
     for (const ns of ['shop', 'mon']) rev = (await lab.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).object.metadata.resourceVersion ?? rev;
@@ -121,38 +114,25 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
       flow('scraper-0', 'api-5d8b4-b2', 8080),
     ];
     let { snapshot } = await snapshotOf(lab.ds);
-    const seen = await runProbe(lab, snapshot, [...pattern, ...never], 1000);
+    const seen = await runProbe(lab, snapshot, pattern, 1000);
     assert.ok(
-      seen.every((r) => r.agree && isAllowed(r.real)),
-      `before any policy every flow connects:\n${formatProbe(seen)}`,
+      seen.every((r) => r.agree && r.real === 'open'),
+      `before any policy the pattern connects:\n${formatProbe(seen)}`,
     );
 
-    // The pattern's connections as the agents' flow log carries them (see the module doc: built
-    // from the prober's results), in the agents' transport (flows-<node>.jsonl), which the API
-    // server tails, aggregates in 1 s windows and serves as the flows API.
-    const ep = (name: string): FlowEndpoint => {
-      const p = byName(name);
-      return { kind: 'wep', namespace: p.ns, name: p.name, ip: ip(name), labels: p.labels };
-    };
-    const byNode = new Map<string, FlowEvent[]>();
-    seen.slice(0, pattern.length).forEach((r, i) => {
-      const f = pattern[i]!;
-      assert.equal(r.real, 'open', `${f.from} → ${f.toLabel}:${f.port} connected`);
-      const src = byName(f.from.split('/')[1]!);
-      const node = l.plan.workers[src.node - 1]!.name;
-      const dest: FlowEndpoint = f.toLabel === 'system' ? { kind: 'net', namespace: '', name: '', ip: system, labels: {} } : ep(f.toLabel.split('/')[1]!);
-      const event: FlowEvent = { time: Date.now(), node, reporter: 'src', source: ep(src.name), dest, protocol: 'tcp', sourcePort: 40000 + i, destPort: f.port, action: 'allow', enforced: [], pending: [], packetsOut: 5, bytesOut: 300, packetsIn: 4, bytesIn: 250 };
-      byNode.set(node, [...(byNode.get(node) ?? []), event]);
-    });
-    for (const [node, events] of byNode) new FlowEventLog({ dir: flowDir, node }).append(events);
+    // The agents read those connections from the kernel (flow-log NFLOG + conntrack) into
+    // <stateDir>/flows-<worker>.jsonl; the API server tails them and serves the flows API.
     const input = { files: [], recursive: false, config: cfg, command: 'recommend' };
+    const wanted = pattern.map((f) => `${f.from}|${f.toLabel === 'system' ? system : f.toLabel}|${f.port}`);
     let got: FlowRecord[] = [];
     let why = '';
-    await until(() => `the flows API serves the ${pattern.length} connections (has ${got.length}${why})`, 30_000, async () => {
+    const have = (): Set<string> =>
+      new Set(got.filter((r) => r.action === 'allow').map((r) => `${r.source.namespace}/${r.source.name}|${r.dest.kind === 'wep' ? `${r.dest.namespace}/${r.dest.name}` : r.dest.ip}|${r.destPort}`));
+    await until(() => `the flows API serves the pattern's connections: missing ${wanted.filter((w) => !have().has(w)).join(', ')}${why}`, 60_000, async () => {
       const r = await fetchClusterFlows(nodeIo, input, { since: 3_600_000, namespace: 'shop', action: 'allow' });
       got = r.ok ? r.records : [];
       why = r.ok ? '' : `: ${r.error}`;
-      return got.length >= pattern.length;
+      return wanted.every((w) => have().has(w));
     });
 
     // recommend (reading the flows API) → apply (staged) through the lab's API server
@@ -166,8 +146,8 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
 
     // staged: nothing changed on real packets yet
     ({ snapshot } = await snapshotOf(lab.ds));
-    const staged = await runProbe(lab, snapshot, never, 1000);
-    assert.ok(staged.every((r) => r.agree && isAllowed(r.real)), `staged policies enforce nothing:\n${formatProbe(staged)}`);
+    const staged = await runProbe(lab, snapshot, [...pattern, ...never], 1000);
+    assert.ok(staged.every((r) => r.agree && isAllowed(r.real)), `staged policies enforce nothing: every flow connects:\n${formatProbe(staged)}`);
 
     // promote each
     for (const w of ['api', 'db', 'web']) {
