@@ -10,6 +10,11 @@
  * process and its CPU); best of 3 rounds with 5,000 objects per page (--chunk-size 5000), with
  * the parts of that round alongside, and one round with kubectl's 500 per page: Tabby's server
  * answers each page by reading the whole list again, so small pages cost it O(n²).
+ *
+ * Then the live view `tabby dashboard --kubeconfig` keeps (list + watch, src/cli/live/live.ts)
+ * on the same server: 50 GlobalNetworkPolicies created one after another with the POST
+ * `kubectl create` sends (HTTPS, the admin token), each timed from the request's start to the
+ * moment the watch delivers it into the live view; p50 and p99 (wall-clock, same process).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +25,8 @@ import { buildSnapshot, verdictMatrix } from '../src/engine/index.js';
 import { ALL_KINDS } from '../src/model/kinds.js';
 import { nodeIo } from '../src/cli/node-io.js';
 import type { Io } from '../src/cli/io.js';
-import { readLive } from '../src/cli/live/index.js';
+import { request } from 'node:https';
+import { discover, KubeApi, LiveCluster, loadKubeconfig, readLive } from '../src/cli/live/index.js';
 import { cluster } from './engine-scale.bench.js';
 import type { BenchResult } from './run.js';
 
@@ -57,11 +63,61 @@ export async function run(): Promise<BenchResult[]> {
     }
     return best!;
   };
+  /** POSTs one object as kubectl create does; resolves when the server answered 201. */
+  const create = (path: string, body: object): Promise<void> =>
+    new Promise((ok, fail) => {
+      const req = request(`${s.url}${path}`, { method: 'POST', ca: s.caPem, headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 201 ? ok() : fail(new Error(`POST ${path}: HTTP ${res.statusCode ?? 0}`))));
+      });
+      req.on('error', fail);
+      req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+      req.end(JSON.stringify(body));
+    });
+  const measureWatch = async (writes: number): Promise<{ p50: number; p99: number; ack: number }> => {
+    const cfg = await loadKubeconfig(quiet, s.kubeconfigPath, undefined);
+    if (!cfg.ok) throw new Error(cfg.error);
+    const api = new KubeApi({ ...cfg.value, pageSize: 5000 });
+    const live = new LiveCluster(api, await discover(api));
+    const visible: number[] = [];
+    const acked: number[] = [];
+    try {
+      await live.start();
+      for (let i = 0; i < writes; i++) {
+        const name = `bench-watch-${i}`;
+        let off = (): void => undefined;
+        const seen = new Promise<number>((ok, fail) => {
+          const timer = setTimeout(() => fail(new Error(`${name} not in the live view within 10 s`)), 10_000);
+          off = live.subscribe((c) => {
+            if (c.readType.plural === 'globalnetworkpolicies' && (c.object['metadata'] as { name?: string }).name === name) {
+              clearTimeout(timer);
+              ok(performance.now());
+            }
+          });
+        });
+        const t0 = performance.now();
+        await create('/apis/projectcalico.org/v3/globalnetworkpolicies', { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name }, spec: { order: 5000 + i, selector: `bench == '${i}'`, ingress: [{ action: 'Allow' }] } });
+        acked.push(performance.now() - t0);
+        try {
+          visible.push((await seen) - t0);
+        } finally {
+          off();
+        }
+      }
+    } finally {
+      live.close();
+      api.close();
+    }
+    const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+    return { p50: q(visible, 50), p99: q(visible, 99), ack: q(acked, 50) };
+  };
   let big: { total: number; read: number; snapshot: number; matrix: number };
   let small: { total: number; read: number; snapshot: number; matrix: number };
+  let watch: { p50: number; p99: number; ack: number };
   try {
     big = await measure(5000, 3);
     small = await measure(500, 1);
+    watch = await measureWatch(50);
   } finally {
     await s.stop();
     await ds.close();
@@ -75,5 +131,8 @@ export async function run(): Promise<BenchResult[]> {
     { name: '  of which: 10,000 × 10,000 matrix, one port', value: ms(big.matrix), unit: 'ms', goal: 'informational' },
     { name: 'the same with the default 500 per page (a request per 500 objects; the server reads each page only as far as it needs)', value: ms(small.total), unit: 'ms', goal: 'informational' },
     { name: '  of which: kubeconfig, discovery, paged lists, decode', value: ms(small.read), unit: 'ms', goal: 'informational' },
+    { name: 'live view (list + watch, tabby dashboard --kubeconfig): a policy created over HTTPS → in the live view, p50 of 50', value: Math.round(watch.p50 * 10) / 10, unit: 'ms', goal: 'informational' },
+    { name: '  the same, p99 of 50', value: Math.round(watch.p99 * 10) / 10, unit: 'ms', goal: 'informational' },
+    { name: '  of which the create itself (request → 201), p50', value: Math.round(watch.ack * 10) / 10, unit: 'ms', goal: 'informational' },
   ];
 }

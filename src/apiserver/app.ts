@@ -12,7 +12,9 @@ import { Hono } from 'hono';
 import type { Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
-import { authenticate, authorize, type Tokens } from './auth.js';
+import { authenticate, authorize, type Tokens, type User } from './auth.js';
+import { CLUSTER_INFO_PATH, clusterInfo, NODE_CREDENTIAL_PATH, nodeCredential, type BootstrapDeps } from './bootstrap.js';
+import { nodeAdmission } from './node-auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
 import { extraKindsFor, servedKindsFor, type CalicoApiMode } from './crd-mode.js';
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, wantsAggregatedDiscovery } from './discovery-aggregated.js';
@@ -50,6 +52,10 @@ export interface AppDeps {
   readonly maxRequestBytes?: number | undefined;
   /** How Calico's resources are served: `v3` (projectcalico.org/v3, the default) or `crd` (crd-mode.ts). */
   readonly calicoApi?: CalicoApiMode | undefined;
+  /** The user a request's TLS client certificate proves (main.ts: a node's credential), tried before bearer tokens. */
+  readonly peerUser?: ((req: Request) => User | undefined) | undefined;
+  /** Node joining: the public cluster-info and the bootstrap-token → node certificate exchange (bootstrap.ts); without it both answer 404. */
+  readonly bootstrap?: Omit<BootstrapDeps, 'datastore'> | undefined;
   /** Watch delivery from the shared feeds: `push` (default, each event encoded once) or `iterate` (the earlier per-watcher path, for benchmarks). */
   readonly watchDelivery?: 'push' | 'iterate' | undefined;
   /** The flow collector behind `/apis/tabby.dev/v1/flows` (flows.ts); default: one over `datastore` with the default windows. */
@@ -139,7 +145,9 @@ export function createApp(deps: AppDeps): Hono {
     if (path === '/version') return json(200, VERSION_INFO);
     const health = HEALTH_PATHS.exec(path);
     if (health) return healthResponse(health[1] as 'healthz' | 'livez' | 'readyz', health[2]?.slice(1), url.searchParams, deps.datastore);
-    const user = authenticate(header('authorization'), deps.tokens);
+    if (deps.bootstrap !== undefined && path === CLUSTER_INFO_PATH && (raw.method === 'GET' || raw.method === 'HEAD')) return clusterInfo({ ...deps.bootstrap, datastore: deps.datastore });
+    if (deps.bootstrap !== undefined && path === NODE_CREDENTIAL_PATH) return nodeCredential(raw, { ...deps.bootstrap, datastore: deps.datastore });
+    const user = deps.peerUser?.(raw) ?? authenticate(header('authorization'), deps.tokens);
     if (user === undefined) return json(401, unauthorized());
     const method = raw.method;
 
@@ -262,6 +270,7 @@ export function createApp(deps: AppDeps): Hono {
         body: text,
         bytes,
         signal: raw.signal,
+        admitWrite: user.node === undefined ? undefined : (current, next) => nodeAdmission(user.node!, current, next),
       },
       env,
     );

@@ -3,9 +3,12 @@
  * the read-only token may get, list and watch; a token given RBAC PolicyRules (`Tokens.users`,
  * for embedders and tests — the server has no ClusterRole/ClusterRoleBinding objects) may do
  * exactly what those rules allow, matched as Kubernetes' RBAC authorizer matches a rule
- * (apiGroups, resources incl. `plural/subresource`, verbs, resourceNames, `*`). Pure.
+ * (apiGroups, resources incl. `plural/subresource`, verbs, resourceNames, `*`); a node's client
+ * certificate (authenticated by the TLS layer, main.ts) is judged by the Node authorizer
+ * (node-auth.ts). Pure.
  */
 import { status, type FailureStatus } from './status.js';
+import { nodeAllows, nodeForbidden } from './node-auth.js';
 
 /** An RBAC PolicyRule (rbac.authorization.k8s.io/v1), resource rules only. */
 export interface PolicyRule {
@@ -20,6 +23,8 @@ export interface User {
   readonly readOnly: boolean;
   /** When set, the user may do exactly what these rules allow (and nothing else). */
   readonly rules?: readonly PolicyRule[];
+  /** A node's credential (`system:node:<node>`): the Node authorizer decides (node-auth.ts). */
+  readonly node?: string;
 }
 
 /** A token bound to RBAC rules, as a ClusterRoleBinding binds a ClusterRole to a subject. */
@@ -75,6 +80,7 @@ export function authorize(
   verb: string,
   target: { group: string; plural: string; namespace: string | undefined; name: string | undefined },
 ): FailureStatus | undefined {
+  if (user.node !== undefined) return nodeAllows(user.node, verb, target) ? undefined : nodeForbidden(user.node, verb, target);
   if (user.rules !== undefined) {
     if (user.rules.some((r) => ruleAllows(r, verb, target.group, target.plural, target.name))) return undefined;
   } else if (!user.readOnly || READ_VERBS.has(verb)) return undefined;

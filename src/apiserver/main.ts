@@ -6,6 +6,8 @@
  * state lives there.
  */
 import { createServer, type Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,8 +19,9 @@ import { ensureCustomResourceDefinitions, type CalicoApiMode } from './crd-mode.
 import type { PodRuntime } from './pod-runtime.js';
 import { execUpgradeHandler } from './exec-ws.js';
 import { badRequest } from './status.js';
-import { ensurePki, ensureTokens, sanOf } from './pki.js';
-import type { TokenUser } from './auth.js';
+import { ensurePki, ensureTokens, loadCa, sanOf, verifyCsr, type CertificateAuthority } from './pki.js';
+import type { TokenUser, User } from './auth.js';
+import { NODE_USER_PREFIX, nodeOfSubject } from './node-auth.js';
 import { defaultUiDir } from '../web/index.js';
 import { FlowCollector, type FlowCollectorOptions } from './flows.js';
 import { FlowFileTailer } from './flow-files.js';
@@ -52,7 +55,7 @@ export interface RunServerOptions {
   readonly users?: readonly TokenUser[];
   /** Where the agents' flow-log files are read from (flow-files.ts; default: the lab dir). */
   readonly flowLogDir?: string;
-  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
+  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 128 MiB). */
   readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
   /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
   readonly watchDelivery?: 'push' | 'iterate';
@@ -122,6 +125,16 @@ async function _ensureNamespaces(ds: Datastore): Promise<void> {
   }
 }
 
+/** The node a verified client certificate names (CN=system:node:<name>, O=system:nodes), as a User. */
+function _peerUser(socket: TLSSocket): User | undefined {
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined> | undefined;
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const cn = list(subject?.['CN']);
+  const node = cn.length === 1 ? nodeOfSubject(cn[0], list(subject?.['O'])) : undefined;
+  return node === undefined ? undefined : { name: `${NODE_USER_PREFIX}${node}`, readOnly: false, node };
+}
+
 /** 400 for a raw request path with `.`/`..` segments (also %-escaped); undefined when the path is fine. */
 export function rawPathRefusal(rawUrl: string | undefined): Response | undefined {
   const path = (rawUrl ?? '').split('?')[0]!;
@@ -151,8 +164,17 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     throw e;
   }
   const shutdown = new AbortController();
+  // Node credentials: a client certificate the CA signed (TLS verifies it; main.ts reads the subject).
+  const peers = new WeakMap<Request, User>();
+  let ca: Promise<CertificateAuthority> | undefined;
+  const signClientCsr = async (csrPem: string, commonName: string, organization: string): Promise<string> => {
+    const req = await verifyCsr(csrPem);
+    ca ??= readFile(join(dataDir, 'pki', 'ca.key'), 'utf8').then((key) => loadCa(pki.caPem, key));
+    return (await (await ca).issue({ commonName, organization: [organization], clientAuth: true, days: 365 }, req.publicKey)).certPem;
+  };
   const urlHost = advertise.includes(':') ? `[${advertise}]` : advertise;
   let serverAddress = `${urlHost}:${opts.port}`;
+  let url = `https://${urlHost}:${opts.port}`;
   const labDir = opts.labDir ?? join(dataDir, 'lab');
   const flows = new FlowCollector({ ...opts.flows, datastore: ds, shutdown: shutdown.signal });
   new FlowFileTailer({ dir: opts.flowLogDir ?? labDir, sink: flows, log }).start(shutdown.signal);
@@ -170,6 +192,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     podRuntime: opts.podRuntime,
     maxRequestBytes: opts.maxRequestBytes,
     calicoApi: opts.calicoApi,
+    peerUser: (req) => peers.get(req),
+    bootstrap: { caPem: pki.caPem, serverUrl: () => url, signClientCsr },
     watchDelivery: opts.watchDelivery,
   });
   const server = await new Promise<Server>((ok, fail) => {
@@ -177,11 +201,18 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       {
         // The WHATWG URL in a Request has its dot segments resolved (`/pods/x/%2E%2E` → `/pods`),
         // which would turn a DELETE of one object into a DELETE of the collection: refuse them raw.
-        fetch: (req, bindings) => rawPathRefusal(bindings.incoming.url) ?? app.fetch(req, bindings),
+        fetch: (req, bindings) => {
+          const refused = rawPathRefusal(bindings.incoming.url);
+          if (refused !== undefined) return refused;
+          const peer = _peerUser(bindings.incoming.socket as TLSSocket);
+          if (peer !== undefined) peers.set(req, peer);
+          return app.fetch(req, bindings);
+        },
         port: opts.port,
         hostname: host,
         createServer,
-        serverOptions: { key: pki.keyPem, cert: pki.certPem },
+        // A client certificate is asked for, never required: kubectl and the dashboard use tokens.
+        serverOptions: { key: pki.keyPem, cert: pki.certPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: false },
       },
       () => ok(s as Server),
     ) as Server;
@@ -191,7 +222,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   server.on('upgrade', execUpgradeHandler({ datastore: ds, tokens, podRuntime: opts.podRuntime, shutdown: shutdown.signal }));
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${urlHost}:${port}`;
-  const url = `https://${urlHost}:${port}`;
+  url = `https://${urlHost}:${port}`;
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
   const calicoctlCfgPath = join(dataDir, 'calicoctl.cfg');
   await writeFile(kubeconfigPath, kubeconfig(url, pki.caPem, 'tabby-admin', tokens.admin), { mode: 0o600 });

@@ -59,6 +59,8 @@ export interface ResourceRequest {
   /** The body's bytes, read within the request-size limit (for binary media types). */
   readonly bytes?: () => Promise<Uint8Array>;
   readonly signal: AbortSignal;
+  /** A validating admission check of a create or update (NodeRestriction, node-auth.ts): CURRENT is undefined for a create; throws a StatusError to refuse. */
+  readonly admitWrite?: ((current: JsonObject | undefined, next: JsonObject) => void) | undefined;
 }
 
 /** The RBAC verb of a request, for authorization. */
@@ -424,6 +426,7 @@ async function _create(req: ResourceRequest, env: ResourceEnv): Promise<Response
   // addresses a kind allocates at create (a Service's cluster IP) are nobody's managed fields, as in kube
   const tracked = await allocateOnCreate(env.client, req.info, trackUpdate(undefined, checked.obj, p.manager, _kindRef(req.info), env.now()));
   const name = typeof (tracked['metadata'] as JsonObject)['name'] === 'string' ? ((tracked['metadata'] as JsonObject)['name'] as string) : '';
+  req.admitWrite?.(undefined, tracked);
   try {
     const r = await env.client.create(tracked, { dryRun: p.dryRun, ...(req.namespace === undefined ? {} : { defaultNamespace: req.namespace }) });
     return json(201, r.object, _warningHeaders(checked.warnings, p.validation));
@@ -442,6 +445,7 @@ async function _update(req: ResourceRequest, env: ResourceEnv): Promise<Response
   obj = _statusRule(req, current as unknown as JsonObject, checked.obj);
   obj = trackUpdate(current as unknown as Json, obj, p.manager, _kindRef(req.info), env.now());
   obj = await allocateOnUpdate(env.client, req.info, current as unknown as JsonObject, obj);
+  req.admitWrite?.(current as unknown as JsonObject, obj);
   const r = await env.client.replace(obj, { dryRun: p.dryRun, force: _force(req) });
   return json(200, r.object, _warningHeaders(checked.warnings, p.validation));
 }
@@ -490,11 +494,14 @@ async function _patch(req: ResourceRequest, env: ResourceEnv): Promise<Response>
     try {
       if (current === undefined) {
         await _ensureNamespace(env, req.info, req.namespace);
-        const r = await env.client.create(await allocateOnCreate(env.client, req.info, next), { dryRun: p.dryRun });
+        const created = await allocateOnCreate(env.client, req.info, next);
+        req.admitWrite?.(undefined, created);
+        const r = await env.client.create(created, { dryRun: p.dryRun });
         return json(201, r.object, headers);
       }
       const meta = { ...(next['metadata'] as JsonObject), resourceVersion: explicitRv ? requestedRv! : current.metadata.resourceVersion ?? '' };
       next = await allocateOnUpdate(env.client, req.info, current as unknown as JsonObject, { ...next, metadata: meta });
+      req.admitWrite?.(current as unknown as JsonObject, next);
       const r = await env.client.replace(next, { dryRun: p.dryRun, force: !isApply && force });
       return json(200, r.object, headers);
     } catch (e) {

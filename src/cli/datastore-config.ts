@@ -79,7 +79,7 @@ export function kubeOptionsFor(spec: CalicoAPIConfigSpec, timeoutMs?: number): K
     const o = r.value;
     return {
       ...o,
-      ...(_set(spec.k8sAPIEndpoint) ? { server: spec.k8sAPIEndpoint } : {}),
+      ...(_set(spec.k8sAPIEndpoint) ? { server: spec.k8sAPIEndpoint.split(',')[0]!.trim(), servers: spec.k8sAPIEndpoint.split(',').slice(1).map((s) => s.trim()).filter((s) => s !== '') } : {}),
       ...(_set(spec.k8sAPIToken) ? { token: spec.k8sAPIToken } : {}),
       ...(spec.k8sInsecureSkipTLSVerify === true ? { insecureSkipTlsVerify: true } : {}),
       ...extra,
@@ -87,9 +87,11 @@ export function kubeOptionsFor(spec: CalicoAPIConfigSpec, timeoutMs?: number): K
   }
   if (!_set(spec.k8sAPIEndpoint))
     throw new UnavailableError('kubernetes', '(none)', 'no kubeconfig or k8sAPIEndpoint configured', 'cannot reach kubernetes: no kubeconfig or k8sAPIEndpoint configured (set KUBECONFIG, or DATASTORE_TYPE=etcdv3 with ETCD_ENDPOINTS)');
-  const server = spec.k8sAPIEndpoint;
+  // several servers of one cluster, comma-separated: failed over in order (kube-datastore.ts)
+  const [server = '', ...more] = spec.k8sAPIEndpoint.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return {
     server,
+    ...(more.length > 0 ? { servers: more } : {}),
     ...(_set(spec.k8sAPIToken) ? { token: spec.k8sAPIToken } : {}),
     ...(_set(spec.k8sCAFile) ? { caPem: _readPem(spec.k8sCAFile, 'k8sCAFile', server, 'kubernetes').toString() } : {}),
     ...(_set(spec.k8sCertFile) ? { certPem: _readPem(spec.k8sCertFile, 'k8sCertFile', server, 'kubernetes').toString() } : {}),

@@ -3,6 +3,7 @@
  * login page) and the dashboard endpoints under /ui/api (src/web).
  */
 import { kindFor } from '../../src/model/kinds.js';
+import type { FlowDropCounters, FlowRecord } from '../../src/model/flows.js';
 import { ndjsonLines, type ApiObject, type DashboardEvent, type DeniedResponse } from '../../src/web/protocol.js';
 
 const TOKEN_KEY = 'tabby.token';
@@ -75,6 +76,13 @@ export async function applyObject(raw: Record<string, unknown>): Promise<string>
 
 export async function deleteObject(raw: Record<string, unknown>): Promise<void> {
   await call('DELETE', objectPath(raw).item);
+}
+
+/** The flows API (src/apiserver/flows.ts): closed windows' records, newest first, and the drop counters. */
+export async function readFlows(params: URLSearchParams): Promise<{ items: FlowRecord[]; drops: FlowDropCounters | undefined }> {
+  const q = params.toString();
+  const r = (await call('GET', `/apis/tabby.dev/v1/flows${q === '' ? '' : `?${q}`}`)) as { items?: unknown; drops?: unknown };
+  return { items: Array.isArray(r.items) ? (r.items as FlowRecord[]) : [], drops: typeof r.drops === 'object' && r.drops !== null ? (r.drops as FlowDropCounters) : undefined };
 }
 
 export async function readDenied(cursor: string): Promise<DeniedResponse> {

@@ -10,6 +10,7 @@ import { ConnectivityPage } from './pages/connectivity.js';
 import { TracePage } from './pages/trace.js';
 import { WhatIfPage } from './pages/whatif.js';
 import { DeniedPage } from './pages/denied.js';
+import { FlowsPage } from './pages/flows.js';
 import { StatusPage } from './pages/status.js';
 import './style.css';
 
@@ -73,6 +74,7 @@ const PAGES: readonly { path: string; title: string }[] = [
   { path: '/connectivity', title: 'Connectivity' },
   { path: '/trace', title: 'Trace' },
   { path: '/what-if', title: 'What-if' },
+  { path: '/flows', title: 'Flows' },
   { path: '/denied', title: 'Denied traffic' },
   { path: '/status', title: 'Enforcement' },
 ];
@@ -89,6 +91,8 @@ function Page() {
       return <TracePage key={location.value} query={query} />;
     case '/what-if':
       return <WhatIfPage />;
+    case '/flows':
+      return <FlowsPage query={query} />;
     case '/denied':
       return <DeniedPage />;
     case '/status':

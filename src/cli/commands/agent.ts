@@ -2,14 +2,48 @@
  * @module `tabby agent --node <name> [--netns NS] [--config calicoctl.cfg] [--nflog-group N]`:
  * runs the per-node agent (see agent/main.ts) against the datastore the calicoctl config names
  * (embedded SQLite, etcd, or the Kubernetes API of a Tabby server), until SIGINT/SIGTERM.
+ *
+ * `tabby agent --node N --server URL[,URL…] --token T --ca-cert-hash sha256:…` joins a cluster
+ * over the network instead (cli/join.ts: CA pinned by hash, the node's own client certificate
+ * in `--state-dir`), registers the node's projectcalico.org Node, and then reads the API servers
+ * with that credential, failing over between them in order. Later starts need only `--server`
+ * (or nothing but the state directory's kubeconfig).
  */
 import { Command } from 'commander';
+import { join } from 'node:path';
 import { runAgent } from '../../agent/main.js';
 import { nodeRunner } from '../../sys/index.js';
 import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
-import { DATA_DIR_DOC } from '../paths.js';
-import { EXIT, dataplaneOption, intOption, stringOpt, type CommandContext } from './context.js';
+import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
+import { EXIT, collect, dataplaneOption, intOption, stringList, stringOpt, type CommandContext } from './context.js';
+import { JoinError, joinCluster, joinedKubeconfig } from '../join.js';
+import { kubeOptionsFor } from '../datastore-config.js';
+import { AlreadyExistsError, type Datastore, type StoredObject } from '../../datastore/index.js';
+import { openKubeDatastore } from '../../datastore/kube/index.js';
+import { isNodeName } from '../../apiserver/bootstrap-tokens.js';
+
+/** Joins when STATEDIR holds no credential yet, then opens the API servers with the node's certificate and registers its Node. */
+async function _joinedDatastore(node: string, servers: readonly string[], stateDir: string, token: string | undefined, hashes: readonly string[]): Promise<Datastore> {
+  let kc = await joinedKubeconfig(stateDir);
+  if (kc === undefined) {
+    if (servers.length === 0) throw new JoinError(`${stateDir} holds no credential: give --server, --token and --ca-cert-hash to join`);
+    if (token === undefined || hashes.length === 0) throw new JoinError(`${stateDir} holds no credential yet: the first start needs --token and --ca-cert-hash (from tabby token create)`);
+    kc = await joinCluster({ servers, node, token, caCertHashes: hashes, stateDir });
+  }
+  const o = kubeOptionsFor({ kubeconfig: kc });
+  const ds = await openKubeDatastore(servers.length > 0 ? { ...o, server: servers[0]!, servers: servers.slice(1) } : o);
+  // register: the node's projectcalico.org Node (the agent's status reports update it later)
+  try {
+    await ds.create({ group: 'projectcalico.org', plural: 'nodes' }, { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: node }, spec: {} } as StoredObject);
+  } catch (e) {
+    if (!(e instanceof AlreadyExistsError)) {
+      await ds.close();
+      throw e;
+    }
+  }
+  return ds;
+}
 
 export function agentCommand(ctx: CommandContext): Command {
   return new Command('agent')
@@ -21,9 +55,32 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', intOption(0, 65535))
     .option('--min-apply-interval <ms>', 'at least this long between applies', intOption(0, 60_000), 50)
     .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', dataplaneOption, 'iptables')
+    .option('--server <urls>', 'join and read the cluster through these API servers (comma-separated https:// URLs, failed over in order) instead of -c')
+    .option('--token <token>', 'bootstrap token for the first join (tabby token create --node <name>)')
+    .option('--ca-cert-hash <sha256:hex>', "the cluster CA's public key hash to pin at the first join (repeatable)", collect)
+    .option('--state-dir <dir>', 'where the node keeps its key, certificate and kubeconfig (default <data dir>/agent/<node>)')
     .action(async (opts: unknown) => {
       const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft' };
       const node = stringOpt(opts, 'node') ?? '';
+      const servers = (stringOpt(opts, 'server') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const stateDir = stringOpt(opts, 'stateDir');
+      if (servers.length > 0 || stateDir !== undefined || stringOpt(opts, 'token') !== undefined) {
+        if (!isNodeName(node)) {
+          ctx.io.stderr(`tabby agent: --node ${JSON.stringify(node)} is not a valid node name (a DNS-1123 subdomain)\n`);
+          ctx.exit(EXIT.usage);
+          return;
+        }
+        let datastore: Datastore;
+        try {
+          datastore = await _joinedDatastore(node, servers, stateDir ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), 'agent', node), stringOpt(opts, 'token'), stringList(opts, 'caCertHash'));
+        } catch (e) {
+          ctx.io.stderr(`tabby agent: ${e instanceof Error ? e.message : String(e)}\n`);
+          ctx.exit(EXIT.failed);
+          return;
+        }
+        await _run(ctx, opts, o, node, datastore);
+        return;
+      }
       const cfg = await loadCalicoctlConfig(ctx.io, stringOpt(opts, 'config'), { dataDir: stringOpt(opts, 'dataDir') });
       if (!cfg.ok || cfg.value.missing !== undefined) {
         ctx.io.stderr(`Failed to create Calico API client: ${cfg.ok ? cfg.value.missing : cfg.error}\n`);
@@ -39,22 +96,26 @@ export function agentCommand(ctx: CommandContext): Command {
         ctx.exit(EXIT.failed);
         return;
       }
-      const netns = stringOpt(opts, 'netns');
-      const agent = runAgent({
-        node,
-        datastore,
-        runner: nodeRunner,
-        ...(netns !== undefined ? { netns } : {}),
-        ...(o.nflogGroup !== undefined ? { nflogGroup: o.nflogGroup } : {}),
-        minApplyIntervalMs: o.minApplyInterval,
-        dataplane: o.dataplane,
-        log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
-      });
-      ctx.io.stderr(`tabby agent for node ${node}${netns !== undefined ? ` (netns ${netns})` : ''} on ${datastore.description}\n`);
-      const sig = await ctx.io.waitForShutdown();
-      ctx.io.stderr(`${sig}: stopping\n`);
-      await agent.stop();
-      await datastore.close();
-      ctx.exit(EXIT.ok);
+      await _run(ctx, opts, o, node, datastore);
     });
+}
+
+async function _run(ctx: CommandContext, opts: unknown, o: { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft' }, node: string, datastore: Datastore): Promise<void> {
+  const netns = stringOpt(opts, 'netns');
+  const agent = runAgent({
+    node,
+    datastore,
+    runner: nodeRunner,
+    ...(netns !== undefined ? { netns } : {}),
+    ...(o.nflogGroup !== undefined ? { nflogGroup: o.nflogGroup } : {}),
+    minApplyIntervalMs: o.minApplyInterval,
+    dataplane: o.dataplane,
+    log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
+  });
+  ctx.io.stderr(`tabby agent for node ${node}${netns !== undefined ? ` (netns ${netns})` : ''} on ${datastore.description}\n`);
+  const sig = await ctx.io.waitForShutdown();
+  ctx.io.stderr(`${sig}: stopping\n`);
+  await agent.stop();
+  await datastore.close();
+  ctx.exit(EXIT.ok);
 }

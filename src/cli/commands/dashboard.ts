@@ -59,6 +59,8 @@ async function runDashboard(ctx: CommandContext, opts: unknown): Promise<number>
       port: o.port,
       uiDir: stringOpt(opts, 'uiDir'),
     });
+    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(o.host))
+      say(`listening on ${o.host}: plain HTTP, so the page's token and the cluster's objects cross the network unencrypted; prefer 127.0.0.1 and an SSH tunnel`);
     io.stdout(
       `tabby dashboard: a read-only view of ${origin}: ${plural(decoded.resources.length, 'object')}, kept live (list + watch)\n` +
         `Open ${server.dashboardUrl}\n` +

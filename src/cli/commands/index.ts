@@ -9,6 +9,7 @@ import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
 import { serverCommand } from './server.js';
 import { agentCommand } from './agent.js';
+import { tokenCommand } from './token.js';
 import { verdictCommand } from './verdict.js';
 import { matrixCommand } from './matrix.js';
 import { testCommand } from './test.js';
@@ -28,7 +29,7 @@ import { simCommand } from './sim.js';
 import { recommendCommand } from './recommend.js';
 import { promoteCommand } from './promote.js';
 
-export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand, snapshotCommand, rbacCommand, dashboardCommand, recommendCommand, promoteCommand, simCommand, flowsCommand];
+export const COMMANDS: readonly CommandFactory[] = [validateCommand, convertCommand, serverCommand, versionCommand, verdictCommand, matrixCommand, testCommand, diffCommand, agentCommand, lintCommand, queryCommand, calicoctlCommand, upCommand, downCommand, packCommand, labCommand, logsCommand, snapshotCommand, rbacCommand, dashboardCommand, recommendCommand, promoteCommand, simCommand, flowsCommand, tokenCommand];
 
 export type { CommandContext, CommandFactory } from './context.js';
 export { EXIT } from './context.js';

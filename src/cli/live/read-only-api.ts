@@ -128,9 +128,11 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
         // the reader went away
       }
     };
+    /** Events of the first part of the stream (the current objects, or the kept changes): not counted against maxQueued. */
+    let replayed = 0;
     const send = (ev: object): void => {
       if (done) return;
-      if ((ctrl.desiredSize ?? 0) < -maxQueued) {
+      if ((ctrl.desiredSize ?? 0) < -(maxQueued + replayed)) {
         ctrl.enqueue(enc.encode(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'the watch fell behind; list again' } })}\n`));
         end();
         return;
@@ -163,6 +165,7 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
           }
           for (const ch of past) emit(ch);
         }
+        replayed = -(ctrl.desiredSize ?? 0);
         cleanup.push(live.subscribe(emit));
         const timer = setTimeout(end, timeout * 1000);
         cleanup.push(() => clearTimeout(timer));

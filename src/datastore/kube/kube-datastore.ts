@@ -6,6 +6,15 @@
  * datastore's typed errors (NotFound, AlreadyExists, Conflict, Expired); a server that cannot
  * be reached is one UnavailableError naming it.
  *
+ * Failover: given several servers (`server` then `servers`), a request goes to the one that
+ * last answered; when it cannot be reached (refused, reset, unreachable, timed out, TLS) or
+ * answers 502/503/504, the next is tried, each server at most once per request. Writes are
+ * retried only when the connection never opened (the request cannot have been applied); reads
+ * on any failure. A watch whose server goes away resumes on the next server from the last
+ * revision it delivered (as client-go's reflector re-watches), so no event is missed or repeated;
+ * at most two rounds over the servers per failure, then the error reaches the caller (which
+ * re-lists).
+ *
  * Objects come back without `metadata.managedFields`: that is the API server's own bookkeeping
  * (server-side apply), not part of the resource the Datastore port stores.
  *
@@ -25,6 +34,11 @@ import { isDerived } from '../../model/calico/derived.js';
 export interface KubeDatastoreOptions {
   /** `https://127.0.0.1:6443` */
   readonly server: string;
+  /**
+   * More API servers of the same cluster (same CA and credentials), tried in order after
+   * `server` when one cannot be reached or answers 502/503/504 (see KubeDatastore).
+   */
+  readonly servers?: readonly string[];
   readonly token?: string;
   readonly caPem?: string;
   readonly certPem?: string;
@@ -112,23 +126,44 @@ export function describeNetError(e: unknown, timeoutMs: number): string {
   }
 }
 
+/** Network failures that prove the request never reached the server (safe to send elsewhere, even a write). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const _code = (e: unknown): string => (typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '');
+
+class _NetFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly server: string,
+  ) {
+    super('network failure');
+  }
+}
+
 export class KubeDatastore implements Datastore {
   readonly description: string;
-  private readonly url: URL;
-  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly urls: readonly URL[];
+  private readonly agents: readonly (HttpAgent | HttpsAgent)[];
+  /** The server that answered last: requests start there. */
+  private current = 0;
   private readonly timeoutMs: number;
   private readonly closer = new AbortController();
   private closed = false;
 
   constructor(private readonly o: KubeDatastoreOptions) {
-    this.url = new URL(o.server);
-    this.description = `kubernetes at ${o.server}`;
+    const list = [...new Set([o.server, ...(o.servers ?? [])])];
+    this.urls = list.map((s) => new URL(s));
+    this.description = `kubernetes at ${list.join(', ')}`;
     this.timeoutMs = o.timeoutMs ?? 5_000;
-    this.agent = kubeAgent(this.url, o);
+    this.agents = this.urls.map((u) => kubeAgent(u, o));
   }
 
-  private _unavailable(detail: string): UnavailableError {
-    return new UnavailableError('kubernetes', this.o.server, detail);
+  /** The servers, in order of preference. */
+  get servers(): readonly string[] {
+    return this.urls.map((u) => u.origin);
+  }
+
+  private _unavailable(detail: string, server?: string): UnavailableError {
+    return new UnavailableError('kubernetes', server ?? this.urls.map((u) => u.origin).join(', '), detail);
   }
 
   private _path(type: ResourceType, namespace: string | undefined, name?: string): string {
@@ -137,27 +172,59 @@ export class KubeDatastore implements Datastore {
     return `${base}${ns}/${type.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
   }
 
-  /** Sends one request; the response stream is returned for watches, the parsed body otherwise. */
-  private _send(method: string, path: string, body: unknown, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
-    if (this.closed) return Promise.reject(this._unavailable('the datastore is closed'));
-    const target = new URL(path, this.url);
+  /** Sends one request to server I; the response stream is returned. Network failures reject as _NetFailure. */
+  private _sendTo(i: number, method: string, path: string, payload: string | undefined, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = this.urls[i]!;
+    const target = new URL(path, url);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'calicoctl/tabby' };
     if (this.o.token !== undefined) headers['authorization'] = `Bearer ${this.o.token}`;
-    let payload: string | undefined;
-    if (body !== undefined) {
-      payload = JSON.stringify(body);
+    if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(target, { method, headers, agent: this.agent, ...(stream ? {} : { timeout: this.timeoutMs }) }, resolve);
+      const req = send(target, { method, headers, agent: this.agents[i]!, ...(stream ? {} : { timeout: this.timeoutMs }) }, resolve);
       const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
       signal?.addEventListener('abort', abort, { once: true });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => reject(this._unavailable(describeNetError(e, this.timeoutMs))));
+      req.on('error', (e) => reject(new _NetFailure(e, url.origin)));
       req.end(payload);
     });
+  }
+
+  /**
+   * Sends one request, failing over: from the current server, each server at most once. A
+   * response of 502/503/504, or a failure to connect, moves on to the next server; so does any
+   * network failure of a read (GET). The last failure is reported.
+   */
+  private async _send(method: string, path: string, body: unknown, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
+    if (this.closed) throw this._unavailable('the datastore is closed');
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const n = this.urls.length;
+    const start = this.current;
+    let last: unknown;
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      const more = k < n - 1;
+      try {
+        const res = await this._sendTo(i, method, path, payload, stream, signal);
+        const code = res.statusCode ?? 0;
+        if (more && (code === 502 || code === 503 || code === 504)) {
+          res.resume();
+          last = this._unavailable(`HTTP ${code}`, this.urls[i]!.origin);
+          continue;
+        }
+        this.current = i;
+        return res;
+      } catch (e) {
+        if (!(e instanceof _NetFailure)) throw e;
+        last = this._unavailable(describeNetError(e.cause, this.timeoutMs), e.server);
+        if (signal?.aborted === true || _code(e.cause) === 'ABORTED') throw last;
+        if (!more || (method !== 'GET' && !NOT_SENT.has(_code(e.cause)))) throw last;
+      }
+    }
+    throw last instanceof Error ? last : this._unavailable('no server answered');
   }
 
   private async _call(method: string, path: string, body?: unknown): Promise<Response> {
@@ -166,7 +233,7 @@ export class KubeDatastore implements Datastore {
     try {
       for await (const c of res) chunks.push(c as Buffer);
     } catch (e) {
-      throw this._unavailable(describeNetError(e, this.timeoutMs));
+      throw this._unavailable(describeNetError(e, this.timeoutMs), this.urls[this.current]!.origin);
     }
     const text = Buffer.concat(chunks).toString('utf8');
     let parsed: unknown = text;
@@ -256,65 +323,82 @@ export class KubeDatastore implements Datastore {
     const matching = new Set<string>();
     const keyOf = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     if (q.labels !== undefined) for (const o of (await this.list(q)).items) matching.add(keyOf(o));
-    const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(fromRevision)}`;
-    let res: IncomingMessage;
-    try {
-      res = await this._send('GET', path, undefined, true, both);
-    } catch (e) {
-      if (both.aborted) return;
-      throw e;
-    }
-    if (res.statusCode !== 200) {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      let body: unknown;
+    let from = fromRevision;
+    // With several servers, a stream that breaks or ends is resumed on the next one from `from`.
+    const maxResumes = this.urls.length > 1 ? 2 * this.urls.length : 0;
+    let resumes = 0;
+    for (;;) {
+      const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(from)}`;
+      let res: IncomingMessage;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        body = undefined;
+        res = await this._send('GET', path, undefined, true, both);
+      } catch (e) {
+        if (both.aborted) return;
+        throw e;
       }
-      throw this._error({ status: res.statusCode ?? 0, body }, { ...q, namespace: q.namespace ?? '', name: '' });
-    }
-    let buf = '';
-    try {
-      for await (const chunk of res) {
-        this.o.onWatchBytes?.((chunk as Buffer).length);
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line === '') continue;
-          const ev = _obj(JSON.parse(line));
-          const type = ev['type'];
-          const object = _clean(ev['object']);
-          if (type === 'ERROR') {
-            const st = _obj(object);
-            if (st['code'] === 410) throw new TooOldError(fromRevision);
-            throw new KubeApiError(String(st['message'] ?? 'watch failed'), String(st['reason'] ?? ''), Number(st['code'] ?? 500));
-          }
-          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') continue;
-          if (this._derived(q, object)) continue;
-          const revision = object.metadata.resourceVersion ?? '';
-          if (q.labels === undefined) {
-            yield { type, object, revision };
-            continue;
-          }
-          const k = keyOf(object);
-          const was = matching.has(k);
-          const now = type !== 'DELETED' && q.labels(object.metadata.labels ?? {});
-          if (now) matching.add(k);
-          else matching.delete(k);
-          if (now) yield { type: was ? 'MODIFIED' : 'ADDED', object, revision };
-          else if (was) yield { type: 'DELETED', object, revision };
+      const serving = this.current;
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c as Buffer);
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          body = undefined;
         }
+        throw this._error({ status: res.statusCode ?? 0, body }, { ...q, namespace: q.namespace ?? '', name: '' });
       }
-    } catch (e) {
+      let buf = '';
+      let broken: unknown;
+      try {
+        for await (const chunk of res) {
+          buf += (chunk as Buffer).toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === '') continue;
+            const ev = _obj(JSON.parse(line));
+            const type = ev['type'];
+            const object = _clean(ev['object']);
+            if (type === 'ERROR') {
+              const st = _obj(object);
+              if (st['code'] === 410) throw new TooOldError(from);
+              throw new KubeApiError(String(st['message'] ?? 'watch failed'), String(st['reason'] ?? ''), Number(st['code'] ?? 500));
+            }
+            if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') continue;
+            const revision = object.metadata.resourceVersion ?? '';
+            if (revision !== '') from = revision;
+            resumes = 0;
+            if (this._derived(q, object)) continue;
+            if (q.labels === undefined) {
+              yield { type, object, revision };
+              continue;
+            }
+            const k = keyOf(object);
+            const was = matching.has(k);
+            const now = type !== 'DELETED' && q.labels(object.metadata.labels ?? {});
+            if (now) matching.add(k);
+            else matching.delete(k);
+            if (now) yield { type: was ? 'MODIFIED' : 'ADDED', object, revision };
+            else if (was) yield { type: 'DELETED', object, revision };
+          }
+        }
+      } catch (e) {
+        if (both.aborted) return;
+        if (e instanceof TooOldError || e instanceof KubeApiError) throw e;
+        broken = e;
+      } finally {
+        res.destroy();
+      }
       if (both.aborted) return;
-      if (e instanceof TooOldError || e instanceof KubeApiError) throw e;
-      throw this._unavailable(describeNetError(e, this.timeoutMs));
-    } finally {
-      res.destroy();
+      if (resumes >= maxResumes) {
+        if (broken === undefined) return;
+        throw this._unavailable(describeNetError(broken, this.timeoutMs), this.urls[serving]!.origin);
+      }
+      // this server went away: the next one, from the last revision delivered
+      resumes++;
+      if (this.current === serving) this.current = (serving + 1) % this.urls.length;
     }
   }
 
@@ -322,19 +406,21 @@ export class KubeDatastore implements Datastore {
     if (this.closed) return;
     this.closed = true;
     this.closer.abort();
-    this.agent.destroy();
+    for (const a of this.agents) a.destroy();
   }
 }
 
 /** Connects and checks the server answers; an unreachable server is one UnavailableError. */
 export async function openKubeDatastore(o: KubeDatastoreOptions): Promise<KubeDatastore> {
-  let url: URL;
-  try {
-    url = new URL(o.server);
-  } catch {
-    throw new UnavailableError('kubernetes', o.server, 'server must be a URL such as https://10.0.0.1:6443');
+  for (const server of [o.server, ...(o.servers ?? [])]) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new UnavailableError('kubernetes', server, 'server must be a URL such as https://10.0.0.1:6443');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnavailableError('kubernetes', server, 'server URL scheme must be http or https');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnavailableError('kubernetes', o.server, 'server URL scheme must be http or https');
   const ds = new KubeDatastore(o);
   try {
     await ds.ping();

@@ -3,6 +3,18 @@
  * the current (or named) context's cluster `server`, its CA (`certificate-authority-data` or
  * a file), and the user's bearer token (`token` or `tokenFile`) or client certificate.
  * Relative file paths are taken from the kubeconfig's folder, as kubectl does.
+ *
+ * Several API servers of one cluster (for failover, kube-datastore.ts): the cluster's
+ * `extensions` entry named `tabby.dev/servers` whose `extension.servers` lists them (kubectl
+ * ignores extensions and uses `server`):
+ *
+ *     clusters:
+ *     - name: tabby
+ *       cluster:
+ *         server: https://198.18.0.1:6443
+ *         extensions:
+ *         - name: tabby.dev/servers
+ *           extension: {servers: [https://198.18.0.1:6443, https://198.18.0.2:6443]}
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -26,6 +38,14 @@ export interface KubeconfigOptions {
   readonly baseDir: string;
 }
 
+export const SERVERS_EXTENSION = 'tabby.dev/servers';
+
+/** The `tabby.dev/servers` extension's list (URLs only), or []. */
+function _servers(cluster: Obj): string[] {
+  const ext = _arr(cluster['extensions']).map(_obj).find((e) => e['name'] === SERVERS_EXTENSION);
+  return _arr(_obj(ext?.['extension'])['servers']).filter((v): v is string => typeof v === 'string' && /^https?:\/\//.test(v));
+}
+
 export function kubeconfigToOptions(config: unknown, opts: KubeconfigOptions): Result<KubeDatastoreOptions, string> {
   const c = _obj(config);
   const ctxName = opts.context ?? _str(c['current-context']);
@@ -38,6 +58,7 @@ export function kubeconfigToOptions(config: unknown, opts: KubeconfigOptions): R
   const server = _str(cluster['server']);
   if (server === undefined) return { ok: false, error: `cluster "${clusterName}" has no server` };
   const user = _named(c['users'], _str(ctx['user']) ?? '', 'user') ?? {};
+  const more = _servers(cluster).filter((u) => u !== server);
   const file = (p: string): string => readFileSync(isAbsolute(p) ? p : join(opts.baseDir, p), 'utf8');
   const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
   try {
@@ -54,6 +75,7 @@ export function kubeconfigToOptions(config: unknown, opts: KubeconfigOptions): R
       ok: true,
       value: {
         server,
+        ...(more.length > 0 ? { servers: more } : {}),
         ...(caData !== undefined ? { caPem: b64(caData) } : caFile !== undefined ? { caPem: file(caFile) } : {}),
         ...(certData !== undefined ? { certPem: b64(certData) } : certFile !== undefined ? { certPem: file(certFile) } : {}),
         ...(keyData !== undefined ? { keyPem: b64(keyData) } : keyFile !== undefined ? { keyPem: file(keyFile) } : {}),
