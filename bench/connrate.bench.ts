@@ -21,7 +21,9 @@
  *     are programmed there too. Each new connection's SYN walks all M matching policies before
  *     it is allowed: M = 50 is a deliberately long path, M = 5 a more usual one.
  * Phase (b) is checked to enforce: a port no policy allows (8081) must be blocked, while it is
- * open in phase (a).
+ * open in phase (a). The log line of each (b) variant says how many of the pod's policy jumps
+ * carry a prefilter (src/dataplane/render/prefilter.ts: the jump is taken only for a
+ * (source, protocol, port) some rule of the policy could match).
  *
  * Measurement: the pod runs a TCP server (accepts, then closes); two client processes in the
  * client namespace run 48 concurrent connect → close loops each (closing with RST, so no
@@ -42,6 +44,7 @@ import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
 import { createDriver } from '../src/dataplane/driver-factory.js';
 import type { DataplaneDriver } from '../src/dataplane/driver.js';
 import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
+import { PREFIX, workloadChainName } from '../src/dataplane/render/index.js';
 import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
 import { createNetns, deleteNetns, inNetns, netnsSkipReason, nodeRunner, realClock, type CommandRunner } from '../src/sys/index.js';
 
@@ -282,12 +285,16 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
     let rev = 1;
     const source: SyncSource = { inSync: true, get revision() { return String(rev); }, snapshot: () => current, felixConfig: () => effectiveFelixConfig() };
     const loop = new AgentLoop({ node: NODE, source, driver, clock });
-    const program = async (s: Snapshot): Promise<{ policies: number; chains: number; sets: number }> => {
+    const program = async (s: Snapshot): Promise<{ policies: number; chains: number; sets: number; jumps: number; prefiltered: number }> => {
       current = s;
       rev++;
       const r = await loop.applyOnce();
       const d = loop.lastRendered!;
-      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length };
+      // The pod's ingress chain: how many jumps into policy chains carry a prefilter (render/prefilter.ts).
+      const tw = d.filter.chains.find((c) => c.name === workloadChainName('ingress', iface));
+      const jumps = (tw?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound));
+      const prefiltered = jumps.filter((x) => x.match.some((m) => m.kind !== 'mark')).length;
+      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length, jumps: jumps.length, prefiltered };
     };
 
     const a0 = await program(none);
@@ -298,7 +305,7 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
       if (await canConnect(cli, BLOCKED_PORT)) throw new Error(`phase (b, ${m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
       if (b0.policies < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${b0.policies}`);
       process.stderr.write(
-        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets\n`,
+        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets; the pod's ingress chain jumps into ${b0.jumps} policy chains, ${b0.prefiltered} of them behind a prefilter\n`,
       );
     }
 

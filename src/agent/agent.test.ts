@@ -336,3 +336,44 @@ test('agent: its drift check finds a deleted FORWARD hook and a flushed chain by
     await ds.close();
   }
 });
+
+test('agent: a pod change on another node that no local policy references is skipped; one that is referenced is applied; the rules equal a never-skipping agent', async () => {
+  const { ds, client } = await seeded();
+  const a = fakes();
+  const b = fakes();
+  const filtering = runAgent({ node: 'w1', datastore: ds, runner: a.runner, publishStatus: false, refreshIntervalMs: 60_000, driftCheckMs: 0 });
+  const always = runAgent({ node: 'w1', datastore: ds, runner: b.runner, publishStatus: false, refreshIntervalMs: 60_000, driftCheckMs: 0, filterChanges: false });
+  const both = async (rev: string): Promise<void> => {
+    await filtering.whenProgrammed(rev, WAIT_MS);
+    await always.whenProgrammed(rev, WAIT_MS);
+  };
+  try {
+    await both((await client.apply(allowWeb)).object.metadata.resourceVersion!);
+    const applies = filtering.loop.applies;
+    const skipped = filtering.loop.skipped;
+    // remote pods matching no set selector (app=batch): nothing on w1 can change
+    for (let i = 0; i < 5; i++) await both((await client.apply(pod(`batch-${i}`, `10.0.2.${i + 1}`, { app: 'batch' }, 'w2'))).object.metadata.resourceVersion!);
+    assert.equal(filtering.loop.applies, applies, 'no recomputation for unrelated remote pods');
+    assert.ok(filtering.loop.skipped > skipped);
+    // a remote pod that the rule's source selector (app == 'web') picks: its IP joins the set
+    await both((await client.apply(pod('web-2', '10.0.2.50', { app: 'web' }, 'w2'))).object.metadata.resourceVersion!);
+    assert.equal(filtering.loop.applies, applies + 1);
+    assert.deepEqual([...a.ips.sets.values()].map((s) => [...s.members].sort()), [['10.0.0.1', '10.0.2.50']]);
+    // relabelled out of the set (it was a member): applied again; then deleted while irrelevant: skipped
+    await both((await client.apply(pod('web-2', '10.0.2.50', { app: 'batch' }, 'w2'))).object.metadata.resourceVersion!);
+    assert.equal(filtering.loop.applies, applies + 2);
+    assert.deepEqual([...a.ips.sets.values()].map((s) => [...s.members].sort()), [['10.0.0.1']]);
+    const del = await ds.delete({ group: '', plural: 'pods', namespace: 'default', name: 'batch-1' });
+    await both(del.metadata.resourceVersion!);
+    assert.equal(filtering.loop.applies, applies + 2, 'deleting a remote pod no set held is skipped');
+    // a local pod: always applied
+    await both((await client.apply(pod('local', '10.0.0.9', { app: 'batch' }))).object.metadata.resourceVersion!);
+    assert.equal(filtering.loop.applies, applies + 3);
+    assert.equal(a.ipt.save(), b.ipt.save(), 'the skipping agent programs exactly what the never-skipping one does');
+    assert.equal(a.ips.save(), b.ips.save());
+  } finally {
+    await filtering.stop();
+    await always.stop();
+    await ds.close();
+  }
+});

@@ -19,6 +19,11 @@
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
  *   called (best effort; a failure is retried on the next apply).
+ * - Agent-side filtering (issue 19): when every change since the last apply is a Pod change
+ *   that cannot alter this node's desired state (relevance.ts: not on this node, not a member
+ *   of any of its IP sets before, matching none of their selectors after), the pass skips
+ *   compute, render and apply and only records the new revision as programmed (`skipped`).
+ *   IPv6 (dual stack) and any failure since the last full apply turn this off.
  */
 import { setTimeout as sleepReal } from 'node:timers/promises';
 import { computeDesiredState, programmedPolicies, type DesiredState, type Snapshot } from '../engine/index.js';
@@ -28,6 +33,9 @@ import type { DataplaneDriver, DriftReport } from '../dataplane/driver.js';
 import { failsafeHostPorts, type EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import type { Clock } from '../sys/index.js';
 import type { NodeStatus } from './status.js';
+import { footprint, podChangeMatters, type NodeFootprint } from './relevance.js';
+import type { PodChange } from './syncer.js';
+import type { Resource } from '../model/meta.js';
 
 /** What the loop needs from the syncer. */
 export interface SyncSource {
@@ -35,6 +43,10 @@ export interface SyncSource {
   readonly revision: string;
   snapshot(): Snapshot;
   felixConfig(node: string): EffectiveFelixConfig;
+  /** What changed since the previous call (syncer.ts); without it every pass recomputes. */
+  takeChanges?(): ReadonlyMap<string, PodChange> | 'all';
+  /** One decoded object (the Pod's Namespace and ServiceAccount, for relevance.ts). */
+  decoded?(type: { group: string; plural: string }, namespace: string, name: string): Resource | undefined;
 }
 
 export interface AgentLoopOptions {
@@ -54,6 +66,8 @@ export interface AgentLoopOptions {
   readonly onRepair?: (r: RepairRecord) => void;
   /** Called after every successful apply, before status is published. */
   readonly onApply?: (rec: ApplyRecord) => void;
+  /** Skip passes whose changes cannot touch this node (default true; false: always recompute). */
+  readonly filterChanges?: boolean;
   readonly publish?: (s: NodeStatus) => Promise<void>;
   readonly now?: () => Date;
   readonly log?: (msg: string) => void;
@@ -110,6 +124,10 @@ export class AgentLoop {
   repairs = 0;
   verifies = 0;
   lastRepair: RepairRecord | undefined;
+  /** Passes that skipped compute because no change could touch this node. */
+  skipped = 0;
+  /** The snapshot and footprint of the last full apply (for skipping); undefined after a failure. */
+  private _basis: { snapshot: Snapshot; fp: NodeFootprint } | undefined;
 
   constructor(opts: AgentLoopOptions) {
     this._o = opts;
@@ -204,6 +222,10 @@ export class AgentLoop {
     const { clock, source, driver, node } = this._o;
     const t0 = clock.now();
     const revision = source.revision;
+    const changes = source.takeChanges?.();
+    if (changes !== undefined && changes !== 'all' && this._unaffected(changes)) return this._skip(revision, t0, dirtySince);
+    // until this pass succeeds, nothing may be skipped (its changes were taken)
+    this._basis = undefined;
     const felix = source.felixConfig(node);
     const opts = {
       ...(this._o.nflogGroup === undefined ? {} : { nflogGroup: this._o.nflogGroup }),
@@ -228,15 +250,47 @@ export class AgentLoop {
     this.lastRendered = rendered;
     this.lastRendered6 = rendered6;
     this.applies++;
+    if (this._o.filterChanges !== false && this._o.ipv6 !== true && source.takeChanges !== undefined) this._basis = { snapshot, fp: footprint(desired) };
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
     this._o.onApply?.(rec);
     await this._publish(rec);
+    this._resolveWaiters(revision);
+    return rec;
+  }
+
+  private _resolveWaiters(revision: string): void {
     const rev = BigInt(revision);
     for (let i = this._waiters.length - 1; i >= 0; i--)
       if (this._waiters[i]!.rev <= rev) {
         this._waiters[i]!.resolve();
         this._waiters.splice(i, 1);
       }
+  }
+
+  /** True when none of these Pod changes can alter the desired state of the last full apply. */
+  private _unaffected(changes: ReadonlyMap<string, PodChange>): boolean {
+    const basis = this._basis;
+    const { source } = this._o;
+    if (basis === undefined || this.last === undefined || source.decoded === undefined) return false;
+    const lookup = (kind: 'Namespace' | 'ServiceAccount', ns: string, name: string): Resource | undefined =>
+      source.decoded!(kind === 'Namespace' ? { group: '', plural: 'namespaces' } : { group: '', plural: 'serviceaccounts' }, ns, name);
+    for (const [key, c] of changes) {
+      const slash = key.indexOf('/');
+      const next$ = c.next === undefined ? undefined : source.decoded({ group: '', plural: 'pods' }, key.slice(0, slash), key.slice(slash + 1));
+      if (podChangeMatters(basis.fp, basis.snapshot, key, c.prev, c.next, next$, lookup)) return false;
+    }
+    return true;
+  }
+
+  /** A pass whose changes cannot touch this node: the programmed state stands for `revision` too. */
+  private async _skip(revision: string, t0: number, dirtySince: number | undefined): Promise<ApplyRecord> {
+    const end = this._o.clock.now();
+    const rec: ApplyRecord = { revision, policies: this.last!.policies, latencyMs: end - (dirtySince ?? t0), computeMs: end - t0, changed: false };
+    this.last = rec;
+    this.skipped++;
+    this._o.onApply?.(rec);
+    await this._publish(rec);
+    this._resolveWaiters(revision);
     return rec;
   }
 

@@ -46,6 +46,8 @@ export interface AgentOptions {
   readonly driftCheckMs?: number;
   /** Called after each drift repair (also logged). */
   readonly onRepair?: (r: RepairRecord) => void;
+  /** Skip recomputing when no change can touch this node (loop.ts; default true). */
+  readonly filterChanges?: boolean;
   /** Publish status on the Calico Node (default true). */
   readonly publishStatus?: boolean;
   /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
@@ -105,6 +107,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     ...(opts.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: opts.minApplyIntervalMs } : {}),
     ...(opts.driftCheckMs !== undefined ? { driftCheckMs: opts.driftCheckMs } : {}),
     ...(opts.onRepair !== undefined ? { onRepair: opts.onRepair } : {}),
+    ...(opts.filterChanges === false ? { filterChanges: false } : {}),
     ...(opts.onApply !== undefined ? { onApply: opts.onApply } : {}),
     ...(opts.publishStatus === false
       ? {}

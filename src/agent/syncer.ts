@@ -14,6 +14,11 @@
  *
  * Decoded resources are cached per object and resourceVersion; the snapshot is rebuilt (pure
  * `buildSnapshot`) at most once per revision, when the loop asks for it.
+ *
+ * Agent-side filtering (issue 19): `takeChanges()` tells the loop what changed since it last
+ * asked — `'all'` after a (re)list or a change of any kind other than Pod, else the Pods that
+ * changed, each with its version as of the previous call and its current one — so the loop can
+ * skip recomputing when no change can touch this node's programmed state (loop.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TooOldError, type Datastore, type ResourceType, type StoredObject } from '../datastore/index.js';
@@ -60,6 +65,15 @@ export function engineResourceTypes(): ResourceType[] {
   return out;
 }
 
+/** A Pod that changed since the last `takeChanges()`: its version then and now (undefined: absent). */
+export interface PodChange {
+  readonly prev: StoredObject | undefined;
+  readonly next: StoredObject | undefined;
+}
+
+/** More Pod changes than this between two computes: the loop simply recomputes. */
+const MAX_TRACKED_CHANGES = 512;
+
 export interface SyncerOptions {
   readonly datastore: Datastore;
   readonly types?: readonly ResourceType[];
@@ -76,6 +90,7 @@ interface _Entry {
 }
 
 const _typeKey = (t: ResourceType): string => `${t.group}/${t.plural}`;
+const _POD: ResourceType = { group: '', plural: 'pods' };
 const _objKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 function _rev(s: string | undefined): bigint {
@@ -107,6 +122,8 @@ export class Syncer {
   private _snapshot: { rev: bigint; gen: number; snap: Snapshot } | undefined;
   /** Bumped on every stored change (including status-only ones, which the snapshot ignores anyway). */
   private _gen = 0;
+  /** Changes since the last takeChanges(): Pods by `ns/name` with their version then, or 'all'. */
+  private _pending: Map<string, StoredObject | undefined> | 'all' = 'all';
 
   constructor(opts: SyncerOptions) {
     this._ds = opts.datastore;
@@ -165,6 +182,42 @@ export class Syncer {
     return this.snapshot().felixConfig(node);
   }
 
+  /**
+   * What changed since the previous call: `'all'` (a list or re-list, or a change to anything but
+   * a Pod), else the changed Pods by `namespace/name`.
+   */
+  takeChanges(): ReadonlyMap<string, PodChange> | 'all' {
+    const p = this._pending;
+    this._pending = new Map();
+    if (p === 'all') return 'all';
+    const pods = this._byType.get(_typeKey(_POD));
+    const out = new Map<string, PodChange>();
+    for (const [k, prev] of p) out.set(k, { prev, next: pods?.get(k)?.obj });
+    return out;
+  }
+
+  /** One stored object, decoded (undefined when absent or invalid). */
+  decoded(t: ResourceType, namespace: string, name: string): Resource | undefined {
+    const e = this._byType.get(_typeKey(t))?.get(`${namespace}/${name}`);
+    if (e === undefined) return undefined;
+    if (e.decoded === undefined) {
+      const r = decodeResource(e.obj);
+      e.decoded = r.ok ? r.value.resource : null;
+    }
+    return e.decoded ?? undefined;
+  }
+
+  private _noteChange(t: ResourceType, key: string, prev: StoredObject | undefined): void {
+    const p = this._pending;
+    if (p === 'all') return;
+    if (t.group !== _POD.group || t.plural !== _POD.plural) {
+      this._pending = 'all';
+      return;
+    }
+    if (!p.has(key)) p.set(key, prev);
+    if (p.size > MAX_TRACKED_CHANGES) this._pending = 'all';
+  }
+
   private _map(t: ResourceType): Map<string, _Entry> {
     const k = _typeKey(t);
     let m = this._byType.get(k);
@@ -190,6 +243,7 @@ export class Syncer {
         this._byType.set(_typeKey(t), m);
         this._listed.add(_typeKey(t));
         this._gen++;
+        this._pending = 'all';
         this._advance(list.revision);
         this._onChange();
         backoff = this._retryMs;
@@ -202,6 +256,7 @@ export class Syncer {
           this._gen++;
           const statusOnly = ev.type === 'MODIFIED' && prev !== undefined && _sansStatus(prev.obj) === _sansStatus(ev.object);
           if (!statusOnly) {
+            this._noteChange(t, key, prev?.obj);
             this._advance(ev.revision);
             this._onChange();
           }

@@ -55,7 +55,7 @@ export interface RunServerOptions {
   readonly users?: readonly TokenUser[];
   /** Where the agents' flow-log files are read from (flow-files.ts; default: the lab dir). */
   readonly flowLogDir?: string;
-  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 64 MiB). */
+  /** Flow aggregation: window, grace, retention, byte bound (flows.ts; defaults 15 s, 5 s, 1 h, 128 MiB). */
   readonly flows?: Omit<FlowCollectorOptions, 'datastore' | 'shutdown'>;
   /** For benchmarks: how watches are fed (app.ts `watchDelivery`; default `push`). */
   readonly watchDelivery?: 'push' | 'iterate';

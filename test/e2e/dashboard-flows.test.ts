@@ -126,6 +126,10 @@ describe('dashboard Flows page in Chromium', { skip, timeout: 180_000 }, () => {
     const allowed = r.find((x) => x.action === 'allow')!;
     assert.match(allowed.text, /shop\/client\s+shop\/web\s+tcp\/80\s+allow\s+2\s+10\/8\s+640\/1600/);
 
+    // fits a 1280×800 window (header with one more page, the table) without sideways scrolling
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.equal(await js<number>(page, 'document.documentElement.scrollWidth - window.innerWidth'), 0, 'the Flows page scrolls sideways at 1280×800');
+
     // filters
     await page.getByTestId('flows-action').selectOption('deny');
     r = await waitRows(page, (x) => x.every((y) => y.action === 'deny'), 'action=deny');

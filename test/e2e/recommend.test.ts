@@ -1,22 +1,19 @@
 /**
- * `tabby recommend` → `--apply` → `tabby promote` on real packets (root only), both dataplanes:
- * a lab namespace `shop` with three workloads (web, two api replicas, db), plus a scraper in
- * `mon` and the lab's private `system` host outside the cluster, talk in a known pattern with
- * the lab prober (real TCP connections): web → api 8080, api → db 5432, mon/scraper → api 9090,
- * api → system 443. The flow records of those connections are given to `tabby recommend
- * --flows`, which proves and applies the staged proposals through the lab's API server (the
- * calicoctl.cfg of `runServer`: the Kubernetes API, as kubectl writes); `tabby promote --yes`
- * enforces each. Then every observed flow still connects on real packets, and flows never
- * observed (web → db, db → web, the scraper → db, api → system 8080, web → system 443) are
- * dropped, each agreeing with the engine.
- *
- * What is not end to end here: the flow records are built from the prober's own results (the
- * connections it made and saw succeed), not read from the kernel by the agents' flow log and
- * aggregated by the flows API; those parts (issue 17 items 1-4) are not on main yet.
- */
+ * Issue 17's acceptance for recommendations, end to end on real packets (root only), both
+ * dataplanes: a lab namespace `shop` with three workloads (web, two api replicas, db), plus a
+ * scraper in `mon` and the lab's private `system` host outside the cluster, talk in a known
+ * pattern with the lab prober (real TCP connections): web → api 8080, api → db 5432,
+ * mon/scraper → api 9090, api → system 443. The agents read those connections from the kernel
+ * (flow-log NFLOG marks + conntrack) into `<stateDir>/flows-<worker>.jsonl`; the lab's API server
+ * tails them, aggregates them (1 s windows) and serves the flows API. `tabby recommend` reads the
+ * flows API, proves and applies the staged proposals through the API server (the calicoctl.cfg
+ * of `runServer`: the Kubernetes API, as kubectl writes); while staged, every flow still
+ * connects; `tabby promote --yes` enforces each. Then every observed flow still connects on real
+ * packets, and flows never observed (web → db, db → web, the scraper → db, api → system 8080,
+ * web → system 443, the scraper → api 8080) are dropped, each agreeing with the engine. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, snapshotOf } from '../../src/lab/controller.js';
@@ -27,7 +24,8 @@ import { netnsSkipReason } from '../../src/sys/index.js';
 import { main } from '../../src/cli/main.js';
 import { nodeIo } from '../../src/cli/node-io.js';
 import type { Io } from '../../src/cli/io.js';
-import type { FlowEndpoint, FlowRecord } from '../../src/model/flows.js';
+import type { FlowRecord } from '../../src/model/flows.js';
+import { fetchClusterFlows } from '../../src/cli/commands/cluster-flows.js';
 import { required } from '../support/tools.js';
 
 const skip = required(await netnsSkipReason());
@@ -51,6 +49,15 @@ const PODS: readonly PodSpec[] = [
 const key = (p: PodSpec): string => `${p.ns}/${p.name}`;
 const byName = (name: string): PodSpec => PODS.find((p) => p.name === name)!;
 
+/** Polls `ok` every 250 ms; fails naming `what` after `ms`. */
+async function until(what: () => string, ms: number, ok: () => Promise<boolean>): Promise<void> {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > ms) assert.fail(`not within ${ms} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** An Io on the real file system that captures what the command prints. */
 function capture(): Io & { out: () => string; err: () => string } {
   let out = '';
@@ -64,7 +71,7 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
   let api: Awaited<ReturnType<typeof runServer>> | undefined;
   try {
     lab = await Lab.up({ stateDir: dir, workers: 2, dataplane, datastore: await openMemoryDatastore(), logs: false });
-    api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds });
+        api = await runServer({ dataDir: join(dir, 'api'), port: 0, datastore: lab.ds, flowLogDir: dir, flows: { windowMs: 1000, graceMs: 5000 } });
     const cfg = api.calicoctlCfgPath;
     let rev = '0';
     for (const ns of ['shop', 'mon']) rev = (await lab.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).object.metadata.resourceVersion ?? rev;
@@ -107,31 +114,30 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
       flow('scraper-0', 'api-5d8b4-b2', 8080),
     ];
     let { snapshot } = await snapshotOf(lab.ds);
-    const seen = await runProbe(lab, snapshot, [...pattern, ...never], 1000);
+    const seen = await runProbe(lab, snapshot, pattern, 1000);
     assert.ok(
-      seen.every((r) => r.agree && isAllowed(r.real)),
-      `before any policy every flow connects:\n${formatProbe(seen)}`,
+      seen.every((r) => r.agree && r.real === 'open'),
+      `before any policy the pattern connects:\n${formatProbe(seen)}`,
     );
 
-    // The flow records of the pattern's connections (see the module doc: from the prober's results).
-    const now = Date.now();
-    const ep = (name: string): FlowEndpoint => {
-      const p = byName(name);
-      return { kind: 'wep', namespace: p.ns, name: p.name, ip: ip(name), labels: p.labels };
-    };
-    const records: FlowRecord[] = seen.slice(0, pattern.length).map((r, i) => {
-      const f = pattern[i]!;
-      assert.equal(r.real, 'open', `${f.from} → ${f.toLabel}:${f.port} connected`);
-      const src = ep(f.from.split('/')[1]!);
-      const dest: FlowEndpoint = f.toLabel === 'system' ? { kind: 'net', namespace: '', name: '', ip: system, labels: {} } : ep(f.toLabel.split('/')[1]!);
-      return { startTime: now - 15_000, endTime: now, reporter: 'src', nodes: [], source: src, dest, protocol: 'tcp', destPort: f.port, action: 'allow', enforced: [], pending: [], connections: 1, packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 };
+    // The agents read those connections from the kernel (flow-log NFLOG + conntrack) into
+    // <stateDir>/flows-<worker>.jsonl; the API server tails them and serves the flows API.
+    const input = { files: [], recursive: false, config: cfg, command: 'recommend' };
+    const wanted = pattern.map((f) => `${f.from}|${f.toLabel === 'system' ? system : f.toLabel}|${f.port}`);
+    let got: FlowRecord[] = [];
+    let why = '';
+    const have = (): Set<string> =>
+      new Set(got.filter((r) => r.action === 'allow').map((r) => `${r.source.namespace}/${r.source.name}|${r.dest.kind === 'wep' ? `${r.dest.namespace}/${r.dest.name}` : r.dest.ip}|${r.destPort}`));
+    await until(() => `the flows API serves the pattern's connections: missing ${wanted.filter((w) => !have().has(w)).join(', ')}${why}`, 60_000, async () => {
+      const r = await fetchClusterFlows(nodeIo, input, { since: 3_600_000, namespace: 'shop', action: 'allow' });
+      got = r.ok ? r.records : [];
+      why = r.ok ? '' : `: ${r.error}`;
+      return wanted.every((w) => have().has(w));
     });
-    const flowsFile = join(dir, 'flows.json');
-    writeFileSync(flowsFile, JSON.stringify(records));
 
-    // recommend → apply (staged) through the lab's API server
+    // recommend (reading the flows API) → apply (staged) through the lab's API server
     const io = capture();
-    const code = await main(['recommend', '-c', cfg, '--flows', flowsFile, '--since', '1h', '-n', 'shop', '--apply'], io);
+    const code = await main(['recommend', '-c', cfg, '--since', '1h', '-n', 'shop', '--apply'], io);
     assert.equal(code, 0, `${io.out()}\n${io.err()}`);
     assert.match(io.out(), /observed flows kept: 6\/6\n/);
     assert.match(io.out(), /extra admitted classes: none/);
@@ -140,8 +146,8 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
 
     // staged: nothing changed on real packets yet
     ({ snapshot } = await snapshotOf(lab.ds));
-    const staged = await runProbe(lab, snapshot, never, 1000);
-    assert.ok(staged.every((r) => r.agree && isAllowed(r.real)), `staged policies enforce nothing:\n${formatProbe(staged)}`);
+    const staged = await runProbe(lab, snapshot, [...pattern, ...never], 1000);
+    assert.ok(staged.every((r) => r.agree && isAllowed(r.real)), `staged policies enforce nothing: every flow connects:\n${formatProbe(staged)}`);
 
     // promote each
     for (const w of ['api', 'db', 'web']) {
@@ -151,7 +157,9 @@ async function runOn(dataplane: 'iptables' | 'nft'): Promise<void> {
     }
     const last = await lab.ds.list({ group: 'projectcalico.org', plural: 'networkpolicies' });
     assert.deepEqual(last.items.map((o) => o.metadata.name).sort(), ['recommended-api', 'recommended-db', 'recommended-web']);
-    await lab.settle(last.revision, 90_000);
+    // the agents watch enforced kinds only: settle on the last enforced write, not the staged deletes after it
+    const enforcedRev = last.items.map((o) => BigInt(o.metadata.resourceVersion ?? '0')).reduce((a, b) => (a > b ? a : b), 0n);
+    await lab.settle(String(enforcedRev), 90_000);
     await lab.flushConntrack();
 
     // every observed flow still connects; every never-observed one is dropped; the engine agrees

@@ -71,6 +71,30 @@ export function renderedFixture(withPolicy = true, felix: FelixConfigurationSpec
   return render(computeDesiredState(snapshot, NODE, effectiveFelixConfig(felix)));
 }
 
+/**
+ * The fixture plus a policy whose jump carries a prefilter (src/dataplane/render/prefilter.ts):
+ * a `hash:net,port` set (nft: a concatenated interval set) of (source, protocol, port), with
+ * every-address halves, a selector's members and a CIDR.
+ */
+export function prefilterFixture(): RenderedDataplane {
+  const pol = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'prefiltered', namespace: 'default' },
+    spec: {
+      selector: "app == 'db'",
+      types: ['Ingress'],
+      ingress: [
+        { action: 'Deny', protocol: 'TCP', destination: { ports: [7000] } },
+        { action: 'Allow', protocol: 'TCP', source: { selector: "app == 'web'" }, destination: { ports: [5432, '6000:6002'] } },
+        { action: 'Allow', protocol: 'UDP', source: { nets: ['198.18.20.0/24'] }, destination: { ports: [53] } },
+      ],
+    },
+  };
+  const objects = [pod('web', '198.18.10.1', { app: 'web' }), pod('web2', '198.18.10.3', { app: 'web' }), pod('db', '198.18.10.2', { app: 'db' }), allowWeb, pol];
+  return render(computeDesiredState(loadSnapshot(objects).snapshot, NODE, effectiveFelixConfig()));
+}
+
 const policyChain = (r: RenderedDataplane): string => {
   const c = r.filter.chains.find((x) => x.name.startsWith('cali-pi-'));
   assert.ok(c !== undefined, 'the fixture renders a policy chain');
@@ -138,6 +162,26 @@ export function runDriverConformance(name: string, open: OpenDriverHarness, opts
       assert.equal(await h.view(), base, `${what}: the dataplane is as programmed again`);
       assert.equal((await h.driver.verify()).repaired, false, `${what}: nothing left to repair`);
     }
+  });
+
+  t('a policy behind a prefilter set: programmed, no drift after the apply, a removed set member found and repaired', async (h) => {
+    const r = prefilterFixture();
+    const set = r.ipSets.find((x) => x.type === 'hash:net,port');
+    assert.ok(set !== undefined && set.members.length === 11, `the fixture renders one prefilter set of 11 members: ${JSON.stringify(set?.members)}`);
+    assert.ok(r.filter.chains.some((c) => c.rules.some((x) => x.match.some((m) => m.kind === 'addrDstPortSet' && m.set === set.name))), 'a jump uses it');
+    await h.driver.apply(r);
+    const base = await h.view();
+    const first = await h.driver.verify();
+    assert.equal(first.repaired, false, `no drift after an apply: ${first.found.join('; ')}`);
+    assert.equal((await h.driver.apply(prefilterFixture())).changed, false, 'an equal dataplane writes nothing');
+    await h.tamper.removeSetMember(set, set.members[0]!);
+    assert.notEqual(await h.view(), base, 'the tamper changed the dataplane');
+    const rep = await h.driver.verify();
+    assert.equal(rep.repaired, true);
+    assert.equal(await h.view(), base);
+    // Back to the fixture without it: the set goes with the policy.
+    await h.driver.apply(renderedFixture());
+    assert.doesNotMatch(await h.view(), new RegExp(set.name.replace(/[:]/g, '.')));
   });
 
   t('refresh: the periodic full refresh follows FelixConfiguration intervals and repairs drift', async (h, clock) => {

@@ -93,6 +93,10 @@ test('recommend --apply writes staged policies; promote shows the flows that cha
     assert.equal(await main(['recommend', '-c', 'calicoctl.cfg', '--flows', 'flows.json', '-n', 'shop', '--apply'], io), 0, io.err());
     assert.match(io.err(), /stagednetworkpolicy\.projectcalico\.org\/recommended-db created in shop/);
     assert.match(io.err(), /networkset\.projectcalico\.org\/recommended-backend-egress created in shop/);
+    // without --flows the records come from the cluster's flows API: an embedded datastore has none
+    io = fakeIo(files);
+    assert.equal(await main(['recommend', '-c', 'calicoctl.cfg', '-n', 'shop'], io), 1);
+    assert.match(io.err(), /the configured datastore \(embedded\) has no API server to serve flow records: give --kubeconfig, or the records with --flows FILE/);
     // re-running changes nothing
     io = fakeIo(files);
     assert.equal(await main(['recommend', '-c', 'calicoctl.cfg', '--flows', 'flows.json', '-n', 'shop', '--apply'], io), 0, io.err());

@@ -15,6 +15,7 @@
  *   progress the live view gives up and `failed` resolves with the reason (bounded);
  * - 401/403 on the watch: give up at once, naming the resource and `tabby rbac` (the role
  *   grants list and watch together).
+ * - More than `maxObjects` objects of one type (a hostile or broken server): give up, saying so.
  *
  * Every change gets a local sequence number; the last `logSize` changes are kept so a follower
  * can resume from a sequence number (`changesSince`), else it must take the lists again (the
@@ -46,6 +47,8 @@ export interface LiveOptions {
   readonly watchTimeoutSeconds?: number;
   /** How many changes are kept for followers resuming (default 10,000). */
   readonly logSize?: number;
+  /** Bound on the objects of one type (default 1,000,000, as a list's): past it the live view gives up. */
+  readonly maxObjects?: number;
   /** One line per event worth a note (a relist, a reconnect); default: none. */
   readonly log?: (line: string) => void;
 }
@@ -214,6 +217,11 @@ export class LiveCluster {
             if (st.items.delete(k)) this.#emit('DELETED', st.type, ev.object);
           } else {
             const had = st.items.has(k);
+            if (!had && st.items.size >= (this.#o.maxObjects ?? 1_000_000)) {
+              this.#fail(new ReaderError(`${qualifiedName(st.type)}: the watch brought more than ${this.#o.maxObjects ?? 1_000_000} objects; stopped following the cluster`));
+              this.close();
+              return;
+            }
             st.items.set(k, ev.object);
             this.#emit(had ? 'MODIFIED' : 'ADDED', st.type, ev.object);
           }

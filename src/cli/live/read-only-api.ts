@@ -128,9 +128,11 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
         // the reader went away
       }
     };
+    /** Events of the first part of the stream (the current objects, or the kept changes): not counted against maxQueued. */
+    let replayed = 0;
     const send = (ev: object): void => {
       if (done) return;
-      if ((ctrl.desiredSize ?? 0) < -maxQueued) {
+      if ((ctrl.desiredSize ?? 0) < -(maxQueued + replayed)) {
         ctrl.enqueue(enc.encode(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'the watch fell behind; list again' } })}\n`));
         end();
         return;
@@ -163,6 +165,7 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
           }
           for (const ch of past) emit(ch);
         }
+        replayed = -(ctrl.desiredSize ?? 0);
         cleanup.push(live.subscribe(emit));
         const timer = setTimeout(end, timeout * 1000);
         cleanup.push(() => clearTimeout(timer));
@@ -188,6 +191,8 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return _status(405, 'MethodNotAllowed', `read-only: tabby dashboard shows ${o.origin} and does not change it; ${req.method} ${path} is not allowed (change the cluster with kubectl)`, { allow: 'GET, HEAD' });
     if (path === '/api' || path === '/apis') return discovery(path === '/api');
+    if (path.startsWith('/apis/tabby.dev/'))
+      return _status(404, 'NotFound', `${o.origin} has no Tabby agents, so no flow records: the flows API is Tabby's own cluster's (tabby up)`);
     let target: _Target | undefined;
     try {
       target = _parse(path);

@@ -34,7 +34,7 @@ export interface FlowAggregatorOptions {
   readonly graceMs?: number;
   /** How long records are kept after their window ends (ms); default one hour. */
   readonly retentionMs?: number;
-  /** Bound on the estimated bytes of all held records; default 64 MiB. */
+  /** Bound on the estimated bytes of all held records; default 128 MiB. */
   readonly maxBytes?: number;
   readonly level?: FlowAggregationLevel;
 }
@@ -42,7 +42,7 @@ export interface FlowAggregatorOptions {
 export const DEFAULT_FLOW_WINDOW_MS = 15_000;
 export const DEFAULT_FLOW_GRACE_MS = 5_000;
 export const DEFAULT_FLOW_RETENTION_MS = 3_600_000;
-export const DEFAULT_FLOW_MAX_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_FLOW_MAX_BYTES = 128 * 1024 * 1024;
 
 /** A closed record with its place in the stream of closed records (resume a watch after `seq`). */
 export interface SequencedFlowRecord {
@@ -83,15 +83,18 @@ interface _Closed extends SequencedFlowRecord {
   readonly key: string;
 }
 
-// Estimated sizes (V8, 64-bit): object headers, a Map entry, a string of n UTF-16 units.
-const _REC_BASE = 420;
-const _ENDPOINT_BASE = 160;
-const _HIT_BASE = 140;
-const _str = (s: string): number => 24 + 2 * s.length;
+// Estimated sizes (V8, 64-bit, pointer compression): object headers and fields, a Map entry, a
+// string of n characters (one byte each in V8's Latin-1 strings; a two-byte string counts double).
+// Calibrated by bench/flows.bench.ts against the measured heap (estimate / heap >= 1).
+const _REC_BASE = 240;
+const _ENDPOINT_BASE = 80;
+const _HIT_BASE = 64;
+const _TWO_BYTE = /[\u0100-\uffff]/;
+const _str = (s: string): number => 16 + (_TWO_BYTE.test(s) ? 2 : 1) * s.length;
 
 function _endpointBytes(e: FlowEndpoint): number {
   let n = _ENDPOINT_BASE + _str(e.namespace) + _str(e.name) + _str(e.ip) + _str(e.serviceAccount ?? '');
-  for (const k of Object.keys(e.labels)) n += 40 + _str(k) + _str(e.labels[k]!);
+  for (const k of Object.keys(e.labels)) n += 24 + _str(k) + _str(e.labels[k]!);
   return n;
 }
 
