@@ -61,8 +61,9 @@ async function measure(filterChanges: boolean, relevant: boolean): Promise<{ cpu
     for (let k = 0; k < CHANGES; k++) {
       // pods of nodes n1..n99 (never n0's own)
       const i = PODS_PER_NODE + ((k * 37) % ((NODES - 1) * PODS_PER_NODE));
-      // relevant: the app label flips between one that rules pick as peers (a0..a19) and one none does (a20..a39)
-      const app = relevant ? (k % 2 === 0 ? APPS / 2 + (i % (APPS / 2)) : i % (APPS / 2)) : i % APPS;
+      // relevant: the pod moves to the app its own namespace's policy pol-<ns> picks as peers
+      // (a<ns+1>; namespaced rules pick peers of their namespace), or away to one no rule picks (a20..a39)
+      const app = relevant ? (k % 2 === 1 ? ((i % NAMESPACES) + 1) % (APPS / 2) : APPS / 2 + (i % (APPS / 2))) : i % APPS;
       const w = await client.apply(podObj(i, app, k + 1));
       await agent.whenProgrammed(w.object.metadata.resourceVersion!, 120_000);
     }

@@ -61,7 +61,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The dashboard's server side (static bundle, watch multiplexer, lab logs); the browser code is
   // ui/ (outside src/) and bundles only the pure modules (model, manifest, selector, engine, lib).
   // The scale simulation: real API servers and real agents (recording driver) in child processes.
-  sim: ['agent', 'apiserver', 'client', 'datastore', 'dataplane', 'engine', 'model', 'selector', 'sys', 'lib', '*node'],
+  sim: ['agent', 'apiserver', 'client', 'fanout', 'datastore', 'dataplane', 'engine', 'model', 'selector', 'sys', 'lib', '*node'],
   web: ['model', 'selector', 'engine', 'lib', 'preact', '@preact/signals', 'lab', '*node'],
   // The fan-out tier (Typha-like): an HTTP watch cache in front of the API server; the kube
   // datastore's keep-alive agent builder is its only domain import.

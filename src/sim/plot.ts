@@ -52,7 +52,8 @@ function _panel(x0: number, title: string, unit: string, pts: readonly { x: numb
   return out.join('\n');
 }
 
-export function renderScaleSvg(points: readonly CurvePoint[], subtitle: string): string {
+/** `failures`: sizes that did not finish (drawn as a red line under the panels: where it broke). */
+export function renderScaleSvg(points: readonly CurvePoint[], subtitle: string, failures: readonly string[] = []): string {
   const xs = [...new Set(points.map((p) => p.nodes))].sort((a, b) => a - b);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`,
@@ -61,6 +62,7 @@ export function renderScaleSvg(points: readonly CurvePoint[], subtitle: string):
     _panel(400, 'API server CPU', '% of one core', points.map((p) => ({ x: p.nodes, y: p.serverCpuPercent })), undefined, xs),
     _panel(800, 'API server RSS', 'MiB', points.map((p) => ({ x: p.nodes, y: p.serverRssMiB })), 4096, xs),
     `<text x="${W / 2}" y="${H - 12}" text-anchor="middle" font-size="12" fill="#555">${_esc(subtitle)}</text>`,
+    ...failures.map((f, i) => `<text x="${W / 2}" y="${62 + 16 * i}" text-anchor="middle" font-size="13" fill="#c00">did not finish: ${_esc(f.slice(0, 150))}</text>`),
     '</svg>',
     '',
   ].join('\n');

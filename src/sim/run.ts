@@ -49,6 +49,8 @@ export interface SimOptions {
   readonly datastore: 'sqlite' | 'etcd';
   /** API servers (more than one needs etcd). Default 1. */
   readonly servers?: number;
+  /** Fan-out servers (`tabby server --role fanout`) in front of the API servers; the agents watch through them. Default 0. */
+  readonly fanouts?: number;
   /** Simulated nodes per worker process (default 25). */
   readonly nodesPerWorker?: number;
   /** Agents publish their status on their Calico Node after each apply, as `tabby agent` does (default false). */
@@ -90,6 +92,8 @@ export interface SimResult {
     readonly cpuPercentPerNode: number;
   };
   readonly etcd?: { readonly cpuPercent: number; readonly rssBytes: number };
+  /** The fan-out servers, when there are any. */
+  readonly fanout?: { readonly cpuPercent: number; readonly rssBytes: number; readonly peakRssBytes: number };
   readonly watch: { readonly bytes: number; readonly bytesPerChange: number; readonly bytesPerChangePerNode: number; readonly eventsPerChange: number };
   readonly agents: { readonly cpuUsPerChangePerNode: number; readonly cpuPercent: number; readonly rssBytes: number; readonly rssBytesPerNode: number; readonly applies: number };
   /** With `verify`: nodes whose recorded programming differs from the engine's (empty when all agree). */
@@ -128,6 +132,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     durationS: o.durationS,
     datastore: o.datastore,
     servers: o.servers ?? 1,
+    fanouts: o.fanouts ?? 0,
     nodesPerWorker: o.nodesPerWorker ?? 25,
     publishStatus: o.publishStatus ?? false,
     verify: o.verify ?? false,
@@ -183,6 +188,15 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       servers.push(await nextMessage(child, 'ready', 60_000));
     }
     const caPem = servers[0]!.caPem;
+    const fanouts: { url: string; pid: number }[] = [];
+    for (let f = 0; f < cfg.fanouts; f++) {
+      const up = servers[f % servers.length]!;
+      const child = forkEntry('fanout-proc', [join(dir, `server${f % servers.length}`), up.url], (l) => log(`fanout${f}: ${l}`));
+      children.push(child);
+      fanouts.push(await nextMessage(child, 'ready', 120_000));
+    }
+    if (fanouts.length > 0) log(`fan-out servers: ${fanouts.map((f) => f.url).join(', ')}`);
+    const watchUrl = (i: number): string => (fanouts.length > 0 ? fanouts[i % fanouts.length]!.url : servers[i % servers.length]!.url);
     log(`API servers: ${servers.map((s) => s.url).join(', ')} (${cfg.datastore})`);
     // One admin client per server; the load is spread over them.
     for (const s of servers) admin.push(new SimClient(s.url, s.caPem, s.adminToken));
@@ -216,7 +230,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     const slices: { name: string; token: string; server: string }[][] = [];
     for (let i = 0; i < cfg.nodes; i++) {
       const w = Math.floor(i / cfg.nodesPerWorker);
-      (slices[w] ??= []).push({ name: nodeName(i), token: tokens[i]!, server: servers[i % servers.length]!.url });
+      (slices[w] ??= []).push({ name: nodeName(i), token: tokens[i]!, server: watchUrl(i) });
     }
     const started = await Promise.all(slices.map((s) => startWorker(s)));
     for (const s of started) workers.push(s.child);
@@ -224,7 +238,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     const sod = started.flatMap((s) => s.startOfDayMs);
     log(`${cfg.nodes} nodes programmed in ${allStartedS.toFixed(1)} s (start of day p50 ${dist(sod).p50.toFixed(0)} ms)`);
     // One node starting alone into the loaded, steady cluster (a node joining or restarting).
-    const probe = await startWorker([{ name: nodeName(0), token: probeToken, server: servers[0]!.url }]);
+    const probe = await startWorker([{ name: nodeName(0), token: probeToken, server: watchUrl(0) }]);
     const singleNodeMs = probe.startOfDayMs[0]!;
     await stopChild(probe.child);
     log(`one node alone: start of day ${singleNodeMs.toFixed(0)} ms`);
@@ -248,11 +262,14 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     };
     const serverPids = servers.map((s) => s.pid);
     const etcdPids = etcd?.pids ?? [];
+    const fanoutPids = fanouts.map((f) => f.pid);
     const sumProc = (pids: readonly number[]): ProcSample =>
       pids.map(procSample).reduce((a, b) => ({ cpuUs: a.cpuUs + b.cpuUs, rssBytes: a.rssBytes + b.rssBytes, peakRssBytes: a.peakRssBytes + b.peakRssBytes }), { cpuUs: 0, rssBytes: 0, peakRssBytes: 0 });
     const m0 = await mark();
     const s0 = sumProc(serverPids);
     const e0 = etcdPids.length > 0 ? sumProc(etcdPids) : undefined;
+    const f0 = fanoutPids.length > 0 ? sumProc(fanoutPids) : undefined;
+    let peakFanout = f0?.rssBytes ?? 0;
     const tChurn = _mono();
     const writes: WriteResult[] = [];
     let errors = 0;
@@ -265,6 +282,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     const rssTimer = setInterval(() => {
       try {
         peakRss = Math.max(peakRss, sumProc(serverPids).rssBytes);
+        if (fanoutPids.length > 0) peakFanout = Math.max(peakFanout, sumProc(fanoutPids).rssBytes);
       } catch {
         // a server that exited is reported below
       }
@@ -317,6 +335,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     const m1 = await mark();
     const s1 = sumProc(serverPids);
     const e1 = etcdPids.length > 0 ? sumProc(etcdPids) : undefined;
+    const f1 = fanoutPids.length > 0 ? sumProc(fanoutPids) : undefined;
     peakRss = Math.max(peakRss, s1.rssBytes);
     log(`churn: ${writes.length} writes in ${churnS.toFixed(1)} s (${errors} errors); caught up after ${activeS.toFixed(1)} s`);
 
@@ -368,6 +387,9 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
         rssBytesPerNode: s1.rssBytes / cfg.nodes,
         cpuPercentPerNode: (100 * serverCpu) / (activeS * 1e6) / cfg.nodes,
       },
+      ...(f0 !== undefined && f1 !== undefined
+        ? { fanout: { cpuPercent: (100 * (f1.cpuUs - f0.cpuUs)) / (activeS * 1e6), rssBytes: f1.rssBytes, peakRssBytes: Math.max(peakFanout, f1.rssBytes) } }
+        : {}),
       ...(e0 !== undefined && e1 !== undefined ? { etcd: { cpuPercent: (100 * (e1.cpuUs - e0.cpuUs)) / (activeS * 1e6), rssBytes: e1.rssBytes } } : {}),
       watch: {
         bytes: m1.watchBytes - m0.watchBytes,

@@ -2,7 +2,8 @@
  * The scale harness is correct, not only fast: a small simulation (real API server, real agents
  * in a worker process, pods churned through the REST API) ends with every node's recorded
  * programming equal to what the engine computes for that node from the final datastore state —
- * on the embedded SQLite datastore and on a 3-member etcd. The nodes' programmings differ from
+ * on the embedded SQLite datastore, on a 3-member etcd, and with the agents watching through a
+ * fan-out server. The nodes' programmings differ from
  * each other (each has its own pods), so equality per node is not vacuous. Timings are not
  * asserted (they go to bench/scale.bench.ts).
  */
@@ -33,7 +34,9 @@ const check = async (o: SimOptions): Promise<void> => {
   assert.equal(r.propagationMs.unreached, 0, 'every write reached every node');
   assert.equal(r.watchLagMs.unreached, 0);
   assert.equal(r.startOfDayMs.n, o.nodes);
-  assert.ok(r.watch.bytes > 0 && r.agents.applies > 0 && r.servers.rssBytes > 0, 'the measurements saw traffic, applies and the server process');
+  assert.ok(r.watch.bytes > 0, 'the watch connections\' bytes are counted');
+  assert.ok(r.agents.applies > 0 && r.servers.rssBytes > 0, 'the measurements saw applies and the server process');
+  if ((o.fanouts ?? 0) > 0) assert.ok(r.fanout !== undefined && r.fanout.rssBytes > 0, 'the fan-out process is measured');
 };
 
 test('tabby sim (sqlite): 5 nodes, 200 endpoints, 50 policies, churn: every node programs what the engine computes', { timeout: 300_000 }, () => check(small('sqlite', 5)));
@@ -41,4 +44,8 @@ test('tabby sim (sqlite): 5 nodes, 200 endpoints, 50 policies, churn: every node
 const etcdMissing = findOnPath('etcd') === undefined ? 'etcd is not installed' : undefined;
 test('tabby sim (3-member etcd): 3 nodes, churn: every node programs what the engine computes', { timeout: 300_000, skip: process.env['CI'] === 'true' ? false : (etcdMissing ?? false) }, () =>
   check(small('etcd', 3)),
+);
+
+test('tabby sim through a fan-out server (tabby server --role fanout): 3 nodes watch through it and program what the engine computes', { timeout: 300_000 }, () =>
+  check({ ...small('sqlite', 3), fanouts: 1 }),
 );

@@ -18,7 +18,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { DesiredState, Snapshot } from '../../engine/index.js';
 import { decodeFlowLogPrefix, flowLogTable, FLOW_LOG_GROUP_INBOUND, FLOW_LOG_GROUP_OUTBOUND, type FlowLogTable } from '../../dataplane/render/flow-log.js';
-import type { CommandRunner, RunningProcess } from '../../sys/index.js';
+import { findOnPath, type CommandRunner, type RunningProcess } from '../../sys/index.js';
 import { FlowAssembler } from './assembler.js';
 import { indexConntrack, type ConntrackCounts } from './conntrack.js';
 import type { FlowEventLog } from './event-log.js';
@@ -95,13 +95,21 @@ export class FlowReader {
     this._logOffset = existsSync(this._ulogdLog) ? statSync(this._ulogdLog).size : 0;
     const conf = `${base}.conf`;
     writeFileSync(conf, flowUlogdConfig(found.plugins, [FLOW_LOG_GROUP_INBOUND, FLOW_LOG_GROUP_OUTBOUND], fifo, this._ulogdLog));
-    this._proc = start({ argv: [found.bin, '-c', conf], onOutput: (text) => this._onStderr(text) });
+    // With setpriv, ulogd is SIGKILLed when the agent dies however it dies (it ignores a closed stdin).
+    const setpriv = findOnPath('setpriv');
+    const argv = setpriv !== undefined ? [setpriv, '--pdeathsig', 'KILL', found.bin, '-c', conf] : [found.bin, '-c', conf];
+    this._proc = start({ argv, onOutput: (text) => this._onStderr(text) });
     void this._proc.exited.then((code) => {
       if (!this._stopped) this._log(`flow logs: ulogd exited (${code}): ${this._lastStderr.trim().slice(-500)} ${this._readUlogdLog().trim().slice(-500)}`);
     });
     this._timer = setInterval(() => void this.flush(), this.o.flushMs ?? 250);
     this._timer.unref();
     return true;
+  }
+
+  /** ulogd's process id while it runs (for CPU accounting in the benchmark). */
+  get ulogdPid(): number | undefined {
+    return this._proc?.pid;
   }
 
   /** Stops ulogd and emits what is still held. */
@@ -210,7 +218,8 @@ export class FlowReader {
   private _scanUlogdLog(): void {
     const text = this._readUlogdLog();
     if (text === '') return;
-    const m = text.match(/losing/gi);
+    // NFLOG overruns: "We are losing events…" and "Maximum buffer size (…) in NFLOG has been reached".
+    const m = text.match(/losing events|buffer size \(\d+\) in NFLOG has been reached/gi);
     if (m !== null) this.o.sink.counters.kernelDropped += m.length;
     for (const l of text.split('\n')) if (/<[1-2]>/.test(l)) this._log(`flow logs: ulogd: ${l.trim().slice(0, 300)}`);
   }

@@ -54,8 +54,8 @@ export function flowUlogdConfig(plugins: string, groups: readonly number[], out:
       `group=${g}`,
       `netlink_qthreshold=${opts.qthreshold ?? 16}`,
       `netlink_qtimeout=${opts.qtimeout ?? 2}`,
-      'netlink_socket_buffer_size=4194304',
-      'netlink_socket_buffer_maxsize=16777216',
+      'netlink_socket_buffer_size=16777216',
+      'netlink_socket_buffer_maxsize=67108864',
     ),
   );
   lines.push('', '[gp1]', `file="${out}"`, 'sync=1', '');
@@ -87,43 +87,49 @@ function _int(v: string | undefined, max: number): number | undefined {
   return n <= max ? n : undefined;
 }
 
+const _USED = ['oob.prefix', 'ip.saddr.str', 'ip.daddr.str', 'ip.protocol', 'oob.time.sec', 'oob.time.usec', 'ip.totlen', 'raw.pktlen', 'tcp.sport', 'tcp.dport', 'udp.sport', 'udp.dport', 'sctp.sport', 'sctp.dport', 'icmp.echoid', 'icmpv6.echoid'] as const;
+const _USED_INDEX = new Map<string, number>(_USED.map((k, i) => [k, i]));
+
 /**
- * Parses a GPRINT line strictly: `key=value` tokens separated by commas, each key at most once;
- * a token without `=` or a repeated key (a prefix carrying a comma would do that) rejects the
+ * Parses a GPRINT line strictly: `key=value` tokens separated by commas; a token without `=` or
+ * a key the parser uses appearing twice (a prefix carrying a comma would do that) rejects the
  * line; addresses must look like addresses, numbers like numbers. Undefined when rejected.
+ * (One pass, no map per line: this is the reader's hot path.)
  */
 export function parseGprintLine(line: string): NflogPacket | undefined {
   if (line.length === 0 || line.length > _MAX_LINE) return undefined;
-  const f = new Map<string, string>();
-  for (const tok of line.split(',')) {
-    const eq = tok.indexOf('=');
-    if (eq <= 0) return undefined;
-    const k = tok.slice(0, eq);
-    // GPRINT prints oob.protocol twice (the BASE and IFINDEX keys); other repeats are suspicious.
-    if (f.has(k) && k !== 'oob.protocol') return undefined;
-    f.set(k, tok.slice(eq + 1));
+  const v: (string | undefined)[] = new Array<string | undefined>(_USED.length);
+  let start = 0;
+  while (start <= line.length) {
+    let end = line.indexOf(',', start);
+    if (end < 0) end = line.length;
+    const eq = line.indexOf('=', start);
+    if (eq <= start || eq >= end) return undefined;
+    const i = _USED_INDEX.get(line.slice(start, eq));
+    if (i !== undefined) {
+      if (v[i] !== undefined) return undefined;
+      v[i] = line.slice(eq + 1, end);
+    }
+    start = end + 1;
   }
-  const prefix = f.get('oob.prefix');
-  const src = f.get('ip.saddr.str');
-  const dst = f.get('ip.daddr.str');
-  const proto = _int(f.get('ip.protocol'), 255);
-  const sec = _int(f.get('oob.time.sec'), 2 ** 33);
-  const usec = _int(f.get('oob.time.usec'), 999_999) ?? 0;
-  const len = _int(f.get('ip.totlen') ?? f.get('raw.pktlen'), 65_535 + 40);
+  const [prefix, src, dst, protoS, secS, usecS, totlen, pktlen] = v;
+  const proto = _int(protoS, 255);
+  const sec = _int(secS, 2 ** 33);
+  const usec = _int(usecS, 999_999) ?? 0;
+  const len = _int(totlen ?? pktlen, 65_535 + 40);
   if (prefix === undefined || src === undefined || dst === undefined || proto === undefined || sec === undefined || len === undefined) return undefined;
   if (!_ADDR.test(src) || !_ADDR.test(dst)) return undefined;
   let sport = 0;
   let dport = 0;
-  const l4 = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto === 132 ? 'sctp' : undefined;
-  if (l4 !== undefined) {
-    const s = _int(f.get(`${l4}.sport`), 65_535);
-    const d = _int(f.get(`${l4}.dport`), 65_535);
-    if (s === undefined || d === undefined) return undefined;
-    sport = s;
-    dport = d;
+  const l4 = proto === 6 ? 8 : proto === 17 ? 10 : proto === 132 ? 12 : -1;
+  if (l4 >= 0) {
+    const sp = _int(v[l4], 65_535);
+    const dp = _int(v[l4 + 1], 65_535);
+    if (sp === undefined || dp === undefined) return undefined;
+    sport = sp;
+    dport = dp;
   } else if (proto === 1 || proto === 58) {
-    const k = proto === 1 ? 'icmp' : 'icmpv6';
-    sport = _int(f.get(`${k}.echoid`), 65_535) ?? 0;
+    sport = _int(v[proto === 1 ? 14 : 15], 65_535) ?? 0;
   }
   return { time: sec * 1000 + Math.floor(usec / 1000), prefix, src, dst, proto, sport, dport, len };
 }

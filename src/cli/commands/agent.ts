@@ -53,6 +53,7 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('-c, --config <file>', 'calicoctl config naming the datastore (default /etc/calico/calicoctl.cfg, else the environment, else the running cluster of --data-dir)')
     .option('--data-dir <dir>', `the cluster to join without -c (default ${DATA_DIR_DOC})`)
     .option('--nflog-group <n>', 'log Log-rule packets with NFLOG to this group instead of LOG', intOption(0, 65535))
+    .option('--flow-log-dir <dir>', 'flow logs: read the flow-log NFLOG groups 1/2 (ulogd2) and write FlowEvents to <dir>/flows-<node>.jsonl; the marks are rendered when FelixConfiguration sets flowLogsLocalReporter: Enabled')
     .option('--min-apply-interval <ms>', 'at least this long between applies', intOption(0, 60_000), 50)
     .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', dataplaneOption, 'iptables')
     .option('--server <urls>', 'join and read the cluster through these API servers (comma-separated https:// URLs, failed over in order) instead of -c')
@@ -108,6 +109,7 @@ async function _run(ctx: CommandContext, opts: unknown, o: { nflogGroup?: number
     runner: nodeRunner,
     ...(netns !== undefined ? { netns } : {}),
     ...(o.nflogGroup !== undefined ? { nflogGroup: o.nflogGroup } : {}),
+    ...(stringOpt(opts, 'flowLogDir') !== undefined ? { flowLogDir: stringOpt(opts, 'flowLogDir')! } : {}),
     minApplyIntervalMs: o.minApplyInterval,
     dataplane: o.dataplane,
     log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),

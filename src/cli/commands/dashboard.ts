@@ -18,7 +18,7 @@ export function dashboardCommand(ctx: CommandContext): Command {
     .description('serve the web dashboard read-only on a live cluster (--kubeconfig): listed, then watched; prints its URL')
     .requiredOption('--kubeconfig <file>', 'the cluster to show (read with list and watch: `tabby rbac` prints the role)')
     .option('--context <name>', 'the kubeconfig context')
-    .option('--port <n>', 'local port (default: a free one)', intOption(0, 65535), 0)
+    .option('--port <n>', 'local port (default: a free one)', intOption(0, 65535))
     .option('--host <address>', 'local address to listen on', '127.0.0.1')
     .option('--chunk-size <n>', 'list this many objects per request (default 500, as kubectl)', intOption(1, 100_000))
     .option('--ui-dir <dir>', 'the built dashboard bundle (default: dist/ui of this package)')
@@ -27,7 +27,7 @@ export function dashboardCommand(ctx: CommandContext): Command {
 
 async function runDashboard(ctx: CommandContext, opts: unknown): Promise<number> {
   const { io } = ctx;
-  const o = opts as { kubeconfig: string; port: number; host: string; chunkSize?: number };
+  const o = opts as { kubeconfig: string; port?: number; host: string; chunkSize?: number };
   const say = (line: string): void => io.stderr(`tabby dashboard: ${line}\n`);
   const cfg = await loadKubeconfig(io, o.kubeconfig, stringOpt(opts, 'context'));
   if (!cfg.ok) {
@@ -56,7 +56,7 @@ async function runDashboard(ctx: CommandContext, opts: unknown): Promise<number>
       apiFetch: createReadOnlyApi(live, { origin }),
       origin,
       host: o.host,
-      port: o.port,
+      port: o.port ?? 0,
       uiDir: stringOpt(opts, 'uiDir'),
     });
     if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(o.host))

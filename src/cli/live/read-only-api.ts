@@ -191,6 +191,8 @@ export function createReadOnlyApi(live: LiveCluster, o: ReadOnlyApiOptions): (re
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return _status(405, 'MethodNotAllowed', `read-only: tabby dashboard shows ${o.origin} and does not change it; ${req.method} ${path} is not allowed (change the cluster with kubectl)`, { allow: 'GET, HEAD' });
     if (path === '/api' || path === '/apis') return discovery(path === '/api');
+    if (path.startsWith('/apis/tabby.dev/'))
+      return _status(404, 'NotFound', `${o.origin} has no Tabby agents, so no flow records: the flows API is Tabby's own cluster's (tabby up)`);
     let target: _Target | undefined;
     try {
       target = _parse(path);

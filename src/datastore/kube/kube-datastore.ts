@@ -352,6 +352,7 @@ export class KubeDatastore implements Datastore {
       let broken: unknown;
       try {
         for await (const chunk of res) {
+          this.o.onWatchBytes?.((chunk as Buffer).length);
           buf += (chunk as Buffer).toString('utf8');
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
