@@ -392,6 +392,27 @@ describe('web dashboard in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(res.status(), 404);
   });
 
+  test('a staged policy is promoted from its page: the flows it changes first, then the enforced policy replaces it', async () => {
+    await cluster!.client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'StagedNetworkPolicy',
+      metadata: { name: 'web-closed', namespace: 'shop' },
+      spec: { stagedAction: 'Set', order: 1, selector: "app == 'web'", types: ['Ingress'], ingress: [{ action: 'Deny' }] },
+    });
+    await page.goto(`${cluster!.server.dashboardUrl}policies?staged=${encodeURIComponent('projectcalico.org/stagednetworkpolicies:shop/web-closed')}`);
+    const flips = page.getByTestId('promote-flips');
+    await flips.waitFor();
+    assert.match(await flips.innerText(), /shop\/client → shop\/web TCP\/80: Allow → Deny/);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('promote-button').click();
+    await page.getByTestId('promote-status').getByText('NetworkPolicy created; staged policy deleted').waitFor();
+    const h = { headers: { authorization: `Bearer ${cluster!.server.adminToken}` } };
+    const api = `${cluster!.server.url}/apis/projectcalico.org/v3/namespaces/shop`;
+    assert.equal((await page.request.get(`${api}/networkpolicies/web-closed`, h)).status(), 200);
+    assert.equal((await page.request.get(`${api}/stagednetworkpolicies/web-closed`, h)).status(), 404);
+    assert.equal((await page.request.delete(`${api}/networkpolicies/web-closed`, h)).status(), 200);
+  });
+
   test('connectivity, denied traffic (no lab: empty state) and enforcement pages render', async () => {
     await page.getByTestId('nav-connectivity').click();
     await page.getByTestId('matrix').waitFor();

@@ -1,7 +1,9 @@
 /** Policies by tier and order, what each selects, staged beside enforced; YAML view and editor. */
 import { useEffect, useState } from 'preact/hooks';
-import type { CompiledPolicy } from '../../../src/engine/index.js';
-import { applyObject } from '../api.js';
+import { signal } from '@preact/signals';
+import { applyChanges, buildSnapshot, diffVerdicts, enforcedCounterpart, type CompiledPolicy } from '../../../src/engine/index.js';
+import type { Resource } from '../../../src/model/meta.js';
+import { applyObject, deleteObject } from '../api.js';
 import { toYaml, validateText, YamlEditor } from '../editor.js';
 import { findPolicy, policyParam, policySource, selectedBy } from '../policy-ref.js';
 import { Link, navigate } from '../router.js';
@@ -128,8 +130,77 @@ function StagedDetail(props: { keyText: string }) {
   const t = props.keyText.slice(0, i);
   const [ns, name] = props.keyText.slice(i + 1).split('/') as [string, string];
   const o = findObject(t, ns, name);
-  if (o === undefined) return <p class="muted">Gone: {props.keyText}</p>;
-  return <ObjectEditor title={`${o.kind} ${ns ? `${ns}/` : ''}${name}`} object={o} />;
+  if (o === undefined)
+    return (
+      <div>
+        <p class="muted">Gone: {props.keyText}</p>
+        {promoted.value.key === props.keyText && <p data-testid="promote-status">{promoted.value.text}</p>}
+      </div>
+    );
+  return (
+    <div>
+      <Promote raw={o as unknown as Record<string, unknown>} keyText={props.keyText} />
+      <ObjectEditor title={`${o.kind} ${ns ? `${ns}/` : ''}${name}`} object={o} />
+    </div>
+  );
+}
+
+/**
+ * `tabby promote` in the page: the flows enforcing this staged policy would change (the engine's
+ * diff over every pod pair and declared port, in the browser), then, confirmed, the enforced
+ * policy written (Set) or deleted (Delete) and the staged one deleted, through the API.
+ */
+/** The outcome of the last promotion, shown once the staged policy is gone (its page then says so). */
+const promoted = signal<{ key: string; text: string }>({ key: '', text: '' });
+
+function Promote(props: { raw: Record<string, unknown>; keyText: string }) {
+  const [status, setStatus] = useState('');
+  const w = world.value!;
+  const raw = props.raw as unknown as Resource;
+  const c = enforcedCounterpart(raw);
+  if (c === undefined) return <p class="muted">stagedAction {String((props.raw['spec'] as { stagedAction?: unknown } | undefined)?.stagedAction)}: nothing to promote</p>;
+  const m = raw.metadata ?? {};
+  const enforced = { ...c.resource, metadata: { name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}), ...(m.labels ? { labels: m.labels } : {}), ...(m.annotations ? { annotations: m.annotations } : {}) } } as Resource;
+  const after = applyChanges(w.resources, { apply: c.action === 'Set' ? [enforced] : [], remove: c.action === 'Delete' ? [enforced, raw] : [raw] });
+  const flips = diffVerdicts(w.snapshot, buildSnapshot(after), w.ports);
+  const what = `${c.action === 'Set' ? 'enforce' : 'delete'} ${enforced.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name ?? ''}`;
+  return (
+    <div class="promote" data-testid="promote">
+      <h3>Promote: {what}</h3>
+      {flips.length === 0 ? (
+        <p data-testid="promote-flips">no pod → pod flow changes (over {w.ports.length} declared ports)</p>
+      ) : (
+        <ul data-testid="promote-flips">
+          {flips.slice(0, 50).map((f) => (
+            <li>
+              {f.from} → {f.to} {f.protocol}/{f.port}: {f.before} → {f.after}
+            </li>
+          ))}
+          {flips.length > 50 && <li>… and {flips.length - 50} more</li>}
+        </ul>
+      )}
+      {readOnly.value === undefined && (
+        <button
+          data-testid="promote-button"
+          onClick={() => {
+            if (!window.confirm(`${what}? ${flips.length} flow(s) change.`)) return;
+            setStatus('promoting…');
+            const write = c.action === 'Set' ? applyObject(enforced as unknown as Record<string, unknown>) : deleteObject(enforced as unknown as Record<string, unknown>).then(() => 'deleted');
+            write
+              .then((r) => {
+                const text = `${enforced.kind} ${r}; staged policy deleted`;
+                promoted.value = { key: props.keyText, text };
+                return deleteObject(props.raw).then(() => setStatus(text));
+              })
+              .catch((e: unknown) => setStatus(`failed: ${e instanceof Error ? e.message : String(e)}`));
+          }}
+        >
+          Promote
+        </button>
+      )}
+      {status !== '' && <p data-testid="promote-status">{status}</p>}
+    </div>
+  );
 }
 
 function PolicyDetail(props: { param: string }) {
