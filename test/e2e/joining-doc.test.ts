@@ -20,21 +20,10 @@ import { kubeOptionsFor } from '../../src/cli/datastore-config.js';
 import { openKubeDatastore } from '../../src/datastore/kube/index.js';
 import { freePorts } from '../support/etcd.js';
 import { required } from '../support/tools.js';
+import { docCommands } from '../support/doc-commands.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DOC = join(ROOT, 'docs', 'joining.md');
-
-/** The `sh` blocks' lines, in order. */
-export function docCommands(text: string): string[] {
-  const out: string[] = [];
-  let inBlock = false;
-  for (const line of text.split('\n')) {
-    if (/^```sh\s*$/.test(line)) inBlock = true;
-    else if (/^```/.test(line)) inBlock = false;
-    else if (inBlock && line.trim() !== '') out.push(line.trim());
-  }
-  return out;
-}
 
 /** Shell words of a line without pipes or expansions other than "$NAME" (what the page uses). */
 function words(line: string, vars: Record<string, string>): string[] {

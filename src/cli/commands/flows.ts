@@ -6,12 +6,13 @@
  * src/apiserver/flows.ts).
  *
  * The cluster is the data directory's (`--data-dir`, else TABBY_DATA_DIR, else the default),
- * reached with the admin kubeconfig `tabby up` wrote there; `--kubeconfig FILE [--context C]`
+ * reached with the admin kubeconfig `tabby up` (or `tabby server`) wrote there; `--kubeconfig FILE [--context C]`
  * names any other server. Records of closed windows only, newest first. `-o json` prints the
  * FlowList (`items` are FlowRecords, `drops` the aggregator's counters); with `--watch`, one Flow
  * JSON object per line as each window closes. Drops under overload are reported on stderr,
  * never silent. Exit 0; 1 when the server cannot be reached or refuses; 2 on a bad option.
  */
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { FlowPolicyHit, FlowRecord } from '../../model/flows.js';
 import { pendingAction } from '../../engine/flows/index.js';
@@ -102,14 +103,15 @@ function _dropsLine(d: unknown): string | undefined {
   return parts.length === 0 ? undefined : `tabby flows: incomplete: ${parts.join(', ')}`;
 }
 
-/** The API of the cluster a command names: `--kubeconfig` (+ `--context`), else the data dir's running cluster. */
+/** The API of the cluster a command names: `--kubeconfig` (+ `--context`), else the data dir's cluster (its `tabby up`, or the admin kubeconfig a `tabby server` wrote there). */
 export async function flowsApi(io: CommandContext['io'], o: { dataDir?: string | undefined; kubeconfig?: string | undefined; context?: string | undefined }): Promise<{ ok: true; api: KubeApi } | { ok: false; error: string; usage?: boolean }> {
   let file: string;
   if (o.kubeconfig !== undefined) file = o.kubeconfig;
   else {
     if (o.context !== undefined) return { ok: false, error: '--context needs --kubeconfig', usage: true };
     const c = locateCluster(o.dataDir, io.env);
-    if (!c.running) return { ok: false, error: noClusterMessage(c) };
+    // `tabby up` runs there, or `tabby server --data-dir` wrote its admin kubeconfig there
+    if (!c.running && !existsSync(c.kubeconfig)) return { ok: false, error: noClusterMessage(c) };
     file = c.kubeconfig;
   }
   const cfg = await loadKubeconfig(io, file, o.context);
