@@ -7,7 +7,9 @@
  * namespaces, to the outside and to a host endpoint; the records must be exactly those, with the
  * right action, one connection each, conntrack's counts and the deciding policy. Then a staged
  * policy that would deny a live flow: the next connection's record is still `allow`, pending
- * `deny` naming the staged policy, within one window.
+ * `deny` naming the staged policy, within one window; `tabby promote` then makes the next real
+ * connection fail and its record show `deny` with the promoted policy in the enforced trace
+ * (iptables; on nft the denied connection leaves no flow record yet — a known bug, see below).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +49,7 @@ const hitText = (h: FlowPolicyHit): string => `${h.direction} ${h.tier}/${h.kind
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 for (const dataplane of ['iptables', 'nft'] as const) {
-  test(`tabby flows (${dataplane}): exactly the prober's connections, with actions, counts, traces and a pending deny`, { skip, timeout: 240_000 }, async () => {
+  test(`tabby flows (${dataplane}): exactly the prober's connections, with actions, counts, traces, a pending deny${dataplane === 'nft' ? '' : ', then promote → deny'}`, { skip, timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tabby-flows-lab-'));
     const logs: string[] = [];
     let lab: Lab | undefined;
@@ -167,6 +169,33 @@ for (const dataplane of ['iptables', 'nft'] as const) {
       assert.equal(r.action, 'allow');
       assert.deepEqual(r.pending.at(-1), { tier: 'default', kind: 'StagedNetworkPolicy', namespace: 'default', name: 'a-lockdown', ruleIndex: 0, direction: 'egress', action: 'deny' });
       assert.ok(r.endTime <= staged + 2 * 2000, 'in the window of the connection (one window after staging)');
+
+      // promoting it: the next real connection fails and its flow shows deny, named after the policy.
+      // KNOWN BUG (nft): the connection is refused but no NFLOG packet reaches the reader (its
+      // packetsRead does not move), so no deny record appears; checked on iptables only until fixed.
+      if (dataplane === 'nft') return;
+      const pio = fakeIo({ [server.calicoctlCfgPath]: readFileSync(server.calicoctlCfgPath, 'utf8') });
+      assert.equal(await main(['promote', 'snp/a-lockdown', '-n', 'default', '-c', server.calicoctlCfgPath, '--yes'], pio), 0, pio.err());
+      let denied = false;
+      for (let i = 0; i < 40 && !denied; i++) {
+        denied = (await lab.probe('default/a', 'tcp', lab.plan.system.ip, 443, 1000)) !== 'open';
+        if (!denied) await sleep(250);
+      }
+      assert.ok(denied, 'after promote, the connection is refused on real packets');
+      const promoted = Date.now();
+      let deny: FlowRecord[] = [];
+      for (let i = 0; i < 80 && deny.length === 0; i++) {
+        await sleep(250);
+        deny = (await flows('--action', 'deny', '--policy', 'default/a-lockdown')).filter((x) => x.reporter === 'src' && x.dest.ip === lab!.plan.system.ip && x.destPort === 443 && x.endTime >= promoted - 2000);
+      }
+      if (deny.length === 0) items = await flows();
+      assert.ok(deny.length >= 1, `a deny record naming the promoted policy\n${dump()}\n${logs.filter((l) => /flow|a-lockdown/.test(l)).slice(-20).join('\n')}`);
+      assert.deepEqual(
+        { ...deny[0]!.enforced.at(-1)! },
+        { tier: 'default', kind: 'NetworkPolicy', namespace: 'default', name: 'a-lockdown', ruleIndex: 0, direction: 'egress', action: 'deny' },
+        'the enforced trace names the promoted policy',
+      );
+      assert.deepEqual(deny[0]!.pending, [], 'nothing staged is left');
     } finally {
       await server?.stop();
       if (lab !== undefined) await lab.down();
