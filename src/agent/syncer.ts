@@ -26,35 +26,14 @@ import { buildSnapshot, type Snapshot } from '../engine/index.js';
 import { kindFor } from '../model/kinds.js';
 import { decodeResource } from '../model/validate-resource.js';
 import type { Resource } from '../model/meta.js';
+import { ENGINE_KINDS } from '../engine/input-kinds.js';
 import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
 
 /** Annotations the agents write; changes limited to these never wake anyone. */
 export const STATUS_ANNOTATION_PREFIX = 'tabby.dev/';
 
-/** The kinds the engine reads (apiVersion, kind). */
-export const ENGINE_KINDS: readonly (readonly [string, string])[] = [
-  ['v1', 'Pod'],
-  ['v1', 'Namespace'],
-  ['v1', 'ServiceAccount'],
-  ['v1', 'Service'],
-  ['v1', 'Node'],
-  ['networking.k8s.io/v1', 'NetworkPolicy'],
-  ['projectcalico.org/v3', 'NetworkPolicy'],
-  ['projectcalico.org/v3', 'GlobalNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedGlobalNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedKubernetesNetworkPolicy'],
-  ['projectcalico.org/v3', 'Tier'],
-  ['projectcalico.org/v3', 'Profile'],
-  ['projectcalico.org/v3', 'HostEndpoint'],
-  ['projectcalico.org/v3', 'WorkloadEndpoint'],
-  ['projectcalico.org/v3', 'NetworkSet'],
-  ['projectcalico.org/v3', 'GlobalNetworkSet'],
-  ['projectcalico.org/v3', 'Node'],
-  ['projectcalico.org/v3', 'FelixConfiguration'],
-  ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
-  ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
-];
+/** The kinds the engine reads (apiVersion, kind): src/engine/input-kinds.ts. */
+export { ENGINE_KINDS } from '../engine/input-kinds.js';
 
 export function engineResourceTypes(): ResourceType[] {
   const out: ResourceType[] = [];

@@ -25,6 +25,7 @@
  * Bad parameters are a 400 Status naming the parameter; a bad batch a 422 Invalid Status with a
  * cause per field path (`events[3].source.ip`).
  */
+import { ENGINE_KINDS } from '../engine/input-kinds.js';
 import type { Datastore, ResourceType } from '../datastore/index.js';
 import { buildSnapshot, type Snapshot } from '../engine/index.js';
 import { FlowAggregator, pendingTrace, recordMatches, type FlowAggregatorOptions, type SequencedFlowRecord } from '../engine/flows/index.js';
@@ -50,30 +51,8 @@ export interface FlowEventSink {
   ingest(batch: FlowEventBatch): Promise<IngestResult>;
 }
 
-/** The kinds the engine reads (the agents' list: src/agent/syncer.ts ENGINE_KINDS; a test keeps them equal). */
-export const FLOW_ENGINE_KINDS: readonly (readonly [string, string])[] = [
-  ['v1', 'Pod'],
-  ['v1', 'Namespace'],
-  ['v1', 'ServiceAccount'],
-  ['v1', 'Service'],
-  ['v1', 'Node'],
-  ['networking.k8s.io/v1', 'NetworkPolicy'],
-  ['projectcalico.org/v3', 'NetworkPolicy'],
-  ['projectcalico.org/v3', 'GlobalNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedGlobalNetworkPolicy'],
-  ['projectcalico.org/v3', 'StagedKubernetesNetworkPolicy'],
-  ['projectcalico.org/v3', 'Tier'],
-  ['projectcalico.org/v3', 'Profile'],
-  ['projectcalico.org/v3', 'HostEndpoint'],
-  ['projectcalico.org/v3', 'WorkloadEndpoint'],
-  ['projectcalico.org/v3', 'NetworkSet'],
-  ['projectcalico.org/v3', 'GlobalNetworkSet'],
-  ['projectcalico.org/v3', 'Node'],
-  ['projectcalico.org/v3', 'FelixConfiguration'],
-  ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
-  ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
-];
+/** The kinds the engine reads (the agents' list too). */
+export const FLOW_ENGINE_KINDS: readonly (readonly [string, string])[] = ENGINE_KINDS;
 
 export interface FlowCollectorOptions extends FlowAggregatorOptions {
   readonly datastore: Datastore;

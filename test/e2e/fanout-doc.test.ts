@@ -11,7 +11,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,36 +19,10 @@ import { kubeOptionsFor } from '../../src/cli/datastore-config.js';
 import { openKubeDatastore } from '../../src/datastore/kube/index.js';
 import { freePorts } from '../support/etcd.js';
 import { required } from '../support/tools.js';
-import { docCommands } from '../support/doc-commands.js';
+import { bounded, docCommands, start, until, type Run } from '../support/doc-commands.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DOC = join(ROOT, 'docs', 'fanout.md');
-
-interface Run {
-  readonly proc: ChildProcess;
-  out: string;
-  readonly done: Promise<number>;
-}
-
-function tabby(args: readonly string[], env: NodeJS.ProcessEnv): Run {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'tabby.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: Run = { proc, out: '', done: new Promise((ok) => proc.once('exit', (code, sig) => ok(code ?? (sig !== null ? 128 : 1)))) };
-  proc.stdout!.on('data', (b: Buffer) => (run.out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (run.out += b.toString()));
-  return run;
-}
-
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-}
-
-const bounded = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, fail) => setTimeout(() => fail(new Error(`${what}: no exit within ${ms} ms`)), ms).unref())]);
 
 test('docs/fanout.md: the API server, the fan-out and an agent behind it run as printed', { skip: required(await netnsSkipReason()), timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tabby-fanoutdoc-'));
@@ -66,7 +39,7 @@ test('docs/fanout.md: the API server, the fan-out and an agent behind it run as 
       let args = w.slice(1);
       if (args.includes('fanout')) args = [...args, '--port', String(fanPort)];
       if (args[0] === 'agent') args = [...args, '--netns', ns];
-      const run = tabby(args, env);
+      const run = start('tabby', args, env);
       started.push(run);
       if (args[0] === 'server') {
         await until(`${line} to listen`, 60_000, () => {

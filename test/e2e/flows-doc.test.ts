@@ -11,7 +11,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,38 +18,12 @@ import { FlowEventLog } from '../../src/agent/flows/index.js';
 import type { FlowEvent } from '../../src/model/flows.js';
 import { freePorts } from '../support/etcd.js';
 import { required } from '../support/tools.js';
-import { docCommands } from '../support/doc-commands.js';
+import { bounded, docCommands, start, until } from '../support/doc-commands.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DOC = join(ROOT, 'docs', 'flows.md');
 const KUBECTL = '/usr/bin/kubectl';
-
-interface Run {
-  readonly proc: ChildProcess;
-  out: string;
-  readonly done: Promise<number>;
-}
-
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Run {
-  const argv = cmd === 'tabby' ? ['--import', 'tsx', join(ROOT, 'bin', 'tabby.ts'), ...args] : args;
-  const proc = spawn(cmd === 'tabby' ? process.execPath : KUBECTL, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const r: Run = { proc, out: '', done: new Promise((ok) => proc.once('exit', (code, sig) => ok(code ?? (sig !== null ? 128 : 1)))) };
-  proc.stdout!.on('data', (b: Buffer) => (r.out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (r.out += b.toString()));
-  return r;
-}
-
-const bounded = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, fail) => setTimeout(() => fail(new Error(`${what}: no exit within ${ms} ms`)), ms).unref())]);
-
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-}
+const run = (cmd: string, args: readonly string[], env: NodeJS.ProcessEnv) => start(cmd === 'tabby' ? 'tabby' : KUBECTL, args, env);
 
 /** The shell words of a doc line without its trailing `# comment` (single-quoted words kept whole). */
 function words(line: string): string[] {

@@ -11,7 +11,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +19,7 @@ import { kubeOptionsFor } from '../../src/cli/datastore-config.js';
 import { openKubeDatastore } from '../../src/datastore/kube/index.js';
 import { freePorts } from '../support/etcd.js';
 import { required } from '../support/tools.js';
-import { docCommands } from '../support/doc-commands.js';
+import { bounded, docCommands, start, until, type Run } from '../support/doc-commands.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DOC = join(ROOT, 'docs', 'joining.md');
@@ -29,36 +28,6 @@ const DOC = join(ROOT, 'docs', 'joining.md');
 function words(line: string, vars: Record<string, string>): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\$([A-Z]+)/g, (_, n: string) => vars[n] ?? `$${n}`));
 }
-
-interface Run {
-  readonly proc: ChildProcess;
-  out: string;
-  readonly done: Promise<number>;
-}
-
-function tabby(args: readonly string[], env: NodeJS.ProcessEnv): Run {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'tabby.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: Run = {
-    proc,
-    out: '',
-    done: new Promise((ok) => proc.once('exit', (code, sig) => ok(code ?? (sig !== null ? 128 : 1)))),
-  };
-  proc.stdout!.on('data', (b: Buffer) => (run.out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (run.out += b.toString()));
-  return run;
-}
-
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-}
-
-const bounded = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, fail) => setTimeout(() => fail(new Error(`${what}: no exit within ${ms} ms`)), ms).unref())]);
 
 test('docs/joining.md: every command runs as printed', { skip: required(await netnsSkipReason()), timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tabby-joindoc-'));
@@ -78,11 +47,11 @@ test('docs/joining.md: every command runs as printed', { skip: required(await ne
       if (args[0] === 'agent') {
         // first, the same command with a wrong pin: refused, nothing written
         const wrong = args.map((a) => (a === vars['HASH'] ? `sha256:${'1'.repeat(64)}` : a));
-        const refused = tabby([...wrong, '--netns', ns], env);
+        const refused = start('tabby', [...wrong, '--netns', ns], env);
         assert.equal(await bounded(refused.done, 60_000, 'agent with a wrong hash'), 1, refused.out);
         assert.match(refused.out, /^tabby agent: refusing to join: the CA served by https:\/\/127\.0\.0\.1:\d+ has public key hash sha256:[0-9a-f]{64}, which does not match --ca-cert-hash sha256:1{64}/m);
         args = [...args, '--netns', ns];
-        const agent = tabby(args, env);
+        const agent = start('tabby', args, env);
         background.push(agent);
         const kc = join(dir, 'cp', 'admin.kubeconfig');
         const admin = await openKubeDatastore(kubeOptionsFor({ kubeconfig: kc }));
@@ -101,7 +70,7 @@ test('docs/joining.md: every command runs as printed', { skip: required(await ne
         }
         continue;
       }
-      const run = tabby(args, env);
+      const run = start('tabby', args, env);
       if (bg) {
         background.push(run);
         await until(`${line} to listen`, 60_000, () => {
