@@ -112,6 +112,13 @@ test('quick start: fresh clone, npm ci and npm start as a new user, then as root
     });
     assert.equal(gnp.code, 0, gnp.out);
     for (const name of DEFAULTS) assert.ok(gnp.out.includes(`/${name}`), `kubectl lists ${name}:\n${gnp.out}`);
+    // The banner's calicoctl line runs as printed (it once put --config before the command,
+    // which calicoctl, like Calico's, refuses).
+    const printed = /^\s+(npx calicoctl .*)$/m.exec(user.out())?.[1];
+    assert.ok(printed !== undefined, `the banner prints a calicoctl command:\n${user.out()}`);
+    const banner = run(printed.split(/\s+/), { cwd: clone, home: userHome, asNobody: true, timeoutMs: 60_000, env: { KUBECONFIG: kubeconfig } });
+    assert.equal(banner.code, 0, `${printed}\n${banner.out}`);
+    assert.match(banner.out, /^NAME/m, `${printed} lists the nodes:\n${banner.out}`);
     const down = run(['npx', 'tabby', 'down'], { cwd: clone, home: userHome, asNobody: true, timeoutMs: 60_000 });
     assert.equal(down.code, 0, down.out);
     await exited(user.child, 30_000);

@@ -288,7 +288,7 @@ export function serverCommand(ctx: CommandContext): Command {
           `  export KUBECONFIG=${s.kubeconfigPath}\n` +
           (o.calicoApi === 'crd'
             ? `  Calico API: crd.projectcalico.org/v1 custom resources (kubectl get crds)\n  kubectl --kubeconfig=${s.kubeconfigPath} get globalnetworkpolicies.crd.projectcalico.org\n`
-            : `  calicoctl --config=${s.calicoctlCfgPath} get nodes\n`),
+            : `  calicoctl get nodes --config=${s.calicoctlCfgPath}\n`),
       );
       const sig = await ctx.io.waitForShutdown();
       ctx.io.stderr(`${sig}: stopping\n`);

@@ -387,7 +387,7 @@ export function upCommand(ctx: CommandContext): Command {
       io.stdout(
         `Tabby cluster is up: API server ${c.url}, profile ${profile.name}, ${c.workers.length} worker${c.workers.length === 1 ? '' : 's'} (data in ${dataDir})\n` +
           `  export KUBECONFIG=${c.kubeconfigPath}\n` +
-          `  ${npx}calicoctl --config=${c.calicoctlCfgPath} get nodes\n` +
+          `  ${npx}calicoctl get nodes --config=${c.calicoctlCfgPath}\n` +
           `  dashboard: ${c.dashboardUrl} (log in with the admin token in ${dataDir}/tokens)\n` +
           `profile ${profile.name}: ${c.created} object${c.created === 1 ? '' : 's'} created, ${c.kept} already present and kept\n` +
           (c.noEnforcement === undefined
