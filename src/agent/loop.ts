@@ -128,6 +128,12 @@ export class AgentLoop {
   /** The last successful apply. */
   last: ApplyRecord | undefined;
   lastDesired: DesiredState | undefined;
+  /**
+   * The DesiredState of the apply in progress, from just before the driver writes it until the
+   * write returns (the flow reader decodes its NFLOG prefixes: the kernel judges — and logs —
+   * packets with the new rules before the driver has finished reading them back).
+   */
+  applyingDesired: DesiredState | undefined;
   lastRendered: RenderedDataplane | undefined;
   /** The IPv6 rendering of the last apply (dual stack only). */
   lastRendered6: RenderedDataplane | undefined;
@@ -264,7 +270,13 @@ export class AgentLoop {
     const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 })) : undefined;
     const computeMs = clock.now() - t0;
     driver.configure(felix);
-    const { changed } = await driver.apply(rendered, rendered6);
+    this.applyingDesired = desired;
+    let changed: boolean;
+    try {
+      ({ changed } = await driver.apply(rendered, rendered6));
+    } finally {
+      this.applyingDesired = undefined;
+    }
     const end = clock.now();
     this._lastApplyAt = end;
     // A datastore change also triggers a verify (right after this apply).

@@ -149,6 +149,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
             sink: events,
             confDir: opts.flowLogDir,
             desired: () => l.lastDesired,
+            applying: () => l.applyingDesired,
             snapshot: () => (syncer.inSync ? syncer.snapshot() : undefined),
             ...(opts.conntrackAcct === true ? { enableConntrackAcct: true } : {}),
             log: (m) => log(m),
