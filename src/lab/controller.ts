@@ -40,6 +40,7 @@ import { PodProcess } from './pod-process.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
 import { snapshotOf } from './snapshot.js';
 import { startUlogd, type UlogdHandle } from './logs.js';
+import { ControlPlane, stopMembers, type RemoteAgent } from './distributed/control-plane.js';
 import { addHostSteps, addWorkerSteps, clientPlan, namespaces, planLab, planWithWorker, upSteps, type HostPlan, type LabPlan, type WorkerPlan } from './topology.js';
 
 export { STATE_FILE, NFLOG_GROUP, type LabOptions, type LabState, type PodRecord } from './lab-context.js';
@@ -71,6 +72,8 @@ export class Lab {
   private readonly _namespaces: string[] = [];
   private readonly _procs = new Map<string, PodProcess>();
   private readonly _agents: AgentHandle[] = [];
+  /** A distributed lab's agents (processes; their progress is read from their Nodes). */
+  private readonly _remote: RemoteAgent[] = [];
   private readonly _ulogds: UlogdHandle[] = [];
   private readonly _ac = new AbortController();
   private readonly _pods: LabPods;
@@ -85,6 +88,7 @@ export class Lab {
     plan: LabPlan,
     ds: Datastore,
     ownsDs: boolean,
+    private readonly _cp?: ControlPlane,
   ) {
     this._plan = plan;
     this.ds = ds;
@@ -114,7 +118,7 @@ export class Lab {
       markDirty: () => this._loop.markDirty(),
     };
     this._pods = new LabPods(ctx);
-    this._loop = new LabLoop(ctx, this._pods, () => this._agents);
+    this._loop = new LabLoop(ctx, this._pods, () => [...this._agents, ...this._remote]);
   }
 
   /** The topology; replaced (never edited) when a worker or a client host is added. */
@@ -136,7 +140,9 @@ export class Lab {
       ...(opts.nodeNames === undefined ? {} : { nodeNames: opts.nodeNames }),
       ...(opts.nodeLabels === undefined ? {} : { nodeLabels: opts.nodeLabels }),
       ...(opts.dualStack === true ? { dualStack: true } : {}),
+      ...(opts.distributed === undefined ? {} : { controlPlane: { etcd: opts.distributed.etcd, apiservers: opts.distributed.apiservers } }),
     });
+    if (opts.distributed !== undefined) return Lab._upDistributed(opts, plan);
     const ds = opts.datastore ?? (await openSqliteDatastore(join(opts.stateDir, 'tabby.db')));
     const lab = new Lab(opts, plan, ds, opts.datastore === undefined);
     try {
@@ -148,9 +154,50 @@ export class Lab {
     }
   }
 
+  /**
+   * The distributed lab: the namespaces, then the control plane (etcd, API servers, relay: its
+   * datastore is the API servers), then the rest as usual with agents as joined processes. The
+   * state file lists every namespace and the member list before the next step.
+   */
+  private static async _upDistributed(opts: LabOptions, plan: LabPlan): Promise<Lab> {
+    const d = opts.distributed!;
+    if (opts.datastore !== undefined) throw new Error('lab: a distributed lab stores through its API servers; pass no datastore');
+    const runner = opts.runner ?? nodeRunner;
+    const log = opts.log ?? ((): void => undefined);
+    const created: string[] = [];
+    const cp = new ControlPlane({ stateDir: opts.stateDir, plan, tabbyArgv: d.tabbyArgv, newCa: d.newCa, ...(d.etcdBin === undefined ? {} : { etcdBin: d.etcdBin }), ...(opts.dataplane === undefined ? {} : { dataplane: opts.dataplane }), nflogGroup: NFLOG_GROUP, runner, log });
+    const pre = (): void => {
+      const st: LabState = { version: 1, prefix: plan.prefix, stateDir: opts.stateDir, plan, namespaces: [...created], pids: [], pods: [], logFiles: {}, daemonPid: process.pid, ready: false, distributed: cp.state() };
+      writeFileSync(join(opts.stateDir, STATE_FILE), `${JSON.stringify(st, null, 2)}\n`);
+    };
+    try {
+      pre();
+      await runSteps(runner, upSteps(plan), (ns) => {
+        created.push(ns);
+        pre();
+      });
+      await cp.start();
+      pre();
+    } catch (e) {
+      await cp.close();
+      for (const err of await stopMembers(opts.stateDir)) log(err);
+      for (const err of await deleteNamespaces(runner, plan.prefix, [...created].reverse())) log(err);
+      throw e;
+    }
+    const lab = new Lab(opts, plan, cp.datastore, false, cp);
+    lab._namespaces.push(...created);
+    try {
+      await lab._up();
+      return lab;
+    } catch (e) {
+      await lab.down().catch(() => undefined);
+      throw e;
+    }
+  }
+
   private async _up(): Promise<void> {
     this._saveState();
-    await runSteps(this._runner, upSteps(this.plan), (ns) => this._track(ns));
+    if (this._cp === undefined) await runSteps(this._runner, upSteps(this.plan), (ns) => this._track(ns));
     for (const w of this.plan.workers) await applyKubeProxy(inNetns(this._runner, w.netns), renderKubeProxy(buildSnapshot([]), this.plan, w));
     this._noteWrite((await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } })).object);
     for (const w of this.plan.workers) await this._registerNode(w);
@@ -163,7 +210,7 @@ export class Lab {
     this._saveState();
     await Promise.all([...this._procs.values()].map((p) => p.ready()));
     for (const w of this.plan.workers) await this._startLogs(w);
-    for (const w of this.plan.workers) this._startAgent(w);
+    for (const w of this.plan.workers) await this._startAgent(w);
     this._loopDone = this._loop.run(this._ac.signal);
     this._ready = true;
     this._saveState();
@@ -188,7 +235,12 @@ export class Lab {
     this._saveState();
   }
 
-  private _startAgent(w: WorkerPlan): void {
+  private async _startAgent(w: WorkerPlan): Promise<void> {
+    if (this._cp !== undefined) {
+      this._remote.push(await this._cp.startAgent(w));
+      this._saveState();
+      return;
+    }
     this._agents.push(
       runAgent({
         node: w.name,
@@ -234,7 +286,7 @@ export class Lab {
     await this._listen(worker.netns, `node:${worker.name}`, NODE_TCP, []);
     await this._startLogs(worker);
     await this._registerNode(worker);
-    this._startAgent(worker);
+    await this._startAgent(worker);
     this._loop.forgetNat(); // TABBY-NAT-OUTGOING lists every worker
     this._log(`lab: worker ${worker.name} added (netns ${worker.netns})`);
     await this.settle();
@@ -301,7 +353,8 @@ export class Lab {
       logFiles: { ...this._logFiles },
       daemonPid: process.pid,
       ready: this._ready,
-      ...(this.opts.datastore === undefined ? { datastorePath: join(this.opts.stateDir, 'tabby.db') } : this.opts.datastorePath === undefined ? {} : { datastorePath: this.opts.datastorePath }),
+      ...(this._cp === undefined ? {} : { distributed: this._cp.state() }),
+      ...(this._cp !== undefined ? {} : this.opts.datastore === undefined ? { datastorePath: join(this.opts.stateDir, 'tabby.db') } : this.opts.datastorePath === undefined ? {} : { datastorePath: this.opts.datastorePath }),
     };
   }
 
@@ -367,9 +420,14 @@ export class Lab {
     for (const u of this._ulogds) await u.stop();
     await Promise.all([...this._procs.values()].map((p) => p.stop()));
     this._pods.stopAll();
+    const memberErrors: string[] = [];
+    if (this._cp !== undefined) {
+      await this._cp.close();
+      memberErrors.push(...(await stopMembers(this.opts.stateDir)));
+    }
     const infra = namespaces(this.plan);
     const pods = this._namespaces.filter((n) => !infra.includes(n));
-    const errors = await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]);
+    const errors = [...memberErrors, ...(await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]))];
     this._down = true;
     if (this._ownsDs) await this.ds.close();
     return errors;
