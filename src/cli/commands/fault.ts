@@ -1,16 +1,17 @@
 /**
- * @module `tabby lab fault kill|partition|heal|restart|status` (root only, but `status`): faults
- * injected into the running lab the data dir's (or `--state-dir`'s) lab state describes, inside
- * the lab only (src/lab/faults). `partition` drops every packet between a worker's namespace and
- * the rest of the lab (an nftables table in the lab's fabric namespace, recorded in
- * `<state dir>/faults.json`); `heal` removes exactly what faults.json records. `restart agent`
- * restarts one worker's agent. `kill` needs the distributed lab (etcd members and API servers in
- * namespaces of their own); the single-machine lab's datastore and API server live inside its
- * daemon, so there is nothing separate to kill and the command says so.
+ * @module `tabby lab fault kill|start|partition|heal|restart|status` (root only, but `status`):
+ * faults injected into the running lab the data dir's (or `--state-dir`'s) lab state describes,
+ * inside the lab only (src/lab/faults). `partition` drops every packet between a worker's
+ * namespace and the rest of the lab (an nftables table in the lab's fabric namespace); `kill`
+ * SIGKILLs an etcd member or API server of the distributed lab. Both are recorded in
+ * `<state dir>/faults.json`; `heal` removes exactly the recorded partitions and starts the killed
+ * members again (`start` starts one). `restart agent` restarts one worker's agent. `kill` needs
+ * the distributed lab (`tabby lab up --distributed`); the single-machine lab's datastore and API
+ * server live inside its daemon, so there is nothing separate to kill and the command says so.
  */
 import { Command } from 'commander';
 import { nodeRunner } from '../../sys/index.js';
-import { healPartitions, partitionWorker, readFaults, restartLabAgent } from '../../lab/faults/index.js';
+import { heal, killMember, partitionWorker, readFaults, restartLabAgent, startKilled, waitMemberReady } from '../../lab/faults/index.js';
 import type { LabState } from '../../lab/controller.js';
 import { DATA_DIR_DOC } from '../paths.js';
 import { runningLab } from './lab.js';
@@ -18,10 +19,14 @@ import { EXIT, intOption, type CommandContext } from './context.js';
 
 const HELP = `
 Faults stay until healed: \`tabby lab fault heal\` removes every partition this command
-recorded (<state dir>/faults.json) and nothing else. A restarted agent comes back at once
-(fail-closed rules first, then a fresh list of the datastore).
+recorded (<state dir>/faults.json) and nothing else, and starts every member \`kill\` stopped
+again (\`tabby lab fault start <member>\` starts one). A restarted agent comes back at once
+(fail-closed rules first, then a fresh list of the datastore). kill and start need the
+distributed lab (tabby lab up --distributed).
 
 Examples:
+  sudo tabby lab fault kill etcd-2
+  sudo tabby lab fault kill apiserver-1
   sudo tabby lab fault partition worker-2
   sudo tabby lab fault heal
   sudo tabby lab fault restart agent worker-1
@@ -70,12 +75,16 @@ export function faultCommand(ctx: CommandContext): Command {
     );
 
   _dirOpts(fault.command('heal'))
-    .description('remove every partition tabby lab fault installed (as recorded in faults.json)')
+    .description('remove every partition tabby lab fault installed and start every member it killed (as recorded in faults.json); returns once they answer')
+    .option('--timeout <ms>', 'how long to wait for the started members to answer', intOption(1000, 600_000), 120_000)
     .action(async (opts: unknown) =>
       _onLab(ctx, opts, true, async (st) => {
-        const r = await healPartitions(nodeRunner, st);
-        if (r.partitions.length === 0) return 'nothing to heal';
-        return r.partitions.map((p) => `worker ${p.worker} healed (the partition dropped ${p.dropped ?? '?'} packets)`).join('\n');
+        const r = await heal(nodeRunner, st, (opts as { timeout: number }).timeout);
+        if (r.partitions.length === 0 && r.started.length === 0) return 'nothing to heal';
+        return [
+          ...r.partitions.map((p) => `worker ${p.worker} healed (the partition dropped ${p.dropped ?? '?'} packets)`),
+          ...r.started.map((m) => `${m.member} started again (pid ${m.pid ?? '-, it was already running'})`),
+        ].join('\n');
       }),
     );
 
@@ -97,9 +106,20 @@ export function faultCommand(ctx: CommandContext): Command {
     .argument('<member>', 'etcd-N or apiserver-N')
     .action(async (member: string, opts: unknown) =>
       _onLab(ctx, opts, true, async (st) => {
-        throw new Error(
-          `kill ${member}: the lab ${st.prefix} in ${st.stateDir} is a single-machine lab, whose datastore and API server run inside the lab daemon; killing an etcd member or API server needs the distributed lab`,
-        );
+        const k = await killMember(st, member);
+        return `${k.member} killed (pid ${k.pid ?? '-, it was not running'}); tabby lab fault heal starts it again`;
+      }),
+    );
+
+  _dirOpts(fault.command('start'))
+    .description('start a killed etcd member or API server of the distributed lab again; returns once it answers')
+    .argument('<member>', 'etcd-N or apiserver-N')
+    .option('--timeout <ms>', 'how long to wait for it to answer', intOption(1000, 600_000), 120_000)
+    .action(async (member: string, opts: unknown) =>
+      _onLab(ctx, opts, true, async (st) => {
+        const r = await startKilled(st, member);
+        await waitMemberReady(st, member, (opts as { timeout: number }).timeout);
+        return `${member} ${r.pid === undefined ? 'was already running' : `started (pid ${r.pid})`}`;
       }),
     );
 
@@ -108,8 +128,11 @@ export function faultCommand(ctx: CommandContext): Command {
     .action(async (opts: unknown) =>
       _onLab(ctx, opts, false, async (st) => {
         const f = readFaults(st.stateDir);
-        if (f.partitions.length === 0) return 'no faults in force';
-        return f.partitions.map((p) => `partition ${p.worker} since ${p.since} (links ${p.ports.join(', ')} in ${p.fabricNetns}, table bridge ${p.table})`).join('\n');
+        if (f.partitions.length === 0 && f.killed.length === 0) return 'no faults in force';
+        return [
+          ...f.partitions.map((p) => `partition ${p.worker} since ${p.since} (links ${p.ports.join(', ')} in ${p.fabricNetns}, table bridge ${p.table})`),
+          ...f.killed.map((k) => `killed ${k.member} since ${k.since} (pid ${k.pid ?? '-'})`),
+        ].join('\n');
       }),
     );
   return fault;

@@ -8,7 +8,7 @@ export { PolicyWriter, SEQ_LABEL, type WriterOptions, type WriteRecord, type Wri
 export { Prober, type ProbePair, type ProbeEvent, type ProbeSummary, type ProberOptions, type TcpProbe } from './prober.js';
 export { ConvergenceWatch, type ConvergenceOptions, type FreshAfter } from './convergence.js';
 export { runFaultSuite, runFaultOnce, summarise, formatFaultTable, type FaultCase, type FaultRow, type FaultRun, type SuiteHarness, type SuiteOptions } from './suite.js';
-export { partitionWorker, healPartitions, restartLabAgent, resolveWorker, fabricPortsOf, readFaults, FAULTS_FILE, type FaultsState, type PartitionRecord, type HealReport } from './ops.js';
+export { partitionWorker, heal, healPartitions, killMember, startKilled, waitMemberReady, restartLabAgent, resolveWorker, fabricPortsOf, readFaults, FAULTS_FILE, type FaultsState, type KilledRecord, type PartitionRecord, type HealReport } from './ops.js';
 export { partitionScript, partitionTable, applyPartition, removePartition, partitionDrops, type PartitionSpec } from './partition.js';
 export { serveFaultRequests, sendFaultRequest, decodeFaultRequest, REQUEST_DIR, type FaultRequest, type FaultAnswer } from './requests.js';
 export { percentile } from './stats.js';
