@@ -1,5 +1,5 @@
 /**
- * @module `tabby lab up|down|status|exec|probe|verify|add-worker` (root only, but `status`): the
+ * @module `tabby lab up|down|status|exec|probe|verify|add-worker|fault` (root only, but `status`): the
  * network-namespace cluster of src/lab. The lab of a cluster is the one `tabby up` runs in
  * `<data dir>/lab` (`--data-dir`, else TABBY_DATA_DIR, else the default); `--state-dir` names a
  * stand-alone lab instead. `up` starts a stand-alone daemon (`lab up --foreground`, detached,
@@ -31,6 +31,7 @@ import { runServer } from '../../apiserver/main.js';
 import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
 import { locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { EXIT, dataplaneOption, flag, intOption, stringOpt, type CommandContext } from './context.js';
+import { faultCommand } from './fault.js';
 
 /** `--state-dir` (a stand-alone lab), else the lab of the cluster in the data dir. */
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
@@ -415,6 +416,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       }
       ctx.exit(code);
     });
+  lab.addCommand(faultCommand(ctx));
   return lab;
 }
 
