@@ -7,10 +7,13 @@
  * 1. tracked chains: `ESTABLISHED,RELATED → ACCEPT`, `INVALID → DROP` (the conntrack fast path);
  * 2. host endpoints: jump to the failsafe chain;
  * 3. clear the accept and pass bits;
- * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark pass clear [and the
- *    policy's prefilter, prefilter.ts] → jump cali-pi-…`, then (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in
- *    normal and forward chains of a tier whose default action is Deny, `DROP if no policies
- *    passed packet`;
+ * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark accept and pass clear
+ *    [and the policy's prefilter, prefilter.ts] → jump cali-pi-…`; then, once per tier with
+ *    policies, (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in normal
+ *    and forward chains of a tier whose default action is Deny, `DROP if no policies passed
+ *    packet`. Felix returns after each policy; one return per tier is the same verdict, because
+ *    once a policy sets the accept (or pass) bit no later jump of the tier matches: a skipped
+ *    policy's cost is one rule, not two;
  * 5. normal chains: each profile, `Return if profile accepted`, then `Drop if no profiles
  *    matched`; forward chains with no tier: accept (`Allow forwarded traffic by default`).
  * preDNAT and untracked chains end after the tiers: what no policy allowed falls through to
@@ -57,11 +60,14 @@ export function renderEndpointChain(s: EndpointChainSpec): Chain {
   rules.push({ match: [], action: { kind: 'clearMark', mask: (marks.accept | marks.pass | (s.flowLogs === true ? marks.scratch0 : 0)) >>> 0 } });
   const passClear = { kind: 'mark', value: 0, mask: marks.pass } as const;
   const accepted = { kind: 'mark', value: marks.accept, mask: marks.accept } as const;
+  // A policy is entered only while neither bit is set: after an Allow the rest of the tier's jumps
+  // fail this one mark test (no chain is entered), and the tier's single return ends the chain.
+  const noVerdict = { kind: 'mark', value: 0, mask: (marks.accept | marks.pass) >>> 0 } as const;
   const newConn = { kind: 'conntrackState', states: ['NEW'] } as const;
   for (const t of s.tiers) {
     rules.push({ match: [], action: { kind: 'clearMark', mask: marks.pass }, comment: `Start of tier ${t.name}` });
-    for (const key of t.policies) {
-      rules.push({ match: [passClear, ...(s.prefilter?.(key) ?? [])], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
+    for (const key of t.policies) rules.push({ match: [noVerdict, ...(s.prefilter?.(key) ?? [])], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
+    if (t.policies.length > 0) {
       if (s.type === 'untracked') rules.push({ match: [accepted], action: { kind: 'notrack' } });
       rules.push({ match: [accepted], action: { kind: 'return' }, comment: 'Return if policy accepted' });
     }

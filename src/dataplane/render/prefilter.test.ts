@@ -114,7 +114,7 @@ test('a policy whose rules all name protocol and ports gets a (remote, proto, po
   ]);
 });
 
-test('the endpoint chain: the prefilter goes on the jump after the pass check; order, returns and end-of-tier drop unchanged', () => {
+test('the endpoint chain: the prefilter goes on the jump after the accept-and-pass check; order, one return per tier, end-of-tier drop unchanged', () => {
   const pols = [benchLike(0), benchLike(1)];
   const d = D(pols, benchSets);
   const r = render(d);
@@ -124,9 +124,8 @@ test('the endpoint chain: the prefilter goes on the jump after the pass check; o
   const ingressSet = (key: string): string => policyPrefilter(d.policies.get(key)!, 'ingress', d)!.set!.name;
   assert.deepEqual(text.slice(3), [
     '-m comment --comment "Start of tier default" -j MARK --set-xmark 0x0/0x20000',
-    `-m mark --mark 0x0/0x20000 -m set --match-set ${ingressSet('default/np-0')} src,dst -j cali-pi-default/np-0`,
-    '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
-    `-m mark --mark 0x0/0x20000 -m set --match-set ${ingressSet('default/np-1')} src,dst -j cali-pi-default/np-1`,
+    `-m mark --mark 0x0/0x30000 -m set --match-set ${ingressSet('default/np-0')} src,dst -j cali-pi-default/np-0`,
+    `-m mark --mark 0x0/0x30000 -m set --match-set ${ingressSet('default/np-1')} src,dst -j cali-pi-default/np-1`,
     '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
     '-m comment --comment "End of tier default. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP',
     '-m comment --comment "Drop if no profiles matched" -j DROP',
