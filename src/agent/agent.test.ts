@@ -377,3 +377,28 @@ test('agent: a pod change on another node that no local policy references is ski
     await ds.close();
   }
 });
+
+test('agent: while the driver writes, applyingDesired is the state being written (the flow reader decodes its prefixes); after, lastDesired is', async () => {
+  const { runner } = fakes();
+  const clock = new FakeClock();
+  const snapshot = loadSnapshot([pod('web', '10.0.0.1', { app: 'web' })]).snapshot;
+  const source = { inSync: true, revision: '3', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const driver = createDriver({ kind: 'iptables', runner, clock });
+  const seen: unknown[] = [];
+  const loop = new AgentLoop({ node: 'w1', source, driver, clock });
+  const apply = driver.apply.bind(driver);
+  driver.apply = async (...a: Parameters<typeof apply>) => {
+    seen.push(loop.applyingDesired, loop.lastDesired);
+    return apply(...a);
+  };
+  await loop.applyOnce();
+  assert.ok(seen[0] !== undefined && (seen[0] as { workloads: unknown[] }).workloads.length === 1, 'the state being written is visible during the write');
+  assert.equal(seen[1], undefined, 'nothing programmed before');
+  assert.equal(loop.lastDesired, seen[0], 'once written, it is the programmed state');
+  assert.equal(loop.applyingDesired, undefined);
+  driver.apply = async () => {
+    throw new Error('write failed');
+  };
+  await assert.rejects(loop.applyOnce(), /^Error: write failed$/);
+  assert.equal(loop.applyingDesired, undefined, 'a failed write leaves no applying state');
+});

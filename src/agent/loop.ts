@@ -24,6 +24,9 @@
  *   of any of its IP sets before, matching none of their selectors after), the pass skips
  *   compute, render and apply and only records the new revision as programmed (`skipped`).
  *   IPv6 (dual stack) and any failure since the last full apply turn this off.
+ * - Pod scope (issue 19, scope.ts): a source that keeps only some remote Pods (`cover`) is asked
+ *   after each computation whether it kept all the computation needs; when not, nothing is
+ *   programmed (the source widens and fetches, and wakes the loop when done).
  */
 import { setTimeout as sleepReal } from 'node:timers/promises';
 import { computeDesiredState, programmedPolicies, type DesiredState, type Snapshot } from '../engine/index.js';
@@ -47,6 +50,16 @@ export interface SyncSource {
   takeChanges?(): ReadonlyMap<string, PodChange> | 'all';
   /** One decoded object (the Pod's Namespace and ServiceAccount, for relevance.ts). */
   decoded?(type: { group: string; plural: string }, namespace: string, name: string): Resource | undefined;
+  /** Whether the kept Pods cover this footprint (scope.ts); false: not yet, the source is fetching. */
+  cover?(fp: NodeFootprint): boolean;
+}
+
+/** The computation needed Pods the source had not kept (it is fetching them): nothing programmed. */
+export class ScopeWidened extends Error {
+  constructor(node: string) {
+    super(`agent ${node}: the computation needs pods not yet fetched; widening`);
+    this.name = 'ScopeWidened';
+  }
 }
 
 export interface AgentLoopOptions {
@@ -115,6 +128,12 @@ export class AgentLoop {
   /** The last successful apply. */
   last: ApplyRecord | undefined;
   lastDesired: DesiredState | undefined;
+  /**
+   * The DesiredState of the apply in progress, from just before the driver writes it until the
+   * write returns (the flow reader decodes its NFLOG prefixes: the kernel judges — and logs —
+   * packets with the new rules before the driver has finished reading them back).
+   */
+  applyingDesired: DesiredState | undefined;
   lastRendered: RenderedDataplane | undefined;
   /** The IPv6 rendering of the last apply (dual stack only). */
   lastRendered6: RenderedDataplane | undefined;
@@ -126,6 +145,8 @@ export class AgentLoop {
   lastRepair: RepairRecord | undefined;
   /** Passes that skipped compute because no change could touch this node. */
   skipped = 0;
+  /** Computations discarded because the source had not kept every Pod they needed (scope.ts). */
+  widened = 0;
   /** The snapshot and footprint of the last full apply (for skipping); undefined after a failure. */
   private _basis: { snapshot: Snapshot; fp: NodeFootprint } | undefined;
 
@@ -204,6 +225,12 @@ export class AgentLoop {
           await this.applyOnce(since);
           backoff = 100;
         } catch (e) {
+          if (e instanceof ScopeWidened) {
+            // not in sync until the source has fetched; it wakes the loop then
+            this._dirty = true;
+            this._dirtySince ??= since;
+            continue;
+          }
           this.failures++;
           this._log(`apply failed: ${e instanceof Error ? e.message : String(e)}; retrying in ${backoff} ms`);
           this._dirty = true;
@@ -233,13 +260,24 @@ export class AgentLoop {
     };
     const snapshot = source.snapshot();
     const desired = computeDesiredState(snapshot, node, felix, opts);
+    const fp = source.cover !== undefined || this._o.filterChanges !== false ? footprint(desired) : undefined;
+    if (fp !== undefined && source.cover !== undefined && !source.cover(fp)) {
+      this.widened++;
+      throw new ScopeWidened(node);
+    }
     // nft gets class dispatch (verdict maps: render/classes.ts); iptables the same chains without it.
     const rendered = render(desired, { target: driver.kind });
     // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
     const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 }), { target: driver.kind }) : undefined;
     const computeMs = clock.now() - t0;
     driver.configure(felix);
-    const { changed } = await driver.apply(rendered, rendered6);
+    this.applyingDesired = desired;
+    let changed: boolean;
+    try {
+      ({ changed } = await driver.apply(rendered, rendered6));
+    } finally {
+      this.applyingDesired = undefined;
+    }
     const end = clock.now();
     this._lastApplyAt = end;
     // A datastore change also triggers a verify (right after this apply).
@@ -251,7 +289,7 @@ export class AgentLoop {
     this.lastRendered = rendered;
     this.lastRendered6 = rendered6;
     this.applies++;
-    if (this._o.filterChanges !== false && this._o.ipv6 !== true && source.takeChanges !== undefined) this._basis = { snapshot, fp: footprint(desired) };
+    if (this._o.filterChanges !== false && this._o.ipv6 !== true && source.takeChanges !== undefined && fp !== undefined) this._basis = { snapshot, fp };
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
     this._o.onApply?.(rec);
     await this._publish(rec);

@@ -48,6 +48,11 @@ export interface AgentOptions {
   readonly onRepair?: (r: RepairRecord) => void;
   /** Skip recomputing when no change can touch this node (loop.ts; default true). */
   readonly filterChanges?: boolean;
+  /**
+   * Keep only this node's Pods and the remote Pods its IP sets can need (scope.ts; default true,
+   * false with `flowLogDir`: flow records name remote peers from every Pod).
+   */
+  readonly scopePods?: boolean;
   /** Publish status on the Calico Node (default true). */
   readonly publishStatus?: boolean;
   /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
@@ -95,7 +100,13 @@ export function runAgent(opts: AgentOptions): AgentHandle {
       ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}),
     });
   const ref: { loop?: AgentLoop } = {};
-  const syncer = new Syncer({ datastore: opts.datastore, onChange: () => ref.loop?.markDirty(), log: (m) => log(`syncer: ${m}`) });
+  const scoped = opts.scopePods ?? opts.flowLogDir === undefined;
+  const syncer = new Syncer({
+    datastore: opts.datastore,
+    onChange: () => ref.loop?.markDirty(),
+    log: (m) => log(`syncer: ${m}`),
+    ...(scoped ? { scope: { node: opts.node } } : {}),
+  });
   const loop = new AgentLoop({
     node: opts.node,
     source: syncer,
@@ -138,6 +149,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
             sink: events,
             confDir: opts.flowLogDir,
             desired: () => l.lastDesired,
+            applying: () => l.applyingDesired,
             snapshot: () => (syncer.inSync ? syncer.snapshot() : undefined),
             ...(opts.conntrackAcct === true ? { enableConntrackAcct: true } : {}),
             log: (m) => log(m),

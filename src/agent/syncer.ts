@@ -19,6 +19,16 @@
  * asked — `'all'` after a (re)list or a change of any kind other than Pod, else the Pods that
  * changed, each with its version as of the previous call and its current one — so the loop can
  * skip recomputing when no change can touch this node's programmed state (loop.ts).
+ *
+ * Pod scope (issue 19, scope.ts): with `scope: { node }` the syncer keeps only this node's Pods
+ * and the remote Pods its IP sets can need; the Pods are listed after every other kind (their
+ * endpoint labels need the Namespaces and ServiceAccounts). `cover(footprint)` (called by the loop
+ * after each full computation) widens the scope when the computation needs more, and then the
+ * syncer is not in sync until it has fetched it: the Pods of a new namespace by a list of that
+ * namespace merged into the map (per object, the newer resourceVersion wins, so the watch's
+ * older events for it are ignored), anything else by re-listing every Pod. A Namespace or
+ * ServiceAccount change while Pods are kept by unbounded selectors re-lists the Pods too (their
+ * profile labels may now match).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TooOldError, type Datastore, type ResourceType, type StoredObject } from '../datastore/index.js';
@@ -28,6 +38,8 @@ import { decodeResource } from '../model/validate-resource.js';
 import type { Resource } from '../model/meta.js';
 import { ENGINE_KINDS } from '../engine/input-kinds.js';
 import type { EffectiveFelixConfig } from '../model/calico/felix-configuration.js';
+import type { NodeFootprint } from './relevance.js';
+import { endpointLabels, keptByNamespace, LOCAL_ONLY, matchesScope, scopeFor, widen, widening, type PodScope } from './scope.js';
 
 /** Annotations the agents write; changes limited to these never wake anyone. */
 export const STATUS_ANNOTATION_PREFIX = 'tabby.dev/';
@@ -61,6 +73,8 @@ export interface SyncerOptions {
   readonly log?: (msg: string) => void;
   /** Delay before re-listing after an error (doubles up to 5 s; default 100 ms). */
   readonly retryMs?: number;
+  /** Keep only this node's Pods and the remote Pods its IP sets can need (scope.ts). */
+  readonly scope?: { readonly node: string };
 }
 
 interface _Entry {
@@ -103,6 +117,18 @@ export class Syncer {
   private _gen = 0;
   /** Changes since the last takeChanges(): Pods by `ns/name` with their version then, or 'all'. */
   private _pending: Map<string, StoredObject | undefined> | 'all' = 'all';
+  /** Pod scope (scope.ts): the node, what is kept, and what is being fetched. */
+  private readonly _scopeNode: string | undefined;
+  private _podScope: PodScope = LOCAL_ONLY;
+  private _podRelist = false;
+  private _merging = 0;
+  private _podWatch: AbortController | undefined;
+  /** The highest revision the Pod list + watch has reached. */
+  private _podRev = 0n;
+  private _othersListed: (() => void) | undefined;
+  private readonly _othersListedP: Promise<void>;
+  /** Pod lists made to widen the scope (namespaced, and full re-lists). */
+  scopeLists = { namespaced: 0, full: 0 };
 
   constructor(opts: SyncerOptions) {
     this._ds = opts.datastore;
@@ -110,10 +136,83 @@ export class Syncer {
     this._onChange = opts.onChange ?? ((): void => undefined);
     this._log = opts.log ?? ((): void => undefined);
     this._retryMs = opts.retryMs ?? 100;
+    this._scopeNode = opts.scope?.node;
+    this._othersListedP = new Promise((ok) => (this._othersListed = ok));
   }
 
   get inSync(): boolean {
-    return this._listed.size === this._types.length;
+    return this._listed.size === this._types.length && !this._podRelist && this._merging === 0;
+  }
+
+  /** What of the other nodes' Pods is kept (everything when unscoped). */
+  get podScope(): PodScope | undefined {
+    return this._scopeNode === undefined ? undefined : this._podScope;
+  }
+
+  /**
+   * Whether the kept Pods cover what a computation with this footprint needs; when not, widens
+   * the scope and starts fetching (not in sync until done; `onChange` is called then).
+   */
+  cover(fp: NodeFootprint): boolean {
+    if (this._scopeNode === undefined) return true;
+    const w = widening(this._podScope, scopeFor(fp));
+    if (w === undefined) return true;
+    this._podScope = widen(this._podScope, w);
+    if (w.all || w.selectors.length > 0 || !this._listed.has(_typeKey(_POD))) this._relistPods();
+    else for (const ns of w.namespaces) void this._mergeNamespace(ns);
+    return false;
+  }
+
+  private _relistPods(): void {
+    this._podRelist = true;
+    this._podWatch?.abort();
+  }
+
+  private async _mergeNamespace(ns: string): Promise<void> {
+    this._merging++;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        this.scopeLists.namespaced++;
+        const list = await this._ds.list({ ..._POD, namespace: ns });
+        // A list older than what the watch already delivered could bring back deleted Pods.
+        if (_rev(list.revision) < this._podRev) {
+          if (attempt < 3) continue;
+          this._relistPods();
+          return;
+        }
+        const m = this._map(_POD);
+        for (const o of list.items) {
+          const k = _objKey(o);
+          const prev = m.get(k);
+          if (prev !== undefined && _rev(prev.obj.metadata.resourceVersion) >= _rev(o.metadata.resourceVersion)) continue;
+          m.set(k, { obj: o, decoded: undefined });
+        }
+        this._gen++;
+        this._pending = 'all';
+        return;
+      }
+    } catch (e) {
+      this._log(`list of the pods of namespace ${ns} failed: ${e instanceof Error ? e.message : String(e)}; re-listing every pod`);
+      this._relistPods();
+    } finally {
+      this._merging--;
+      this._onChange();
+    }
+  }
+
+  /** Whether a Pod is kept under the current scope (always, unscoped). */
+  private _keepPod(o: StoredObject): boolean {
+    const node = this._scopeNode;
+    if (node === undefined) return true;
+    if ((o as { spec?: { nodeName?: unknown } }).spec?.nodeName === node) return true;
+    const k = keptByNamespace(this._podScope, o.metadata.namespace ?? '');
+    if (k !== undefined) return k;
+    const r = decodeResource(o);
+    if (!r.ok) return false; // the engine skips it too
+    const labels = endpointLabels(r.value.resource, (kind, ns, name) =>
+      this.decoded(kind === 'Namespace' ? { group: '', plural: 'namespaces' } : { group: '', plural: 'serviceaccounts' }, ns, name),
+    );
+    return labels !== undefined && matchesScope(this._podScope, labels);
   }
 
   /** Highest revision of a change that matters, as a decimal string. */
@@ -214,36 +313,75 @@ export class Syncer {
 
   private async _runType(t: ResourceType, signal: AbortSignal): Promise<void> {
     let backoff = this._retryMs;
+    const isPod = t.group === _POD.group && t.plural === _POD.plural;
+    const scoped = this._scopeNode !== undefined;
+    // Scoped, the Pods' endpoint labels need the Namespaces and ServiceAccounts: list them first.
+    if (scoped && isPod) await Promise.race([this._othersListedP, new Promise((ok) => signal.addEventListener('abort', ok, { once: true }))]);
+    const profileKind = !isPod && t.group === '' && (t.plural === 'namespaces' || t.plural === 'serviceaccounts');
     while (!signal.aborted) {
       try {
+        const relist = scoped && isPod && this._podRelist;
         const list = await this._ds.list(t);
+        if (relist) this.scopeLists.full++;
         const m = new Map<string, _Entry>();
-        for (const o of list.items) m.set(_objKey(o), { obj: o, decoded: undefined });
+        for (const o of list.items) if (!isPod || this._keepPod(o)) m.set(_objKey(o), { obj: o, decoded: undefined });
         this._byType.set(_typeKey(t), m);
         this._listed.add(_typeKey(t));
+        if (isPod) {
+          this._podRelist = false;
+          this._podRev = _rev(list.revision);
+        } else if (this._othersListed !== undefined && this._types.every((x) => x === t || _typeKey(x) === _typeKey(_POD) || this._listed.has(_typeKey(x)))) {
+          this._othersListed();
+          this._othersListed = undefined;
+        }
         this._gen++;
         this._pending = 'all';
         this._advance(list.revision);
         this._onChange();
         backoff = this._retryMs;
-        for await (const ev of this._ds.watch(t, list.revision, signal)) {
-          const map = this._map(t);
-          const key = _objKey(ev.object);
-          const prev = map.get(key);
-          if (ev.type === 'DELETED') map.delete(key);
-          else map.set(key, { obj: ev.object, decoded: undefined });
-          this._gen++;
-          const statusOnly = ev.type === 'MODIFIED' && prev !== undefined && _sansStatus(prev.obj) === _sansStatus(ev.object);
-          if (!statusOnly) {
-            this._noteChange(t, key, prev?.obj);
-            this._advance(ev.revision);
-            this._onChange();
+        const watching = new AbortController();
+        const onAbort = (): void => watching.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        if (isPod) this._podWatch = watching;
+        try {
+          for await (const ev of this._ds.watch(t, list.revision, watching.signal)) {
+            const map = this._map(t);
+            const key = _objKey(ev.object);
+            const prev = map.get(key);
+            if (isPod && scoped) {
+              const r = _rev(ev.revision);
+              if (r > this._podRev) this._podRev = r;
+              // Older than what a namespaced list merged in (already reflected), or a Pod that
+              // was not kept and is not now: only the revision moves on.
+              const stale = prev !== undefined && _rev(prev.obj.metadata.resourceVersion) >= r;
+              if (stale || (prev === undefined && (ev.type === 'DELETED' || !this._keepPod(ev.object)))) {
+                this._advance(ev.revision);
+                this._onChange();
+                continue;
+              }
+            }
+            if (ev.type === 'DELETED' || (isPod && !this._keepPod(ev.object))) map.delete(key);
+            else map.set(key, { obj: ev.object, decoded: undefined });
+            this._gen++;
+            const statusOnly = ev.type === 'MODIFIED' && prev !== undefined && _sansStatus(prev.obj) === _sansStatus(ev.object);
+            if (!statusOnly) {
+              this._noteChange(t, key, prev?.obj);
+              this._advance(ev.revision);
+              // Pods kept by unbounded selectors may match differently now: fetch them again.
+              if (profileKind && scoped && !this._podScope.all && this._podScope.selectors.size > 0) this._relistPods();
+              this._onChange();
+            }
           }
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+          if (this._podWatch === watching) this._podWatch = undefined;
         }
         if (signal.aborted) return;
+        if (isPod && this._podRelist) continue;
         this._log(`watch of ${_typeKey(t)} ended; re-listing`);
       } catch (e) {
         if (signal.aborted) return;
+        if (isPod && this._podRelist) continue;
         if (e instanceof TooOldError) {
           this._log(`watch of ${_typeKey(t)}: ${e.message}; re-listing`);
           continue;

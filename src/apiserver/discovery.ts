@@ -42,6 +42,9 @@ const CATEGORIES: ReadonlyMap<string, readonly string[]> = new Map([
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+/** Kinds checked for server-side dry-run only (KindInfo.dryRunOnly): no watch, no delete. */
+const DRY_RUN_ONLY_VERBS = ['create', 'get', 'list', 'patch', 'update'];
+
 /** Kinds whose verbs are not the CRUD set (answered, never stored). */
 const VERB_OVERRIDES: ReadonlyMap<string, readonly string[]> = new Map([['authorization.k8s.io/SelfSubjectAccessReview', ['create']]]);
 
@@ -120,7 +123,7 @@ export function apiResourceList(group: string, version: string, served: readonly
           singularName: k.singular,
           namespaced: k.namespaced,
           kind: k.kind,
-          verbs: VERB_OVERRIDES.get(`${k.group}/${k.kind}`) ?? VERBS,
+          verbs: VERB_OVERRIDES.get(`${k.group}/${k.kind}`) ?? (k.dryRunOnly !== undefined ? DRY_RUN_ONLY_VERBS : VERBS),
           ...(shortNames.length > 0 ? { shortNames } : {}),
           ...(categories ? { categories } : {}),
         },

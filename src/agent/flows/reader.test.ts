@@ -154,3 +154,38 @@ test('reader: lines → decoded, joined with conntrack, resolved, written; forei
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reader: a packet logged by rules still being applied decodes through the applying state (the nft promote → deny race)', async () => {
+  const { snapshot } = loadSnapshot(DOCS);
+  const before = computeDesiredState(snapshot, 'w1', undefined, { flowLogsDefault: true });
+  const lockdown = { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'lockdown', namespace: 'demo' }, spec: { order: 1, selector: "app == 'web'", types: ['Egress'], egress: [{ action: 'Deny' }] } };
+  const after = computeDesiredState(loadSnapshot([...DOCS, lockdown]).snapshot, 'w1', undefined, { flowLogsDefault: true });
+  const dir = mkdtempSync(join(tmpdir(), 'tabby-flowreader-'));
+  try {
+    const runner: CommandRunner = { run: async () => ({ code: 0, stderr: '', stdout: '' }) };
+    const sink = new FlowEventLog({ dir, node: 'w1' });
+    // the driver has committed `after` to the kernel but its apply has not returned yet
+    let programmed = before;
+    let applying: typeof after | undefined = after;
+    const reader = new FlowReader({ node: 'w1', runner, sink, confDir: dir, desired: () => programmed, applying: () => applying, snapshot: () => snapshot, holdMs: 0 });
+    const denied = { 'ip.saddr.str': '198.19.2.2', 'ip.daddr.str': '198.18.0.250', 'tcp.dport': '443', 'oob.prefix': 'DPE0|np/demo/lockdown', 'oob.in': 'cali1' };
+    reader.line(G(denied));
+    applying = undefined;
+    programmed = after;
+    reader.line(G({ ...denied, 'tcp.sport': '40001' }));
+    // without an applying state, a prefix of rules not yet known is still rejected
+    const bareSink = new FlowEventLog({ dir: join(dir, 'bare'), node: 'w1' });
+    new FlowReader({ node: 'w1', runner, sink: bareSink, confDir: dir, desired: () => before, snapshot: () => snapshot, holdMs: 0 }).line(G(denied));
+    assert.deepEqual([bareSink.counters.packetsRead, bareSink.counters.rejected], [1, 1]);
+    await reader.flush(true);
+    const events = sink.recent();
+    assert.deepEqual([sink.counters.packetsRead, sink.counters.rejected], [2, 0]);
+    assert.equal(events.length, 2);
+    for (const e of events) {
+      assert.equal(e.action, 'deny');
+      assert.deepEqual(e.enforced, [{ tier: 'default', kind: 'NetworkPolicy', namespace: 'demo', name: 'lockdown', ruleIndex: 0, direction: 'egress', action: 'deny' }]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

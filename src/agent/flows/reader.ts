@@ -2,7 +2,8 @@
  * @module FlowReader: the agent's flow-log reader. It runs ulogd2 (ulogd.ts) inside the node's
  * namespace on NFLOG groups 1 and 2, decodes each line's prefix through the tables of what the
  * agent rendered (dataplane/render/flow-log.ts: the newest three DesiredStates, so a packet logged
- * just before a policy change still decodes), groups the packets of each new connection
+ * just before a policy change still decodes, and the one being applied, so a packet its new rules
+ * log before the driver's write has returned decodes too), groups the packets of each new connection
  * (assembler.ts), joins them with `conntrack -L -o extended` for counts (conntrack.ts), resolves
  * addresses from the agent's snapshot (resolve.ts), and appends the FlowEvents to its
  * FlowEventLog (the file transport described in ./index.ts).
@@ -33,6 +34,12 @@ export interface FlowReaderOptions {
   readonly confDir: string;
   /** The DesiredState last programmed (the prefix tables are built from it). */
   readonly desired: () => DesiredState | undefined;
+  /**
+   * The DesiredState being programmed right now, if any. Its rules judge packets as soon as the
+   * driver's write commits, before `desired()` returns it (the nft driver still reads its write
+   * back): without its table, the first packets a new rule logs would be rejected as unknown.
+   */
+  readonly applying?: () => DesiredState | undefined;
   readonly snapshot: () => Snapshot | undefined;
   /** Turn on conntrack accounting in the namespace first (the lab's namespaces only). */
   readonly enableConntrackAcct?: boolean;
@@ -50,6 +57,7 @@ export class FlowReader {
   private _carry = '';
   private _tables: FlowLogTable[] = [];
   private _tablesFor: DesiredState | undefined;
+  private _applying: { for: DesiredState; table: FlowLogTable } | undefined;
   private _flushing: Promise<void> | undefined;
   private _stopped = false;
   private _lastStderr = '';
@@ -172,9 +180,13 @@ export class FlowReader {
     const d = this.o.desired();
     if (d !== undefined && d !== this._tablesFor) {
       this._tablesFor = d;
-      this._tables = [flowLogTable(d), ...this._tables].slice(0, 3);
+      // the table built while it was being applied, if any, is the same one
+      this._tables = [this._applying?.for === d ? this._applying.table : flowLogTable(d), ...this._tables].slice(0, 3);
     }
-    return this._tables;
+    const a = this.o.applying?.();
+    if (a === undefined || a === d) return this._tables;
+    if (this._applying?.for !== a) this._applying = { for: a, table: flowLogTable(a) };
+    return [this._applying.table, ...this._tables];
   }
 
   private _onStdout(text: string): void {

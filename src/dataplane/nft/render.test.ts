@@ -15,6 +15,7 @@ import { CHAIN, render } from '../render/index.js';
 import type { Action, MatchCriterion, Rule } from '../model.js';
 import { nftAction, nftMatch, nftRule } from './expr.js';
 import { formatNftScript } from './format.js';
+import { flowLogTable } from '../render/flow-log.js';
 import { canonicalIpPort, canonicalNets, nftRuleCount, renderNft, renderNftRules, renderNftSet, type NftRuleset } from './render.js';
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'engine', 'testdata');
@@ -234,4 +235,35 @@ test('nft sets: hash:net prefixes canonicalised and folded, hash:ip,port as conc
     elements: ['10.0.0.1 . tcp . 80', '10.0.0.2 . udp . 53'],
   });
   assert.throws(() => canonicalNets(['10.0.0.300']), /invalid IPv4 address/);
+});
+
+test('nft flow logs: a promoted namespaced deny-all egress policy logs DPE0 (group 2, new connections, on the drop mark) before it drops', () => {
+  const { snapshot } = loadSnapshot([
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'default', labels: { app: 'a' } }, spec: { nodeName: 'w1' }, status: { podIP: '198.19.1.2' } },
+    { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'a-lockdown', namespace: 'default' }, spec: { order: 1, selector: "app == 'a'", types: ['Egress'], egress: [{ action: 'Deny' }] } },
+    { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'a-egress', namespace: 'default' }, spec: { selector: "app == 'a'", types: ['Egress'], egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [443] } }] } },
+  ]);
+  const d = computeDesiredState(snapshot, 'w1', undefined, { flowLogsDefault: true });
+  const nft = renderNft(d);
+  const prefix = 'DPE0|np/default/a-lockdown';
+  const pol = nft.chains.find((c) => c.rules.some((r) => r.includes(`"${prefix}"`)));
+  assert.ok(pol, `a chain logs ${prefix}`);
+  const logAt = pol.rules.findIndex((r) => r.includes(`"${prefix}"`));
+  const markAt = pol.rules.findIndex((r) => /^meta mark set meta mark & 0xfffbffff \^ 0x00040000$/.test(r));
+  const dropAt = pol.rules.findIndex((r) => / drop$/.test(r));
+  assert.deepEqual([markAt, logAt, dropAt], [0, 1, 2], pol.rules.join('\n'));
+  assert.equal(pol.rules[logAt], `meta mark & 0x00040000 == 0x00040000 ct state new log prefix "${prefix}" group 2`);
+  assert.equal(pol.rules[dropAt], 'meta mark & 0x00040000 == 0x00040000 drop');
+  // the pod's egress chain clears the drop mark, jumps to it first (order 1), and ends its tier logging DPE|default before that drop
+  const fw = nft.chains.find((c) => c.name.startsWith('filter-cali-fw-'));
+  assert.ok(fw);
+  const jumpAt = fw.rules.findIndex((r) => r.endsWith(`jump ${pol.name}`));
+  const clearAt = fw.rules.findIndex((r) => /^meta mark set meta mark & 0x[0-9a-f]+$/.test(r) && (~Number(/0x[0-9a-f]+$/.exec(r)![0]) & 0x40000) !== 0);
+  const eotLog = fw.rules.findIndex((r) => r.includes('log prefix "DPE|default" group 2'));
+  const eotDrop = fw.rules.findIndex((r) => r.includes('End of tier default'));
+  assert.ok(clearAt >= 0 && clearAt < jumpAt && jumpAt < eotLog && eotLog + 1 === eotDrop, fw.rules.join('\n'));
+  // and the agent's table decodes what the kernel will log
+  assert.deepEqual(flowLogTable(d).get(prefix), { tier: 'default', kind: 'NetworkPolicy', namespace: 'default', name: 'a-lockdown', ruleIndex: 0, direction: 'egress', action: 'deny' });
 });
