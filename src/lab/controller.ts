@@ -40,6 +40,9 @@ import { PodProcess } from './pod-process.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
 import { snapshotOf } from './snapshot.js';
 import { startUlogd, type UlogdHandle } from './logs.js';
+import { serveFaultRequests } from './faults/requests.js';
+import { ControlPlane, stopMembers, type RemoteAgent } from './distributed/control-plane.js';
+import { startMember, stopMember } from './distributed/members.js';
 import { addHostSteps, addWorkerSteps, clientPlan, namespaces, planLab, planWithWorker, upSteps, type HostPlan, type LabPlan, type WorkerPlan } from './topology.js';
 
 export { STATE_FILE, NFLOG_GROUP, type LabOptions, type LabState, type PodRecord } from './lab-context.js';
@@ -71,6 +74,11 @@ export class Lab {
   private readonly _namespaces: string[] = [];
   private readonly _procs = new Map<string, PodProcess>();
   private readonly _agents: AgentHandle[] = [];
+  /** The worker of each agent in `_agents` (same index). */
+  private readonly _agentNodes: string[] = [];
+  private _faultsDone: Promise<void> = Promise.resolve();
+  /** A distributed lab's agents (processes; their progress is read from their Nodes). */
+  private readonly _remote: RemoteAgent[] = [];
   private readonly _ulogds: UlogdHandle[] = [];
   private readonly _ac = new AbortController();
   private readonly _pods: LabPods;
@@ -85,6 +93,7 @@ export class Lab {
     plan: LabPlan,
     ds: Datastore,
     ownsDs: boolean,
+    private readonly _cp?: ControlPlane,
   ) {
     this._plan = plan;
     this.ds = ds;
@@ -114,7 +123,7 @@ export class Lab {
       markDirty: () => this._loop.markDirty(),
     };
     this._pods = new LabPods(ctx);
-    this._loop = new LabLoop(ctx, this._pods, () => this._agents);
+    this._loop = new LabLoop(ctx, this._pods, () => [...this._agents, ...this._remote]);
   }
 
   /** The topology; replaced (never edited) when a worker or a client host is added. */
@@ -136,7 +145,9 @@ export class Lab {
       ...(opts.nodeNames === undefined ? {} : { nodeNames: opts.nodeNames }),
       ...(opts.nodeLabels === undefined ? {} : { nodeLabels: opts.nodeLabels }),
       ...(opts.dualStack === true ? { dualStack: true } : {}),
+      ...(opts.distributed === undefined ? {} : { controlPlane: { etcd: opts.distributed.etcd, apiservers: opts.distributed.apiservers } }),
     });
+    if (opts.distributed !== undefined) return Lab._upDistributed(opts, plan);
     const ds = opts.datastore ?? (await openSqliteDatastore(join(opts.stateDir, 'tabby.db')));
     const lab = new Lab(opts, plan, ds, opts.datastore === undefined);
     try {
@@ -148,9 +159,50 @@ export class Lab {
     }
   }
 
+  /**
+   * The distributed lab: the namespaces, then the control plane (etcd, API servers, relay: its
+   * datastore is the API servers), then the rest as usual with agents as joined processes. The
+   * state file lists every namespace and the member list before the next step.
+   */
+  private static async _upDistributed(opts: LabOptions, plan: LabPlan): Promise<Lab> {
+    const d = opts.distributed!;
+    if (opts.datastore !== undefined) throw new Error('lab: a distributed lab stores through its API servers; pass no datastore');
+    const runner = opts.runner ?? nodeRunner;
+    const log = opts.log ?? ((): void => undefined);
+    const created: string[] = [];
+    const cp = new ControlPlane({ stateDir: opts.stateDir, plan, tabbyArgv: d.tabbyArgv, newCa: d.newCa, ...(d.etcdBin === undefined ? {} : { etcdBin: d.etcdBin }), ...(opts.dataplane === undefined ? {} : { dataplane: opts.dataplane }), nflogGroup: NFLOG_GROUP, runner, log });
+    const pre = (): void => {
+      const st: LabState = { version: 1, prefix: plan.prefix, stateDir: opts.stateDir, plan, namespaces: [...created], pids: [], pods: [], logFiles: {}, daemonPid: process.pid, ready: false, distributed: cp.state() };
+      writeFileSync(join(opts.stateDir, STATE_FILE), `${JSON.stringify(st, null, 2)}\n`);
+    };
+    try {
+      pre();
+      await runSteps(runner, upSteps(plan), (ns) => {
+        created.push(ns);
+        pre();
+      });
+      await cp.start();
+      pre();
+    } catch (e) {
+      await cp.close();
+      for (const err of await stopMembers(opts.stateDir)) log(err);
+      for (const err of await deleteNamespaces(runner, plan.prefix, [...created].reverse())) log(err);
+      throw e;
+    }
+    const lab = new Lab(opts, plan, cp.datastore, false, cp);
+    lab._namespaces.push(...created);
+    try {
+      await lab._up();
+      return lab;
+    } catch (e) {
+      await lab.down().catch(() => undefined);
+      throw e;
+    }
+  }
+
   private async _up(): Promise<void> {
     this._saveState();
-    await runSteps(this._runner, upSteps(this.plan), (ns) => this._track(ns));
+    if (this._cp === undefined) await runSteps(this._runner, upSteps(this.plan), (ns) => this._track(ns));
     for (const w of this.plan.workers) await applyKubeProxy(inNetns(this._runner, w.netns), renderKubeProxy(buildSnapshot([]), this.plan, w));
     this._noteWrite((await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } })).object);
     for (const w of this.plan.workers) await this._registerNode(w);
@@ -163,8 +215,13 @@ export class Lab {
     this._saveState();
     await Promise.all([...this._procs.values()].map((p) => p.ready()));
     for (const w of this.plan.workers) await this._startLogs(w);
-    for (const w of this.plan.workers) this._startAgent(w);
+    for (const w of this.plan.workers) await this._startAgent(w);
     this._loopDone = this._loop.run(this._ac.signal);
+    // `tabby lab fault restart agent W` from another process (faults/requests.ts).
+    this._faultsDone = serveFaultRequests(this.opts.stateDir, async (r) => {
+      await this.restartAgent(r.node);
+      return `agent ${r.node} restarted`;
+    }, this._ac.signal, this._log);
     this._ready = true;
     this._saveState();
     await this.settle();
@@ -188,8 +245,42 @@ export class Lab {
     this._saveState();
   }
 
-  private _startAgent(w: WorkerPlan): void {
-    this._agents.push(
+  private async _startAgent(w: WorkerPlan): Promise<void> {
+    if (this._cp !== undefined) {
+      this._remote.push(await this._cp.startAgent(w));
+      this._saveState();
+      return;
+    }
+    this._agents.push(this._newAgent(w));
+    this._agentNodes.push(w.name);
+  }
+
+  /**
+   * Restarts worker `name`'s agent (the fault `restart agent`): the running one stops (its rules
+   * stay programmed, as when Felix stops), then a new one starts as any agent does: fail-closed
+   * rules first, a fresh list of the datastore, then its first full apply. In the single-machine
+   * lab the agents run inside this process, so this is a stop and a start; in the distributed
+   * lab the agent's process is killed (SIGKILL) and started again from its member record.
+   */
+  async restartAgent(name: string): Promise<void> {
+    if (this._down) throw new Error('lab: down');
+    const w = this.plan.workers.find((x) => x.name === name);
+    if (w === undefined) throw new Error(`lab: no worker ${JSON.stringify(name)} (workers: ${this.plan.workers.map((x) => x.name).join(', ')})`);
+    if (this._cp !== undefined) {
+      await stopMember(this.opts.stateDir, `agent-${name}`, 'SIGKILL');
+      await startMember(this.opts.stateDir, `agent-${name}`);
+      this._log(`lab: agent ${name} killed and started again`);
+      return;
+    }
+    const i = this._agentNodes.indexOf(name);
+    if (i < 0) throw new Error(`lab: worker ${name} has no agent`);
+    await bounded(this._agents[i]!.stop(), 10_000, `lab: agent ${name} did not stop`);
+    this._agents[i] = this._newAgent(w);
+    this._log(`lab: agent ${name} restarted`);
+  }
+
+  private _newAgent(w: WorkerPlan): AgentHandle {
+    return (
       runAgent({
         node: w.name,
         datastore: this.ds,
@@ -204,7 +295,7 @@ export class Lab {
         ...(this.opts.iptablesBackend === undefined ? {} : { iptablesBackend: this.opts.iptablesBackend }),
         ...(this.plan.dualStack === true ? { ipv6: true } : {}),
         log: (m) => this._log(`agent ${w.name}: ${m}`),
-      }),
+      })
     );
   }
 
@@ -234,7 +325,7 @@ export class Lab {
     await this._listen(worker.netns, `node:${worker.name}`, NODE_TCP, []);
     await this._startLogs(worker);
     await this._registerNode(worker);
-    this._startAgent(worker);
+    await this._startAgent(worker);
     this._loop.forgetNat(); // TABBY-NAT-OUTGOING lists every worker
     this._log(`lab: worker ${worker.name} added (netns ${worker.netns})`);
     await this.settle();
@@ -301,7 +392,8 @@ export class Lab {
       logFiles: { ...this._logFiles },
       daemonPid: process.pid,
       ready: this._ready,
-      ...(this.opts.datastore === undefined ? { datastorePath: join(this.opts.stateDir, 'tabby.db') } : this.opts.datastorePath === undefined ? {} : { datastorePath: this.opts.datastorePath }),
+      ...(this._cp === undefined ? {} : { distributed: this._cp.state() }),
+      ...(this._cp !== undefined ? {} : this.opts.datastore === undefined ? { datastorePath: join(this.opts.stateDir, 'tabby.db') } : this.opts.datastorePath === undefined ? {} : { datastorePath: this.opts.datastorePath }),
     };
   }
 
@@ -363,13 +455,19 @@ export class Lab {
     if (this._down) return [];
     this._ac.abort();
     await bounded(this._loopDone, 10_000, 'lab: controller did not stop').catch(() => undefined);
+    await bounded(this._faultsDone, 5_000, 'lab: fault channel did not stop').catch(() => undefined);
     for (const a of this._agents) await bounded(a.stop(), 10_000, 'agent stop').catch(() => undefined);
     for (const u of this._ulogds) await u.stop();
     await Promise.all([...this._procs.values()].map((p) => p.stop()));
     this._pods.stopAll();
+    const memberErrors: string[] = [];
+    if (this._cp !== undefined) {
+      await this._cp.close();
+      memberErrors.push(...(await stopMembers(this.opts.stateDir)));
+    }
     const infra = namespaces(this.plan);
     const pods = this._namespaces.filter((n) => !infra.includes(n));
-    const errors = await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]);
+    const errors = [...memberErrors, ...(await deleteNamespaces(this._runner, this.plan.prefix, [...pods, ...this._namespaces.filter((n) => infra.includes(n)).reverse()]))];
     this._down = true;
     if (this._ownsDs) await this.ds.close();
     return errors;

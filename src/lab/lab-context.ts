@@ -8,6 +8,7 @@ import type { ResourceClient } from '../client/index.js';
 import type { Datastore, ResourceType, StoredObject } from '../datastore/index.js';
 import type { CommandRunner } from '../sys/index.js';
 import type { PodProcess } from './pod-process.js';
+import type { DistributedState, LabCa } from './distributed/control-plane.js';
 import type { LabPlan } from './topology.js';
 
 export const STATE_FILE = 'lab.json';
@@ -56,6 +57,22 @@ export interface LabOptions {
    * `settle()` follows, and `tabby lab verify` settles thousands of times.
    */
   readonly events?: boolean;
+  /**
+   * A distributed lab (src/lab/distributed): etcd members, API servers and each worker's agent
+   * as separate processes in their own namespaces, joined over the fabric with TLS. The lab then
+   * reads and writes through the API servers (`datastore` must be absent).
+   */
+  readonly distributed?: DistributedLabOptions;
+}
+
+export interface DistributedLabOptions {
+  readonly etcd: number;
+  readonly apiservers: number;
+  /** The command that runs Tabby's CLI (`node [--import tsx] bin/tabby.ts`). */
+  readonly tabbyArgv: readonly string[];
+  /** Makes a CA (apiserver/pki.ts's createCa). */
+  readonly newCa: (commonName: string) => Promise<LabCa>;
+  readonly etcdBin?: string;
 }
 
 export interface PodRecord {
@@ -89,6 +106,8 @@ export interface LabState {
   readonly ready: boolean;
   /** The SQLite file of the lab's datastore (absent in older state files: `<stateDir>/tabby.db`). */
   readonly datastorePath?: string;
+  /** A distributed lab: its control plane, member list and host port (src/lab/distributed). */
+  readonly distributed?: DistributedState;
 }
 
 /** The lab as its parts see it (the Lab class provides it). */

@@ -25,7 +25,7 @@ export class LabLoop {
   constructor(
     private readonly ctx: LabContext,
     private readonly pods: LabPods,
-    private readonly agents: () => readonly AgentHandle[],
+    private readonly agents: () => readonly Pick<AgentHandle, 'whenProgrammed'>[],
   ) {}
 
   markDirty(): void {

@@ -2,12 +2,14 @@
  * @module A lab's state file (`<stateDir>/lab.json`) and the teardown that works from it alone:
  * used by `tabby lab down` and `tabby down` to remove a lab whose daemon (or `tabby up`) is in
  * another process or died. It stops the daemon, kills only processes whose command line names a
- * lab namespace or the state directory, and deletes only the namespaces the state lists.
+ * lab namespace or the state directory, and a distributed lab's members by their recorded pids
+ * (distributed/members.json), and deletes only the namespaces the state lists.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_FILE, type LabState } from './controller.js';
 import { deleteNamespaces, listNamespaces } from './netns-builder.js';
+import { stopMembers } from './distributed/control-plane.js';
 import { isAlive, nodeRunner } from '../sys/index.js';
 
 export function readLabState(dir: string): LabState | undefined {
@@ -43,10 +45,12 @@ export async function downFromState(dir: string, log: (s: string) => void = () =
     }
     if (cmd.includes(`${st.prefix}-`) || cmd.includes(dir)) process.kill(pid, 'SIGKILL');
   }
+  // A distributed lab's members (etcd, API servers, relay, agents) run detached: killed by their recorded pids.
+  const memberErrors = await stopMembers(dir);
   // Only what still exists is reported removed (a lab already gone is not removed again).
   const existing = await listNamespaces(nodeRunner);
   const namespaces = [...after.namespaces].reverse().filter((n) => existing.has(n));
-  const errors = await deleteNamespaces(nodeRunner, st.prefix, namespaces);
+  const errors = [...memberErrors, ...(await deleteNamespaces(nodeRunner, st.prefix, namespaces))];
   if (errors.length === 0) rmSync(join(dir, STATE_FILE), { force: true });
   return { namespaces, errors };
 }

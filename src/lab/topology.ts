@@ -44,6 +44,8 @@ export interface LabSpec {
   readonly nodeLabels?: Readonly<Record<string, string>>;
   /** Also give workers and pods IPv6 addresses (see the module doc). */
   readonly dualStack?: boolean;
+  /** A distributed lab: this many etcd members and API servers (controlPlanePlan). */
+  readonly controlPlane?: { readonly etcd: number; readonly apiservers: number };
 }
 
 export interface WorkerPlan {
@@ -91,11 +93,47 @@ export interface LabPlan {
   readonly nodeNames?: string;
   /** Labels every worker's Node carries besides hostname and os (absent: none). */
   readonly nodeLabels?: Readonly<Record<string, string>>;
+  /**
+   * The distributed lab's control plane (src/lab/distributed): etcd members, API servers and an
+   * admin host, each its own namespace on the private VLAN. Absent: the single-process lab.
+   */
+  readonly controlPlane?: ControlPlanePlan;
   /** Dual stack: the IPv6 side of the plan (absent: IPv4 only). */
   readonly dualStack?: boolean;
   readonly podSupernet6?: string;
   readonly privateCidr6?: string;
   readonly publicCidr6?: string;
+}
+
+/** The distributed lab's control-plane hosts (namespaces on the private VLAN, .100-.199). */
+export interface ControlPlanePlan {
+  /** etcd-1..N at 198.18.0.(100+N), namespaces `<p>-e<N>`. */
+  readonly etcd: readonly HostPlan[];
+  /** apiserver-1..N at 198.18.0.(110+N), namespaces `<p>-a<N>`. */
+  readonly apiservers: readonly HostPlan[];
+  /** The operator's machine at 198.18.0.99 (`<p>-adm`): where the host's API port is relayed from. */
+  readonly admin: HostPlan;
+}
+
+export const MAX_ETCD_MEMBERS = 7;
+export const MAX_APISERVERS = 5;
+
+/** The control-plane hosts of a distributed lab with this prefix. */
+export function controlPlanePlan(prefix: string, etcd: number, apiservers: number): ControlPlanePlan {
+  if (!Number.isInteger(etcd) || etcd < 1 || etcd > MAX_ETCD_MEMBERS) throw new Error(`etcd members must be 1-${MAX_ETCD_MEMBERS}`);
+  if (!Number.isInteger(apiservers) || apiservers < 1 || apiservers > MAX_APISERVERS) throw new Error(`API servers must be 1-${MAX_APISERVERS}`);
+  const host = (name: string, ns: string, ip: string): HostPlan => ({ name, netns: `${prefix}-${ns}`, ip, vlan: 'private' });
+  return {
+    etcd: Array.from({ length: etcd }, (_, i) => host(`etcd-${i + 1}`, `e${i + 1}`, `198.18.0.${101 + i}`)),
+    apiservers: Array.from({ length: apiservers }, (_, i) => host(`apiserver-${i + 1}`, `a${i + 1}`, `198.18.0.${111 + i}`)),
+    admin: host('admin', 'adm', '198.18.0.99'),
+  };
+}
+
+/** The control-plane hosts of a plan, in the order they are wired (etcd, API servers, admin). */
+export function controlPlaneHosts(plan: LabPlan): HostPlan[] {
+  const cp = plan.controlPlane;
+  return cp === undefined ? [] : [...cp.etcd, ...cp.apiservers, cp.admin];
 }
 
 export const MAX_WORKERS = 50;
@@ -115,6 +153,7 @@ export function planLab(spec: LabSpec): LabPlan {
     nodeNames,
     ...(spec.nodeLabels === undefined ? {} : { nodeLabels: { ...spec.nodeLabels } }),
     ...(dual ? { dualStack: true, podSupernet6: '2001:db8:19::/48', privateCidr6: '2001:db8:18::/64', publicCidr6: '2001:db8:18:1::/64' } : {}),
+    ...(spec.controlPlane === undefined ? {} : { controlPlane: controlPlanePlan(p, spec.controlPlane.etcd, spec.controlPlane.apiservers) }),
     fabric: `${p}-fab`,
     workers,
     internet: { name: 'internet', netns: `${p}-inet`, ip: '198.18.1.250', ...(dual ? { ip6: '2001:db8:18:1::250' } : {}), vlan: 'public' },
@@ -157,7 +196,7 @@ export function workerPlan(prefix: string, i: number, nodeNames: string = DEFAUL
 
 /** Every namespace the plan's infrastructure uses (upSteps, addWorkerSteps, addHostSteps), fabric first. */
 export function namespaces(plan: LabPlan): string[] {
-  return [plan.fabric, ...plan.workers.map((w) => w.netns), plan.internet.netns, plan.system.netns, ...(plan.clients ?? []).map((c) => c.netns)];
+  return [plan.fabric, ...plan.workers.map((w) => w.netns), plan.internet.netns, plan.system.netns, ...(plan.clients ?? []).map((c) => c.netns), ...controlPlaneHosts(plan).map((h) => h.netns)];
 }
 
 export const CLIENT_NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -216,6 +255,7 @@ export function upSteps(plan: LabPlan): Step[] {
   steps.push(..._hostWiring(plan, plan.internet, 'inet'));
   steps.push(..._hostWiring(plan, plan.system, 'sys'));
   for (const c of plan.clients ?? []) steps.push(..._hostWiring(plan, c, `c${c.name}`));
+  for (const h of controlPlaneHosts(plan)) steps.push(..._hostWiring(plan, h, h.netns.slice(plan.prefix.length + 1)));
   return steps;
 }
 

@@ -1,5 +1,5 @@
 /**
- * @module `tabby lab up|down|status|exec|probe|verify|add-worker` (root only, but `status`): the
+ * @module `tabby lab up|down|status|exec|probe|verify|add-worker|fault` (root only, but `status`): the
  * network-namespace cluster of src/lab. The lab of a cluster is the one `tabby up` runs in
  * `<data dir>/lab` (`--data-dir`, else TABBY_DATA_DIR, else the default); `--state-dir` names a
  * stand-alone lab instead. `up` starts a stand-alone daemon (`lab up --foreground`, detached,
@@ -11,19 +11,27 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { Lab, STATE_FILE, snapshotOf, type LabState } from '../../lab/controller.js';
 import { downFromState, readLabState } from '../../lab/state.js';
+import { isMemberProcess, readMembers } from '../../lab/distributed/members.js';
 import { PodProcess } from '../../lab/pod-process.js';
 import { formatProbe, matrixFlows, runProbe } from '../../lab/probe.js';
 import { runVerify } from '../../lab/verify.js';
-import { openMemoryDatastore, openSqliteDatastore } from '../../datastore/index.js';
+import { openMemoryDatastore, openSqliteDatastore, type Datastore } from '../../datastore/index.js';
+import { openKubeDatastore } from '../../datastore/kube/index.js';
+import { createCa } from '../../apiserver/pki.js';
+import type { DistributedLabOptions } from '../../lab/lab-context.js';
+import { kubeOptionsFor } from '../datastore-config.js';
 import { readNodeStatus } from '../../agent/status.js';
 import { isAlive, nodeRunner } from '../../sys/index.js';
 import { runServer } from '../../apiserver/main.js';
 import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
 import { locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { EXIT, dataplaneOption, flag, intOption, stringOpt, type CommandContext } from './context.js';
+import { faultCommand } from './fault.js';
 
 /** `--state-dir` (a stand-alone lab), else the lab of the cluster in the data dir. */
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
@@ -34,6 +42,52 @@ export function labStateDir(ctx: CommandContext, opts: unknown): string {
 /** The SQLite file of a lab's datastore. */
 export function labDatastorePath(st: LabState): string {
   return st.datastorePath ?? join(st.stateDir, 'tabby.db');
+}
+
+/**
+ * The lab's datastore: a distributed lab's API servers (through its admin kubeconfig, the
+ * host's relayed port), else the SQLite file; undefined when the file is missing.
+ */
+export async function openLabDatastore(st: LabState): Promise<Datastore | undefined> {
+  if (st.distributed !== undefined) return openKubeDatastore(kubeOptionsFor({ kubeconfig: st.distributed.kubeconfig }));
+  const p = labDatastorePath(st);
+  return existsSync(p) ? openSqliteDatastore(p) : undefined;
+}
+
+/** `--distributed`: how this process runs Tabby's CLI for the lab's API servers and agents, and the CA maker. */
+export function distributedOptions(etcd: number, apiservers: number): DistributedLabOptions {
+  return { etcd, apiservers, tabbyArgv: selfArgv(), newCa: (cn) => createCa(cn, 30) };
+}
+
+/**
+ * How to run this CLI again from any directory: node, its options with `--import`/`--require`
+ * of a package (tsx under development) resolved to a file, and the script's absolute path.
+ */
+export function selfArgv(): string[] {
+  const req = createRequire(join(process.cwd(), 'noop.js'));
+  const out: string[] = [process.execPath];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    const flagName = a[i]!;
+    const m = /^(--import|--require|--loader|-r)(?:=(.*))?$/.exec(flagName);
+    const value = m === null ? undefined : (m[2] ?? a[i + 1]);
+    if (m === null || value === undefined) {
+      out.push(flagName);
+      continue;
+    }
+    if (m[2] === undefined) i++;
+    let resolved = value;
+    if (!/^(\.|\/|file:|data:|node:)/.test(value)) {
+      try {
+        resolved = pathToFileURL(req.resolve(value)).href;
+      } catch {
+        resolved = value;
+      }
+    } else if (value.startsWith('.')) resolved = pathToFileURL(resolve(value)).href;
+    out.push(m[1]!, resolved);
+  }
+  out.push(resolve(process.argv[1] ?? ''));
+  return out;
 }
 
 /**
@@ -100,10 +154,29 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--api', 'also serve the Kubernetes API on 127.0.0.1 (kubeconfig in the state dir)')
     .option('--foreground', 'run the lab in this process until SIGINT/SIGTERM')
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
+    .option('--distributed', 'a distributed control plane: etcd members, API servers and each worker\'s agent as separate processes in their own namespaces, joined with tokens over TLS')
+    .option('--etcd-members <n>', 'with --distributed: etcd members', intOption(1, 7), 3)
+    .option('--apiservers <n>', 'with --distributed: API servers', intOption(1, 5), 2)
+    .addHelpText(
+      'after',
+      `
+A distributed lab (--distributed) stores through its API servers; the host reaches them through
+127.0.0.1 (a relay, no lab address on the host), with the kubeconfig in the state directory:
+  tabby lab up --distributed --state-dir /tmp/tabby-dlab --workers 3
+  kubectl --kubeconfig /tmp/tabby-dlab/admin.kubeconfig get nodes
+  tabby lab down --state-dir /tmp/tabby-dlab
+`,
+    )
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
       const dir = labStateDir(ctx, opts);
-      const o = opts as { workers: number; dataplane: 'iptables' | 'nft' };
+      const o = opts as { workers: number; dataplane: 'iptables' | 'nft'; etcdMembers: number; apiservers: number };
+      const distributed = flag(opts, 'distributed');
+      if (distributed && flag(opts, 'api')) {
+        ctx.io.stderr('error: --api and --distributed: a distributed lab serves the API from its own API servers\n');
+        ctx.exit(EXIT.usage);
+        return;
+      }
       const st = readLabState(dir);
       if (st !== undefined && (isAlive(st.daemonPid) || st.namespaces.length > 0) && st.daemonPid !== process.pid) {
         ctx.io.stderr(`a lab (${st.prefix}) is already recorded in ${dir}; run tabby lab down first\n`);
@@ -118,12 +191,20 @@ export function labCommand(ctx: CommandContext): Command {
         const args = [...process.execArgv, process.argv[1] ?? '', 'lab', 'up', '--foreground', '--state-dir', dir, '--workers', String(o.workers), '--dataplane', o.dataplane];
         if (flag(opts, 'hostEndpoints')) args.push('--host-endpoints');
         if (flag(opts, 'api')) args.push('--api');
+        if (distributed) args.push('--distributed', '--etcd-members', String(o.etcdMembers), '--apiservers', String(o.apiservers));
         const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
         child.unref();
         for (let i = 0; i < 1200; i++) {
           const s = readLabState(dir);
           if (s?.ready === true) {
             ctx.io.stdout(`lab ${s.prefix} is up: ${s.plan.workers.length} workers, state in ${dir}\n`);
+            if (s.distributed !== undefined)
+              ctx.io.stdout(
+                `control plane: ${s.plan.controlPlane?.etcd.length ?? 0} etcd members (${s.distributed.etcdEndpoints.join(', ')}), API servers ${s.distributed.apiservers.join(', ')}\n` +
+                  `members: ${s.distributed.membersFile}\n` +
+                  `kubectl --kubeconfig ${s.distributed.kubeconfig} get nodes\n` +
+                  `tabby lab down --state-dir ${dir}\n`,
+              );
             ctx.exit(EXIT.ok);
             return;
           }
@@ -138,7 +219,7 @@ export function labCommand(ctx: CommandContext): Command {
       const l = await Lab.up({
         stateDir: dir,
         workers: o.workers,
-        datastore: await openSqliteDatastore(join(dir, 'tabby.db')),
+        ...(distributed ? { distributed: distributedOptions(o.etcdMembers, o.apiservers) } : { datastore: await openSqliteDatastore(join(dir, 'tabby.db')) }),
         hostEndpoints: flag(opts, 'hostEndpoints'),
         dataplane: o.dataplane,
         log: (m) => ctx.io.stderr(`${new Date().toISOString()} ${m}\n`),
@@ -171,9 +252,10 @@ export function labCommand(ctx: CommandContext): Command {
       const st = runningLab(ctx, opts);
       if (st === undefined) return;
       const dir = st.stateDir;
-      const lines = [`lab ${st.prefix} (process ${st.daemonPid ?? '-'} running), state ${dir}, datastore ${labDatastorePath(st)}`];
-      const dbPath = labDatastorePath(st);
-      const ds = existsSync(dbPath) ? await openSqliteDatastore(dbPath) : undefined;
+      const lines = [`lab ${st.prefix} (process ${st.daemonPid ?? '-'} running), state ${dir}, datastore ${st.distributed === undefined ? labDatastorePath(st) : `the API servers (kubeconfig ${st.distributed.kubeconfig})`}`];
+      const ds = await openLabDatastore(st);
+      const members = st.distributed === undefined ? undefined : readMembers(dir);
+      for (const m of members?.members ?? []) lines.push(`member ${m.name}  netns ${m.netns}  pid ${m.pid ?? '-'}${m.pid !== undefined && isMemberProcess(m, m.pid) ? '' : ' (not running)'}  ${m.url}`);
       for (const w of st.plan.workers) {
         const s = ds ? await readNodeStatus(ds, w.name) : undefined;
         lines.push(`node ${w.name}  netns ${w.netns}  eth0 ${w.privateIp}  eth1 ${w.publicIp}  pods ${w.podCidr}  programmed-revision ${s?.revision ?? '-'}  policies ${s?.policyCount ?? '-'}${st.logFiles[w.name] ? `  log ${st.logFiles[w.name]}` : ''}`);
@@ -216,12 +298,11 @@ export function labCommand(ctx: CommandContext): Command {
       if (_notRoot(ctx)) return;
       const st = runningLab(ctx, opts);
       if (st === undefined) return;
-      const dbPath = labDatastorePath(st);
-      if (!existsSync(dbPath)) {
-        ctx.io.stderr(`the lab's datastore ${dbPath} is missing\n`);
+      const ds = await openLabDatastore(st);
+      if (ds === undefined) {
+        ctx.io.stderr(`the lab's datastore ${labDatastorePath(st)} is missing\n`);
         return ctx.exit(EXIT.failed);
       }
-      const ds = await openSqliteDatastore(dbPath);
       const procs = new Map<string, PodProcess>();
       try {
         const { snapshot } = await snapshotOf(ds);
@@ -300,18 +381,29 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .option('--ip-family <f>', 'which flows: 4 (IPv4), 6 (IPv6) or dual (both); 6 and dual bring up a dual-stack lab (IPv6 from 2001:db8::/32)', ipFamilyOption, 4)
     .option('--iptables-backend <b>', 'with --dataplane iptables, which iptables: default (the system\'s iptables, iptables-nft on Debian), nft or legacy', iptablesBackendOption, 'default')
+    .option('--distributed', 'verify on a distributed lab (etcd members, API servers and agents as processes in their own namespaces; see tabby lab up --help)')
+    .option('--etcd-members <n>', 'with --distributed: etcd members', intOption(1, 7), 3)
+    .option('--apiservers <n>', 'with --distributed: API servers', intOption(1, 5), 2)
     .action(async (opts: unknown) => {
       if (_notRoot(ctx)) return;
-      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft'; ipFamily: 4 | 6 | 'dual'; iptablesBackend: 'default' | 'nft' | 'legacy' };
+      const o = opts as { cases: number; seed: number; workers: number; timeout: number; dataplane: 'iptables' | 'nft'; ipFamily: 4 | 6 | 'dual'; iptablesBackend: 'default' | 'nft' | 'legacy'; etcdMembers: number; apiservers: number };
       if (o.dataplane === 'nft' && o.iptablesBackend !== 'default') {
         ctx.io.stderr('error: --iptables-backend applies to --dataplane iptables only\n');
         ctx.exit(EXIT.usage);
         return;
       }
+      const distributed = flag(opts, 'distributed');
+      if (distributed && (o.iptablesBackend !== 'default' || o.ipFamily !== 4)) {
+        ctx.io.stderr('error: --distributed runs agents as `tabby agent` processes: IPv4 and the default iptables only (no --ip-family 6/dual, no --iptables-backend)\n');
+        ctx.exit(EXIT.usage);
+        return;
+      }
       const dir = stringOpt(opts, 'stateDir') ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), `lab-verify-${process.pid}`);
       const dualStack = o.ipFamily !== 4;
-      ctx.io.stderr(`verify: bringing up a ${dualStack ? 'dual-stack ' : ''}lab of ${o.workers} workers in ${dir}\n`);
-      const l = await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, iptablesBackend: o.iptablesBackend, dualStack });
+      ctx.io.stderr(`verify: bringing up a ${dualStack ? 'dual-stack ' : ''}${distributed ? 'distributed ' : ''}lab of ${o.workers} workers in ${dir}\n`);
+      const l = distributed
+        ? await Lab.up({ stateDir: dir, workers: o.workers, distributed: distributedOptions(o.etcdMembers, o.apiservers), dataplane: o.dataplane, log: (line) => ctx.io.stderr(`${line}\n`) })
+        : await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, iptablesBackend: o.iptablesBackend, dualStack });
       let code: number;
       try {
         const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
@@ -324,6 +416,7 @@ export function labCommand(ctx: CommandContext): Command {
       }
       ctx.exit(code);
     });
+  lab.addCommand(faultCommand(ctx));
   return lab;
 }
 
