@@ -265,9 +265,10 @@ export class AgentLoop {
       this.widened++;
       throw new ScopeWidened(node);
     }
-    const rendered = render(desired);
+    // nft gets class dispatch (verdict maps: render/classes.ts); iptables the same chains without it.
+    const rendered = render(desired, { target: driver.kind });
     // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
-    const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 })) : undefined;
+    const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 }), { target: driver.kind }) : undefined;
     const computeMs = clock.now() - t0;
     driver.configure(felix);
     this.applyingDesired = desired;

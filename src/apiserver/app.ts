@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import type { Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
-import { authenticate, authorize, type Tokens, type User } from './auth.js';
+import { authenticate, authorize, impersonate, type Tokens, type User } from './auth.js';
 import { CLUSTER_INFO_PATH, clusterInfo, NODE_CREDENTIAL_PATH, nodeCredential, type BootstrapDeps } from './bootstrap.js';
 import { nodeAdmission } from './node-auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
@@ -147,8 +147,12 @@ export function createApp(deps: AppDeps): Hono {
     if (health) return healthResponse(health[1] as 'healthz' | 'livez' | 'readyz', health[2]?.slice(1), url.searchParams, deps.datastore);
     if (deps.bootstrap !== undefined && path === CLUSTER_INFO_PATH && (raw.method === 'GET' || raw.method === 'HEAD')) return clusterInfo({ ...deps.bootstrap, datastore: deps.datastore });
     if (deps.bootstrap !== undefined && path === NODE_CREDENTIAL_PATH) return nodeCredential(raw, { ...deps.bootstrap, datastore: deps.datastore });
-    const user = deps.peerUser?.(raw) ?? authenticate(header('authorization'), deps.tokens);
-    if (user === undefined) return json(401, unauthorized());
+    const caller = deps.peerUser?.(raw) ?? authenticate(header('authorization'), deps.tokens);
+    if (caller === undefined) return json(401, unauthorized());
+    // the fan-out tier serving an agent's node certificate (auth.ts impersonate)
+    const impersonated = impersonate(caller, header, raw.headers.get('impersonate-group')?.split(/\s*,\s*/).filter((g) => g !== '') ?? []);
+    if (impersonated !== undefined && 'code' in impersonated) return json(impersonated.code, impersonated);
+    const user = impersonated ?? caller;
     const method = raw.method;
 
     // discovery and OpenAPI: read-only documents

@@ -308,7 +308,7 @@ export function renderNftFromDataplane(r: RenderedDataplane, tableName = NFT_TAB
 
 /** DesiredState → the nft ruleset for one node. */
 export function renderNft(d: DesiredState, tableName = NFT_TABLE): NftRuleset {
-  return renderNftFromDataplane(render(d), tableName);
+  return renderNftFromDataplane(render(d, { target: 'nft' }), tableName);
 }
 
 /** Rule count (a verdict map counts as one rule: it is one rule in the kernel). */
