@@ -1,17 +1,19 @@
 /**
  * docs/deploy.md is a test: the lines of its ```sh blocks run in order, each in bash, as the
  * page's "How this page is tested" says. Each block starts with `# on <machine>`; a machine is
- * a temporary root where the page's /etc, /var/lib and /tmp paths go (`cp` is this machine;
- * `worker-1` and `worker-2` are network namespaces with an eth1 holding 198.18.0.2 and .3,
- * bridged to a third namespace holding 198.18.0.1 where the `cp` lines that reach a worker
- * run). The package's path is the checkout, `tabby` and `calicoctl` on PATH are the checkout's
- * built binaries, 198.18.0.1 becomes 127.0.0.1 and 6443 a free port. `systemctl enable --now
- * UNIT` runs the unit installed in that root: its ExecStart= expanded from its installed
- * EnvironmentFile (the agent with `--netns` for its worker). The worker-1 block runs again for
- * worker-2 with its name and token. Lines the page cannot run here are listed in NOT_RUN with
- * the check made instead. A line ending in `# denied: exit code N` must fail with N. Before the
- * enforcement checks the test waits (bounded) for both agents to program the applied policies.
- * Everything started is stopped; every namespace made is deleted.
+ * a temporary root where the page's /etc, /var/lib and /tmp paths go, and a network namespace:
+ * `cp` holds 198.18.0.1 on a bridge, `worker-1` and `worker-2` an eth1 with 198.18.0.2 and .3 on
+ * that bridge (lab addresses, only inside the namespaces). The addresses are as printed; the
+ * package's path is the checkout, `tabby` and `calicoctl` on PATH are the checkout's built
+ * binaries, and 6443 is a free port. `systemctl enable --now UNIT` runs the unit installed in
+ * that root as systemd would: its ExecStart= expanded from its installed EnvironmentFile, with
+ * only the capabilities of its CapabilityBoundingSet= (setpriv), in the machine's namespace —
+ * so the agent programs its worker's netfilter with CAP_NET_ADMIN and CAP_NET_RAW alone, and
+ * the server serves with no capability. The worker-1 join block runs again for worker-2 with its
+ * name and token. Lines the page cannot run here are listed in NOT_RUN with the check made
+ * instead. A line ending in `# denied: exit code N` must fail with N. Before the enforcement
+ * checks the test waits (bounded) for both agents to program the applied policies. Everything
+ * started is stopped; every namespace made is deleted.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,8 +22,6 @@ import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, netnsSkipReason, nodeRunner } from '../../src/sys/index.js';
-import { kubeOptionsFor } from '../../src/cli/datastore-config.js';
-import { openKubeDatastore } from '../../src/datastore/kube/index.js';
 import { freePorts } from '../support/etcd.js';
 import { required, requireTool } from '../support/tools.js';
 import { REPO_ROOT, bounded, start, until, type Run } from '../support/doc-commands.js';
@@ -47,7 +47,7 @@ interface Machine {
   readonly ns?: string;
 }
 
-test('docs/deploy.md: three machines from nothing to enforced policy, run on one', { skip: required(await netnsSkipReason()) || requireTool('kubectl', 'curl', 'ping'), timeout: 600_000 }, async () => {
+test('docs/deploy.md: three machines from nothing to enforced policy, run on one', { skip: required(await netnsSkipReason()) || requireTool('kubectl', 'curl', 'ping', 'setpriv'), timeout: 600_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tabby-deploydoc-'));
   const [port] = await freePorts(1);
   const started: Run[] = [];
@@ -75,7 +75,7 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
     await run(['ip', '-n', cpNet, 'addr', 'add', '198.18.0.1/24', 'dev', 'br0']);
     await run(['ip', '-n', cpNet, 'link', 'set', 'br0', 'up']);
     const machines = new Map<string, Machine>();
-    machines.set('cp', { name: 'cp', root: join(dir, 'cp') });
+    machines.set('cp', { name: 'cp', root: join(dir, 'cp'), ns: cpNet });
     for (const [i, name] of ['worker-1', 'worker-2'].entries()) {
       const ns = await createNetns('tbydd');
       namespaces.push(ns);
@@ -92,27 +92,31 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
 
     /** The page's paths and addresses as they are here, for machine M. */
     const place = (m: Machine, text: string): string =>
-      text.replace(/\/usr\/local\/lib\/node_modules\/tabby|\/etc\/|\/var\/lib\/|\/tmp\b\/?|198\.18\.0\.1\b|\b6443\b/g, (s) => {
+      text.replace(/\/usr\/local\/lib\/node_modules\/tabby|\/etc\/|\/var\/lib\/|\/tmp\b\/?|\b6443\b/g, (s) => {
         if (s === PKG) return REPO_ROOT;
         if (s === '/etc/') return `${m.root}/etc/`;
         if (s === '/var/lib/') return `${m.root}/var/lib/`;
         if (s.startsWith('/tmp')) return `${join(m.root, 'tmp')}${s.endsWith('/') ? '/' : ''}`;
-        if (s === '198.18.0.1') return '127.0.0.1';
         return String(port);
       });
 
     const vars: Record<string, string> = {};
     const tokens: Record<string, string> = {};
 
-    /** `systemctl enable --now UNIT` on M: the installed unit's ExecStart, from its installed EnvironmentFile. */
+    /**
+     * `systemctl enable --now UNIT` on M: the installed unit's ExecStart, from its installed
+     * EnvironmentFile, in M's namespace with only the capabilities of its CapabilityBoundingSet=
+     * (setpriv: bounding set, no inheritable ones, no new privileges), as systemd would start it.
+     */
     const enable = async (m: Machine, unit: string) => {
       const text = await readFile(join(m.root, 'etc', 'systemd', 'system', unit), 'utf8');
       const envFile = place(m, unitValue(text, 'Service', 'EnvironmentFile'));
       const unitEnv = parseEnvFile(await readFile(envFile, 'utf8'));
       const argv = execArgv(unitValue(text, 'Service', 'ExecStart'), unitEnv).map((a) => place(m, a));
       assert.equal(argv[0], '/usr/local/bin/tabby', `${unit} runs the tabby npm install --global --prefix /usr/local puts there`);
-      const args = [...argv.slice(1), ...(m.ns !== undefined ? ['--netns', m.ns] : [])];
-      const r = start(join(bin, 'tabby'), args, env);
+      const caps = unitValue(text, 'Service', 'CapabilityBoundingSet').split(/\s+/).filter((c) => c !== '').map((c) => `,+${c.replace(/^CAP_/, '').toLowerCase()}`);
+      assert.equal(unitValue(text, 'Service', 'NoNewPrivileges'), 'yes');
+      const r = start('ip', ['netns', 'exec', m.ns!, 'setpriv', '--bounding-set', `-all${caps.join('')}`, '--inh-caps', '-all', '--no-new-privs', '--', join(bin, 'tabby'), ...argv.slice(1)], env);
       started.push(r);
       if (unit === 'tabby-server.service')
         await until('tabby server to listen', 60_000, () => {
@@ -122,26 +126,25 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
       else await waitProgrammed([m.name], 0, r);
     };
 
-    const admin = async () => openKubeDatastore(kubeOptionsFor({ kubeconfig: join(machines.get('cp')!.root, 'var', 'lib', 'tabby', 'admin.kubeconfig') }));
+    /** kubectl as cp's admin, from cp's namespace (the server listens on 198.18.0.1 there): the parsed JSON of `get KIND -o json`. */
+    const adminGet = (kinds: string): { metadata: { name?: string; resourceVersion?: string; annotations?: Record<string, string> } }[] => {
+      const kc = join(machines.get('cp')!.root, 'var', 'lib', 'tabby', 'admin.kubeconfig');
+      const r = spawnSync('ip', ['netns', 'exec', cpNet, 'kubectl', '--kubeconfig', kc, 'get', kinds, '-o', 'json'], { encoding: 'utf8', timeout: 30_000 });
+      if (r.status !== 0) return [];
+      return (JSON.parse(r.stdout) as { items: { metadata: { name?: string; resourceVersion?: string; annotations?: Record<string, string> } }[] }).items;
+    };
     /** Waits until every node in NODES has programmed at least revision AT (its Node's tabby.dev/programmed-revision). */
     const waitProgrammed = async (nodes: string[], at: number, agent?: Run) => {
-      const ds = await admin();
+      let got = new Map<string | undefined, number>();
       try {
-        await until(`${nodes.join(', ')} to program revision ${at}`, 90_000, async () => {
+        await until(`${nodes.join(', ')} to program revision ${at}`, 90_000, () => {
           if (agent !== undefined && agent.proc.exitCode !== null) assert.fail(`the agent exited: ${agent.out}`);
-          for (const n of nodes) {
-            try {
-              const o = await ds.get({ group: 'projectcalico.org', plural: 'nodes', namespace: '', name: n });
-              const rev = (o.metadata.annotations ?? {})['tabby.dev/programmed-revision'];
-              if (rev === undefined || Number(rev) < at) return false;
-            } catch {
-              return false;
-            }
-          }
-          return true;
-        });
-      } finally {
-        await ds.close();
+          got = new Map(adminGet('caliconodes').map((n) => [n.metadata.name, Number((n.metadata.annotations ?? {})['tabby.dev/programmed-revision'] ?? -1)]));
+          return nodes.every((n) => (got.get(n) ?? -1) >= at);
+        }, 500);
+      } catch (e) {
+        const logs = started.filter((r) => r.out.includes('tabby agent for node')).map((r) => r.out.slice(-3000));
+        assert.fail(`${e instanceof Error ? e.message : String(e)} (programmed: ${JSON.stringify([...got])}); the agents said:\n${logs.join('\n---\n')}`);
       }
     };
 
@@ -194,8 +197,8 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
       let cmd = place(m, denied ? line.slice(0, denied.index) : line);
       const bg = cmd.endsWith('&');
       if (bg) cmd = cmd.slice(0, -1).trim();
-      // cp's lines that reach a worker run from cp's address, in the bridged namespace; a worker's listener in its namespace
-      const ns = m.name === 'cp' && /198\.18\.0\.[23]\b/.test(cmd) ? cpNet : m.ns !== undefined && bg ? m.ns : undefined;
+      // cp's lines run in cp's namespace (its server listens on 198.18.0.1 there); a worker's listener in the worker's
+      const ns = m.name === 'cp' || (m.ns !== undefined && bg) ? m.ns : undefined;
       if (bg) {
         const r = start('ip', ['netns', 'exec', ns!, 'bash', '-c', `exec ${cmd}`], { ...env, ...extraEnv });
         started.push(r);
@@ -217,7 +220,7 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
         tokens[node] = /^token: (\S+)$/m.exec(r.stdout)?.[1] ?? '';
         vars['HASH'] = /^ca-cert-hash: (\S+)$/m.exec(r.stdout)?.[1] ?? '';
         assert.match(tokens[node]!, /^[a-z0-9]{6}\.[a-z0-9]{16}$/, out);
-        assert.match(r.stdout, new RegExp(`^join: tabby agent --node ${node} --server https://127\\.0\\.0\\.1:${port} `, 'm'));
+        assert.match(r.stdout, new RegExp(`^join: tabby agent --node ${node} --server https://198\\.18\\.0\\.1:${port} `, 'm'));
       }
       if (/^tabby --version$/.test(line)) assert.match(r.stdout, /^\d+\.\d+\.\d+/);
       if (/^npm pack /.test(line)) {
@@ -241,16 +244,7 @@ test('docs/deploy.md: three machines from nothing to enforced policy, run on one
         const lines = t === 'worker-2' ? b.lines.map((l) => l.replaceAll('worker-1', 'worker-2')) : b.lines;
         if (lines.some((l) => /^ping |^curl -sS -m 3 /.test(l)) && b.machine === 'cp') {
           // the enforcement checks come after both agents programmed what was applied
-          const ds = await admin();
-          try {
-            for (const type of [
-              { group: 'projectcalico.org', plural: 'globalnetworkpolicies' },
-              { group: 'projectcalico.org', plural: 'hostendpoints' },
-            ])
-              for (const o of (await ds.list(type)).items) appliedRevision = Math.max(appliedRevision, Number(o.metadata.resourceVersion));
-          } finally {
-            await ds.close();
-          }
+          for (const o of adminGet('globalnetworkpolicies.projectcalico.org,hostendpoints.projectcalico.org')) appliedRevision = Math.max(appliedRevision, Number(o.metadata.resourceVersion));
           assert.ok(appliedRevision > 0);
           await waitProgrammed(['worker-1', 'worker-2'], appliedRevision);
         }

@@ -35,6 +35,9 @@
  * concatenated interval set sees no overlap) matched `src,dst` (ingress) or `dst,dst`
  * (egress). A set larger than MAX_PREFILTER_MEMBERS, or a policy with fewer than
  * MIN_PREFILTER_RULES programmed rules (where a prefilter saves nothing), gets no prefilter.
+ *
+ * The same domain (`policyDomain`, without the size limits) drives nft's class dispatch
+ * (classes.ts), which replaces the prefilters of a chain it applies to.
  */
 import type { DesiredPolicy, DesiredRule, DesiredState } from '../../engine/index.js';
 import { base64UrlEncode, sha256 } from '../../lib/sha2.js';
