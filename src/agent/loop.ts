@@ -100,6 +100,8 @@ export interface ApplyRecord {
   /** Duration of compute + render alone. */
   readonly computeMs: number;
   readonly changed: boolean;
+  /** Wall time the apply ended (published as `tabby.dev/programmed-at`, also when coalesced). */
+  readonly at?: Date;
 }
 
 /** A repair of drift: what the verify or refresh found, and when. */
@@ -296,7 +298,7 @@ export class AgentLoop {
     // A datastore change also triggers a verify (right after this apply).
     if (this._driftCheck > 0) this._verifyAt = end;
     const policies = programmedPolicies(desired);
-    const rec: ApplyRecord = { revision, policies, latencyMs: end - (dirtySince ?? t0), computeMs, changed };
+    const rec: ApplyRecord = { revision, policies, latencyMs: end - (dirtySince ?? t0), computeMs, changed, at: (this._o.now ?? ((): Date => new Date()))() };
     this.last = rec;
     this.lastDesired = desired;
     this.lastRendered = rendered;
@@ -337,7 +339,7 @@ export class AgentLoop {
   /** A pass whose changes cannot touch this node: the programmed state stands for `revision` too. */
   private async _skip(revision: string, t0: number, dirtySince: number | undefined): Promise<ApplyRecord> {
     const end = this._o.clock.now();
-    const rec: ApplyRecord = { revision, policies: this.last!.policies, latencyMs: end - (dirtySince ?? t0), computeMs: end - t0, changed: false };
+    const rec: ApplyRecord = { revision, policies: this.last!.policies, latencyMs: end - (dirtySince ?? t0), computeMs: end - t0, changed: false, at: (this._o.now ?? ((): Date => new Date()))() };
     this.last = rec;
     this.skipped++;
     this._o.onApply?.(rec);
@@ -366,7 +368,8 @@ export class AgentLoop {
     this._publishedAt = this._o.clock.now();
     this.publications++;
     try {
-      await this._o.publish({ revision: rec.revision, policies: rec.policies, at: (this._o.now ?? ((): Date => new Date()))() });
+      // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
+      await this._o.publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
       this._published = key;
     } catch (e) {
       this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
