@@ -28,10 +28,17 @@
  * Measurement: the pod runs a TCP server (accepts, then closes); two client processes in the
  * client namespace run 48 concurrent connect → close loops each (closing with RST, so no
  * TIME_WAIT state piles up) for 2 s, and count completed handshakes. Phases alternate
- * (a, b5, b50, a, b5, b50, …, 5 rounds) so the machine's background load hits all alike;
+ * (a, b5, b50, then a and b50 again with flow logs on — the NFLOG marks at each new
+ * connection's verdicts, flow-log.ts — then the next round; 5 rounds) so the machine's
+ * background load hits all alike; flow logs are otherwise off, as with FelixConfiguration's
+ * defaults;
  * the rates reported are means, the ratio is the median over rounds of b / a of the same round. Node's per-connection cost is part of every
  * figure (the same in both phases), so the ratio understates the kernel's share of the
  * difference: the absolute rates are reported too.
+ *
+ * On nft the pod's chain dispatches by (address, protocol, port) class through one verdict map
+ * (render/classes.ts); the log line says how many entries it has and how many policy chains the
+ * measured flow's class chain jumps into.
  *
  * Each dataplane backend is measured in its own fresh namespaces: `connrate:` is the default
  * (iptables through the system's `iptables`, which on Debian is iptables-nft, plus ipsets),
@@ -157,6 +164,8 @@ function snapshotOf(objs: unknown[]): Snapshot {
   if (r.invalid.length > 0) throw new Error(`bench objects invalid: ${JSON.stringify(r.invalid.slice(0, 3))}`);
   return r.snapshot;
 }
+
+const _ip4 = (s: string): number => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 
 /** A node script: the TCP server (in the pod) or a client loop (in the client namespace). */
 const SERVER_JS = `
@@ -284,17 +293,30 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
     let current = none;
     let rev = 1;
     const source: SyncSource = { inSync: true, get revision() { return String(rev); }, snapshot: () => current, felixConfig: () => effectiveFelixConfig() };
+    // Flow logs (Felix FlowLogsEnabled) are off unless FelixConfiguration turns them on; a second
+    // loop on the same driver renders with them on (NFLOG marks at every verdict of a new connection).
     const loop = new AgentLoop({ node: NODE, source, driver, clock });
-    const program = async (s: Snapshot): Promise<{ policies: number; chains: number; sets: number; jumps: number; prefiltered: number }> => {
+    const loopFlowLogs = new AgentLoop({ node: NODE, source, driver, clock, flowLogsDefault: true });
+    const program = async (s: Snapshot, flowLogs = false): Promise<{ policies: number; chains: number; sets: number; jumps: number; prefiltered: number; classes: string }> => {
       current = s;
       rev++;
-      const r = await loop.applyOnce();
-      const d = loop.lastRendered!;
-      // The pod's ingress chain: how many jumps into policy chains carry a prefilter (render/prefilter.ts).
+      const l = flowLogs ? loopFlowLogs : loop;
+      const r = await l.applyOnce();
+      const d = l.lastRendered!;
+      // The pod's ingress chain: how many jumps into policy chains carry a prefilter (render/prefilter.ts),
+      // and (nft) its class map (render/classes.ts): entries, and the policies the flow's class chain holds.
       const tw = d.filter.chains.find((c) => c.name === workloadChainName('ingress', iface));
       const jumps = (tw?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound));
       const prefiltered = jumps.filter((x) => x.match.some((m) => m.kind !== 'mark')).length;
-      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length, jumps: jumps.length, prefiltered };
+      const map = tw?.rules.find((x) => x.action.kind === 'classMap')?.action;
+      let classes = 'no class map';
+      if (map?.kind === 'classMap') {
+        const hit = map.entries.find((e) => e.protocol === 'tcp' && e.ports.first <= PORT && PORT <= e.ports.last && _ip4(e.first) <= _ip4(CLIENT_IP) && _ip4(CLIENT_IP) <= _ip4(e.last));
+        const cc = hit === undefined ? tw : d.filter.chains.find((c) => c.name === hit.chain);
+        const inClass = (cc?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound)).length;
+        classes = `class map of ${map.entries.length} entries; the measured flow's class chain jumps into ${inClass} policy chain(s)`;
+      }
+      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length, jumps: jumps.length, prefiltered, classes };
     };
 
     const a0 = await program(none);
@@ -305,28 +327,41 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
       if (await canConnect(cli, BLOCKED_PORT)) throw new Error(`phase (b, ${m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
       if (b0.policies < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${b0.policies}`);
       process.stderr.write(
-        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets; the pod's ingress chain jumps into ${b0.jumps} policy chains, ${b0.prefiltered} of them behind a prefilter\n`,
+        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets; the pod's ingress chain jumps into ${b0.jumps} policy chains, ${b0.prefiltered} of them behind a prefilter; ${b0.classes}\n`,
       );
     }
 
-    const rates = new Map<number, number[]>([[0, []], ...MATCHING.map((m): [number, number[]] => [m, []])]);
+    // Phases, alternating within each round: no policies, each MATCHING variant, then the largest
+    // variant and no policies again with flow logs on (the NFLOG marks' cost, same run).
+    const top = MATCHING[MATCHING.length - 1]!;
+    const phases: { key: string; m: number; flowLogs: boolean }[] = [
+      { key: '0', m: 0, flowLogs: false },
+      ...MATCHING.map((m) => ({ key: String(m), m, flowLogs: false })),
+      { key: '0+fl', m: 0, flowLogs: true },
+      { key: `${top}+fl`, m: top, flowLogs: true },
+    ];
+    const rates = new Map<string, number[]>(phases.map((p) => [p.key, []]));
     for (let k = 0; k < ROUNDS; k++) {
-      for (const [m, xs] of rates) {
-        await program(m === 0 ? none : snaps.get(m)!);
-        xs.push(await measure(cli));
+      for (const p of phases) {
+        await program(p.m === 0 ? none : snaps.get(p.m)!, p.flowLogs);
+        rates.get(p.key)!.push(await measure(cli));
       }
     }
-    for (const [m, xs] of rates) process.stderr.write(`${L}: ${m === 0 ? 'no policies' : `${m} selecting the pod`}: ${xs.map(Math.round).join(', ')} connections/s\n`);
+    const flInfo = await program(snaps.get(top)!, true);
+    if (!(await canConnect(cli, PORT)) || (await canConnect(cli, BLOCKED_PORT))) throw new Error(`phase (b, ${top} matching, flow logs): not enforced`);
+    process.stderr.write(`${L}: with flow logs on, ${top} selecting: ${flInfo.chains} chains; ${flInfo.classes}\n`);
+    for (const p of phases)
+      process.stderr.write(`${L}: ${p.m === 0 ? 'no policies' : `${p.m} selecting the pod`}${p.flowLogs ? ' (flow logs on)' : ''}: ${rates.get(p.key)!.map(Math.round).join(', ')} connections/s\n`);
     const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
     const median = (xs: number[]): number => {
       const t = [...xs].sort((x, y) => x - y);
       const mid = Math.floor(t.length / 2);
       return t.length % 2 === 1 ? t[mid]! : (t[mid - 1]! + t[mid]!) / 2;
     };
-    const base = rates.get(0)!;
+    const base = rates.get('0')!;
     const results: BenchResult[] = [{ name: `${L}: new TCP connections/s through a worker, no policies (mean)`, value: Math.round(mean(base)), unit: 'conn/s', goal: 'informational' }];
     for (const m of MATCHING) {
-      const xs = rates.get(m)!;
+      const xs = rates.get(String(m))!;
       // Each round's (b) against the same round's (a), measured seconds apart; the median of
       // the per-round ratios resists a burst of load from other work on the machine.
       const ratios = xs.map((x, k) => (100 * x) / base[k]!);
@@ -334,6 +369,16 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
       results.push({ name: `${L}: new TCP connections/s, 1,000 policies, ${m} selecting the pod (mean)`, value: Math.round(mean(xs)), unit: 'conn/s', goal: 'informational' });
       results.push({ name: `${L}: rate with 1,000 policies (${m} selecting the pod) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(ratios)) / 10, unit: '%', goal: '>= 90' });
     }
+    // Flow logs on vs off, same rounds: the NFLOG marks' cost with no policies and with the largest variant.
+    const flBase = rates.get('0+fl')!;
+    const flTop = rates.get(`${top}+fl`)!;
+    const r1 = flBase.map((x, k) => (100 * x) / base[k]!);
+    const r2 = flTop.map((x, k) => (100 * x) / rates.get(String(top))![k]!);
+    const r3 = flTop.map((x, k) => (100 * x) / flBase[k]!);
+    process.stderr.write(`${L}: flow logs on / off, no policies: ${r1.map((r) => r.toFixed(1)).join(', ')} %; ${top} selecting: ${r2.map((r) => r.toFixed(1)).join(', ')} %\n`);
+    results.push({ name: `${L}: flow logs on / off, no policies, median of ${ROUNDS} rounds`, value: Math.round(10 * median(r1)) / 10, unit: '%', goal: 'informational' });
+    results.push({ name: `${L}: flow logs on / off, 1,000 policies (${top} selecting the pod), median of ${ROUNDS} rounds`, value: Math.round(10 * median(r2)) / 10, unit: '%', goal: 'informational' });
+    results.push({ name: `${L}: flow logs on: rate with 1,000 policies (${top} selecting) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(r3)) / 10, unit: '%', goal: 'informational' });
     return results;
   } finally {
     await driver?.close();

@@ -10,6 +10,11 @@
  * 1,000 nodes, 250,000 pods, 10,000 policies over 100 namespaces, 100 changes/s for 5 minutes
  * (loaded through the client write path: the server has no bulk API). `TABBY_SCALE_NODES`,
  * `_ENDPOINTS`, `_POLICIES`, `_CHURN`, `_DURATION`, `_DATASTORE` (sqlite|etcd) override each.
+ * `TABBY_SCALE=curve` runs the curve instead: each size of `TABBY_SCALE_SIZES` (default
+ * 100,300,1000 nodes) with 250 pods per node, 10 policies per node over 100 namespaces, 100
+ * changes/s for `TABBY_SCALE_DURATION` (default 60) s, `TABBY_SCALE_FANOUTS` fan-out servers
+ * (default 0); a size that fails ends the curve (its error is a result). The default `npm run
+ * bench` runs only the scaled-down run.
  */
 import { runSim, type SimOptions } from '../src/sim/index.js';
 import type { BenchResult } from './run.js';
@@ -38,12 +43,34 @@ function _opts(): SimOptions {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const o = _opts();
+  if (process.env['TABBY_SCALE'] === 'curve') return _curve();
+  return _results(_opts());
+}
+
+async function _curve(): Promise<BenchResult[]> {
+  const sizes = (process.env['TABBY_SCALE_SIZES'] ?? '100,300,1000').split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('TABBY_SCALE_SIZES must be a comma-separated list of node counts');
+  const durationS = Number(process.env['TABBY_SCALE_DURATION'] ?? '60');
+  const fanouts = Number(process.env['TABBY_SCALE_FANOUTS'] ?? '0');
+  const out: BenchResult[] = [];
+  for (const nodes of sizes) {
+    const o: SimOptions = { nodes, endpoints: 250 * nodes, policies: 10 * nodes, namespaces: 100, churn: 100, durationS, datastore: 'sqlite', load: 'client', fanouts, nodesPerWorker: 50, timeoutS: 1800 };
+    try {
+      out.push(...(await _results(o)));
+    } catch (e) {
+      out.push({ name: `scale curve: ${nodes} nodes did not complete (${e instanceof Error ? e.message.slice(0, 200) : String(e)})`, value: 0, unit: 'completed', goal: '>= 1' });
+      break;
+    }
+  }
+  return out;
+}
+
+async function _results(o: SimOptions): Promise<BenchResult[]> {
   const r = await runSim(o);
   const at = `${o.nodes} nodes, ${o.endpoints} pods, ${o.policies} policies, ${o.churn}/s`;
   const mib = (b: number): number => Math.round(b / 1024 ** 2);
   const ms = (x: number): number => (Number.isNaN(x) ? -1 : Math.round(x));
-  const load = r.machine.loadavgStart.map((x) => x.toFixed(1)).join(' ');
+  const load = `${r.machine.loadavgStart.map((x) => x.toFixed(1)).join(' ')} → ${r.machine.loadavgEnd.map((x) => x.toFixed(1)).join(' ')}`;
   return [
     { name: `scale (${at}): propagation p99, write → every node programmed`, value: ms(r.propagationMs.p99), unit: 'ms', goal: '< 1000' },
     { name: `scale (${at}): propagation p50`, value: ms(r.propagationMs.p50), unit: 'ms', goal: 'informational' },
@@ -58,6 +85,8 @@ export async function run(): Promise<BenchResult[]> {
     { name: `scale (${at}): watch bytes per change per node`, value: Math.round(r.watch.bytesPerChangePerNode), unit: 'B', goal: 'informational' },
     { name: `scale (${at}): agent CPU per change per node`, value: Math.round(r.agents.cpuUsPerChangePerNode), unit: 'CPU-µs', goal: 'informational' },
     { name: `scale (${at}): agent RSS per node`, value: mib(r.agents.rssBytesPerNode), unit: 'MiB', goal: 'informational' },
+    { name: `scale (${at}): agent heap per node`, value: Number((r.agents.heapBytesPerNode / 1024 ** 2).toFixed(2)), unit: 'MiB', goal: 'informational' },
+    { name: `scale (${at}): pods an agent keeps (of ${o.endpoints})`, value: Math.round(r.agents.podsKeptPerNode), unit: 'pods', goal: 'informational' },
     { name: `scale (${at}): churn achieved (asked ${o.churn}/s; load average ${load})`, value: Number(r.churn.achievedPerSecond.toFixed(1)), unit: 'changes/s', goal: 'informational' },
     { name: `scale (${at}): load through the ${r.load.via === 'api' ? 'REST API' : 'client write path'}`, value: Math.round(r.load.perSecond), unit: 'objects/s', goal: 'informational' },
   ];

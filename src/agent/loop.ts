@@ -18,7 +18,11 @@
  *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
- *   called (best effort; a failure is retried on the next apply).
+ *   called (best effort; a failure is retried on the next apply), at most once per
+ *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
+ *   once (and the apply waits for it), later ones are coalesced into one publication of the
+ *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
+ *   status writes per interval, not one per change.
  * - Agent-side filtering (issue 19): when every change since the last apply is a Pod change
  *   that cannot alter this node's desired state (relevance.ts: not on this node, not a member
  *   of any of its IP sets before, matching none of their selectors after), the pass skips
@@ -82,6 +86,8 @@ export interface AgentLoopOptions {
   /** Skip passes whose changes cannot touch this node (default true; false: always recompute). */
   readonly filterChanges?: boolean;
   readonly publish?: (s: NodeStatus) => Promise<void>;
+  /** Status publications at most this often (ms; default 1000; 0: after every apply that changed it). */
+  readonly statusIntervalMs?: number;
   readonly now?: () => Date;
   readonly log?: (msg: string) => void;
 }
@@ -124,6 +130,11 @@ export class AgentLoop {
   private _wake: (() => void) | undefined;
   private _lastApplyAt = -Infinity;
   private _published: string | undefined;
+  private _publishedAt = -Infinity;
+  private _statusPending: ApplyRecord | undefined;
+  private _statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Status publications made (writes attempted). */
+  publications = 0;
   private readonly _waiters: { rev: bigint; resolve: () => void }[] = [];
   /** The last successful apply. */
   last: ApplyRecord | undefined;
@@ -241,6 +252,8 @@ export class AgentLoop {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+      clearTimeout(this._statusTimer);
+      this._statusTimer = undefined;
     }
   }
 
@@ -265,9 +278,10 @@ export class AgentLoop {
       this.widened++;
       throw new ScopeWidened(node);
     }
-    const rendered = render(desired);
+    // nft gets class dispatch (verdict maps: render/classes.ts); iptables the same chains without it.
+    const rendered = render(desired, { target: driver.kind });
     // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
-    const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 })) : undefined;
+    const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 }), { target: driver.kind }) : undefined;
     const computeMs = clock.now() - t0;
     driver.configure(felix);
     this.applyingDesired = desired;
@@ -336,6 +350,21 @@ export class AgentLoop {
     if (this._o.publish === undefined) return;
     const key = `${rec.revision}|${rec.policies.join(',')}`;
     if (key === this._published) return;
+    const interval = this._o.statusIntervalMs ?? 1000;
+    const wait = this._publishedAt + interval - this._o.clock.now();
+    if (wait > 0) {
+      // coalesced: the latest state goes out at the end of the interval
+      this._statusPending = rec;
+      this._statusTimer ??= setTimeout(() => {
+        this._statusTimer = undefined;
+        const latest = this._statusPending;
+        this._statusPending = undefined;
+        if (latest !== undefined) void this._publish(latest);
+      }, wait);
+      return;
+    }
+    this._publishedAt = this._o.clock.now();
+    this.publications++;
     try {
       await this._o.publish({ revision: rec.revision, policies: rec.policies, at: (this._o.now ?? ((): Date => new Date()))() });
       this._published = key;

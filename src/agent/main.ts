@@ -53,6 +53,8 @@ export interface AgentOptions {
    * false with `flowLogDir`: flow records name remote peers from every Pod).
    */
   readonly scopePods?: boolean;
+  /** Status publications at most this often (ms; default 1000: loop.ts). */
+  readonly statusIntervalMs?: number;
   /** Publish status on the Calico Node (default true). */
   readonly publishStatus?: boolean;
   /** iptables backend binaries (default: `iptables-save`/`iptables-restore`). */
@@ -120,6 +122,7 @@ export function runAgent(opts: AgentOptions): AgentHandle {
     ...(opts.onRepair !== undefined ? { onRepair: opts.onRepair } : {}),
     ...(opts.filterChanges === false ? { filterChanges: false } : {}),
     ...(opts.onApply !== undefined ? { onApply: opts.onApply } : {}),
+    ...(opts.statusIntervalMs !== undefined ? { statusIntervalMs: opts.statusIntervalMs } : {}),
     ...(opts.publishStatus === false
       ? {}
       : {

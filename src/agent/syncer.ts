@@ -144,6 +144,11 @@ export class Syncer {
     return this._listed.size === this._types.length && !this._podRelist && this._merging === 0;
   }
 
+  /** Pods held (this node's and the remote ones kept). */
+  get podCount(): number {
+    return this._byType.get(_typeKey(_POD))?.size ?? 0;
+  }
+
   /** What of the other nodes' Pods is kept (everything when unscoped). */
   get podScope(): PodScope | undefined {
     return this._scopeNode === undefined ? undefined : this._podScope;
@@ -321,7 +326,9 @@ export class Syncer {
     while (!signal.aborted) {
       try {
         const relist = scoped && isPod && this._podRelist;
-        const list = await this._ds.list(t);
+        // Before anything says which other Pods are needed, only this node's are: ask for those.
+        const localOnly = scoped && isPod && !this._podScope.all && this._podScope.namespaces.size === 0 && this._podScope.selectors.size === 0;
+        const list = await this._ds.list(localOnly ? { ...t, nodeName: this._scopeNode } : t);
         if (relist) this.scopeLists.full++;
         const m = new Map<string, _Entry>();
         for (const o of list.items) if (!isPod || this._keepPod(o)) m.set(_objKey(o), { obj: o, decoded: undefined });

@@ -79,7 +79,7 @@ describe('apiserver app', () => {
 
   test('discovery lists groups in order and resources with verbs and short names', async () => {
     const groups = (await t.call('GET', '/apis')).body['groups'] as Json[];
-    assert.deepEqual(groups.map((g) => g['name']), ['apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'policy.networking.k8s.io', 'projectcalico.org']);
+    assert.deepEqual(groups.map((g) => g['name']), ['apps', 'events.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'policy.networking.k8s.io', 'projectcalico.org', 'tabby.dev']);
     const core = (await t.call('GET', '/api/v1')).body['resources'] as Json[];
     const pods = core.find((r) => r['name'] === 'pods')!;
     assert.deepEqual([pods['kind'], pods['namespaced'], pods['shortNames'], pods['categories']], ['Pod', true, ['po'], ['all']]);

@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import type { Datastore } from '../datastore/index.js';
 import { ResourceClient } from '../client/index.js';
 import { apiVersionOf } from '../model/kind-info.js';
-import { authenticate, authorize, type Tokens, type User } from './auth.js';
+import { authenticate, authorize, impersonate, type Tokens, type User } from './auth.js';
 import { CLUSTER_INFO_PATH, clusterInfo, NODE_CREDENTIAL_PATH, nodeCredential, type BootstrapDeps } from './bootstrap.js';
 import { nodeAdmission } from './node-auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findKind, groups, kindsOf, SERVED_KINDS, VERSION_INFO } from './discovery.js';
@@ -29,7 +29,7 @@ import { badRequest, methodNotAllowed, pathNotFound, toStatus, unauthorized } fr
 import { decodeText, DEFAULT_MAX_REQUEST_BYTES, readBody } from './body.js';
 import { healthResponse } from './health.js';
 import { createDashboard, isDashboardPath } from '../web/index.js';
-import { FLOWS_GROUP, FLOWS_VERSION, FlowCollector, flowEventsResponse, flowsResponse, type FlowCollectorOptions } from './flows.js';
+import { FLOWS_GROUP, FLOWS_VERSION, FlowCollector, flowEventsResponse, flowResponse, flowsResponse, type FlowCollectorOptions } from './flows.js';
 import { parseJsonBody } from './body.js';
 
 export interface AppDeps {
@@ -62,7 +62,7 @@ export interface AppDeps {
   readonly flows?: FlowCollector | Omit<FlowCollectorOptions, 'datastore' | 'shutdown'> | undefined;
 }
 
-const FLOWS_PATH = new RegExp(`^/apis/${FLOWS_GROUP.replace('.', '\\.')}/${FLOWS_VERSION}/(?:namespaces/([^/]+)/)?(flows|flowevents)$`);
+const FLOWS_PATH = new RegExp(`^/apis/${FLOWS_GROUP.replace('.', '\\.')}/${FLOWS_VERSION}/(?:namespaces/([^/]+)/)?(flows|flowevents)(?:/([^/]+))?$`);
 
 const HEALTH_PATHS = /^\/(healthz|livez|readyz)(\/[a-z-]+)?$/;
 
@@ -147,8 +147,12 @@ export function createApp(deps: AppDeps): Hono {
     if (health) return healthResponse(health[1] as 'healthz' | 'livez' | 'readyz', health[2]?.slice(1), url.searchParams, deps.datastore);
     if (deps.bootstrap !== undefined && path === CLUSTER_INFO_PATH && (raw.method === 'GET' || raw.method === 'HEAD')) return clusterInfo({ ...deps.bootstrap, datastore: deps.datastore });
     if (deps.bootstrap !== undefined && path === NODE_CREDENTIAL_PATH) return nodeCredential(raw, { ...deps.bootstrap, datastore: deps.datastore });
-    const user = deps.peerUser?.(raw) ?? authenticate(header('authorization'), deps.tokens);
-    if (user === undefined) return json(401, unauthorized());
+    const caller = deps.peerUser?.(raw) ?? authenticate(header('authorization'), deps.tokens);
+    if (caller === undefined) return json(401, unauthorized());
+    // the fan-out tier serving an agent's node certificate (auth.ts impersonate)
+    const impersonated = impersonate(caller, header, raw.headers.get('impersonate-group')?.split(/\s*,\s*/).filter((g) => g !== '') ?? []);
+    if (impersonated !== undefined && 'code' in impersonated) return json(impersonated.code, impersonated);
+    const user = impersonated ?? caller;
     const method = raw.method;
 
     // discovery and OpenAPI: read-only documents
@@ -172,19 +176,32 @@ export function createApp(deps: AppDeps): Hono {
 
     const fm = FLOWS_PATH.exec(path);
     if (fm !== null) {
-      const ns = fm[1] === undefined ? undefined : decodeURIComponent(fm[1]);
+      const seg = (x: string): string => {
+        try {
+          return decodeURIComponent(x);
+        } catch {
+          throw badRequest(`the request path has a malformed %-escape in ${JSON.stringify(x.slice(0, 100))}`);
+        }
+      };
+      const ns = fm[1] === undefined ? undefined : seg(fm[1]);
       if (fm[2] === 'flowevents') {
-        if (ns !== undefined) return json(404, pathNotFound());
+        if (ns !== undefined || fm[3] !== undefined) return json(404, pathNotFound());
         if (method !== 'POST') return json(405, toStatus(methodNotAllowed()));
         const denied = authorize(user, 'create', { group: FLOWS_GROUP, plural: 'flowevents', namespace: undefined, name: undefined });
         if (denied) return json(denied.code, denied);
         return flowEventsResponse(flows, async () => parseJsonBody(decodeText(await readBody(raw, maxBytes))));
       }
       if (method !== 'GET') return json(405, toStatus(methodNotAllowed()));
+      if (fm[3] !== undefined) {
+        const name = seg(fm[3]);
+        const denied = authorize(user, 'get', { group: FLOWS_GROUP, plural: 'flows', namespace: ns, name });
+        if (denied) return json(denied.code, denied);
+        return flowResponse(flows, name, ns, url.searchParams, header('accept') ?? '');
+      }
       const w = url.searchParams.get('watch');
       const denied = authorize(user, w === 'true' || w === '1' ? 'watch' : 'list', { group: FLOWS_GROUP, plural: 'flows', namespace: ns, name: undefined });
       if (denied) return json(denied.code, denied);
-      return flowsResponse(flows, url.searchParams, ns, raw.signal);
+      return flowsResponse(flows, url.searchParams, ns, raw.signal, header('accept') ?? '');
     }
 
     const segs = path

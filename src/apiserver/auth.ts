@@ -8,7 +8,7 @@
  * (node-auth.ts). Pure.
  */
 import { status, type FailureStatus } from './status.js';
-import { nodeAllows, nodeForbidden } from './node-auth.js';
+import { nodeAllows, nodeForbidden, nodeOfSubject, NODE_USER_PREFIX } from './node-auth.js';
 
 /** An RBAC PolicyRule (rbac.authorization.k8s.io/v1), resource rules only. */
 export interface PolicyRule {
@@ -75,6 +75,27 @@ export function ruleAllows(r: PolicyRule, verb: string, group: string, resource:
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 /** The Forbidden Status of RBAC, or undefined when allowed. */
+/**
+ * Impersonation (Kubernetes' `Impersonate-User` / `Impersonate-Group` headers), narrowed to what
+ * the fan-out tier needs (src/fanout: an agent that presents its node certificate to a fan-out
+ * server is served as that node): only the admin credential may impersonate, and only a node
+ * identity (`system:node:<name>` with group `system:nodes`), which is then authorized and
+ * admitted exactly as the node's own certificate would be. Without the headers: `undefined`.
+ */
+export function impersonate(user: User, header: (name: string) => string | undefined, groups: readonly string[]): User | FailureStatus | undefined {
+  const as = header('impersonate-user');
+  if (as === undefined) {
+    if (groups.length > 0 || header('impersonate-uid') !== undefined) return status(400, 'BadRequest', 'Impersonate-Group and Impersonate-Uid need Impersonate-User');
+    return undefined;
+  }
+  if (user.node !== undefined || user.rules !== undefined || user.readOnly)
+    return status(403, 'Forbidden', `users "${as}" is forbidden: User "${user.name}" cannot impersonate resource "users" in API group "" at the cluster scope`, { name: as, kind: 'users' });
+  const node = nodeOfSubject(as, groups);
+  if (node === undefined)
+    return status(403, 'Forbidden', `users "${as}" is forbidden: this server impersonates only node identities (${NODE_USER_PREFIX}<name> with Impersonate-Group: system:nodes)`, { name: as, kind: 'users' });
+  return { name: `${NODE_USER_PREFIX}${node}`, readOnly: false, node };
+}
+
 export function authorize(
   user: User,
   verb: string,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregatedDiscovery, wantsAggregatedDiscovery } from './discovery-aggregated.js';
-import { apiResourceList, groups } from './discovery.js';
+import { apiResourceList, discoveryGroups } from './discovery.js';
 
 interface Res {
   resource: string;
@@ -34,7 +34,7 @@ test('/api and /apis aggregated documents list exactly the legacy resources, wit
   assert.equal(core.kind, 'APIGroupDiscoveryList');
   assert.equal(core.apiVersion, 'apidiscovery.k8s.io/v2');
   assert.deepEqual(core.items.map((i) => i.metadata.name), ['']);
-  assert.deepEqual(named.items.map((i) => i.metadata.name), groups().map((g) => g.name));
+  assert.deepEqual(named.items.map((i) => i.metadata.name), discoveryGroups().map((g) => g.name));
   for (const item of [...core.items, ...named.items]) {
     for (const v of item.versions) {
       assert.equal(v.freshness, 'Current');
@@ -51,4 +51,14 @@ test('/api and /apis aggregated documents list exactly the legacy resources, wit
   assert.deepEqual(pods.shortNames, ['po']);
   const gnp = named.items.find((i) => i.metadata.name === 'projectcalico.org')!.versions[0]!.resources.find((r) => r.resource === 'globalnetworkpolicies')!;
   assert.deepEqual([gnp.scope, gnp.shortNames], ['Cluster', ['gnp', 'cgnp', 'calicoglobalnetworkpolicies']]);
+  // Tabby's own group last: flows read-only and namespaced, flowevents create only
+  const tabby = named.items.at(-1)!;
+  assert.equal(tabby.metadata.name, 'tabby.dev');
+  assert.deepEqual(
+    tabby.versions[0]!.resources.map((r) => [r.resource, r.scope, r.responseKind.kind, r.verbs]),
+    [
+      ['flowevents', 'Cluster', 'FlowEventBatch', ['create']],
+      ['flows', 'Namespaced', 'Flow', ['get', 'list', 'watch']],
+    ],
+  );
 });

@@ -5,7 +5,7 @@
  * legacy `/api/v1` and `/apis/<group>/<version>` documents serve, so both views always agree;
  * subresources (`pods/log`) are nested under their resource as kube-apiserver does. Pure.
  */
-import { apiResourceList, groups, SERVED_KINDS } from './discovery.js';
+import { apiResourceList, discoveryGroups, SERVED_KINDS } from './discovery.js';
 import type { KindInfo } from '../model/kind-info.js';
 
 /** The media type kube-apiserver answers with; clients recognise the aggregated form by it. */
@@ -66,7 +66,7 @@ function _versionEntry(group: string, version: string, kinds: readonly KindInfo[
 
 /** `/api` (core: the legacy group, v1) or `/apis` (every named group, preferred version first). */
 export function aggregatedDiscovery(core: boolean, kinds: readonly KindInfo[] = SERVED_KINDS): unknown {
-  const gs = core ? [{ name: '', versions: ['v1'] }] : groups(kinds);
+  const gs = core ? [{ name: '', versions: ['v1'] }] : discoveryGroups(kinds);
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',

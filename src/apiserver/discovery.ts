@@ -1,7 +1,8 @@
 /**
  * @module The served API surface and its discovery documents: `/api`, `/apis`, `/api/v1`,
  * `/apis/<group>`, `/apis/<group>/<version>` and `/version`. Every kind in the model's registry
- * is served except the few listed in NOT_SERVED. Pure.
+ * is served except the few listed in NOT_SERVED, plus Tabby's own `tabby.dev/v1` resources
+ * (TABBY_RESOURCES: flows, flowevents). Pure.
  *
  * Group order matters to kubectl: a resource name served by two groups (`networkpolicies`)
  * resolves to the first, so networking.k8s.io comes before projectcalico.org, as in a cluster
@@ -42,6 +43,9 @@ const CATEGORIES: ReadonlyMap<string, readonly string[]> = new Map([
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+/** Kinds checked for server-side dry-run only (KindInfo.dryRunOnly): no watch, no delete. */
+const DRY_RUN_ONLY_VERBS = ['create', 'get', 'list', 'patch', 'update'];
+
 /** Kinds whose verbs are not the CRUD set (answered, never stored). */
 const VERB_OVERRIDES: ReadonlyMap<string, readonly string[]> = new Map([['authorization.k8s.io/SelfSubjectAccessReview', ['create']]]);
 
@@ -58,6 +62,22 @@ const SUBRESOURCES: ReadonlyMap<string, readonly Record<string, unknown>[]> = ne
     ],
   ],
 ]);
+
+/**
+ * Tabby's own API group: resources answered by handlers of their own, never stored, so not in the
+ * kind registry. `flows` (apiserver/flows.ts): the aggregated flow records, read-only — list and
+ * watch (all namespaces or one), get by name; `flowevents`: the agents' batches, create only.
+ */
+export const TABBY_GROUP = { name: 'tabby.dev', version: 'v1' } as const;
+const TABBY_RESOURCES: readonly { name: string; singularName: string; namespaced: boolean; kind: string; verbs: readonly string[] }[] = [
+  { name: 'flowevents', singularName: 'flowevent', namespaced: false, kind: 'FlowEventBatch', verbs: ['create'] },
+  { name: 'flows', singularName: 'flow', namespaced: true, kind: 'Flow', verbs: ['get', 'list', 'watch'] },
+];
+
+/** Every named group discovery lists: the served kinds' groups, then Tabby's own. */
+export function discoveryGroups(kinds: readonly KindInfo[] = SERVED_KINDS): { name: string; versions: string[] }[] {
+  return [...groups(kinds), { name: TABBY_GROUP.name, versions: [TABBY_GROUP.version] }];
+}
 
 export function shortNamesOf(k: KindInfo): readonly string[] {
   return SHORT_NAME_OVERRIDES.get(`${k.group}/${k.kind}`) ?? k.shortNames.filter((n) => n !== k.plural && n !== k.singular);
@@ -95,15 +115,17 @@ function _group(g: { name: string; versions: string[] }): unknown {
 }
 
 export function apiGroupList(kinds: readonly KindInfo[] = SERVED_KINDS): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(kinds).map(_group) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: discoveryGroups(kinds).map(_group) };
 }
 
 export function apiGroup(name: string, kinds: readonly KindInfo[] = SERVED_KINDS): unknown | undefined {
-  const g = groups(kinds).find((x) => x.name === name);
+  const g = discoveryGroups(kinds).find((x) => x.name === name);
   return g === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ..._group(g) as object };
 }
 
 export function apiResourceList(group: string, version: string, served: readonly KindInfo[] = SERVED_KINDS): unknown | undefined {
+  if (group === TABBY_GROUP.name && version === TABBY_GROUP.version)
+    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: TABBY_RESOURCES.map((r) => ({ ...r, verbs: [...r.verbs] })) };
   const kinds = kindsOf(group, version, served);
   if (kinds.length === 0) return undefined;
   return {
@@ -120,7 +142,7 @@ export function apiResourceList(group: string, version: string, served: readonly
           singularName: k.singular,
           namespaced: k.namespaced,
           kind: k.kind,
-          verbs: VERB_OVERRIDES.get(`${k.group}/${k.kind}`) ?? VERBS,
+          verbs: VERB_OVERRIDES.get(`${k.group}/${k.kind}`) ?? (k.dryRunOnly !== undefined ? DRY_RUN_ONLY_VERBS : VERBS),
           ...(shortNames.length > 0 ? { shortNames } : {}),
           ...(categories ? { categories } : {}),
         },

@@ -20,10 +20,10 @@ async function setup() {
   let clock = 1_000_000;
   const collector = new FlowCollector({ datastore: ds, now: () => clock, windowMs: W, graceMs: 0, snapshotMaxAgeMs: 0, tickMs: 60_000, shutdown: shutdown.signal });
   const app = createApp({ datastore: ds, tokens: TOKENS, shutdown: shutdown.signal, flows: collector });
-  const call = async (method: string, path: string, body?: unknown, token = TOKENS.admin) => {
+  const call = async (method: string, path: string, body?: unknown, token = TOKENS.admin, accept?: string) => {
     const res = await app.request(path, {
       method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -232,6 +232,83 @@ test('hostile input: a 4xx Status naming the field or parameter, nothing folded'
     }
     t.advance(W);
     assert.deepEqual((await t.call('GET', '/apis/tabby.dev/v1/flows')).body['items'], []);
+  } finally {
+    await t.close();
+  }
+});
+
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+
+test('kubectl: tabby.dev/v1 in discovery; a Table for lists, one flow and watch events; get by name; every other method 405', async () => {
+  const t = await setup();
+  try {
+    const groups = ((await t.call('GET', '/apis')).body['groups'] as Json[]).map((g) => g['name']);
+    assert.equal(groups.at(-1), 'tabby.dev');
+    assert.deepEqual((await t.call('GET', '/apis/tabby.dev')).body['preferredVersion'], { groupVersion: 'tabby.dev/v1', version: 'v1' });
+    const res = (await t.call('GET', '/apis/tabby.dev/v1')).body['resources'] as Json[];
+    assert.deepEqual(
+      res.map((r) => [r['name'], r['namespaced'], r['kind'], r['verbs']]),
+      [
+        ['flowevents', false, 'FlowEventBatch', ['create']],
+        ['flows', true, 'Flow', ['get', 'list', 'watch']],
+      ],
+    );
+    const t0 = t.now();
+    await t.call('POST', '/apis/tabby.dev/v1/flowevents', { events: [event(t0), event(t0 + 2, { destPort: 81, action: 'deny', enforced: [{ tier: 'default', kind: 'Tier', namespace: '', name: 'default', ruleIndex: -1, direction: 'ingress', action: 'end-of-tier-deny' }] })] }, 'agent-token');
+    t.advance(W);
+    const table = await t.call('GET', '/apis/tabby.dev/v1/namespaces/shop/flows?limit=500', undefined, TOKENS.admin, TABLE);
+    assert.equal(table.status, 200, JSON.stringify(table.body));
+    assert.equal(table.body['kind'], 'Table');
+    const cols = (table.body['columnDefinitions'] as Json[]).map((c) => `${String(c['name'])}${c['priority'] === 1 ? '*' : ''}`);
+    assert.deepEqual(cols, ['Name', 'Reporter', 'Source', 'Destination', 'Port', 'Action', 'Connections', 'Policy', 'Pending', 'Age', 'Nodes*', 'Packets*', 'Bytes*', 'Enforced*']);
+    const rows = table.body['rows'] as { cells: unknown[]; object: Json }[];
+    assert.equal(rows.length, 2);
+    const deny = rows.find((r) => r.cells[5] === 'deny')!;
+    assert.deepEqual(deny.cells.slice(1, 9), ['dst', 'shop/client', 'shop/web', 'tcp/81', 'deny', 1, 'default|default end-of-tier-deny', '<none>']);
+    assert.deepEqual(deny.cells.slice(10), ['n1', '5/4', '300/500', 'default|default end-of-tier-deny']);
+    assert.equal(deny.object['kind'], 'PartialObjectMetadata');
+    const meta = deny.object['metadata'] as Json;
+    assert.equal(meta['namespace'], 'shop');
+    // get by name, as JSON and as a Table; in another namespace or gone: 404
+    const name = String(meta['name']);
+    const one = await t.call('GET', `/apis/tabby.dev/v1/namespaces/shop/flows/${name}`);
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual([one.body['kind'], one.body['action'], one.body['destPort']], ['Flow', 'deny', 81]);
+    assert.equal(((await t.call('GET', `/apis/tabby.dev/v1/flows/${name}`, undefined, TOKENS.readOnly, TABLE)).body['rows'] as Json[]).length, 1);
+    for (const p of [`/apis/tabby.dev/v1/namespaces/other/flows/${name}`, '/apis/tabby.dev/v1/flows/1-999', '/apis/tabby.dev/v1/flows/not-a-flow']) {
+      const r = await t.call('GET', p);
+      assert.equal(r.status, 404, p);
+      assert.match(String(r.body['message']), /^flows\.tabby\.dev ".*" not found$/);
+    }
+    assert.equal((await t.call('GET', '/apis/tabby.dev/v1/flows/%E0%A4%A')).status, 400);
+    assert.equal((await t.call('GET', `/apis/tabby.dev/v1/flows/${name}?watch=1`)).status, 400);
+    assert.equal((await t.call('GET', '/apis/tabby.dev/v1/flows?includeObject=All', undefined, TOKENS.admin, TABLE)).status, 400);
+    // mutating verbs: 405 MethodNotAllowed Status, never a 500
+    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE'])
+      for (const p of ['/apis/tabby.dev/v1/flows', '/apis/tabby.dev/v1/namespaces/shop/flows', `/apis/tabby.dev/v1/namespaces/shop/flows/${name}`]) {
+        const r = await t.call(m, p, {});
+        assert.deepEqual([r.status, r.body['kind'], r.body['reason']], [405, 'Status', 'MethodNotAllowed'], `${m} ${p}`);
+      }
+    assert.equal((await t.call('POST', '/apis/tabby.dev/v1/flowevents/x', { events: [] }, 'agent-token')).status, 404);
+  } finally {
+    await t.close();
+  }
+});
+
+test('kubectl get -w: each watch event is a one-row Table', async () => {
+  const t = await setup();
+  try {
+    await t.collector.ingest({ events: [event(t.now())], kernelDropped: 0 });
+    t.advance(W);
+    const ac = new AbortController();
+    const res = flowsResponse(t.collector, new URLSearchParams('watch=true&resourceVersion=0'), 'shop', ac.signal, TABLE);
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    ac.abort();
+    const ev = JSON.parse(new TextDecoder().decode(value).split('\n')[0]!) as { type: string; object: { kind: string; rows: { cells: unknown[] }[] } };
+    assert.equal(ev.type, 'ADDED');
+    assert.equal(ev.object.kind, 'Table');
+    assert.deepEqual(ev.object.rows.map((r) => r.cells.slice(1, 7)), [['dst', 'shop/client', 'shop/web', 'tcp/80', 'allow', 1]]);
   } finally {
     await t.close();
   }

@@ -22,19 +22,25 @@
  *   held (or, with `resourceVersion=N`, those after N; before the oldest held → an ERROR event
  *   with a 410 Expired Status), then each record as its window closes. `timeoutSeconds` bounds it
  *   (default 1800); so do the client going away and server shutdown.
+ * - `GET …/flows/<name>`: one record (RBAC verb `get`), 404 when no longer held.
+ * - kubectl: `tabby.dev/v1` is in discovery (flows namespaced, verbs get/list/watch; flowevents
+ *   create), and `Accept: …;as=Table` answers a meta.k8s.io Table (FLOW_COLUMNS, also per watch
+ *   event), so `kubectl get flows [-n NS | -A] [-o wide|json] [-w]` works; any other method on
+ *   flows is a 405 MethodNotAllowed Status.
  * Bad parameters are a 400 Status naming the parameter; a bad batch a 422 Invalid Status with a
  * cause per field path (`events[3].source.ip`).
  */
 import { ENGINE_KINDS } from '../engine/input-kinds.js';
 import type { Datastore, ResourceType } from '../datastore/index.js';
 import { buildSnapshot, type Snapshot } from '../engine/index.js';
-import { FlowAggregator, pendingTrace, recordMatches, type FlowAggregatorOptions, type SequencedFlowRecord } from '../engine/flows/index.js';
+import { FlowAggregator, pendingAction, pendingTrace, recordMatches, type FlowAggregatorOptions, type SequencedFlowRecord } from '../engine/flows/index.js';
 import { decodeFlowEventBatch, type FlowEventBatch } from '../model/flow-decode.js';
-import type { FlowDropCounters, FlowEvent, FlowPolicyHit, FlowQuery, FlowRecord } from '../model/flows.js';
+import { endpointText, hitText, type FlowDropCounters, type FlowEvent, type FlowPolicyHit, type FlowQuery, type FlowRecord } from '../model/flows.js';
 import { kindFor } from '../model/kinds.js';
 import type { Resource } from '../model/meta.js';
 import { decodeResource } from '../model/validate-resource.js';
-import { badRequest, invalidStatus, status, StatusError } from './status.js';
+import { badRequest, invalidStatus, notFound, status, StatusError } from './status.js';
+import { humanDuration, type ColumnDefinition, type Table } from './tables.js';
 
 export const FLOWS_GROUP = 'tabby.dev';
 export const FLOWS_VERSION = 'v1';
@@ -178,7 +184,7 @@ export function parseDuration(text: string): number | undefined {
   return (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
 }
 
-const _ALLOWED_PARAMS = new Set(['since', 'namespace', 'action', 'policy', 'limit', 'watch', 'resourceVersion', 'timeoutSeconds', 'allowWatchBookmarks']);
+const _ALLOWED_PARAMS = new Set(['since', 'namespace', 'action', 'policy', 'limit', 'watch', 'resourceVersion', 'timeoutSeconds', 'allowWatchBookmarks', 'includeObject']);
 
 /** The FlowQuery of a request's parameters (400 naming the parameter when one is bad). */
 export function flowQueryOf(params: URLSearchParams, namespace: string | undefined, now: number): FlowQuery {
@@ -221,6 +227,96 @@ export function flowObject(c: SequencedFlowRecord): FlowRecord & { apiVersion: s
   return { apiVersion: `${FLOWS_GROUP}/${FLOWS_VERSION}`, kind: 'Flow', metadata: { name: `${c.record.startTime}-${c.seq}`, resourceVersion: String(c.seq) }, ...c.record };
 }
 
+// ------------------------------------------------------------------ kubectl's Table
+
+const _col = (name: string, description: string, priority = 0, type: ColumnDefinition['type'] = 'string', format = ''): ColumnDefinition => ({ name, type, format, description, priority });
+
+/** The columns `kubectl get flows` prints (priority 1 only with `-o wide`). */
+export const FLOW_COLUMNS: readonly ColumnDefinition[] = [
+  _col('Name', 'The record: its window start (Unix ms) and sequence number.', 0, 'string', 'name'),
+  _col('Reporter', 'Which end reported it: src (egress side) or dst (ingress side).'),
+  _col('Source', 'The source endpoint: namespace/pod, hep:<name>, gns:<name> or an address.'),
+  _col('Destination', 'The destination endpoint.'),
+  _col('Port', 'Protocol and destination port.'),
+  _col('Action', 'What the enforced policies did: allow or deny.'),
+  _col('Connections', 'Connections started in the window.', 0, 'integer'),
+  _col('Policy', 'The deciding enforced verdict: tier|namespace/policy:rule action.'),
+  _col('Pending', 'What the staged policies would do, and the deciding staged verdict; <none> without staged policies.'),
+  _col('Age', 'Time since the window closed.'),
+  _col('Nodes', 'Nodes whose agents reported it.', 1),
+  _col('Packets', 'Packets out/in.', 1),
+  _col('Bytes', 'Bytes out/in.', 1),
+  _col('Enforced', 'The whole enforced trace.', 1),
+];
+
+function _flowCells(r: FlowRecord, name: string, now: number): (string | number)[] {
+  const pa = pendingAction(r.pending);
+  const last = (h: readonly FlowPolicyHit[]): string => (h.length === 0 ? '<none>' : hitText(h[h.length - 1]!));
+  return [
+    name,
+    r.reporter,
+    endpointText(r.source),
+    endpointText(r.dest),
+    `${String(r.protocol)}${r.destPort > 0 ? `/${r.destPort}` : ''}`,
+    r.action,
+    r.connections,
+    last(r.enforced),
+    pa === undefined ? '<none>' : `${pa} (${last(r.pending)})`,
+    humanDuration(Math.max(0, now - r.endTime)),
+    r.nodes.join(',') || '<none>',
+    `${r.packetsOut}/${r.packetsIn}`,
+    `${r.bytesOut}/${r.bytesIn}`,
+    r.enforced.map(hitText).join(', ') || '<none>',
+  ];
+}
+
+type _Include = 'None' | 'Metadata' | 'Object';
+
+/** `Accept: …;as=Table;…` → how much of each object a row carries (`?includeObject=`, default Metadata). */
+function _tableInclude(accept: string, params: URLSearchParams): _Include | undefined {
+  if (!/as=Table/.test(accept)) return undefined;
+  const inc = params.get('includeObject');
+  if (inc !== null && inc !== 'None' && inc !== 'Metadata' && inc !== 'Object') throw badRequest(`includeObject: ${JSON.stringify(inc.slice(0, 32))} must be None, Metadata or Object`);
+  return inc ?? 'Metadata';
+}
+
+/** The namespace a row shows (`kubectl get flows -A`): the one asked for, else the reporting end's. */
+function _rowNamespace(r: FlowRecord, namespace: string | undefined): string {
+  return namespace ?? (r.reporter === 'src' ? r.source.namespace : r.dest.namespace);
+}
+
+/** Flow records as a meta.k8s.io Table (kubectl's server-side printing). */
+export function flowsTable(list: readonly SequencedFlowRecord[], o: { now: number; include: _Include; namespace?: string | undefined; resourceVersion?: string; headers?: boolean }): Table {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: o.resourceVersion === undefined ? {} : { resourceVersion: o.resourceVersion },
+    columnDefinitions: o.headers === false ? [] : FLOW_COLUMNS,
+    rows: list.map((c) => {
+      const f = flowObject(c);
+      const ns = _rowNamespace(c.record, o.namespace);
+      const meta = { name: f.metadata.name, ...(ns === '' ? {} : { namespace: ns }), resourceVersion: f.metadata.resourceVersion, creationTimestamp: new Date(c.record.endTime).toISOString() };
+      const object = o.include === 'None' ? undefined : o.include === 'Object' ? f : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: meta };
+      return { cells: _flowCells(c.record, f.metadata.name, o.now), ...(object === undefined ? {} : { object }) };
+    }),
+  };
+}
+
+/** GET one flow by name (`<startTime>-<seq>`, as listed); in a namespace, only a flow with an end there. */
+export function flowResponse(c: FlowCollector, name: string, namespace: string | undefined, params: URLSearchParams, accept = ''): Response {
+  for (const k of params.keys()) if (k !== 'includeObject' && k !== 'resourceVersion') throw badRequest(`unknown query parameter ${JSON.stringify(k.slice(0, 64))} for one flow`);
+  const include = _tableInclude(accept, params);
+  c.tick();
+  const m = /^(\d{1,15})-(\d{1,15})$/.exec(name);
+  const missing = (): StatusError => notFound({ group: FLOWS_GROUP, plural: 'flows', kind: 'Flow' }, name.slice(0, 253));
+  if (m === null) throw missing();
+  const seq = Number(m[2]);
+  const found = c.aggregator.since(seq - 1).find((s) => s.seq === seq);
+  if (found === undefined || found.record.startTime !== Number(m[1]) || (namespace !== undefined && !recordMatches(found.record, { namespace }))) throw missing();
+  if (include !== undefined) return _json(200, flowsTable([found], { now: c.now(), include, namespace, resourceVersion: String(found.seq) }));
+  return _json(200, flowObject(found));
+}
+
 const _enc = new TextEncoder();
 const _line = (v: unknown): Uint8Array => _enc.encode(`${JSON.stringify(v)}\n`);
 
@@ -228,17 +324,20 @@ function _json(code: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status: code, headers: { 'content-type': 'application/json' } });
 }
 
-/** GET flows (list or watch). */
-export function flowsResponse(c: FlowCollector, params: URLSearchParams, namespace: string | undefined, signal: AbortSignal): Response {
+/** GET flows (list or watch); as a Table (one per watch event) when Accept asks for one. */
+export function flowsResponse(c: FlowCollector, params: URLSearchParams, namespace: string | undefined, signal: AbortSignal, accept = ''): Response {
   c.tick();
   const q = flowQueryOf(params, namespace, c.now());
+  const include = _tableInclude(accept, params);
   const agg = c.aggregator;
   const watch = params.get('watch');
   if (watch === null || watch === 'false' || watch === '0') {
     // list: the records with their sequence numbers (query keeps the order; since() gives seqs)
     const seqOf = new Map<FlowRecord, number>();
     for (const s of agg.since(0)) seqOf.set(s.record, s.seq);
-    const items = agg.query(q).map((r) => flowObject({ seq: seqOf.get(r) ?? 0, record: r }));
+    const seqd = agg.query(q).map((r) => ({ seq: seqOf.get(r) ?? 0, record: r }));
+    if (include !== undefined) return _json(200, flowsTable(seqd, { now: c.now(), include, namespace, resourceVersion: String(agg.seq) }));
+    const items = seqd.map(flowObject);
     return _json(200, { apiVersion: `${FLOWS_GROUP}/${FLOWS_VERSION}`, kind: 'FlowList', metadata: { resourceVersion: String(agg.seq) }, items, drops: c.drops() });
   }
   if (watch !== 'true' && watch !== '1') throw badRequest(`watch: ${JSON.stringify(watch.slice(0, 16))} must be true or false`);
@@ -272,7 +371,7 @@ export function flowsResponse(c: FlowCollector, params: URLSearchParams, namespa
         for (const s of list) {
           if (limitLeft.n <= 0) break;
           if (!recordMatches(s.record, q)) continue;
-          controller.enqueue(_line({ type: 'ADDED', object: flowObject(s) }));
+          controller.enqueue(_line({ type: 'ADDED', object: include === undefined ? flowObject(s) : flowsTable([s], { now: c.now(), include, namespace }) }));
           limitLeft.n--;
         }
       };

@@ -110,8 +110,22 @@ function _toStatus(e: unknown, subject: Subject) {
 /** `?force=true`: change or delete a provider-managed object anyway (client/admission.ts). */
 const _force = (req: ResourceRequest): boolean => queryBool(req.query, FORCE_QUERY);
 
+/**
+ * A kind checked for server-side dry-run only (KindInfo.dryRunOnly): writes must carry
+ * `dryRun=All` (they then run the usual decode → default → validate, and store nothing, as
+ * every dry run); watch and delete are refused; get and list read the (always empty) store.
+ */
+function _dryRunOnly(req: ResourceRequest, verb: string): void {
+  const why = req.info.dryRunOnly;
+  if (why === undefined) return;
+  if (verb === 'get' || verb === 'list') return;
+  if ((verb === 'create' || verb === 'update' || verb === 'patch') && req.query.getAll('dryRun').length > 0) return;
+  throw methodNotAllowed(why);
+}
+
 async function _dispatch(req: ResourceRequest, env: ResourceEnv): Promise<Response> {
   const verb = verbOf(req.method, req.name, req.query);
+  _dryRunOnly(req, verb);
   if (req.subresource === 'status') {
     if (!hasStatusSubresource(req.info)) throw new StatusError(status(404, 'NotFound', 'the server could not find the requested resource'));
     if (verb !== 'get' && verb !== 'update' && verb !== 'patch') throw methodNotAllowed();

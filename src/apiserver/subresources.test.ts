@@ -60,7 +60,7 @@ test('discovery: the authorization group, create-only reviews, the scale and pod
   const authz = (await call('GET', '/apis/authorization.k8s.io/v1')).body['resources'] as Json[];
   assert.deepEqual(authz.map((r) => [r['name'], r['verbs']]), [['selfsubjectaccessreviews', ['create']]]);
   const apps = ((await call('GET', '/apis/apps/v1')).body['resources'] as Json[]).map((r) => r['name']);
-  assert.deepEqual(apps, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale']);
+  assert.deepEqual(apps, ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'daemonsets']);
   const core = ((await call('GET', '/api/v1')).body['resources'] as Json[]).map((r) => r['name']);
   for (const n of ['pods/log', 'pods/exec', 'pods/attach', 'events']) assert.ok(core.includes(n), n);
 });

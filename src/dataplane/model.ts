@@ -88,7 +88,22 @@ export type Action =
   /** `to` is `ip`, `ip:port` or `ip:port-port` (for the lab's kube-proxy). */
   | { readonly kind: 'dnat'; readonly to: string }
   | { readonly kind: 'snat'; readonly to: string; readonly randomFully?: boolean }
-  | { readonly kind: 'masquerade'; readonly randomFully?: boolean };
+  | { readonly kind: 'masquerade'; readonly randomFully?: boolean }
+  /**
+   * nftables only (no iptables form): one verdict-map lookup on the packet's remote address
+   * (`src` or `dst`), protocol and destination port, `goto` the entry's chain; no entry, no
+   * verdict (evaluation continues). Entries never overlap (render/classes.ts).
+   */
+  | { readonly kind: 'classMap'; readonly addr: 'src' | 'dst'; readonly entries: readonly ClassMapEntry[] };
+
+/** One element of a `classMap`: an address range (inclusive, as text), a protocol with ports, and a port range. */
+export interface ClassMapEntry {
+  readonly first: string;
+  readonly last: string;
+  readonly protocol: 'tcp' | 'udp' | 'sctp' | 'udplite';
+  readonly ports: PortRange;
+  readonly chain: string;
+}
 
 export type ActionKind = Action['kind'];
 

@@ -70,6 +70,11 @@ export interface ListQuery extends ResourceType {
    * `remaining` how many objects it left out when it can count them without decoding.
    */
   readonly limit?: number;
+  /**
+   * list of Pods only, a hint: a backend may leave out Pods whose `spec.nodeName` is not this
+   * (the Kubernetes datastore asks `fieldSelector=spec.nodeName=<node>`); callers still filter.
+   */
+  readonly nodeName?: string;
 }
 
 export interface ListResult {

@@ -17,9 +17,17 @@
  * asks the upstream a SelfSubjectAccessReview (verb list/watch, group, resource, namespace)
  * carrying the caller's own `Authorization` header, and remembers the answer for 10 s per
  * (credential hash, verb, resource, namespace) — concurrent identical questions share one
- * request. A rejected credential is the upstream's 401; a denied read its 403 Status. Bearer
- * tokens only: a client certificate presented to the fan-out is not checked (the fan-out's TLS
- * does not ask for one), so such clients get 401.
+ * request. A rejected credential is the upstream's 401; a denied read its 403 Status.
+ *
+ * Node certificates (agents that joined with a bootstrap token: CN=system:node:<name>,
+ * O=system:nodes): with `clientCerts` the fan-out's TLS asks for a client certificate and
+ * verifies it against the cluster CA. A verified node certificate (and no bearer token) is
+ * served as that node: the access review and every forwarded request (the agent's status
+ * writes) go to the upstream with the `clientCerts.token` credential and `Impersonate-User:
+ * system:node:<name>`, `Impersonate-Group: system:nodes` (any impersonation headers the client
+ * sent are dropped), so the upstream's Node authorizer and admission decide exactly as for the
+ * certificate itself (apiserver/auth.ts `impersonate`: only the admin credential may, and only
+ * as a node). A certificate the CA did not sign, or one naming no node, is 401.
  *
  * Watch frames are the upstream's event lines, shared by every watcher; each watcher's frames of
  * one burst are written as one chunk. A watcher whose socket holds more than 64 MiB unsent is
@@ -30,6 +38,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { collectionPath, TypeCache, type CachedType, type Subscriber } from './cache.js';
 import { Upstream, UpstreamError, type UpstreamOptions } from './upstream.js';
 
@@ -45,6 +54,26 @@ export interface FanoutOptions extends UpstreamOptions {
   readonly log?: (line: string) => void;
   /** How long an access review answer is reused (default 10 s). */
   readonly authTtlMs?: number;
+  /** Accept node client certificates signed by `caPem`, impersonating the node upstream with `token` (the admin's). */
+  readonly clientCerts?: { readonly caPem: string; readonly token: string };
+}
+
+/** The credential headers the fan-out uses upstream for one caller; undefined: unauthenticated. */
+type _Identity = Record<string, string>;
+
+const NODE_PREFIX = 'system:node:';
+const NODES_GROUP = 'system:nodes';
+
+/** The node a verified client certificate names, or undefined. */
+function _certNode(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined> | undefined;
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const cn = list(subject?.['CN']);
+  if (cn.length !== 1 || !cn[0]!.startsWith(NODE_PREFIX) || !list(subject?.['O']).includes(NODES_GROUP)) return undefined;
+  const node = cn[0]!.slice(NODE_PREFIX.length);
+  return node === '' ? undefined : node;
 }
 
 export interface RunningFanout {
@@ -96,8 +125,17 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
   const reviews = new Map<string, { at: number; answer: Promise<{ code: number; message: string } | undefined> }>();
 
   /** undefined when the upstream allows the read; else the Status code and message to answer. */
-  const check = (authorization: string, verb: string, t: CachedType, namespace: string | undefined): Promise<{ code: number; message: string } | undefined> => {
-    const key = `${createHash('sha256').update(authorization).digest('base64')}|${verb}|${t.group}|${t.plural}|${namespace ?? ''}`;
+  /** Bearer callers are themselves; a verified node certificate is that node, impersonated. */
+  const identity = (req: IncomingMessage): _Identity | undefined => {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) return /^Bearer\s+\S+\s*$/i.test(authorization) ? { authorization } : undefined;
+    const node = o.clientCerts === undefined ? undefined : _certNode(req);
+    if (node === undefined) return undefined;
+    return { authorization: `Bearer ${o.clientCerts!.token}`, 'impersonate-user': `${NODE_PREFIX}${node}`, 'impersonate-group': NODES_GROUP };
+  };
+
+  const check = (who: _Identity, verb: string, t: CachedType, namespace: string | undefined): Promise<{ code: number; message: string } | undefined> => {
+    const key = `${createHash('sha256').update(JSON.stringify(who)).digest('base64')}|${verb}|${t.group}|${t.plural}|${namespace ?? ''}`;
     const now = Date.now();
     const hit = reviews.get(key);
     if (hit !== undefined && now - hit.at < ttl) return hit.answer;
@@ -106,7 +144,7 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
       const r = await upstream.postJson(
         '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
         { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group: t.group, resource: t.plural, ...(namespace === undefined ? {} : { namespace }) } } },
-        { authorization, accept: 'application/json', 'user-agent': 'tabby-fanout' },
+        { ...who, accept: 'application/json', 'user-agent': 'tabby-fanout' },
       );
       if (r.status === 401) return { code: 401, message: 'Unauthorized' };
       const st = (r.body ?? {}) as { status?: { allowed?: unknown } };
@@ -150,7 +188,13 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
   };
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const up = await upstream.send(req.method ?? 'GET', req.url ?? '/', { headers: Upstream.forwardHeaders(req.headers), body: req, stream: true });
+    const headers0 = Upstream.forwardHeaders(req.headers);
+    // a node certificate cannot travel on: the node is impersonated with the fan-out's credential
+    if (req.headers.authorization === undefined) {
+      for (const k of Object.keys(headers0)) if (k.startsWith('impersonate-')) delete headers0[k];
+      Object.assign(headers0, identity(req) ?? {});
+    }
+    const up = await upstream.send(req.method ?? 'GET', req.url ?? '/', { headers: headers0, body: req, stream: true });
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !['connection', 'keep-alive', 'transfer-encoding'].includes(k)) headers[k] = v;
     res.writeHead(up.statusCode ?? 502, headers);
@@ -224,10 +268,10 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
     const plainJson = !/as=|protobuf|yaml|cbor/i.test(accept);
     const r = req.method === 'GET' && plainJson ? route(path, url.searchParams) : undefined;
     if (r === undefined) return forward(req, res);
-    const authorization = req.headers.authorization;
-    if (authorization === undefined || !/^Bearer\s+\S+\s*$/i.test(authorization)) return _status(res, 401, 'Unauthorized', 'Unauthorized');
+    const who = identity(req);
+    if (who === undefined) return _status(res, 401, 'Unauthorized', 'Unauthorized');
     const watch = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
-    const denied = await check(authorization, watch ? 'watch' : 'list', r.cache.type, r.namespace);
+    const denied = await check(who, watch ? 'watch' : 'list', r.cache.type, r.namespace);
     if (denied !== undefined) return _status(res, denied.code, denied.code === 401 ? 'Unauthorized' : 'Forbidden', denied.message);
     if (!r.cache.synced) {
       const waited = await Promise.race([r.cache.ready.then(() => true), new Promise<boolean>((ok) => setTimeout(() => ok(false), 30_000).unref())]);
@@ -239,7 +283,8 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
     res.end(body);
   };
 
-  const server: Server = createHttpsServer({ key: o.keyPem, cert: o.certPem }, (req, res) => {
+  const tls = o.clientCerts === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: o.clientCerts.caPem };
+  const server: Server = createHttpsServer({ key: o.keyPem, cert: o.certPem, ...tls }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (e instanceof UpstreamError) return _status(res, e.code || 503, 'ServiceUnavailable', e.message);

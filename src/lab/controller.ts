@@ -40,7 +40,9 @@ import { PodProcess } from './pod-process.js';
 import type { ProbeProto, ProbeResult } from './responder.js';
 import { snapshotOf } from './snapshot.js';
 import { startUlogd, type UlogdHandle } from './logs.js';
+import { serveFaultRequests } from './faults/requests.js';
 import { ControlPlane, stopMembers, type RemoteAgent } from './distributed/control-plane.js';
+import { startMember, stopMember } from './distributed/members.js';
 import { addHostSteps, addWorkerSteps, clientPlan, namespaces, planLab, planWithWorker, upSteps, type HostPlan, type LabPlan, type WorkerPlan } from './topology.js';
 
 export { STATE_FILE, NFLOG_GROUP, type LabOptions, type LabState, type PodRecord } from './lab-context.js';
@@ -72,6 +74,9 @@ export class Lab {
   private readonly _namespaces: string[] = [];
   private readonly _procs = new Map<string, PodProcess>();
   private readonly _agents: AgentHandle[] = [];
+  /** The worker of each agent in `_agents` (same index). */
+  private readonly _agentNodes: string[] = [];
+  private _faultsDone: Promise<void> = Promise.resolve();
   /** A distributed lab's agents (processes; their progress is read from their Nodes). */
   private readonly _remote: RemoteAgent[] = [];
   private readonly _ulogds: UlogdHandle[] = [];
@@ -214,6 +219,11 @@ export class Lab {
     if (this._cp !== undefined) await Promise.all(this.plan.workers.map((w) => this._startAgent(w)));
     else for (const w of this.plan.workers) await this._startAgent(w);
     this._loopDone = this._loop.run(this._ac.signal);
+    // `tabby lab fault restart agent W` from another process (faults/requests.ts).
+    this._faultsDone = serveFaultRequests(this.opts.stateDir, async (r) => {
+      await this.restartAgent(r.node);
+      return `agent ${r.node} restarted`;
+    }, this._ac.signal, this._log);
     // Ready (in the state file, which `tabby lab up` waits for) once every agent programmed the lab's writes.
     await this.settle(undefined, this._cp === undefined ? 30_000 : 180_000);
     this._ready = true;
@@ -244,7 +254,36 @@ export class Lab {
       this._saveState();
       return;
     }
-    this._agents.push(
+    this._agents.push(this._newAgent(w));
+    this._agentNodes.push(w.name);
+  }
+
+  /**
+   * Restarts worker `name`'s agent (the fault `restart agent`): the running one stops (its rules
+   * stay programmed, as when Felix stops), then a new one starts as any agent does: fail-closed
+   * rules first, a fresh list of the datastore, then its first full apply. In the single-machine
+   * lab the agents run inside this process, so this is a stop and a start; in the distributed
+   * lab the agent's process is killed (SIGKILL) and started again from its member record.
+   */
+  async restartAgent(name: string): Promise<void> {
+    if (this._down) throw new Error('lab: down');
+    const w = this.plan.workers.find((x) => x.name === name);
+    if (w === undefined) throw new Error(`lab: no worker ${JSON.stringify(name)} (workers: ${this.plan.workers.map((x) => x.name).join(', ')})`);
+    if (this._cp !== undefined) {
+      await stopMember(this.opts.stateDir, `agent-${name}`, 'SIGKILL');
+      await startMember(this.opts.stateDir, `agent-${name}`);
+      this._log(`lab: agent ${name} killed and started again`);
+      return;
+    }
+    const i = this._agentNodes.indexOf(name);
+    if (i < 0) throw new Error(`lab: worker ${name} has no agent`);
+    await bounded(this._agents[i]!.stop(), 10_000, `lab: agent ${name} did not stop`);
+    this._agents[i] = this._newAgent(w);
+    this._log(`lab: agent ${name} restarted`);
+  }
+
+  private _newAgent(w: WorkerPlan): AgentHandle {
+    return (
       runAgent({
         node: w.name,
         datastore: this.ds,
@@ -259,7 +298,7 @@ export class Lab {
         ...(this.opts.iptablesBackend === undefined ? {} : { iptablesBackend: this.opts.iptablesBackend }),
         ...(this.plan.dualStack === true ? { ipv6: true } : {}),
         log: (m) => this._log(`agent ${w.name}: ${m}`),
-      }),
+      })
     );
   }
 
@@ -419,6 +458,7 @@ export class Lab {
     if (this._down) return [];
     this._ac.abort();
     await bounded(this._loopDone, 10_000, 'lab: controller did not stop').catch(() => undefined);
+    await bounded(this._faultsDone, 5_000, 'lab: fault channel did not stop').catch(() => undefined);
     for (const a of this._agents) await bounded(a.stop(), 10_000, 'agent stop').catch(() => undefined);
     for (const u of this._ulogds) await u.stop();
     await Promise.all([...this._procs.values()].map((p) => p.stop()));

@@ -13,7 +13,8 @@
  * AdminNetworkPolicies (distinct priorities; namespaces/pods subjects; Allow/Deny/Pass rules with
  * namespaces, pods, networks and nodes peers, port numbers, ranges and named ports) and the
  * BaselineAdminNetworkPolicy `default`. These come from their own random stream, so the other
- * policies of a seed stay what they were.
+ * policies of a seed stay what they were. With `manyPolicies` a case has 10-16 Calico policies
+ * with mostly port-bounded rules over many ports instead (see VerifyOptions).
  * After the writes the lab settles (the controller and every agent have programmed the last
  * write revision), then every flow of the case is probed.
  *
@@ -98,7 +99,7 @@ const _hostNet = (ip: string): string => (ip.includes(':') ? `${ip}/128` : `${ip
 const _wideNet = (ip: string): string => (ip.includes(':') ? `${ip.split(':').slice(0, 3).join(':')}::/48` : `${ip.split('.').slice(0, 2).join('.')}.0.0/16`);
 
 /** One random case (pure): labels and policies; `pods[i]` gets `podLabels[i]`. */
-export function generateCase(seed: number, index: number, pods: readonly PodRecord[], family: IpFamilyOption = 4): CaseSpec {
+export function generateCase(seed: number, index: number, pods: readonly PodRecord[], family: IpFamilyOption = 4, many = false): CaseSpec {
   const g = _gen(rng(seed * 100_003 + index));
   const pool = poolPods();
   const podLabels = pool.map(() => {
@@ -112,8 +113,8 @@ export function generateCase(seed: number, index: number, pods: readonly PodReco
   for (const ns of NAMESPACES) nsLabels[ns] = g.chance(0.8) ? { team: g.pick(TEAMS) } : {};
   const ips = _peerIps(pods, family);
   const policies: unknown[] = [];
-  const n = g.int(1, 4);
-  for (let k = 0; k < n; k++) policies.push(g.chance(0.6) ? _k8sPolicy(g, k, ips) : _calicoPolicy(g, k, ips));
+  const n = many ? g.int(10, 16) : g.int(1, 4);
+  for (let k = 0; k < n; k++) policies.push(!many && g.chance(0.6) ? _k8sPolicy(g, k, ips) : _calicoPolicy(g, k, ips, many));
   policies.push(..._adminPolicies(_gen(rng(seed * 100_003 + index + 0x2a4e9)), ips));
   return { podLabels, nsLabels, policies };
 }
@@ -254,16 +255,24 @@ function _calicoSelector(g: Gen): string {
   return g.pick([`app == '${g.pick(APPS)}'`, `tier == '${g.pick(TIERS)}'`, `has(tier)`, `app in {'${g.pick(APPS)}', '${g.pick(APPS)}'}`, 'all()', `!has(svc)`]);
 }
 
-function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress'): unknown {
+/** `--many-policies`: ports of every kind, most of them probed by no flow, so the policies fall in many port classes. */
+const _MANY_TCP_PORTS: readonly (number | string)[] = [80, 8080, '8000:8100', 81, 443, '7000:7999', '79:81', 22, '8080:8081', 9090];
+const _MANY_UDP_PORTS: readonly (number | string)[] = [53, 54, '50:60', 123];
+
+function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress', many = false): unknown {
   const rule: Record<string, unknown> = { action: g.pick(['Allow', 'Allow', 'Deny', 'Pass', 'Log']) };
-  const proto = g.pick([undefined, 'TCP', 'UDP', 'ICMP']);
+  // Many policies: mostly port-bounded rules (their policies then get class dispatch on nft).
+  const proto = many ? g.pick([undefined, 'TCP', 'TCP', 'TCP', 'UDP', 'UDP', 'ICMP']) : g.pick([undefined, 'TCP', 'UDP', 'ICMP']);
   if (proto !== undefined) rule['protocol'] = proto;
   const peer: Record<string, unknown> = {};
   if (g.chance(0.4)) peer['selector'] = _calicoSelector(g);
   if (g.chance(0.2)) peer['nets'] = [_hostNet(g.pick(ips))];
   if (g.chance(0.15)) peer['namespaceSelector'] = `team == '${g.pick(TEAMS)}'`;
   const ports: Record<string, unknown> = {};
-  if ((proto === 'TCP' || proto === 'UDP') && g.chance(0.6)) ports['ports'] = [proto === 'UDP' ? 53 : g.pick([80, 8080, '8000:8100'])];
+  if (many && (proto === 'TCP' || proto === 'UDP') && g.chance(0.9)) {
+    const pool = proto === 'UDP' ? _MANY_UDP_PORTS : _MANY_TCP_PORTS;
+    ports['ports'] = g.chance(0.3) ? [g.pick(pool), g.pick(pool)] : [g.pick(pool)];
+  } else if (!many && (proto === 'TCP' || proto === 'UDP') && g.chance(0.6)) ports['ports'] = [proto === 'UDP' ? 53 : g.pick([80, 8080, '8000:8100'])];
   const other = dir === 'ingress' ? 'source' : 'destination';
   const self = dir === 'ingress' ? 'destination' : 'source';
   if (Object.keys(peer).length > 0) rule[other] = peer;
@@ -271,11 +280,12 @@ function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress'):
   return rule;
 }
 
-function _calicoPolicy(g: Gen, k: number, ips: readonly string[]): unknown {
+function _calicoPolicy(g: Gen, k: number, ips: readonly string[], many = false): unknown {
   const types = g.pick([['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
   const spec: Record<string, unknown> = { selector: _calicoSelector(g), types, order: g.pick([10, 100, 500, 1000, 3000]) };
-  if (types.includes('Ingress')) spec['ingress'] = Array.from({ length: g.int(0, 2) }, () => _calicoRule(g, ips, 'ingress'));
-  if (types.includes('Egress')) spec['egress'] = Array.from({ length: g.int(0, 2) }, () => _calicoRule(g, ips, 'egress'));
+  const count = (): number => (many ? g.int(1, 3) : g.int(0, 2));
+  if (types.includes('Ingress')) spec['ingress'] = Array.from({ length: count() }, () => _calicoRule(g, ips, 'ingress', many));
+  if (types.includes('Egress')) spec['egress'] = Array.from({ length: count() }, () => _calicoRule(g, ips, 'egress', many));
   if (g.chance(0.3)) return { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: `vg${k}` }, spec: { ...spec, selector: `${spec['selector'] as string} && projectcalico.org/orchestrator == 'k8s'` } };
   return { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: `vc${k}`, namespace: g.pick(NAMESPACES) }, spec };
 }
@@ -288,6 +298,13 @@ export interface VerifyOptions {
   readonly includeHostLocal?: boolean;
   /** Which flows (see the module doc); 6 and dual need a dual-stack lab. Default 4. */
   readonly ipFamily?: IpFamilyOption;
+  /**
+   * 10-16 Calico policies per case instead of 1-4, with mostly port-bounded rules over many
+   * ports (most of them probed by no flow), so many policies select each pod and fall in
+   * different (address, protocol, port) classes: nft's class dispatch (render/classes.ts) is
+   * exercised with real packets.
+   */
+  readonly manyPolicies?: boolean;
   readonly log?: (line: string) => void;
   /** Progress lines (pool ready, every tenth of the cases), for a terminal. */
   readonly progress?: (line: string) => void;
@@ -427,7 +444,7 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
   let total = 0;
   const disagreements: string[] = [];
   for (let i = 0; i < o.cases; i++) {
-    const c = generateCase(o.seed, i, pool, o.ipFamily ?? 4);
+    const c = generateCase(o.seed, i, pool, o.ipFamily ?? 4, o.manyPolicies === true);
     const rev = await applyCase(lab, c);
     await lab.settle(rev, 30_000);
     if (!(await lab.flushConntrack()) && i === 0) log('verify: conntrack not installed; stale UDP/ICMP entries may ride earlier allowed flows');

@@ -134,3 +134,27 @@ export interface FlowDropCounters {
   /** Events refused because their window had already closed (delivered after the grace time). */
   readonly eventsLate?: number;
 }
+
+/** `ns/name`, `hep:name`, `net:1.2.3.4`, … */
+export function endpointText(e: FlowEndpoint): string {
+  switch (e.kind) {
+    case 'wep':
+    case 'networkset':
+      return `${e.namespace}/${e.name || e.ip}`;
+    case 'hep':
+      return `hep:${e.name || e.ip}`;
+    case 'globalnetworkset':
+      return `gns:${e.name}`;
+    case 'net':
+      return e.ip === '' ? 'net' : e.ip;
+    default:
+      return `${String(e.kind)}:${e.name}`;
+  }
+}
+
+/** `tier/ns/name:rule action`, the policy a hit names. */
+export function hitText(h: FlowPolicyHit): string {
+  const who = h.namespace === '' ? h.name : `${h.namespace}/${h.name}`;
+  const rule = h.ruleIndex >= 0 ? `:${h.ruleIndex}` : '';
+  return `${h.tier}|${who}${rule} ${h.action}`;
+}

@@ -40,6 +40,14 @@ export interface KindInfo<T extends Resource = Resource> {
    */
   readonly neverStored?: boolean;
   /**
+   * Kinds the API server checks for server-side dry-run only, never storing or running them
+   * (`kubectl apply --dry-run=server` of manifests meant for a Kubernetes cluster, such as
+   * deploy/kubernetes/): a create, update or patch with `dryRun=All` is decoded, defaulted,
+   * validated and returned; any other write, a watch or a delete is refused with 405 and this
+   * sentence; get and list find nothing. Such kinds are also `neverStored`.
+   */
+  readonly dryRunOnly?: string;
+  /**
    * Kinds whose objects need no `metadata.name` (the calicoctl config file, `CalicoAPIConfig`,
    * has `metadata: {}`). A name, when given, is still checked.
    */

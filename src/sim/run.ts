@@ -55,6 +55,8 @@ export interface SimOptions {
   readonly nodesPerWorker?: number;
   /** Agents publish their status on their Calico Node after each apply, as `tabby agent` does (default false). */
   readonly publishStatus?: boolean;
+  /** Agents keep only the Pods their IP sets can need (src/agent/scope.ts; default true, as `tabby agent`). */
+  readonly scopePods?: boolean;
   /** Compare every node's recorded programming with the engine's, from the final datastore state. */
   readonly verify?: boolean;
   /** Concurrent writes while loading (default 32). */
@@ -95,7 +97,17 @@ export interface SimResult {
   /** The fan-out servers, when there are any. */
   readonly fanout?: { readonly cpuPercent: number; readonly rssBytes: number; readonly peakRssBytes: number };
   readonly watch: { readonly bytes: number; readonly bytesPerChange: number; readonly bytesPerChangePerNode: number; readonly eventsPerChange: number };
-  readonly agents: { readonly cpuUsPerChangePerNode: number; readonly cpuPercent: number; readonly rssBytes: number; readonly rssBytesPerNode: number; readonly applies: number };
+  readonly agents: {
+    readonly cpuUsPerChangePerNode: number;
+    readonly cpuPercent: number;
+    readonly rssBytes: number;
+    readonly rssBytesPerNode: number;
+    /** V8 heap in use per node (the worker's, after the churn, ÷ its nodes). */
+    readonly heapBytesPerNode: number;
+    /** Pods an agent holds, on average (its own and the remote ones its scope keeps). */
+    readonly podsKeptPerNode: number;
+    readonly applies: number;
+  };
   /** With `verify`: nodes whose recorded programming differs from the engine's (empty when all agree). */
   readonly mismatches?: readonly string[];
   /** With `verify`: how many different programmings the engine computed over the nodes (nodes differ by their local pods). */
@@ -105,6 +117,8 @@ export interface SimResult {
 interface Mark {
   readonly cpuUs: number;
   readonly rssBytes: number;
+  readonly heapBytes: number;
+  readonly podsKept: number;
   readonly watchBytes: number;
   readonly events: number;
   readonly applies: number;
@@ -135,6 +149,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     fanouts: o.fanouts ?? 0,
     nodesPerWorker: o.nodesPerWorker ?? 25,
     publishStatus: o.publishStatus ?? false,
+    scopePods: o.scopePods ?? true,
     verify: o.verify ?? false,
     loadConcurrency: o.loadConcurrency ?? 32,
     load: o.load ?? 'api',
@@ -223,7 +238,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       const child = forkEntry('worker', [], (l) => log(`worker: ${l}`));
       children.push(child);
       const started = nextMessage<{ startOfDayMs: number[] }>(child, 'started', cfg.timeoutS * 1000);
-      child.send({ type: 'start', nodes: slice, caPem, publishStatus: cfg.publishStatus });
+      child.send({ type: 'start', nodes: slice, caPem, publishStatus: cfg.publishStatus, scopePods: cfg.scopePods });
       return { child, startOfDayMs: (await started).startOfDayMs };
     };
     const tStart = _mono();
@@ -252,9 +267,11 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
           return p;
         }),
       );
-      return ms.reduce((a, m) => ({ cpuUs: a.cpuUs + m.cpuUs, rssBytes: a.rssBytes + m.rssBytes, watchBytes: a.watchBytes + m.watchBytes, events: a.events + m.events, applies: a.applies + m.applies }), {
+      return ms.reduce((a, m) => ({ cpuUs: a.cpuUs + m.cpuUs, rssBytes: a.rssBytes + m.rssBytes, heapBytes: a.heapBytes + m.heapBytes, podsKept: a.podsKept + m.podsKept, watchBytes: a.watchBytes + m.watchBytes, events: a.events + m.events, applies: a.applies + m.applies }), {
         cpuUs: 0,
         rssBytes: 0,
+        heapBytes: 0,
+        podsKept: 0,
         watchBytes: 0,
         events: 0,
         applies: 0,
@@ -402,6 +419,8 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
         cpuPercent: (100 * agentCpu) / (activeS * 1e6),
         rssBytes: m1.rssBytes,
         rssBytesPerNode: m1.rssBytes / cfg.nodes,
+        heapBytesPerNode: m1.heapBytes / cfg.nodes,
+        podsKeptPerNode: m1.podsKept / cfg.nodes,
         applies: m1.applies - m0.applies,
       },
       ...(verified !== undefined ? { mismatches: verified.mismatches, distinctProgrammings: verified.distinct } : {}),

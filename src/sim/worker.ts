@@ -8,7 +8,7 @@
  *
  *   {type:'start', nodes:[{name, token, server}], caPem, publishStatus, minApplyIntervalMs}
  *       → {type:'started', startOfDayMs:[…]} once every node did its first apply
- *   {type:'mark'}                       → {type:'mark', cpuUs, rssBytes, watchBytes, applies, events}
+ *   {type:'mark'}                       → {type:'mark', cpuUs, rssBytes, heapBytes, podsKept, watchBytes, applies, events}
  *   {type:'reach', revs:[…]}            → {type:'reach', recv:[…], prog:[…]}: per revision, the
  *                                          latest time over this worker's nodes at which a node
  *                                          first received / programmed it (-1: some node never did)
@@ -97,6 +97,7 @@ interface StartMsg {
   readonly nodes: readonly { readonly name: string; readonly token: string; readonly server: string }[];
   readonly caPem: string;
   readonly publishStatus: boolean;
+  readonly scopePods?: boolean;
   readonly minApplyIntervalMs?: number;
 }
 
@@ -141,6 +142,7 @@ async function start(m: StartMsg): Promise<void> {
       runner: NO_COMMANDS,
       driver,
       publishStatus: m.publishStatus,
+      scopePods: m.scopePods ?? true,
       ...(m.minApplyIntervalMs !== undefined ? { minApplyIntervalMs: m.minApplyIntervalMs } : {}),
       log: (l) => {
         if (/failed|error/i.test(l)) process.stderr.write(`${n.name}: ${l}\n`);
@@ -207,7 +209,16 @@ process.on('message', (raw: unknown) => {
       break;
     case 'mark': {
       const c = process.cpuUsage();
-      send({ type: 'mark', cpuUs: c.user + c.system, rssBytes: process.memoryUsage.rss(), watchBytes, events, applies: nodes.reduce((s, n) => s + n.driver.applies, 0) });
+      send({
+        type: 'mark',
+        cpuUs: c.user + c.system,
+        rssBytes: process.memoryUsage.rss(),
+        heapBytes: process.memoryUsage().heapUsed,
+        podsKept: nodes.reduce((s, n) => s + n.agent.syncer.podCount, 0),
+        watchBytes,
+        events,
+        applies: nodes.reduce((s, n) => s + n.driver.applies, 0),
+      });
       break;
     }
     case 'reach':

@@ -25,6 +25,11 @@ import { runFanout, type RunningFanout } from '../../src/fanout/server.js';
 import { fanoutTypes } from '../../src/cli/commands/server.js';
 import { KubeDatastore } from '../../src/datastore/kube/kube-datastore.js';
 import { Syncer } from '../../src/agent/syncer.js';
+import { runAgent } from '../../src/agent/main.js';
+import { readNodeStatus } from '../../src/agent/status.js';
+import { RecordingDriver } from '../../src/dataplane/record/driver.js';
+import { createCa, loadCa } from '../../src/apiserver/pki.js';
+import { workloadInterfaceName } from '../../src/engine/index.js';
 
 const LIMITED = 'limited-token-0123456789abcdef0123456789';
 
@@ -262,5 +267,131 @@ describe('tabby server --role fanout', () => {
       assert.equal(c.open, 1, collection(t));
       assert.ok(c.watches >= 2 && c.watches <= 3 && c.lists >= 2 && c.lists <= 3, `${collection(t)}: ${JSON.stringify(c)}`);
     }
+  });
+});
+
+/**
+ * Agents that joined with a bootstrap token hold a node certificate (CN=system:node:<name>,
+ * O=system:nodes), not a bearer token. The fan-out verifies it against the cluster CA and
+ * serves the node as itself: its reads are allowed by the upstream's access review for the
+ * impersonated node, and its writes (status on its own Calico Node) are forwarded with the
+ * fan-out's credential impersonating the node, so the upstream's Node authorizer and admission
+ * decide (another node's Node: 403). A certificate of another CA is 401; a bearer token cannot
+ * smuggle impersonation headers through the fan-out.
+ */
+describe('tabby server --role fanout with node certificates', () => {
+  let dir = '';
+  let up: RunningServer | undefined;
+  let fan: RunningFanout | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tabby-fanout-cert-'));
+    up = await runServer({ dataDir: dir, port: 0, uiDir: join(dir, 'no-ui'), users: [{ token: LIMITED, name: 'limited', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }] }] });
+    const certPem = await readFile(join(dir, 'pki', 'server.crt'), 'utf8');
+    const keyPem = await readFile(join(dir, 'pki', 'server.key'), 'utf8');
+    fan = await runFanout({ urls: [up.url], token: up.readOnlyToken, caPem: up.caPem, certPem, keyPem, port: 0, types: fanoutTypes(), clientCerts: { caPem: up.caPem, token: up.adminToken } });
+    await fan.ready;
+  });
+
+  after(async () => {
+    await fan?.stop();
+    await up?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** One request with a client certificate (and optionally headers), no bearer token. */
+  const certCall = (url: string, ca: string, cert: { certPem: string; keyPem: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> =>
+    new Promise((ok, fail) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpsRequest(new URL(path, url), { method, ca, cert: cert.certPem, key: cert.keyPem, headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', fail);
+      req.end(payload);
+    });
+
+  test('a node certificate lists, watches and programs through the fan-out, and writes only its own Node', { timeout: 90_000 }, async () => {
+    const ca = await loadCa(await readFile(join(dir, 'pki', 'ca.crt'), 'utf8'), await readFile(join(dir, 'pki', 'ca.key'), 'utf8'));
+    const n1 = await ca.issue({ commonName: 'system:node:n1', organization: ['system:nodes'], clientAuth: true, days: 1 });
+    const admin = up!.adminToken;
+    const U = (m: string, p: string, b?: unknown): Promise<{ status: number; text: string }> => call(up!.url, up!.caPem, admin, m, p, b);
+    assert.equal((await U('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } })).status, 201);
+    assert.equal((await U('POST', '/api/v1/namespaces/shop/pods', pod('shop', 'p1', 'n1', 'web'))).status, 201);
+    for (const n of ['n1', 'n2']) assert.equal((await U('POST', '/apis/projectcalico.org/v3/nodes', { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: n }, spec: {} })).status, 201);
+
+    // a cached list with the node certificate alone
+    const list = await certCall(fan!.url, up!.caPem, n1, 'GET', '/api/v1/pods');
+    assert.equal(list.status, 200, list.text);
+    assert.match(list.text, /"p1"/);
+
+    // a real agent on the node certificate, through the fan-out, programs and publishes its status
+    const ds = new KubeDatastore({ server: fan!.url, caPem: up!.caPem, certPem: n1.certPem, keyPem: n1.keyPem });
+    const driver = new RecordingDriver();
+    const logs: string[] = [];
+    const agent = runAgent({ node: 'n1', datastore: ds, runner: { run: (c) => Promise.reject(new Error(`no commands (${c.argv.join(' ')})`)) }, driver, driftCheckMs: 0, log: (l) => logs.push(l) });
+    try {
+      const rev = JSON.parse((await U('POST', '/api/v1/namespaces/shop/pods', pod('shop', 'p2', 'n1', 'db'))).text).metadata.resourceVersion as string;
+      await agent.whenProgrammed(rev, 30_000);
+      assert.ok(driver.dataplane.view().includes(workloadInterfaceName('shop', 'p2')), 'the new local pod p2 is programmed');
+      const upstream = new KubeDatastore({ server: up!.url, caPem: up!.caPem, token: admin });
+      try {
+        const deadline = Date.now() + 30_000;
+        let st = await readNodeStatus(upstream, 'n1');
+        while ((st === undefined || BigInt(st.revision) < BigInt(rev)) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          st = await readNodeStatus(upstream, 'n1');
+        }
+        assert.ok(st !== undefined && BigInt(st.revision) >= BigInt(rev), `status of n1 at the upstream: ${JSON.stringify(st)}; agent log: ${logs.slice(-5).join(' | ')}`);
+      } finally {
+        await upstream.close();
+      }
+    } finally {
+      await agent.stop();
+      await ds.close();
+    }
+
+    // the upstream's Node authorizer decides the node's writes made through the fan-out
+    const other = await certCall(fan!.url, up!.caPem, n1, 'PATCH', '/apis/projectcalico.org/v3/nodes/n2', { metadata: { annotations: { 'tabby.dev/x': 'y' } } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(other.status, 403, other.text);
+    assert.match(other.text, /system:node:n1/);
+    const policy = await certCall(fan!.url, up!.caPem, n1, 'POST', '/apis/projectcalico.org/v3/globalnetworkpolicies', { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'x' }, spec: {} });
+    assert.equal(policy.status, 403, policy.text);
+    // impersonation headers the node sends itself are dropped, not obeyed
+    const smuggled = await certCall(fan!.url, up!.caPem, n1, 'PATCH', '/apis/projectcalico.org/v3/nodes/n2', { metadata: { annotations: { 'tabby.dev/x': 'y' } } }, { 'content-type': 'application/merge-patch+json', 'impersonate-user': 'system:node:n2', 'impersonate-group': 'system:nodes' });
+    assert.equal(smuggled.status, 403, smuggled.text);
+    assert.match(smuggled.text, /system:node:n1/);
+
+    // a certificate of another CA, or one naming no node, is not a credential
+    const stranger = await createCa('stranger', 1);
+    const forged = await stranger.issue({ commonName: 'system:node:n1', organization: ['system:nodes'], clientAuth: true, days: 1 });
+    assert.equal((await certCall(fan!.url, up!.caPem, forged, 'GET', '/api/v1/pods')).status, 401);
+    const notNode = await ca.issue({ commonName: 'someone', organization: ['system:nodes'], clientAuth: true, days: 1 });
+    assert.equal((await certCall(fan!.url, up!.caPem, notNode, 'GET', '/api/v1/pods')).status, 401);
+
+    // a token cannot impersonate through the fan-out (nor at the upstream) unless it is the admin's, and then only as a node
+    const viaToken = await new Promise<number>((ok, fail) => {
+      const req = httpsRequest(new URL('/apis/projectcalico.org/v3/nodes/n2', fan!.url), { method: 'GET', ca: up!.caPem, headers: { authorization: `Bearer ${LIMITED}`, 'impersonate-user': 'system:node:n2', 'impersonate-group': 'system:nodes' } }, (res) => {
+        res.resume();
+        res.on('end', () => ok(res.statusCode ?? 0));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    assert.equal(viaToken, 403);
+    const asUser = await new Promise<{ status: number; text: string }>((ok, fail) => {
+      const req = httpsRequest(new URL('/api/v1/pods', up!.url), { method: 'GET', ca: up!.caPem, headers: { authorization: `Bearer ${admin}`, 'impersonate-user': 'limited' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    assert.equal(asUser.status, 403, asUser.text);
+    assert.match(asUser.text, /impersonates only node identities/);
   });
 });

@@ -4,14 +4,17 @@
  * `flows-<worker>.jsonl`), a real API server over the lab's datastore whose collector tails those
  * files (2 s windows, 4 s grace: the agents emit a connection once conntrack has its counts), and
  * the real `tabby flows -o json`. The prober opens allowed and denied connections across
- * namespaces, to the outside and to a host endpoint; the records must be exactly those, with the
- * right action, one connection each, conntrack's counts and the deciding policy. Then a staged
+ * namespaces, to the outside and to a host endpoint (test/support/flow-lab.ts); the records must be
+ * exactly those, with the right action, endpoints and reporting node, one connection each, counts
+ * matching what the prober sent and the deciding policy. The real kubectl lists the same records
+ * (`kubectl get flows -n default`, `-A -o wide`, `-o json`, `get flow NAME`; `delete` is refused). Then a staged
  * policy that would deny a live flow: the next connection's record is still `allow`, pending
  * `deny` naming the staged policy, within one window; `tabby promote` then makes the next real
  * connection fail and its record show `deny` with the promoted policy in the enforced trace.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,31 +24,23 @@ import { runServer, type RunningServer } from '../../src/apiserver/main.js';
 import { netnsSkipReason } from '../../src/sys/index.js';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../../src/cli/testdata/fake-io.js';
-import type { FlowPolicyHit, FlowRecord } from '../../src/model/flows.js';
-import { required, requireTool } from '../support/tools.js';
+import type { FlowRecord } from '../../src/model/flows.js';
+import { required, requireTool, toolPath } from '../support/tools.js';
+import { checkProbeCounts, expectedFlows, hitText, probeFlowLab, setupFlowLab, type ExpectedFlow } from '../support/flow-lab.js';
 
-const skip = required(await netnsSkipReason()) || requireTool('ulogd', 'conntrack', 'nft');
+const skip = required(await netnsSkipReason()) || requireTool('ulogd', 'conntrack', 'nft', 'kubectl');
+const KUBECTL = toolPath('kubectl') ?? 'kubectl';
 
-const pod = (name: string, namespace: string, labels: Record<string, string>): unknown => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace, labels },
-  spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] },
-});
-
-interface Expect {
-  readonly what: string;
-  readonly reporter: 'src' | 'dst';
-  readonly src: string;
-  readonly dst: string;
-  readonly port: number;
-  readonly action: 'allow' | 'deny';
-  readonly hit: Partial<FlowPolicyHit>;
-  readonly replied: boolean;
-}
-
-const hitText = (h: FlowPolicyHit): string => `${h.direction} ${h.tier}/${h.kind}/${h.namespace}/${h.name}#${h.ruleIndex} ${h.action}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The real kubectl, bounded at 30 s. */
+function kubectl(kubeconfig: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
 
 for (const dataplane of ['iptables', 'nft'] as const) {
   test(`tabby flows (${dataplane}): exactly the prober's connections, with actions, counts, traces, a pending deny, then promote → deny`, { skip, timeout: 240_000 }, async () => {
@@ -65,65 +60,12 @@ for (const dataplane of ['iptables', 'nft'] as const) {
         return (JSON.parse(io.out()) as { items: FlowRecord[] }).items;
       };
       const c = lab.client;
-      await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other', labels: { team: 'other' } } });
-      await c.apply(pod('a', 'default', { app: 'a' }));
-      await c.apply(pod('b', 'default', { app: 'b' }));
-      await c.apply(pod('c', 'other', { app: 'c' }));
-      await c.apply({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name: 'outside', labels: { zone: 'outside' } }, spec: { nets: [`${lab.plan.system.ip}/32`] } });
-      await c.apply({
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'b-from-other', namespace: 'default' },
-        spec: { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'other' } } }], ports: [{ port: 80 }] }] },
-      });
-      await c.apply({
-        apiVersion: 'projectcalico.org/v3',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'a-egress', namespace: 'default' },
-        spec: {
-          selector: "app == 'a'",
-          types: ['Egress'],
-          egress: [
-            { action: 'Allow', protocol: 'TCP', destination: { selector: "zone == 'outside'", namespaceSelector: 'global()', ports: [443] } },
-            { action: 'Deny', protocol: 'TCP', destination: { ports: [8080] } },
-            { action: 'Allow', protocol: 'TCP', destination: { ports: [80] } },
-          ],
-        },
-      });
-      const last = await c.apply({
-        apiVersion: 'projectcalico.org/v3',
-        kind: 'GlobalNetworkPolicy',
-        metadata: { name: 'kubelet' },
-        spec: { selector: "ibm.role == 'worker_public'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] },
-      });
-      await lab.settle(last.object.metadata.resourceVersion);
-      const a = lab.pod('a')!;
-      const b = lab.pod('b')!;
-      const cc = lab.pod('other/c')!;
-      const w1 = lab.plan.workers[0]!;
-      await lab.flushConntrack();
-
-      const seen = {
-        cToB: await lab.probe('other/c', 'tcp', b.ip, 80, 1500),
-        aToB: await lab.probe('default/a', 'tcp', b.ip, 80, 1500),
-        aToOutside: await lab.probe('default/a', 'tcp', lab.plan.system.ip, 443, 1500),
-        aToOutsideDenied: await lab.probe('default/a', 'tcp', lab.plan.system.ip, 8080, 1500),
-        toHep: await lab.probe('internet', 'tcp', w1.publicIp, 10250, 1500),
-        toHepDenied: await lab.probe('internet', 'tcp', w1.publicIp, 52311, 1500),
-      };
-      assert.deepEqual(seen, { cToB: 'open', aToB: 'timeout', aToOutside: 'open', aToOutsideDenied: 'timeout', toHep: 'open', toHepDenied: 'timeout' }, 'what the prober saw');
-      const expects: Expect[] = [
-        { what: 'c → b egress', reporter: 'src', src: cc.ip, dst: b.ip, port: 80, action: 'allow', hit: { kind: 'Profile', name: 'kns.other', action: 'profile-allow' }, replied: true },
-        { what: 'c → b ingress', reporter: 'dst', src: cc.ip, dst: b.ip, port: 80, action: 'allow', hit: { kind: 'KubernetesNetworkPolicy', namespace: 'default', name: 'b-from-other', ruleIndex: 0, action: 'allow' }, replied: true },
-        { what: 'a → b egress', reporter: 'src', src: a.ip, dst: b.ip, port: 80, action: 'allow', hit: { kind: 'NetworkPolicy', name: 'a-egress', ruleIndex: 2, action: 'allow' }, replied: false },
-        { what: 'a → b ingress (denied)', reporter: 'dst', src: a.ip, dst: b.ip, port: 80, action: 'deny', hit: { action: 'end-of-tier-deny' }, replied: false },
-        { what: 'a → outside:443', reporter: 'src', src: a.ip, dst: lab.plan.system.ip, port: 443, action: 'allow', hit: { kind: 'NetworkPolicy', name: 'a-egress', ruleIndex: 0, action: 'allow' }, replied: true },
-        { what: 'a → outside:8080 (denied)', reporter: 'src', src: a.ip, dst: lab.plan.system.ip, port: 8080, action: 'deny', hit: { kind: 'NetworkPolicy', name: 'a-egress', ruleIndex: 1, action: 'deny' }, replied: false },
-        { what: 'internet → host endpoint:10250', reporter: 'dst', src: lab.plan.internet.ip, dst: w1.publicIp, port: 10250, action: 'allow', hit: { kind: 'GlobalNetworkPolicy', name: 'kubelet', ruleIndex: 0, action: 'allow' }, replied: true },
-        { what: 'internet → host endpoint:52311 (denied)', reporter: 'dst', src: lab.plan.internet.ip, dst: w1.publicIp, port: 52311, action: 'deny', hit: { action: 'end-of-tier-deny' }, replied: false },
-      ];
+      const pods = await setupFlowLab(lab);
+      await probeFlowLab(lab, pods);
+      const { a, b, c: cc, w1 } = pods;
+      const expects = expectedFlows(lab, pods);
       const ours = new Set([a.ip, b.ip, cc.ip, lab.plan.internet.ip]);
-      const find = (items: FlowRecord[], e: Expect): FlowRecord[] => items.filter((x) => x.reporter === e.reporter && x.source.ip === e.src && x.dest.ip === e.dst && x.destPort === e.port && x.protocol === 'tcp');
+      const find = (items: FlowRecord[], e: ExpectedFlow): FlowRecord[] => items.filter((x) => x.reporter === e.reporter && x.source.ip === e.src && x.dest.ip === e.dst && x.destPort === e.port && x.protocol === 'tcp');
       let items: FlowRecord[] = [];
       for (let i = 0; i < 120 && expects.some((e) => find(items, e).length === 0); i++) {
         await sleep(250);
@@ -138,15 +80,44 @@ for (const dataplane of ['iptables', 'nft'] as const) {
         assert.equal(r.connections, 1, `${e.what}: one connection`);
         const decisive = r.enforced.at(-1)!;
         for (const [k, v] of Object.entries(e.hit)) assert.equal((decisive as unknown as Record<string, unknown>)[k], v, `${e.what}: decisive hit .${k} (${r.enforced.map(hitText).join(', ')})`);
-        assert.ok(r.packetsOut > 0 && r.bytesOut > 0, `${e.what}: counts`);
-        if (e.replied) assert.ok(r.packetsIn > 0 && r.bytesIn > 0, `${e.what}: reply counts`);
-        else assert.equal(r.packetsIn, 0, `${e.what}: no reply`);
+        assert.deepEqual(r.nodes, [e.node], `${e.what}: reported by its node`);
+        for (const [k, v] of Object.entries(e.source)) assert.equal((r.source as unknown as Record<string, unknown>)[k], v, `${e.what}: source.${k}`);
+        for (const [k, v] of Object.entries(e.dest)) assert.equal((r.dest as unknown as Record<string, unknown>)[k], v, `${e.what}: dest.${k}`);
+        checkProbeCounts(e.what, e, r);
         assert.deepEqual(r.pending, [], `${e.what}: no staged policies yet`);
       }
       // exactly those: no other record from or to the probed endpoints
       const others = items.filter((x) => (ours.has(x.source.ip) || ours.has(x.dest.ip)) && !expects.some((e) => find([x], e).length === 1));
       assert.deepEqual(others.map((x) => `${x.reporter} ${x.source.ip}→${x.dest.ip}:${x.destPort}`), [], dump());
       assert.equal((await flows('--action', 'deny')).filter((x) => ours.has(x.source.ip)).length, expects.filter((e) => e.action === 'deny').length);
+
+      // the same records through the real kubectl: discovery, the Table columns, -n, -A -o wide, -o json, get by name; no deleting
+      const k = (...args: string[]) => kubectl(kc, ...args);
+      const res = await k('api-resources', '--api-group=tabby.dev');
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /^flows\s+tabby\.dev\/v1\s+true\s+Flow$/m);
+      assert.match(res.stdout, /^flowevents\s+tabby\.dev\/v1\s+false\s+FlowEventBatch$/m);
+      const inDefault = await k('get', 'flows', '-n', 'default');
+      assert.equal(inDefault.code, 0, inDefault.stderr);
+      assert.match(inDefault.stdout, /^NAME\s+REPORTER\s+SOURCE\s+DESTINATION\s+PORT\s+ACTION\s+CONNECTIONS\s+POLICY\s+PENDING\s+AGE\n/);
+      assert.match(inDefault.stdout, /^\d+-\d+\s+src\s+default\/a\s+gns:outside\s+tcp\/8080\s+deny\s+1\s+default\|default\/a-egress:1 deny\s+<none>\s+\S+$/m, inDefault.stdout);
+      assert.match(inDefault.stdout, /^\d+-\d+\s+dst\s+other\/c\s+default\/b\s+tcp\/80\s+allow\s+1\s+default\|default\/b-from-other:0 allow\s+<none>\s+\S+$/m, inDefault.stdout);
+      const all = await k('get', 'flows', '-A', '-o', 'wide');
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stdout, /^NAMESPACE\s+NAME\s+REPORTER\s+SOURCE\s+DESTINATION\s+PORT\s+ACTION\s+CONNECTIONS\s+POLICY\s+PENDING\s+AGE\s+NODES\s+PACKETS\s+BYTES\s+ENFORCED\n/);
+      assert.match(all.stdout, new RegExp(`\\s${lab.plan.internet.ip.replace(/\./g, '\\.')}\\s+hep:${w1.name}-public\\s+tcp/10250\\s+allow\\s+1\\s+default\\|kubelet:0 allow\\s+<none>\\s+\\S+\\s+${w1.name}\\s`), all.stdout);
+      const asJson = await k('get', 'flows', '-n', 'default', '-o', 'json');
+      assert.equal(asJson.code, 0, asJson.stderr);
+      const kItems = (JSON.parse(asJson.stdout) as { items: (FlowRecord & { kind: string; metadata: { name: string } })[] }).items;
+      const ourDefault = await flows('--namespace', 'default');
+      assert.deepEqual(kItems.map((x) => x.metadata.name).sort(), ourDefault.map((x) => (x as unknown as { metadata: { name: string } }).metadata.name).sort(), 'kubectl -o json lists what tabby flows lists');
+      const denied8080 = kItems.find((x) => x.destPort === 8080)!;
+      assert.deepEqual([denied8080.kind, denied8080.action, denied8080.enforced.at(-1)?.name], ['Flow', 'deny', 'a-egress']);
+      const one = await k('get', 'flow', denied8080.metadata.name, '-n', 'default', '-o', 'jsonpath={.action} {.destPort} {.dest.name}');
+      assert.deepEqual([one.code, one.stdout], [0, 'deny 8080 outside'], one.stderr);
+      const del = await k('delete', 'flow', denied8080.metadata.name, '-n', 'default');
+      assert.notEqual(del.code, 0);
+      assert.match(del.stderr, /MethodNotAllowed|does not allow this method/, del.stderr);
 
       // a staged policy that would deny a live flow: the next connection shows pending deny
       await c.apply({

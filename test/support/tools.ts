@@ -42,6 +42,7 @@ const PACKAGE: Readonly<Record<string, string>> = {
   git: 'Debian package git',
   setpriv: 'Debian package util-linux',
   npm: 'Node.js',
+  'systemd-analyze': 'Debian package systemd',
 };
 
 /** The absolute path of `tool` on PATH, or undefined. */

@@ -7,9 +7,11 @@
  * over the network instead (cli/join.ts: CA pinned by hash, the node's own client certificate
  * in `--state-dir`), registers the node's projectcalico.org Node, and then reads the API servers
  * with that credential, failing over between them in order. Later starts need only `--server`
- * (or nothing but the state directory's kubeconfig).
+ * (or nothing but the state directory's kubeconfig). `--token-file F` reads the token from a file
+ * (a mounted Secret) instead of the command line, only when a join is needed.
  */
 import { Command } from 'commander';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAgent } from '../../agent/main.js';
 import { nodeRunner } from '../../sys/index.js';
@@ -24,10 +26,11 @@ import { openKubeDatastore } from '../../datastore/kube/index.js';
 import { isNodeName } from '../../apiserver/bootstrap-tokens.js';
 
 /** Joins when STATEDIR holds no credential yet, then opens the API servers with the node's certificate and registers its Node. */
-async function _joinedDatastore(node: string, servers: readonly string[], stateDir: string, token: string | undefined, hashes: readonly string[]): Promise<Datastore> {
+async function _joinedDatastore(node: string, servers: readonly string[], stateDir: string, readToken: () => Promise<string | undefined>, hashes: readonly string[]): Promise<Datastore> {
   let kc = await joinedKubeconfig(stateDir);
   if (kc === undefined) {
     if (servers.length === 0) throw new JoinError(`${stateDir} holds no credential: give --server, --token and --ca-cert-hash to join`);
+    const token = await readToken();
     if (token === undefined || hashes.length === 0) throw new JoinError(`${stateDir} holds no credential yet: the first start needs --token and --ca-cert-hash (from tabby token create)`);
     kc = await joinCluster({ servers, node, token, caCertHashes: hashes, stateDir });
   }
@@ -45,6 +48,22 @@ async function _joinedDatastore(node: string, servers: readonly string[], stateD
   return ds;
 }
 
+/** The token in FILE: its first line, trimmed (a mounted Secret key, or a file made with tabby token create). Read only at the first join. */
+async function _readTokenFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    const st = await stat(file);
+    if (!st.isFile() || st.size > 4096) throw new JoinError(`--token-file ${file}: expected a small file holding one bootstrap token`);
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof JoinError) throw e;
+    throw new JoinError(`--token-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`);
+  }
+  const token = (text.split('\n')[0] ?? '').trim();
+  if (token === '') throw new JoinError(`--token-file ${file} is empty`);
+  return token;
+}
+
 export function agentCommand(ctx: CommandContext): Command {
   return new Command('agent')
     .description('program one node: watch the datastore and keep iptables and IP sets in line with policy')
@@ -58,6 +77,7 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('--dataplane <kind>', 'iptables (iptables + ipset) or nft (native nftables, table ip tabby)', dataplaneOption, 'iptables')
     .option('--server <urls>', 'join and read the cluster through these API servers (comma-separated https:// URLs, failed over in order) instead of -c')
     .option('--token <token>', 'bootstrap token for the first join (tabby token create --node <name>)')
+    .option('--token-file <file>', 'read the bootstrap token from this file instead (a mounted Secret; first line, surrounding blanks ignored)')
     .option('--ca-cert-hash <sha256:hex>', "the cluster CA's public key hash to pin at the first join (repeatable)", collect)
     .option('--state-dir <dir>', 'where the node keeps its key, certificate and kubeconfig (default <data dir>/agent/<node>)')
     .action(async (opts: unknown) => {
@@ -65,7 +85,13 @@ export function agentCommand(ctx: CommandContext): Command {
       const node = stringOpt(opts, 'node') ?? '';
       const servers = (stringOpt(opts, 'server') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
       const stateDir = stringOpt(opts, 'stateDir');
-      if (servers.length > 0 || stateDir !== undefined || stringOpt(opts, 'token') !== undefined) {
+      const tokenFile = stringOpt(opts, 'tokenFile');
+      if (tokenFile !== undefined && stringOpt(opts, 'token') !== undefined) {
+        ctx.io.stderr('tabby agent: give --token or --token-file, not both\n');
+        ctx.exit(EXIT.usage);
+        return;
+      }
+      if (servers.length > 0 || stateDir !== undefined || stringOpt(opts, 'token') !== undefined || tokenFile !== undefined) {
         if (!isNodeName(node)) {
           ctx.io.stderr(`tabby agent: --node ${JSON.stringify(node)} is not a valid node name (a DNS-1123 subdomain)\n`);
           ctx.exit(EXIT.usage);
@@ -73,7 +99,9 @@ export function agentCommand(ctx: CommandContext): Command {
         }
         let datastore: Datastore;
         try {
-          datastore = await _joinedDatastore(node, servers, stateDir ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), 'agent', node), stringOpt(opts, 'token'), stringList(opts, 'caCertHash'));
+          const dir = stateDir ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), 'agent', node);
+          const token = tokenFile !== undefined ? () => _readTokenFile(tokenFile) : async () => stringOpt(opts, 'token');
+          datastore = await _joinedDatastore(node, servers, dir, token, stringList(opts, 'caCertHash'));
         } catch (e) {
           ctx.io.stderr(`tabby agent: ${e instanceof Error ? e.message : String(e)}\n`);
           ctx.exit(EXIT.failed);

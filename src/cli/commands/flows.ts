@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { FlowPolicyHit, FlowRecord } from '../../model/flows.js';
+import { endpointText, hitText, type FlowPolicyHit, type FlowRecord } from '../../model/flows.js';
 import { pendingAction } from '../../engine/flows/index.js';
 import { locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { ApiError, KubeApi, loadKubeconfig } from '../live/index.js';
@@ -38,29 +38,7 @@ export function flowsCommand(ctx: CommandContext): Command {
     .action(async (opts: unknown) => ctx.exit(await runFlows(ctx, opts)));
 }
 
-/** `ns/name`, `hep:name`, `net:1.2.3.4`, … */
-export function endpointText(e: FlowRecord['source']): string {
-  switch (e.kind) {
-    case 'wep':
-    case 'networkset':
-      return `${e.namespace}/${e.name || e.ip}`;
-    case 'hep':
-      return `hep:${e.name || e.ip}`;
-    case 'globalnetworkset':
-      return `gns:${e.name}`;
-    case 'net':
-      return e.ip === '' ? 'net' : e.ip;
-    default:
-      return `${String(e.kind)}:${e.name}`;
-  }
-}
-
-/** `tier/ns/name:rule action`, the policy a hit names. */
-export function hitText(h: FlowPolicyHit): string {
-  const who = h.namespace === '' ? h.name : `${h.namespace}/${h.name}`;
-  const rule = h.ruleIndex >= 0 ? `:${h.ruleIndex}` : '';
-  return `${h.tier}|${who}${rule} ${h.action}`;
-}
+export { endpointText, hitText };
 
 const _last = (hits: readonly FlowPolicyHit[]): string => (hits.length === 0 ? '-' : hitText(hits[hits.length - 1]!));
 const _time = (ms: number): string => new Date(ms).toISOString().slice(11, 19);

@@ -1,5 +1,5 @@
 /**
- * @module `tabby lab up|down|status|exec|probe|verify|add-worker` (root only, but `status`): the
+ * @module `tabby lab up|down|status|exec|probe|verify|add-worker|fault` (root only, but `status`): the
  * network-namespace cluster of src/lab. The lab of a cluster is the one `tabby up` runs in
  * `<data dir>/lab` (`--data-dir`, else TABBY_DATA_DIR, else the default); `--state-dir` names a
  * stand-alone lab instead. `up` starts a stand-alone daemon (`lab up --foreground`, detached,
@@ -31,6 +31,7 @@ import { runServer } from '../../apiserver/main.js';
 import { DATA_DIR_DOC, resolveDataDir } from '../paths.js';
 import { locateCluster, noClusterMessage } from '../cluster-dir.js';
 import { EXIT, dataplaneOption, flag, intOption, stringOpt, type CommandContext } from './context.js';
+import { faultCommand } from './fault.js';
 
 /** `--state-dir` (a stand-alone lab), else the lab of the cluster in the data dir. */
 export function labStateDir(ctx: CommandContext, opts: unknown): string {
@@ -384,6 +385,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .option('--ip-family <f>', 'which flows: 4 (IPv4), 6 (IPv6) or dual (both); 6 and dual bring up a dual-stack lab (IPv6 from 2001:db8::/32)', ipFamilyOption, 4)
     .option('--iptables-backend <b>', 'with --dataplane iptables, which iptables: default (the system\'s iptables, iptables-nft on Debian), nft or legacy', iptablesBackendOption, 'default')
+    .option('--many-policies', '10-16 Calico policies per case (instead of 1-4), mostly port-bounded over many ports: exercises the nft class dispatch')
     .option('--distributed', 'verify on a distributed lab (etcd members, API servers and agents as processes in their own namespaces; see tabby lab up --help)')
     .option('--etcd-members <n>', 'with --distributed: etcd members', intOption(1, 7), 3)
     .option('--apiservers <n>', 'with --distributed: API servers', intOption(1, 5), 2)
@@ -409,7 +411,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
         : await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, iptablesBackend: o.iptablesBackend, dualStack });
       let code: number;
       try {
-        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
+        const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, manyPolicies: flag(opts, 'manyPolicies'), includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
         ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
         code = r.agree === r.total ? EXIT.ok : EXIT.failed;
       } finally {
@@ -419,6 +421,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       }
       ctx.exit(code);
     });
+  lab.addCommand(faultCommand(ctx));
   return lab;
 }
 

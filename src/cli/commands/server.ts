@@ -183,6 +183,8 @@ async function _runFanoutRole(ctx: CommandContext, dataDir: string, host: string
     caPem: cluster.caPem,
     certPem: cluster.certPem,
     keyPem: cluster.keyPem,
+    // agents that joined with a bootstrap token present node certificates of the cluster CA
+    clientCerts: { caPem: cluster.caPem, token: cluster.admin },
     host,
     port,
     types: fanoutTypes(),

@@ -70,6 +70,7 @@ export function simCommand(ctx: CommandContext): Command {
     .option('--fanouts <n>', 'fan-out servers (tabby server --role fanout) in front of the API servers; the agents watch through them', intOption(0, 64), 0)
     .option('--nodes-per-worker <n>', 'simulated nodes per worker process', intOption(1, 1000), 25)
     .addOption(new Option('--load <how>', 'load the scenario through the REST API (one request per object) or through the client write path straight into the datastore before the servers start (the server has no bulk path)').choices(['api', 'client']).default('api'))
+    .option('--no-pod-scope', 'agents keep every Pod of the cluster instead of only what their IP sets can need (src/agent/scope.ts; for comparison)')
     .option('--publish-status', 'agents publish their status on their Calico Node after each apply (as `tabby agent` does)')
     .option('--verify', 'check every node\'s recorded programming against the engine, from the final state')
     .option('--timeout <seconds>', 'bound on the agents\' start and on catching up after the churn', intOption(10, 86_400), 600)
@@ -116,6 +117,7 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
           fanouts: o.fanouts,
           nodesPerWorker: o.nodesPerWorker,
           publishStatus: flag(opts, 'publishStatus'),
+          scopePods: (opts as { podScope?: boolean }).podScope !== false,
           verify: flag(opts, 'verify'),
           timeoutS: o.timeout,
           seed: o.seed,

@@ -155,6 +155,8 @@ export function formatAction(a: Action): string {
       return `-j SNAT --to-source ${_word(a.to, 'NAT target')}${a.randomFully === true ? ' --random-fully' : ''}`;
     case 'masquerade':
       return `-j MASQUERADE${a.randomFully === true ? ' --random-fully' : ''}`;
+    case 'classMap':
+      throw new Error('a class map (verdict map) has no iptables form: it is rendered for the nft dataplane only');
     default:
       return assertNever(a);
   }

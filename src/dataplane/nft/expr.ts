@@ -184,6 +184,15 @@ export function nftAction(a: Action, chainFor: (name: string) => string, family:
       return `snat to ${a.to}${a.randomFully === true ? ' fully-random' : ''}`;
     case 'masquerade':
       return `masquerade${a.randomFully === true ? ' fully-random' : ''}`;
+    case 'classMap': {
+      const ip = family === 6 ? 'ip6' : 'ip';
+      const range = (x: string, y: string | number): string => (String(x) === String(y) ? String(x) : `${x}-${y}`);
+      const entries = a.entries.map((e) => {
+        if (!/^[0-9a-fA-F.:]+$/.test(e.first) || !/^[0-9a-fA-F.:]+$/.test(e.last)) throw new Error(`invalid address in a class map: ${JSON.stringify(e)}`);
+        return `${range(e.first, e.last)} . ${e.protocol} . ${range(String(e.ports.first), e.ports.last)} : goto ${nftIdent(chainFor(e.chain), 'chain name')}`;
+      });
+      return `${ip} ${a.addr === 'src' ? 'saddr' : 'daddr'} . meta l4proto . th dport vmap { ${entries.join(', ')} }`;
+    }
     default:
       return assertNever(a);
   }

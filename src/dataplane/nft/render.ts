@@ -22,7 +22,11 @@
  *   verdict map lookup, `iifname vmap { "cali…" : goto filter-cali-fw-cali…, … }`: one rule and
  *   a hash lookup per packet, however many endpoints (the iptables chains grow linearly).
  *   A run only ever holds distinct exact names, so first-match order does not matter; the
- *   wildcard host endpoint and the fail-closed `Unknown interface` drop stay after the map.
+ *   wildcard host endpoint and the fail-closed `Unknown interface` drop stay after the map;
+ * - rendered with `render(d, { target: 'nft' })`, an endpoint chain with enough port-bounded
+ *   policies dispatches by class (render/classes.ts): `ip saddr . meta l4proto . th dport vmap
+ *   { <addr range> . tcp . <ports> : goto filter-cali-cl-…, … }`, one interval-map lookup to a
+ *   chain holding only the policies that can match the packet.
  */
 import type { DesiredState } from '../../engine/index.js';
 import { formatIp, maskOf, parseIp } from '../../lib/net.js';
@@ -308,7 +312,7 @@ export function renderNftFromDataplane(r: RenderedDataplane, tableName = NFT_TAB
 
 /** DesiredState → the nft ruleset for one node. */
 export function renderNft(d: DesiredState, tableName = NFT_TABLE): NftRuleset {
-  return renderNftFromDataplane(render(d), tableName);
+  return renderNftFromDataplane(render(d, { target: 'nft' }), tableName);
 }
 
 /** Rule count (a verdict map counts as one rule: it is one rule in the kernel). */

@@ -7,10 +7,13 @@
  * 1. tracked chains: `ESTABLISHED,RELATED → ACCEPT`, `INVALID → DROP` (the conntrack fast path);
  * 2. host endpoints: jump to the failsafe chain;
  * 3. clear the accept and pass bits;
- * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark pass clear [and the
- *    policy's prefilter, prefilter.ts] → jump cali-pi-…`, then (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in
- *    normal and forward chains of a tier whose default action is Deny, `DROP if no policies
- *    passed packet`;
+ * 4. per tier: clear the pass bit (`Start of tier X`); per policy: `mark accept and pass clear
+ *    [and the policy's prefilter, prefilter.ts] → jump cali-pi-…`; then, once per tier with
+ *    policies, (untracked: `NOTRACK` when accepted) `Return if policy accepted`; then, in normal
+ *    and forward chains of a tier whose default action is Deny, `DROP if no policies passed
+ *    packet`. Felix returns after each policy; one return per tier is the same verdict, because
+ *    once a policy sets the accept (or pass) bit no later jump of the tier matches: a skipped
+ *    policy's cost is one rule, not two;
  * 5. normal chains: each profile, `Return if profile accepted`, then `Drop if no profiles
  *    matched`; forward chains with no tier: accept (`Allow forwarded traffic by default`).
  * preDNAT and untracked chains end after the tiers: what no policy allowed falls through to
@@ -22,6 +25,7 @@
  */
 import type { DesiredTier } from '../../engine/index.js';
 import type { Chain, MatchCriterion, Rule } from '../model.js';
+import type { ClassPlan } from './classes.js';
 import { endOfTierFlowLogPrefix, flowLogGroup, noProfileFlowLogPrefix } from './flow-log.js';
 import { chainName, PREFIX, type MarkBits } from './names.js';
 import { policyChainName, profileChainName } from './policy.js';
@@ -41,9 +45,22 @@ export interface EndpointChainSpec {
   readonly prefilter?: (policyKey: string) => readonly MatchCriterion[] | undefined;
   /** Flow-log NFLOG marks at the end-of-tier drop and the no-profile drop (normal and forward chains). */
   readonly flowLogs?: boolean;
+  /** Class dispatch (classes.ts; the nft dataplane only: a verdict map has no iptables form). */
+  readonly classes?: ClassPlan;
 }
 
 export function renderEndpointChain(s: EndpointChainSpec): Chain {
+  return renderEndpointChains(s)[0]!;
+}
+
+/**
+ * The endpoint chain, then (with `classes`) its class chains: the chain looks the packet's class
+ * up (`classMap`) and goes to that class's chain, whose tiers hold only the class's policies;
+ * what no entry matches continues in the chain itself, whose tiers hold only the policies with
+ * an unbounded domain (classes.ts). Class chains are named by their content, so endpoints with
+ * the same tiers share them.
+ */
+export function renderEndpointChains(s: EndpointChainSpec): Chain[] {
   const { marks } = s;
   const rules: Rule[] = [];
   if (s.type !== 'untracked') {
@@ -55,13 +72,44 @@ export function renderEndpointChain(s: EndpointChainSpec): Chain {
   if (s.failsafe !== undefined) rules.push({ match: [], action: { kind: 'jump', chain: s.failsafe } });
   // With flow logs a Deny sets the drop mark (scratch0) before it drops; clear it with the others.
   rules.push({ match: [], action: { kind: 'clearMark', mask: (marks.accept | marks.pass | (s.flowLogs === true ? marks.scratch0 : 0)) >>> 0 } });
+  const plan = s.classes;
+  if (plan === undefined) {
+    rules.push(..._tiersAndTail(s, () => true));
+    return [{ name: s.name, rules }];
+  }
+  // In a class chain every bounded policy's domain holds the packet, so its prefilter would always pass: none.
+  const { prefilter: _p, ...noPrefilter } = s;
+  // What makes a class chain's rules: the chain's kind, and per tier the policies it keeps.
+  const shape = `${s.direction} ${s.type} ${s.flowLogs === true} ${marks.accept} ${marks.pass} ${marks.scratch0} ${(s.profiles ?? []).join(',')}`;
+  const classChains = plan.classes.map((set): Chain => {
+    const include = (k: string): boolean => !plan.bounded.has(k) || set.has(k);
+    const id = `${shape} ${s.tiers.map((t) => `${t.name} ${t.defaultAction} ${t.policies.filter(include).join(',')}`).join(';')}`;
+    return { name: chainName(PREFIX.classChain, id), rules: _tiersAndTail(noPrefilter, include) };
+  });
+  // No entry (every bounded domain is empty, e.g. a selector with no member yet): no lookup at all.
+  if (plan.entries.length > 0) {
+    const entries = plan.entries.map(({ cls, ...e }) => ({ ...e, chain: classChains[cls]!.name }));
+    rules.push({ match: [], action: { kind: 'classMap', addr: s.direction === 'ingress' ? 'src' : 'dst', entries } });
+  }
+  rules.push(..._tiersAndTail(noPrefilter, (k) => !plan.bounded.has(k)));
+  return [{ name: s.name, rules }, ...classChains];
+}
+
+/** Everything after the mark clearing: the tiers (with the policies `include` admits) and the profiles or default. */
+function _tiersAndTail(s: EndpointChainSpec, include: (policyKey: string) => boolean): Rule[] {
+  const { marks } = s;
+  const rules: Rule[] = [];
   const passClear = { kind: 'mark', value: 0, mask: marks.pass } as const;
   const accepted = { kind: 'mark', value: marks.accept, mask: marks.accept } as const;
+  // A policy is entered only while neither bit is set: after an Allow the rest of the tier's jumps
+  // fail this one mark test (no chain is entered), and the tier's single return ends the chain.
+  const noVerdict = { kind: 'mark', value: 0, mask: (marks.accept | marks.pass) >>> 0 } as const;
   const newConn = { kind: 'conntrackState', states: ['NEW'] } as const;
   for (const t of s.tiers) {
     rules.push({ match: [], action: { kind: 'clearMark', mask: marks.pass }, comment: `Start of tier ${t.name}` });
-    for (const key of t.policies) {
-      rules.push({ match: [passClear, ...(s.prefilter?.(key) ?? [])], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
+    const policies = t.policies.filter(include);
+    for (const key of policies) rules.push({ match: [noVerdict, ...(s.prefilter?.(key) ?? [])], action: { kind: 'jump', chain: policyChainName(s.direction, key) } });
+    if (policies.length > 0) {
       if (s.type === 'untracked') rules.push({ match: [accepted], action: { kind: 'notrack' } });
       rules.push({ match: [accepted], action: { kind: 'return' }, comment: 'Return if policy accepted' });
     }
@@ -81,7 +129,7 @@ export function renderEndpointChain(s: EndpointChainSpec): Chain {
     rules.push({ match: [], action: { kind: 'setMark', mark: marks.accept, mask: marks.accept } });
     rules.push({ match: [], action: { kind: 'return' }, comment: 'Allow forwarded traffic by default' });
   }
-  return { name: s.name, rules };
+  return rules;
 }
 
 export const workloadChainName = (dir: 'ingress' | 'egress', iface: string): string =>

@@ -15,11 +15,12 @@
 import type { DesiredHostEndpoint, DesiredState, DesiredTier } from '../../engine/index.js';
 import type { Chain, Insertion, IpSet, MatchCriterion, Table } from '../model.js';
 import { renderDispatchChain, type DispatchTarget } from './dispatch.js';
-import { hostChainName, renderEndpointChain, workloadChainName, type EndpointChainType } from './endpoint.js';
+import { hostChainName, renderEndpointChains, workloadChainName, type EndpointChainType } from './endpoint.js';
 import { renderIpSets } from './ipsets.js';
 import { CHAIN, markBits, PREFIX, type MarkBits } from './names.js';
 import { renderPolicyChain, renderProfileChain, type PolicyRenderContext } from './policy.js';
-import { policyPrefilter, type PolicyPrefilter } from './prefilter.js';
+import { planClasses } from './classes.js';
+import { policyDomain, policyPrefilter, type DomainPiece, type PolicyPrefilter } from './prefilter.js';
 import { FILTER_HOOKS, MANGLE_HOOKS, RAW_HOOKS, renderFilterStatic, renderMangleStatic, renderRawStatic } from './static.js';
 
 export interface RenderedTable {
@@ -42,10 +43,12 @@ class _TableBuilder {
   readonly chains: Chain[] = [];
   readonly policies = { ingress: new Set<string>(), egress: new Set<string>() };
   readonly profiles = { ingress: new Set<string>(), egress: new Set<string>() };
+  private readonly classChains = new Map<string, Chain>();
   constructor(
     private readonly marks: MarkBits,
     private readonly prefilters: _Prefilters,
     private readonly flowLogs = false,
+    private readonly classDispatch = false,
   ) {}
 
   endpoint(
@@ -58,7 +61,21 @@ class _TableBuilder {
     for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
     for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
     const prefilter = (key: string): readonly MatchCriterion[] | undefined => this.prefilters.get(direction, key)?.match;
-    this.chains.push(renderEndpointChain({ name, direction, type, tiers, marks: this.marks, prefilter, ...extra, ...(this.flowLogs ? { flowLogs: true } : {}) }));
+    const classes = this.classDispatch ? planClasses(tiers.flatMap((t) => t.policies), (key) => this.prefilters.domain(direction, key), this.prefilters.family) : undefined;
+    const [chain, ...classChains] = renderEndpointChains({
+      name,
+      direction,
+      type,
+      tiers,
+      marks: this.marks,
+      prefilter,
+      ...extra,
+      ...(this.flowLogs ? { flowLogs: true } : {}),
+      ...(classes !== undefined ? { classes } : {}),
+    });
+    this.chains.push(chain!);
+    // Class chains are named by their content: endpoints with the same tiers share them.
+    for (const c of classChains) this.classChains.set(c.name, c);
   }
 
   finish(d: DesiredState, ctx: PolicyRenderContext): Chain[] {
@@ -73,7 +90,7 @@ class _TableBuilder {
       }
     }
     const byName = new Map<string, Chain>();
-    for (const c of this.chains) {
+    for (const c of [...this.chains, ...this.classChains.values()]) {
       if (byName.has(c.name)) throw new Error(`renderer produced chain ${c.name} twice`);
       byName.set(c.name, c);
     }
@@ -84,7 +101,24 @@ class _TableBuilder {
 /** The policies' prefilters (prefilter.ts), computed once per policy and direction, and the IP sets the rendered jumps use. */
 class _Prefilters {
   private readonly _cache = new Map<string, PolicyPrefilter | null>();
+  private readonly _domains = new Map<string, readonly DomainPiece[] | null>();
   constructor(private readonly d: DesiredState) {}
+
+  get family(): 4 | 6 {
+    return this.d.family;
+  }
+
+  /** The policy's match domain in `dir` (prefilter.ts `policyDomain`); undefined when unbounded or unknown. */
+  domain(dir: 'ingress' | 'egress', key: string): readonly DomainPiece[] | undefined {
+    const k = `${dir} ${key}`;
+    let v = this._domains.get(k);
+    if (v === undefined) {
+      const p = this.d.policies.get(key);
+      v = (p === undefined ? undefined : policyDomain(p, dir, this.d)) ?? null;
+      this._domains.set(k, v);
+    }
+    return v ?? undefined;
+  }
 
   get(dir: 'ingress' | 'egress', key: string): PolicyPrefilter | undefined {
     const k = `${dir} ${key}`;
@@ -107,13 +141,19 @@ class _Prefilters {
 
 const _target = (h: DesiredHostEndpoint, prefix: string): DispatchTarget => ({ iface: h.iface, chain: hostChainName(prefix, h.iface) });
 
-export function render(d: DesiredState): RenderedDataplane {
+/** What the rendering is for: `nft` adds class dispatch (verdict maps, classes.ts), which iptables cannot program. */
+export interface RenderOptions {
+  readonly target?: 'iptables' | 'nft';
+}
+
+export function render(d: DesiredState, opts: RenderOptions = {}): RenderedDataplane {
+  const classDispatch = opts.target === 'nft';
   const marks = markBits(d.markMask);
   const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
   const prefilters = new _Prefilters(d);
 
   // ---- filter (the only table with flow-log marks: Felix logs neither untracked nor preDNAT verdicts)
-  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true);
+  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true, classDispatch);
   filter.chains.push(...renderFilterStatic(d, marks));
   for (const w of d.workloads) {
     filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
@@ -137,7 +177,7 @@ export function render(d: DesiredState): RenderedDataplane {
   );
 
   // ---- raw (untracked)
-  const raw = new _TableBuilder(marks, prefilters);
+  const raw = new _TableBuilder(marks, prefilters, false, classDispatch);
   raw.chains.push(...renderRawStatic(d, marks));
   for (const h of d.hostEndpoints) {
     raw.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'untracked', h.untracked.ingress, { failsafe: CHAIN.failsafeIn });
@@ -149,7 +189,7 @@ export function render(d: DesiredState): RenderedDataplane {
   );
 
   // ---- mangle (preDNAT)
-  const mangle = new _TableBuilder(marks, prefilters);
+  const mangle = new _TableBuilder(marks, prefilters, false, classDispatch);
   mangle.chains.push(...renderMangleStatic(d, marks));
   for (const h of d.hostEndpoints)
     mangle.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'preDNAT', h.preDNAT.ingress, { failsafe: CHAIN.failsafeIn });
@@ -167,8 +207,9 @@ export function render(d: DesiredState): RenderedDataplane {
 export { chainName, ipSetName, markBits, CHAIN, PREFIX } from './names.js';
 export type { MarkBits } from './names.js';
 export { renderPolicyChain, renderProfileChain, renderRule, splitPorts, expandLogPrefix } from './policy.js';
-export { renderEndpointChain, workloadChainName, hostChainName } from './endpoint.js';
+export { renderEndpointChain, renderEndpointChains, workloadChainName, hostChainName } from './endpoint.js';
+export { planClasses, MIN_CLASS_POLICIES, MAX_CLASS_ENTRIES, MAX_CLASSES, type ClassPlan } from './classes.js';
 export { renderDispatchChain } from './dispatch.js';
 export * from './flow-log.js';
 export { renderIpSets } from './ipsets.js';
-export { policyPrefilter, prefilterSetId, MAX_PREFILTER_MEMBERS, MIN_PREFILTER_RULES, type PolicyPrefilter } from './prefilter.js';
+export { policyDomain, policyPrefilter, prefilterSetId, MAX_PREFILTER_MEMBERS, MIN_PREFILTER_RULES, type PolicyPrefilter } from './prefilter.js';

@@ -44,6 +44,8 @@ export const PREFIX = {
   policyOutbound: 'cali-po-',
   profileInbound: 'cali-pri-',
   profileOutbound: 'cali-pro-',
+  /** An endpoint chain's class chain (nft class dispatch, render/classes.ts). */
+  classChain: 'cali-cl-',
 } as const;
 
 /** A host endpoint with `interfaceName: "*"` (Felix's all-interfaces endpoint). */

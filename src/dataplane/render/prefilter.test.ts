@@ -114,7 +114,7 @@ test('a policy whose rules all name protocol and ports gets a (remote, proto, po
   ]);
 });
 
-test('the endpoint chain: the prefilter goes on the jump after the pass check; order, returns and end-of-tier drop unchanged', () => {
+test('the endpoint chain: the prefilter goes on the jump after the accept-and-pass check; order, one return per tier, end-of-tier drop unchanged', () => {
   const pols = [benchLike(0), benchLike(1)];
   const d = D(pols, benchSets);
   const r = render(d);
@@ -124,9 +124,8 @@ test('the endpoint chain: the prefilter goes on the jump after the pass check; o
   const ingressSet = (key: string): string => policyPrefilter(d.policies.get(key)!, 'ingress', d)!.set!.name;
   assert.deepEqual(text.slice(3), [
     '-m comment --comment "Start of tier default" -j MARK --set-xmark 0x0/0x20000',
-    `-m mark --mark 0x0/0x20000 -m set --match-set ${ingressSet('default/np-0')} src,dst -j cali-pi-default/np-0`,
-    '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
-    `-m mark --mark 0x0/0x20000 -m set --match-set ${ingressSet('default/np-1')} src,dst -j cali-pi-default/np-1`,
+    `-m mark --mark 0x0/0x30000 -m set --match-set ${ingressSet('default/np-0')} src,dst -j cali-pi-default/np-0`,
+    `-m mark --mark 0x0/0x30000 -m set --match-set ${ingressSet('default/np-1')} src,dst -j cali-pi-default/np-1`,
     '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
     '-m comment --comment "End of tier default. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP',
     '-m comment --comment "Drop if no profiles matched" -j DROP',
@@ -225,4 +224,66 @@ test('IPv6: every address is ::/1 and 8000::/1; nft renders a concatenated inter
   const pf4 = policyPrefilter(d4.policies.get('default/np-3')!, 'ingress', d4)!;
   assert.ok(renderNftSet(pf4.set!).elements.includes('198.19.0.1 . tcp . 8080'));
   assert.ok(renderNftSet(pf4.set!).elements.includes('10.0.0.0/16 . tcp . 6003'));
+});
+
+test('nft class dispatch: one lookup to a class chain holding, in order and with the tiers kept, only the policies that can match', () => {
+  const unbounded = P([R({ action: 'Log' })], [], 'default/log-all');
+  const pols = [benchLike(0), benchLike(1), unbounded, benchLike(2), benchLike(3)];
+  const base = D(pols, benchSets);
+  const w = base.workloads[0]!;
+  const tiers = [
+    { name: 'sec', defaultAction: 'Deny' as const, policies: ['default/np-3'] },
+    { name: 'default', defaultAction: 'Deny' as const, policies: pols.map((p) => p.key) },
+  ];
+  const d: DesiredState = { ...base, flowLogs: true, workloads: [{ ...w, ingress: tiers }] };
+  // iptables: no class map anywhere (it has no iptables form).
+  assert.ok(render(d).filter.chains.every((c) => c.rules.every((x) => x.action.kind !== 'classMap')));
+  const r = render(d, { target: 'nft' });
+  const tw = r.filter.chains.find((c) => c.name === 'cali-tw-cali0123456789a')!;
+  const map = tw.rules.find((x) => x.action.kind === 'classMap')!;
+  assert.throws(() => formatRuleSpec(map), /no iptables form/);
+  assert.ok(map.action.kind === 'classMap');
+  assert.equal(map.action.addr, 'src');
+  const chainOf = (a: string, p: number): string | undefined => {
+    assert.ok(map.action.kind === 'classMap');
+    const e = map.action.entries.filter(
+      (x) => x.protocol === 'tcp' && x.ports.first <= p && p <= x.ports.last && x.first <= a && a <= x.last,
+    );
+    assert.ok(e.length <= 1);
+    return e[0]?.chain;
+  };
+  const jumps = (rules: readonly { action: { kind: string; chain?: string } }[]): string[] => rules.filter((x) => x.action.kind === 'jump' && x.action.chain!.startsWith('cali-pi-')).map((x) => x.action.chain!);
+  const text = (name: string): string[] => r.filter.chains.find((c) => c.name === name)!.rules.map(formatRuleSpec);
+  // Outside every bounded domain: the endpoint chain itself, with the unbounded policy only, both tiers kept.
+  assert.equal(chainOf('198.18.0.1', 8080), undefined);
+  assert.deepEqual(jumps(tw.rules), ['cali-pi-default/log-all']);
+  assert.ok(tw.rules.some((x) => x.comment === 'End of tier sec. Drop if no policies passed packet'));
+  // 198.19.0.1:8080 is in every bench-like policy's domain: all of them, in order, the unbounded one in its place.
+  const all = chainOf('198.19.0.1', 8080)!;
+  assert.match(all, /^cali-cl-/);
+  assert.deepEqual(text(all), [
+    '-m comment --comment "Start of tier sec" -j MARK --set-xmark 0x0/0x20000',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/np-3',
+    '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
+    '-m mark --mark 0x0/0x20000 -m conntrack --ctstate NEW -j NFLOG --nflog-group 1 --nflog-prefix "DPI|sec"',
+    '-m comment --comment "End of tier sec. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP',
+    '-m comment --comment "Start of tier default" -j MARK --set-xmark 0x0/0x20000',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/np-0',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/np-1',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/log-all',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/np-2',
+    '-m mark --mark 0x0/0x30000 -j cali-pi-default/np-3',
+    '-m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
+    '-m mark --mark 0x0/0x20000 -m conntrack --ctstate NEW -j NFLOG --nflog-group 1 --nflog-prefix "DPI|default"',
+    '-m comment --comment "End of tier default. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP',
+    '-m conntrack --ctstate NEW -j NFLOG --nflog-group 1 --nflog-prefix "DRI"',
+    '-m comment --comment "Drop if no profiles matched" -j DROP',
+  ]);
+  // Port 7002 (np-2's Deny, from anywhere): np-2 and the unbounded one; the tier sec keeps its drop with no policy left.
+  assert.deepEqual(jumps(r.filter.chains.find((c) => c.name === chainOf('198.18.0.1', 7002))!.rules), ['cali-pi-default/log-all', 'cali-pi-default/np-2']);
+  assert.ok(text(chainOf('198.18.0.1', 7002)!).includes('-m comment --comment "End of tier sec. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP'));
+  // No prefilter sets are needed for the classified chain; the nft rule is one verdict map.
+  assert.equal(r.ipSets.filter((s) => s.name.startsWith('cali40f:')).length, 0);
+  const nft = nftRule(map, (c) => `filter-${c}`);
+  assert.match(nft, /^ip saddr \. meta l4proto \. th dport vmap \{ .*198\.19\.0\.1 \. tcp \. 8080 : goto filter-cali-cl-/);
 });

@@ -35,6 +35,9 @@
  * concatenated interval set sees no overlap) matched `src,dst` (ingress) or `dst,dst`
  * (egress). A set larger than MAX_PREFILTER_MEMBERS, or a policy with fewer than
  * MIN_PREFILTER_RULES programmed rules (where a prefilter saves nothing), gets no prefilter.
+ *
+ * The same domain (`policyDomain`, without the size limits) drives nft's class dispatch
+ * (classes.ts), which replaces the prefilters of a chain it applies to.
  */
 import type { DesiredPolicy, DesiredRule, DesiredState } from '../../engine/index.js';
 import { base64UrlEncode, sha256 } from '../../lib/sha2.js';
@@ -168,6 +171,29 @@ const _cidrText = (c: Cidr): string => {
 
 /** Every address, as two halves (ipset's hash:net types take prefixes from /1). */
 const _EVERY: Readonly<Record<IpFamily, readonly string[]>> = { 4: ['0.0.0.0/1', '128.0.0.0/1'], 6: ['::/1', '8000::/1'] };
+
+/** One piece of a policy's match domain: remote nets (null: every address), a protocol with ports, its destination ports. */
+export interface DomainPiece {
+  readonly nets: readonly Cidr[] | null;
+  readonly proto: 'tcp' | 'udp' | 'sctp' | 'udplite';
+  readonly ports: readonly PortRange[];
+}
+
+/**
+ * The (remote address, protocol, destination port) triples some programmed rule of `p` in `dir`
+ * could match, as pieces (the same over-approximation as the prefilter's, with no size limit);
+ * undefined when some rule can match any destination port (unbounded). An empty list: the
+ * policy's chain has no rule in that direction, so it never sets a mark or drops.
+ */
+export function policyDomain(p: DesiredPolicy, dir: 'ingress' | 'egress', d: DesiredState): DomainPiece[] | undefined {
+  const rules = dir === 'ingress' ? p.ingress : p.egress;
+  try {
+    return rules.flatMap((r) => _rulePieces(r, dir, d)).map((x) => ({ nets: x.nets === null ? null : x.nets.cidrs, proto: x.proto as DomainPiece['proto'], ports: x.ports }));
+  } catch (e) {
+    if (e instanceof _Unbounded) return undefined;
+    throw e;
+  }
+}
 
 /** The prefilter for the jump into `p`'s chain in `dir`, or undefined when none applies. */
 export function policyPrefilter(p: DesiredPolicy, dir: 'ingress' | 'egress', d: DesiredState): PolicyPrefilter | undefined {

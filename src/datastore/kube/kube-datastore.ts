@@ -310,8 +310,10 @@ export class KubeDatastore implements Datastore {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const at = q.revision === undefined || q.revision === '' ? '' : `?resourceVersion=${encodeURIComponent(q.revision)}&resourceVersionMatch=Exact`;
-    const res = await this._call('GET', `${this._path(q, q.namespace)}${at}`);
+    const params: string[] = [];
+    if (q.revision !== undefined && q.revision !== '') params.push(`resourceVersion=${encodeURIComponent(q.revision)}`, 'resourceVersionMatch=Exact');
+    if (q.nodeName !== undefined && q.group === '' && q.plural === 'pods') params.push(`fieldSelector=${encodeURIComponent(`spec.nodeName=${q.nodeName}`)}`);
+    const res = await this._call('GET', `${this._path(q, q.namespace)}${params.length === 0 ? '' : `?${params.join('&')}`}`);
     if (res.status === 410 && q.revision !== undefined) throw new TooOldError(q.revision);
     if (res.status !== 200) throw this._error(res, { ...q, namespace: q.namespace ?? '', name: '' });
     const body = _obj(res.body);

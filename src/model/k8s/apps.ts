@@ -344,3 +344,75 @@ export function validateReplicaSet(r: ReplicaSet, path: FieldPath): FieldError[]
     ..._nonNegative(spec.minReadySeconds, sp.child('minReadySeconds')),
   ];
 }
+
+// ---------------------------------------------------------------- DaemonSet
+
+export interface DaemonSetUpdateStrategy {
+  type?: 'RollingUpdate' | 'OnDelete' | string;
+  rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+}
+
+export interface DaemonSetSpec {
+  selector?: LabelSelector;
+  template?: PodTemplateSpec;
+  updateStrategy?: DaemonSetUpdateStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+}
+
+export interface DaemonSet {
+  apiVersion: string;
+  kind: 'DaemonSet';
+  metadata?: ObjectMeta;
+  spec?: DaemonSetSpec;
+  status?: Record<string, unknown>;
+}
+
+export const daemonSetDecoder: Decoder<DaemonSet> = typedResource('DaemonSet', {
+  spec: obj({
+    selector: labelSelectorDecoder,
+    template: podTemplateSpecDecoder,
+    updateStrategy: obj({ type: str, rollingUpdate: obj({ maxUnavailable: intOrStr, maxSurge: intOrStr }) }),
+    minReadySeconds: int,
+    revisionHistoryLimit: int,
+  }),
+  status: obj({}, { open: true }),
+});
+
+/** SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0, history 10. */
+export function defaultDaemonSet(d: DaemonSet): DaemonSet {
+  const spec = d.spec ?? {};
+  const strategy: DaemonSetUpdateStrategy = { ...(spec.updateStrategy ?? {}) };
+  if (strategy.type === undefined || strategy.type === '') strategy.type = 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(strategy.rollingUpdate ?? {}) };
+  const template = _defaultTemplate(spec.template);
+  return { ...d, spec: { ...spec, updateStrategy: strategy, revisionHistoryLimit: spec.revisionHistoryLimit ?? 10, ...(template === undefined ? {} : { template }) } };
+}
+
+const DAEMONSET_STRATEGIES = ['OnDelete', 'RollingUpdate'] as const;
+
+/** ValidateDaemonSet (pkg/apis/apps/validation) for the fields above. */
+export function validateDaemonSet(d: DaemonSet, path: FieldPath): FieldError[] {
+  const sp = path.child('spec');
+  const spec = d.spec ?? {};
+  const errs: FieldError[] = [
+    ..._validateSelector(spec.selector, sp.child('selector'), 'daemonset'),
+    ...validatePodTemplate(spec.template, spec.selector, sp.child('template')),
+    ..._nonNegative(spec.minReadySeconds, sp.child('minReadySeconds')),
+    ..._nonNegative(spec.revisionHistoryLimit, sp.child('revisionHistoryLimit')),
+  ];
+  const st = spec.updateStrategy;
+  if (st !== undefined) {
+    const stp = sp.child('updateStrategy');
+    if (st.type !== undefined && !(DAEMONSET_STRATEGIES as readonly string[]).includes(st.type)) errs.push(notSupported(stp.child('type'), st.type, DAEMONSET_STRATEGIES));
+    if (st.type === 'OnDelete' && st.rollingUpdate !== undefined) errs.push(forbidden(stp.child('rollingUpdate'), "may not be specified when strategy `type` is 'OnDelete'"));
+    const ru = st.rollingUpdate;
+    if (ru !== undefined) {
+      const rp = stp.child('rollingUpdate');
+      errs.push(..._intOrPercent(ru.maxUnavailable, rp.child('maxUnavailable')), ..._intOrPercent(ru.maxSurge, rp.child('maxSurge')));
+      if (_isZero(ru.maxUnavailable ?? 0) && _isZero(ru.maxSurge ?? 0))
+        errs.push(invalid(rp.child('maxUnavailable'), ru.maxUnavailable ?? 0, 'may not be 0 when `maxSurge` is 0'));
+    }
+  }
+  return errs;
+}

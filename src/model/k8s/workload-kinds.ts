@@ -5,7 +5,21 @@
  */
 import { defineKind, type KindInfo } from '../kind-info.js';
 import { SELF_SUBJECT_ACCESS_REVIEW_KIND } from './authorization.js';
-import { defaultDeployment, defaultReplicaSet, deploymentDecoder, replicaSetDecoder, validateDeployment, validateReplicaSet, type Deployment, type ReplicaSet } from './apps.js';
+import {
+  daemonSetDecoder,
+  defaultDaemonSet,
+  defaultDeployment,
+  defaultReplicaSet,
+  deploymentDecoder,
+  replicaSetDecoder,
+  validateDaemonSet,
+  validateDeployment,
+  validateReplicaSet,
+  type DaemonSet,
+  type Deployment,
+  type ReplicaSet,
+} from './apps.js';
+import { defaultSecret, secretDecoder, validateSecret, type Secret } from './secret.js';
 import {
   coreEventDecoder,
   endpointSliceDecoder,
@@ -83,4 +97,47 @@ export const EVENTS_V1_EVENT_KIND = defineKind<EventsV1Event>({
   validate: validateEventsV1Event,
 });
 
-export const WORKLOAD_KINDS: readonly KindInfo[] = [DEPLOYMENT_KIND, REPLICA_SET_KIND, ENDPOINT_SLICE_KIND, CORE_EVENT_KIND, EVENTS_V1_EVENT_KIND, SELF_SUBJECT_ACCESS_REVIEW_KIND];
+/** Why Tabby validates DaemonSets and Secrets but keeps none (KindInfo.dryRunOnly). */
+const DRY_RUN_ONLY = (what: string): string =>
+  `Tabby checks ${what} for --dry-run=server only and never stores or runs them (it schedules no pods and keeps no secrets): apply this manifest to the Kubernetes cluster that runs your nodes (docs/deploy.md)`;
+
+export const DAEMON_SET_KIND = defineKind<DaemonSet>({
+  kind: 'DaemonSet',
+  group: 'apps',
+  version: 'v1',
+  plural: 'daemonsets',
+  singular: 'daemonset',
+  shortNames: ['ds'],
+  namespaced: true,
+  decode: daemonSetDecoder,
+  applyDefaults: defaultDaemonSet,
+  validate: validateDaemonSet,
+  neverStored: true,
+  dryRunOnly: DRY_RUN_ONLY('apps/v1 DaemonSets'),
+});
+
+export const SECRET_KIND = defineKind<Secret>({
+  kind: 'Secret',
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  singular: 'secret',
+  shortNames: [],
+  namespaced: true,
+  decode: secretDecoder,
+  applyDefaults: defaultSecret,
+  validate: validateSecret,
+  neverStored: true,
+  dryRunOnly: DRY_RUN_ONLY('v1 Secrets'),
+});
+
+export const WORKLOAD_KINDS: readonly KindInfo[] = [
+  DEPLOYMENT_KIND,
+  REPLICA_SET_KIND,
+  DAEMON_SET_KIND,
+  ENDPOINT_SLICE_KIND,
+  CORE_EVENT_KIND,
+  EVENTS_V1_EVENT_KIND,
+  SELF_SUBJECT_ACCESS_REVIEW_KIND,
+  SECRET_KIND,
+];

@@ -1,0 +1,38 @@
+/**
+ * Status publication is coalesced (loop.ts, issue 19): many applies within one status interval
+ * cost one immediate publication and one more at the end of the interval carrying the latest
+ * programmed revision — not one write per apply.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadSnapshot } from '../engine/index.js';
+import { effectiveFelixConfig } from '../model/calico/felix-configuration.js';
+import { RecordingDriver } from '../dataplane/record/driver.js';
+import { realClock } from '../sys/index.js';
+import { AgentLoop } from './loop.js';
+import type { NodeStatus } from './status.js';
+
+test('agent status: 20 applies within the interval publish twice, the second time the latest revision', async () => {
+  const snapshot = loadSnapshot([]).snapshot;
+  let rev = 1;
+  const source = { inSync: true, get revision(): string { return String(rev); }, snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const published: NodeStatus[] = [];
+  const loop = new AgentLoop({ node: 'w1', source, driver: new RecordingDriver(), clock: realClock, statusIntervalMs: 300, publish: async (s) => void published.push(s) });
+  for (let i = 0; i < 20; i++) {
+    rev++;
+    await loop.applyOnce();
+  }
+  assert.deepEqual(published.map((s) => s.revision), ['2'], 'only the first apply published at once');
+  const deadline = Date.now() + 5000;
+  while (published.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(published.map((s) => s.revision), ['2', '21'], 'the end of the interval publishes the latest revision');
+  assert.equal(loop.publications, 2);
+  // with interval 0 every changed apply publishes (the previous behaviour)
+  const each: string[] = [];
+  const loop0 = new AgentLoop({ node: 'w1', source, driver: new RecordingDriver(), clock: realClock, statusIntervalMs: 0, publish: async (s) => void each.push(s.revision) });
+  for (let i = 0; i < 3; i++) {
+    rev++;
+    await loop0.applyOnce();
+  }
+  assert.equal(each.length, 3);
+});
