@@ -423,7 +423,9 @@ export class Lab {
    * every agent has programmed the datastore as of then (including the controller's writes).
    */
   settle(minRevision?: string, timeoutMs = 30_000): Promise<void> {
-    return this._loop.settle(minRevision, timeoutMs);
+    // A distributed lab's agents are processes reporting through the API servers (and the
+    // controller reads and writes through them too): on a loaded machine that takes longer.
+    return this._loop.settle(minRevision, this._cp === undefined ? timeoutMs : Math.max(timeoutMs, 90_000));
   }
 
   /** Runs one probe from a pod (`ns/name`), a worker (`node:<name>`), `internet`, `system` or a client host (addClient). */
