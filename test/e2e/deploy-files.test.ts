@@ -5,8 +5,10 @@
  * units use are the ones checked), their ExecStart flags against `tabby … --help`; the agent's
  * Containerfile parsed, the package it copies checked with `npm pack --dry-run` (the file name
  * it expects, the `tabby` binary it runs), and its ENTRYPOINT + the DaemonSet's args against
- * `tabby agent --help`. The Kubernetes manifests are checked in the last test (tabby validate,
- * and kubectl apply --dry-run=server against a real tabby server).
+ * `tabby agent --help`. The Kubernetes manifests: tabby validate, and kubectl apply
+ * --dry-run=server against a real tabby server (validated, defaulted, returned, stored nowhere);
+ * the DaemonSet's args, with its env and Secret volume resolved as the kubelet would, join a real
+ * server and program a node in a namespace; and --token-file's refusals.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +17,11 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { requireTool } from '../support/tools.js';
-import { REPO_ROOT, bounded, start, until } from '../support/doc-commands.js';
+import { required, requireTool } from '../support/tools.js';
+import { createNetns, deleteNetns, netnsSkipReason } from '../../src/sys/index.js';
+import { kubeOptionsFor } from '../../src/cli/datastore-config.js';
+import { openKubeDatastore } from '../../src/datastore/kube/index.js';
+import { REPO_ROOT, bounded, start, until, type Run } from '../support/doc-commands.js';
 import { freePorts } from '../support/etcd.js';
 import { DEPLOY, argvOptions, execArgv, helpOptions, kubeletExpand, parseContainerfile, parseEnvFile, unitSettings, unitValue } from '../support/deploy-files.js';
 
@@ -202,6 +207,105 @@ test('deploy/kubernetes: tabby validate accepts every manifest; kubectl apply --
   } finally {
     server.proc.kill('SIGTERM');
     await bounded(server.done, 20_000, 'stopping tabby server').catch(() => server.proc.kill('SIGKILL'));
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('tabby agent --token-file: read only to join; a missing or empty file, or both --token and --token-file, is refused before any connection', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabby-tokenfile-'));
+  try {
+    const hash = `sha256:${'0'.repeat(64)}`;
+    const base = ['agent', '--node', 'worker-1', '--server', 'https://127.0.0.1:1', '--ca-cert-hash', hash, '--state-dir', join(dir, 'state')];
+    const missing = tabby([...base, '--token-file', join(dir, 'nope')]);
+    assert.equal(missing.code, 1, missing.out);
+    assert.match(missing.out, new RegExp(`^tabby agent: --token-file ${join(dir, 'nope')}: no such file$`, 'm'));
+    await writeFile(join(dir, 'empty'), '\n');
+    const empty = tabby([...base, '--token-file', join(dir, 'empty')]);
+    assert.equal(empty.code, 1, empty.out);
+    assert.match(empty.out, /--token-file \S+ is empty$/m);
+    const both = tabby([...base, '--token', 'abcdef.0123456789abcdef', '--token-file', join(dir, 'empty')]);
+    assert.equal(both.code, 2, both.out);
+    assert.match(both.out, /^tabby agent: give --token or --token-file, not both$/m);
+    // a readable token goes on to the join, which fails here only because nothing listens on port 1
+    await writeFile(join(dir, 'token'), 'abcdef.0123456789abcdef\n');
+    const join1 = tabby([...base, '--token-file', join(dir, 'token')]);
+    assert.equal(join1.code, 1, join1.out);
+    assert.doesNotMatch(join1.out, /token-file/);
+    assert.match(join1.out, /127\.0\.0\.1:1/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("the DaemonSet's container args, expanded as the kubelet would, join a real tabby server and program the node", { skip: required(await netnsSkipReason()), timeout: 240_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabby-deploy-ds-'));
+  const [port] = await freePorts(1);
+  const ns = await createNetns('tbyds');
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir };
+  const started: Run[] = [];
+  try {
+    const server = start('tabby', ['server', '--data-dir', join(dir, 'cp'), '--port', String(port)], env);
+    started.push(server);
+    await until('tabby server to listen', 60_000, () => {
+      if (server.proc.exitCode !== null) assert.fail(`tabby server exited: ${server.out}`);
+      return server.out.includes('listening on');
+    });
+    const tok = tabby(['token', 'create', '--data-dir', join(dir, 'cp'), '--node', 'worker-1']);
+    assert.equal(tok.code, 0, tok.out);
+    const token = /^token: (\S+)$/m.exec(tok.out)?.[1] ?? '';
+    const hash = /^ca-cert-hash: (\S+)$/m.exec(tok.out)?.[1] ?? '';
+    const docs = parseAllDocuments(await readFile(join(DEPLOY, 'kubernetes', 'tabby-agent-daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+    type Container = { args: string[]; env: { name: string; valueFrom: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } }[]; volumeMounts: { name: string; mountPath: string }[] };
+    const spec = (docs.find((d) => d['kind'] === 'DaemonSet') as { spec: { template: { spec: { containers: Container[]; volumes: { name: string; secret?: { secretName: string } }[] } } } }).spec.template.spec;
+    const c = spec.containers[0]!;
+    // the Secret as the kubelet mounts it: one file per key; its env values from the same keys
+    const secret: Record<string, string> = { server: `https://127.0.0.1:${port}`, 'ca-cert-hash': hash, 'token.worker-1': token };
+    const values: Record<string, string> = {};
+    for (const e of c.env) {
+      if (e.valueFrom.fieldRef) {
+        assert.equal(e.valueFrom.fieldRef.fieldPath, 'spec.nodeName');
+        values[e.name] = 'worker-1';
+      } else {
+        assert.equal(e.valueFrom.secretKeyRef?.name, 'tabby-agent-join');
+        values[e.name] = secret[e.valueFrom.secretKeyRef.key] ?? assert.fail(`no key ${e.valueFrom.secretKeyRef.key}`);
+      }
+    }
+    const mounts = new Map<string, string>();
+    for (const m of c.volumeMounts) {
+      const host = join(dir, 'mounts', m.name);
+      await mkdir(host, { recursive: true });
+      const vol = spec.volumes.find((v) => v.name === m.name);
+      if (vol?.secret) for (const [k, v] of Object.entries(secret)) await writeFile(join(host, k), v);
+      mounts.set(m.mountPath, host);
+    }
+    const args = kubeletExpand(c.args, values).map((a) => {
+      for (const [mp, host] of mounts) if (a.includes(`=${mp}`)) return a.replace(`=${mp}`, `=${host}`);
+      return a;
+    });
+    const agent = start('tabby', ['agent', ...args, '--netns', ns], env);
+    started.push(agent);
+    const ds = await openKubeDatastore(kubeOptionsFor({ kubeconfig: join(dir, 'cp', 'admin.kubeconfig') }));
+    try {
+      await until('worker-1 to publish its programmed revision', 90_000, async () => {
+        if (agent.proc.exitCode !== null) assert.fail(`the agent exited: ${agent.out}`);
+        try {
+          const n = await ds.get({ group: 'projectcalico.org', plural: 'nodes', namespace: '', name: 'worker-1' });
+          return (n.metadata.annotations ?? {})['tabby.dev/programmed-revision'] !== undefined;
+        } catch {
+          return false;
+        }
+      });
+    } finally {
+      await ds.close();
+    }
+    // its credential is in the state volume (a host path): a restarted pod needs no token
+    await readFile(join(mounts.get('/var/lib/tabby-agent')!, 'kubeconfig'), 'utf8');
+  } finally {
+    for (const r of started.reverse()) {
+      r.proc.kill('SIGTERM');
+      await bounded(r.done, 20_000, 'stopping').catch(() => r.proc.kill('SIGKILL'));
+    }
+    await deleteNetns(ns);
     await rm(dir, { recursive: true, force: true });
   }
 });

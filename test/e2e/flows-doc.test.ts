@@ -105,6 +105,12 @@ test('docs/flows.md: every command runs as printed and shows what the page says'
       } else if (line.includes('--namespace shop') || line === 'tabby flows' || /^tabby flows\s+#/.test(line)) {
         assert.match(r.out, /allow-web/, line);
         assert.match(r.out, /default-deny/, line);
+      } else if (cmd === 'kubectl' && args[0] === 'get' && args[1] === 'flows') {
+        // kubectl's own printing of the server's Table: the columns, both records of namespace shop
+        assert.match(r.out, /^(NAMESPACE\s+)?NAME\s+REPORTER\s+SOURCE\s+DESTINATION\s+PORT\s+ACTION\s+CONNECTIONS\s+POLICY\s+PENDING\s+AGE/, line);
+        if (args.includes('wide')) assert.match(r.out, /\s+NODES\s+PACKETS\s+BYTES\s+ENFORCED\n/, line);
+        assert.match(r.out, /allow-web/, line);
+        assert.match(r.out, /default-deny/, line);
       } else if (cmd === 'kubectl') {
         const list = JSON.parse(r.out) as { kind: string; items: { action: string }[] };
         assert.equal(list.kind, 'FlowList', line);
