@@ -22,7 +22,7 @@
  *
  * Every wait is bounded; `down` runs even after a failed `up`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runAgent, type AgentHandle } from '../agent/main.js';
@@ -31,7 +31,7 @@ import { openSqliteDatastore, type Datastore, type StoredObject } from '../datas
 import { buildSnapshot } from '../engine/index.js';
 import { inNetns, nodeRunner, type CommandRunner } from '../sys/index.js';
 import { applyKubeProxy, renderKubeProxy } from './kube-proxy.js';
-import { bounded, NFLOG_GROUP, RESPONDER_LIFETIME_MS, STATE_FILE, type LabContext, type LabOptions, type LabState, type PodRecord } from './lab-context.js';
+import { bounded, writeLabState, NFLOG_GROUP, RESPONDER_LIFETIME_MS, type LabContext, type LabOptions, type LabState, type PodRecord } from './lab-context.js';
 import { LabLoop } from './lab-loop.js';
 import { LabPods, type LabRuntime } from './lab-pods.js';
 import { calicoNodeManifest, nodeManifest, publicHostEndpointManifest } from './manifests.js';
@@ -173,7 +173,7 @@ export class Lab {
     const cp = new ControlPlane({ stateDir: opts.stateDir, plan, tabbyArgv: d.tabbyArgv, newCa: d.newCa, ...(d.etcdBin === undefined ? {} : { etcdBin: d.etcdBin }), ...(opts.dataplane === undefined ? {} : { dataplane: opts.dataplane }), nflogGroup: NFLOG_GROUP, runner, log });
     const pre = (): void => {
       const st: LabState = { version: 1, prefix: plan.prefix, stateDir: opts.stateDir, plan, namespaces: [...created], pids: [], pods: [], logFiles: {}, daemonPid: process.pid, ready: false, distributed: cp.state() };
-      writeFileSync(join(opts.stateDir, STATE_FILE), `${JSON.stringify(st, null, 2)}\n`);
+      writeLabState(opts.stateDir, st);
     };
     try {
       pre();
@@ -215,16 +215,19 @@ export class Lab {
     this._saveState();
     await Promise.all([...this._procs.values()].map((p) => p.ready()));
     for (const w of this.plan.workers) await this._startLogs(w);
-    for (const w of this.plan.workers) await this._startAgent(w);
+    // A distributed lab's agents join in parallel (each: a token made on the control plane, then the agent process).
+    if (this._cp !== undefined) await Promise.all(this.plan.workers.map((w) => this._startAgent(w)));
+    else for (const w of this.plan.workers) await this._startAgent(w);
     this._loopDone = this._loop.run(this._ac.signal);
     // `tabby lab fault restart agent W` from another process (faults/requests.ts).
     this._faultsDone = serveFaultRequests(this.opts.stateDir, async (r) => {
       await this.restartAgent(r.node);
       return `agent ${r.node} restarted`;
     }, this._ac.signal, this._log);
+    // Ready (in the state file, which `tabby lab up` waits for) once every agent programmed the lab's writes.
+    await this.settle(undefined, this._cp === undefined ? 30_000 : 180_000);
     this._ready = true;
     this._saveState();
-    await this.settle();
   }
 
   private _track(ns: string): void {
@@ -399,7 +402,7 @@ export class Lab {
 
   private _saveState(): void {
     if (this._down) return;
-    writeFileSync(join(this.opts.stateDir, STATE_FILE), `${JSON.stringify(this.state(), null, 2)}\n`);
+    writeLabState(this.opts.stateDir, this.state());
   }
 
   pods(): readonly PodRecord[] {
@@ -420,7 +423,9 @@ export class Lab {
    * every agent has programmed the datastore as of then (including the controller's writes).
    */
   settle(minRevision?: string, timeoutMs = 30_000): Promise<void> {
-    return this._loop.settle(minRevision, timeoutMs);
+    // A distributed lab's agents are processes reporting through the API servers (and the
+    // controller reads and writes through them too): on a loaded machine that takes longer.
+    return this._loop.settle(minRevision, this._cp === undefined ? timeoutMs : Math.max(timeoutMs, 90_000));
   }
 
   /** Runs one probe from a pod (`ns/name`), a worker (`node:<name>`), `internet`, `system` or a client host (addClient). */

@@ -4,6 +4,8 @@
  * (lab-pods.ts), the reconcile loop (lab-loop.ts) and the services allocator (services.ts) reach
  * the lab's datastore, runner, topology and state file without knowing the Lab class.
  */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResourceClient } from '../client/index.js';
 import type { Datastore, ResourceType, StoredObject } from '../datastore/index.js';
 import type { CommandRunner } from '../sys/index.js';
@@ -133,6 +135,14 @@ export interface LabContext {
 
 /** A datastore object with the spec and status the lab reads. */
 export type Obj = StoredObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
+
+/** Writes `<stateDir>/lab.json` atomically (temporary file, rename): readers in other processes never see half of it. */
+export function writeLabState(stateDir: string, st: LabState): void {
+  const f = join(stateDir, STATE_FILE);
+  const tmp = `${f}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(st, null, 2)}\n`);
+  renameSync(tmp, f);
+}
 
 export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;

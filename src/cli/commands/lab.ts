@@ -154,6 +154,7 @@ export function labCommand(ctx: CommandContext): Command {
     .option('--api', 'also serve the Kubernetes API on 127.0.0.1 (kubeconfig in the state dir)')
     .option('--foreground', 'run the lab in this process until SIGINT/SIGTERM')
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
+    .option('--node-names <pattern>', 'worker node names, {i} for the index (e.g. kube-dal10-crc21191ee3997497ca90c8173bbdaf560-w{i}.cloud.ibm, the ibm-classic profile\'s)', 'worker{i}')
     .option('--distributed', 'a distributed control plane: etcd members, API servers and each worker\'s agent as separate processes in their own namespaces, joined with tokens over TLS')
     .option('--etcd-members <n>', 'with --distributed: etcd members', intOption(1, 7), 3)
     .option('--apiservers <n>', 'with --distributed: API servers', intOption(1, 5), 2)
@@ -191,10 +192,12 @@ A distributed lab (--distributed) stores through its API servers; the host reach
         const args = [...process.execArgv, process.argv[1] ?? '', 'lab', 'up', '--foreground', '--state-dir', dir, '--workers', String(o.workers), '--dataplane', o.dataplane];
         if (flag(opts, 'hostEndpoints')) args.push('--host-endpoints');
         if (flag(opts, 'api')) args.push('--api');
+        args.push('--node-names', stringOpt(opts, 'nodeNames') ?? 'worker{i}');
         if (distributed) args.push('--distributed', '--etcd-members', String(o.etcdMembers), '--apiservers', String(o.apiservers));
         const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
         child.unref();
-        for (let i = 0; i < 1200; i++) {
+        // A distributed lab starts etcd, API servers and an agent process per worker: allow more.
+        for (let i = 0, n = distributed ? 3000 : 1200; i < n; i++) {
           const s = readLabState(dir);
           if (s?.ready === true) {
             ctx.io.stdout(`lab ${s.prefix} is up: ${s.plan.workers.length} workers, state in ${dir}\n`);
@@ -219,6 +222,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       const l = await Lab.up({
         stateDir: dir,
         workers: o.workers,
+        nodeNames: stringOpt(opts, 'nodeNames') ?? 'worker{i}',
         ...(distributed ? { distributed: distributedOptions(o.etcdMembers, o.apiservers) } : { datastore: await openSqliteDatastore(join(dir, 'tabby.db')) }),
         hostEndpoints: flag(opts, 'hostEndpoints'),
         dataplane: o.dataplane,

@@ -283,6 +283,19 @@ export class KubeDatastore implements Datastore {
     throw this._error(res, { ...type, namespace: ns ?? '', name });
   }
 
+  /**
+   * PUT to the object's `/status` subresource: for kinds that have one (Pods, Services, Nodes…)
+   * the API server keeps the stored status on `update`, as Kubernetes does; a kubelet-like
+   * writer (the distributed lab) sets status here. Only status changes; resourceVersion guards it.
+   */
+  async updateStatus(type: ResourceType, obj: StoredObject): Promise<StoredObject> {
+    const ns = obj.metadata.namespace;
+    const name = obj.metadata.name ?? '';
+    const res = await this._call('PUT', `${this._path(type, ns, name)}/status`, obj);
+    if (res.status === 200 || res.status === 201) return _clean(res.body);
+    throw this._error(res, { ...type, namespace: ns ?? '', name });
+  }
+
   async get(key: ObjectKey): Promise<StoredObject> {
     const res = await this._call('GET', this._path(key, key.namespace, key.name));
     // a derived object is not stored: the client above derives it again

@@ -25,6 +25,7 @@ import { nodeRunner, type CommandRunner } from '../../sys/index.js';
 import type { HostPlan, LabPlan, WorkerPlan } from '../topology.js';
 import { isMemberProcess, readMembers, spawnMember, withMembers, writeMembers, type MemberList, type MemberRecord } from './members.js';
 import { HostForwarder, relayArgs, type RelayRoute } from './relay.js';
+import { StatusWritingDatastore } from './status-writes.js';
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
@@ -285,7 +286,7 @@ export class ControlPlane {
     if (token === undefined) throw new Error(`lab: no admin token in ${join(a1dir, 'admin.kubeconfig')}`);
     const server = `https://127.0.0.1:${this._forwarder.port}`;
     writeFileSync(join(stateDir, 'admin.kubeconfig'), admin.replace(/^(\s*server: )\S+$/m, `$1${server}`), { mode: 0o600 });
-    this._ds = await openKubeDatastore({ server, token, caPem, timeoutMs: 15_000 });
+    this._ds = new StatusWritingDatastore(await openKubeDatastore({ server, token, caPem, timeoutMs: 15_000 }));
   }
 
   private _serverArgs(a: HostPlan, dir: string, etcdEndpoints: string): string[] {
