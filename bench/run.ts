@@ -2,7 +2,9 @@
  * @module `npm run bench`: runs every bench/*.bench.ts module (each exports
  * `run(): Promise<BenchResult[]>`), prints a table and rewrites BENCHMARKS.md with the machine,
  * the date, the command and the results. `npm run bench -- selector` runs only matching modules
- * (and then leaves BENCHMARKS.md alone, so it always holds a full run).
+ * (and then leaves BENCHMARKS.md alone, so it always holds a full run). A module that fails in a
+ * full run does not keep the others' figures out of the file: it is listed there as failed, with
+ * its error, and the command exits 1.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
@@ -65,7 +67,7 @@ function _table(rows: readonly { module: string; r: BenchResult }[]): string[] {
 const _load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(', ');
 const _cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-function _markdown(rows: readonly { module: string; r: BenchResult }[], date: Date, startLoad: readonly number[]): string {
+function _markdown(rows: readonly { module: string; r: BenchResult }[], failures: readonly { module: string; error: string }[], date: Date, startLoad: readonly number[]): string {
   const cpu = cpus();
   const mem = (totalmem() / 2 ** 30).toFixed(1);
   const lines = [
@@ -87,6 +89,9 @@ function _markdown(rows: readonly { module: string; r: BenchResult }[], date: Da
     '|---|---|---:|---|---|---|',
     ...rows.map(({ module, r }) => `| ${_cell(r.name)} | \`${module}\` | ${fmt(r.value)} | ${_cell(r.unit)} | ${_cell(fmtGoal(r.goal))} | ${verdict(r)} |`),
     '',
+    ...(failures.length === 0
+      ? []
+      : ['## Modules that failed in this run (no figures from them above)', '', ...failures.map((f) => `- \`${f.module}\`: ${f.error.replace(/\s+/g, ' ').slice(0, 300)}`), '']),
   ];
   return lines.join('\n');
 }
@@ -102,23 +107,24 @@ async function main(filter: readonly string[]): Promise<number> {
     return 1;
   }
   const rows: { module: string; r: BenchResult }[] = [];
-  let failed = false;
+  const failures: { module: string; error: string }[] = [];
   for (const f of files) {
     const quiet = await _settle();
     process.stderr.write(`running ${f}...${quiet ? '' : ' (the machine did not settle: other work is running)'}\n`);
     try {
       for (const r of _decode(_runIsolated(f), f)) rows.push({ module: f, r });
     } catch (e) {
-      failed = true;
-      console.error(`${f}: ${e instanceof Error ? e.message : String(e)}`);
+      const error = e instanceof Error ? e.message : String(e);
+      failures.push({ module: f, error });
+      console.error(`${f}: ${error}`);
     }
   }
   console.log(_table(rows).join('\n'));
-  if (filter.length === 0 && !failed) {
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), _markdown(rows, new Date(), startLoad));
-    console.error('wrote BENCHMARKS.md');
+  if (filter.length === 0) {
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), _markdown(rows, failures, new Date(), startLoad));
+    console.error(`wrote BENCHMARKS.md${failures.length === 0 ? '' : ` (${failures.length} module(s) failed: listed there)`}`);
   } else console.error('BENCHMARKS.md left unchanged (partial run)');
-  return failed ? 1 : 0;
+  return failures.length === 0 ? 0 : 1;
 }
 
 const RESULT_MARK = 'TABBY-BENCH-RESULT ';
