@@ -23,6 +23,7 @@ import { decideGeneral } from '../src/engine/evaluate.js';
 import { fastIndexStats, prepareFastIndex, type FastIndexStats } from '../src/engine/fast.js';
 import type { Resource } from '../src/model/meta.js';
 import { cpuNow } from './cpu-clock.js';
+import { mulberry32 } from '../src/lib/prng.js';
 
 export interface BenchResult {
   name: string;
@@ -48,17 +49,7 @@ function _best(round: () => number): number {
 
 let _sink = 0;
 
-/** A deterministic pseudo-random sequence (mulberry32). */
-function _rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const _rng = mulberry32;
 
 export function syntheticCluster(pods = PODS): Resource[] {
   const out: Resource[] = [];

@@ -11,18 +11,9 @@ import { decodeResource } from '../model/validate-resource.js';
 import type { Resource } from '../model/meta.js';
 import type { StoredObject } from '../datastore/index.js';
 import { footprint, podChangeMatters } from './relevance.js';
+import { mulberry32 } from '../lib/prng.js';
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const decode = (o: unknown): Resource => {
   const r = decodeResource(o);

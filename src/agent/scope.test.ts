@@ -13,20 +13,12 @@ import { ResourceClient } from '../client/index.js';
 import { RecordingDriver } from '../dataplane/record/driver.js';
 import type { CommandRunner } from '../sys/index.js';
 import { runAgent, type AgentHandle } from './main.js';
+import { mulberry32 } from '../lib/prng.js';
 
 const WAIT_MS = 20_000;
 const NO_COMMANDS: CommandRunner = { run: (c) => Promise.reject(new Error(`no commands in this test (asked for ${c.argv.join(' ')})`)) };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const NAMESPACES = ['shop', 'bank', 'blog', 'mail'];
 const APPS = ['web', 'db', 'cache', 'edge'];

@@ -33,23 +33,15 @@ import { snapshotOf } from './controller.js';
 import { engineInput, runProbe, type ProbeFlow, type ProbeRow } from './probe.js';
 import { runVerdicts } from '../engine/index.js';
 import type { ResourceType, StoredObject } from '../datastore/index.js';
+import { mulberry32 } from '../lib/prng.js';
 
 export const POOL_PODS = 4;
 const NAMESPACES = ['va', 'vb'] as const;
 const POD_TYPE: ResourceType = { group: '', plural: 'pods' };
 const NS_TYPE: ResourceType = { group: '', plural: 'namespaces' };
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG that generates verify cases (lib/prng.ts). */
+export const rng = mulberry32;
 
 interface Gen {
   readonly r: () => number;

@@ -9,6 +9,7 @@
  * only: the simulation's agents program a RecordingDriver, never a kernel, so no address is ever
  * configured anywhere.
  */
+import { mulberry32 } from '../lib/prng.js';
 
 export interface ScenarioSize {
   readonly nodes: number;
@@ -99,16 +100,7 @@ export type ChurnOp =
   | { readonly kind: 'create'; readonly pod: number };
 
 /** A small deterministic PRNG (mulberry32), so a run's churn is reproducible from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /**
  * The churn: half label changes (the pod's app moves on, so IP sets change on other nodes), a

@@ -9,17 +9,9 @@ import assert from 'node:assert/strict';
 import { parseCidrOrIp, parseIp, type Cidr } from '../../lib/net.js';
 import { MIN_CLASS_POLICIES, planClasses, type ClassPlan } from './classes.js';
 import type { DomainPiece } from './prefilter.js';
+import { mulberry32 } from '../../lib/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const NETS = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.3', '10.1.2.4', '192.168.0.0/16', '192.168.7.0/25', '0.0.0.0/1', '128.0.0.0/1'];
 const cidr = (s: string): Cidr => parseCidrOrIp(s)!;
