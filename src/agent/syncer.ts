@@ -370,7 +370,10 @@ export class Syncer {
             if (ev.type === 'DELETED' || (isPod && !this._keepPod(ev.object))) map.delete(key);
             else map.set(key, { obj: ev.object, decoded: undefined });
             this._gen++;
-            const statusOnly = ev.type === 'MODIFIED' && prev !== undefined && _sansStatus(prev.obj) === _sansStatus(ev.object);
+            // Only a Node's own status annotations are exempt (the module comment): any other write,
+            // even one that changes nothing (a no-op update still gets a revision), moves the
+            // revision on, or a caller waiting for that revision (the lab's settle) waits forever.
+            const statusOnly = ev.type === 'MODIFIED' && t.plural === 'nodes' && prev !== undefined && _sansStatus(prev.obj) === _sansStatus(ev.object);
             if (!statusOnly) {
               this._noteChange(t, key, prev?.obj);
               this._advance(ev.revision);
