@@ -198,6 +198,13 @@ export function isMemberProcess(m: MemberRecord, pid: number): boolean {
   return prog.every((a, i) => cmd[i] === a) || m.argv.every((a, i) => cmd[i] === a);
 }
 
+/** Whether member M's process PID is gone for good: no such pid, or one that started at another time. */
+function _reaped(m: MemberRecord, pid: number): boolean {
+  const st = procStat(pid);
+  if (st === undefined) return true;
+  return m.startTime !== undefined ? st.startTime !== m.startTime : !isAlive(pid);
+}
+
 /**
  * Sends SIGNAL to member NAME's process and, for SIGKILL/SIGTERM, waits (bounded by
  * `timeoutMs`) until it is gone, then records it as stopped (no pid). Other signals (SIGSTOP,
@@ -213,11 +220,12 @@ export async function stopMember(stateDir: string, name: string, signal: NodeJS.
   process.kill(pid, signal);
   if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT') return pid;
   const deadline = Date.now() + timeoutMs;
-  // Gone: no process, a zombie (its parent reaps it), or another process on a reused pid.
-  while (isMemberProcess(m, pid) && Date.now() < deadline) await _sleep(20);
+  // Gone: no process any more, or another process on a reused pid. A zombie is no longer the
+  // member (it runs nothing) but is waited for too, bounded, until its parent reaps it.
+  while (!_reaped(m, pid) && Date.now() < deadline) await _sleep(20);
   if (isMemberProcess(m, pid)) {
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && isMemberProcess(m, pid); i++) await _sleep(20);
+    for (let i = 0; i < 100 && !_reaped(m, pid); i++) await _sleep(20);
   }
   await withMembers(stateDir, (list) => ({ list: memberNamed(list, name).pid === pid ? setSpawned(list, name, undefined) : list, result: undefined }));
   return pid;
