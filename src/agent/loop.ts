@@ -18,7 +18,8 @@
  *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
- *   called (best effort; a failure is retried on the next apply), at most once per
+ *   called (a failure is logged and retried with the latest state after the interval, at least
+ *   250 ms, until one goes through or the loop stops), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
  *   once (and the apply waits for it), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
@@ -357,12 +358,7 @@ export class AgentLoop {
     if (wait > 0) {
       // coalesced: the latest state goes out at the end of the interval
       this._statusPending = rec;
-      this._statusTimer ??= setTimeout(() => {
-        this._statusTimer = undefined;
-        const latest = this._statusPending;
-        this._statusPending = undefined;
-        if (latest !== undefined) void this._publish(latest);
-      }, wait);
+      this._publishLater(wait);
       return;
     }
     this._publishedAt = this._o.clock.now();
@@ -372,8 +368,23 @@ export class AgentLoop {
       await this._o.publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
       this._published = key;
     } catch (e) {
-      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
+      // Retried (with the latest state by then) after the interval, not only with the next apply:
+      // a quiet datastore brings none, and whoever waits for this revision would wait forever.
+      const retryMs = Math.max(interval, 250);
+      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}; retrying in ${retryMs} ms`);
+      this._statusPending ??= rec;
+      this._publishLater(retryMs);
     }
+  }
+
+  /** Publishes the pending status (the latest by then) in MS, unless a publication is already due. */
+  private _publishLater(ms: number): void {
+    this._statusTimer ??= setTimeout(() => {
+      this._statusTimer = undefined;
+      const latest = this._statusPending;
+      this._statusPending = undefined;
+      if (latest !== undefined) void this._publish(latest);
+    }, ms);
   }
 
   /** The driver heard of a kernel change: verify now (no sooner than the spacing allows). */

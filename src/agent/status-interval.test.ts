@@ -36,3 +36,30 @@ test('agent status: 20 applies within the interval publish twice, the second tim
   }
   assert.equal(each.length, 3);
 });
+
+test('agent status: a failed publication is retried without another apply (a quiet datastore brings none)', async () => {
+  const snapshot = loadSnapshot([]).snapshot;
+  const source = { inSync: true, revision: '7', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const published: string[] = [];
+  let failures = 2;
+  const logs: string[] = [];
+  const loop = new AgentLoop({
+    node: 'w1',
+    source,
+    driver: new RecordingDriver(),
+    clock: realClock,
+    statusIntervalMs: 100,
+    publish: async (s) => {
+      if (failures-- > 0) throw new Error('503 from the API server');
+      published.push(s.revision);
+    },
+    log: (m) => logs.push(m),
+  });
+  await loop.applyOnce();
+  assert.deepEqual(published, [], 'the first attempt failed');
+  const deadline = Date.now() + 5000;
+  while (published.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(published, ['7'], 'published on a later attempt, with no apply in between');
+  assert.equal(logs.filter((l) => l.startsWith('status not published: 503 from the API server; retrying in 250 ms')).length, 2, logs.join('\n'));
+  assert.equal(loop.publications, 3);
+});
