@@ -367,7 +367,9 @@ export class ControlPlane {
     };
     await withMembers(stateDir, (list) => ({ list: { ...list, members: [...list.members.filter((x) => x.name !== name), m] }, result: undefined }));
     await this._start(name);
-    return { node: w.name, whenProgrammed: (rev, t) => this.whenProgrammed(w.name, rev, t) };
+    // A second less than the caller's bound, so the caller sees this agent's own report (its
+    // last revision and log) rather than its own timeout.
+    return { node: w.name, whenProgrammed: (rev, t) => this.whenProgrammed(w.name, rev, t === undefined ? undefined : Math.max(1, t - 1_000)) };
   }
 
   /** Resolves once NODE's agent reports (on its Node) a programmed revision ≥ REVISION; bounded. */
