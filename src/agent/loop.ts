@@ -18,7 +18,7 @@
  *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
- *   called (best effort; a failure is retried on the next apply), at most once per
+ *   called (best effort; a failure is retried at the end of the interval), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
  *   once (and the apply waits for it), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
@@ -135,6 +135,8 @@ export class AgentLoop {
   private _publishedAt = -Infinity;
   private _statusPending: ApplyRecord | undefined;
   private _statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when `run` ends: no status retry is scheduled after that. */
+  private _stopped = false;
   /** Status publications made (writes attempted). */
   publications = 0;
   private readonly _waiters: { rev: bigint; resolve: () => void }[] = [];
@@ -253,6 +255,7 @@ export class AgentLoop {
         }
       }
     } finally {
+      this._stopped = true;
       signal.removeEventListener('abort', onAbort);
       clearTimeout(this._statusTimer);
       this._statusTimer = undefined;
@@ -373,6 +376,15 @@ export class AgentLoop {
       this._published = key;
     } catch (e) {
       this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
+      // retried at the end of the interval (with the latest state by then), not only on the next apply
+      if (this._stopped) return;
+      this._statusPending ??= rec;
+      this._statusTimer ??= setTimeout(() => {
+        this._statusTimer = undefined;
+        const latest = this._statusPending;
+        this._statusPending = undefined;
+        if (latest !== undefined) void this._publish(latest);
+      }, interval);
     }
   }
 
