@@ -20,7 +20,8 @@
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
  *   called (best effort; a failure is retried at the end of the interval), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
- *   once (and the apply waits for it), later ones are coalesced into one publication of the
+ *   once (and the apply waits for it, at most 1 s: a write stuck on a dead connection does not
+ *   hold back the next apply; publications never overlap), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
  *   status writes per interval, not one per change.
  * - Agent-side filtering (issue 19): when every change since the last apply is a Pod change
@@ -114,6 +115,9 @@ export interface RepairRecord {
   readonly endedAt: number;
 }
 
+/** How long an apply waits for its status publication before going on (it completes in the background). */
+const STATUS_WAIT_MS = 1_000;
+
 /** How long `whenProgrammed` waits by default. */
 export const DEFAULT_PROGRAMMED_TIMEOUT_MS = 60_000;
 
@@ -137,6 +141,8 @@ export class AgentLoop {
   private _statusTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set when `run` ends: no status retry is scheduled after that. */
   private _stopped = false;
+  /** The status publication in flight (one at a time). */
+  private _statusInflight: Promise<void> | undefined;
   /** Status publications made (writes attempted). */
   publications = 0;
   private readonly _waiters: { rev: bigint; resolve: () => void }[] = [];
@@ -355,37 +361,60 @@ export class AgentLoop {
     if (this._o.publish === undefined) return;
     const key = `${rec.revision}|${rec.policies.join(',')}`;
     if (key === this._published) return;
+    // One publication at a time (an older one finishing last would overwrite a newer state): the
+    // latest state waits for the one in flight, and goes out when it ends.
+    if (this._statusInflight !== undefined) {
+      this._statusPending = rec;
+      return;
+    }
     const interval = this._o.statusIntervalMs ?? 1000;
     const wait = this._publishedAt + interval - this._o.clock.now();
     if (wait > 0) {
       // coalesced: the latest state goes out at the end of the interval
       this._statusPending = rec;
-      this._statusTimer ??= setTimeout(() => {
-        this._statusTimer = undefined;
-        const latest = this._statusPending;
-        this._statusPending = undefined;
-        if (latest !== undefined) void this._publish(latest);
-      }, wait);
+      this._armStatus(wait);
       return;
     }
     this._publishedAt = this._o.clock.now();
     this.publications++;
-    try {
-      // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
-      await this._o.publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
-      this._published = key;
-    } catch (e) {
-      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
-      // retried at the end of the interval (with the latest state by then), not only on the next apply
-      if (this._stopped) return;
-      this._statusPending ??= rec;
-      this._statusTimer ??= setTimeout(() => {
-        this._statusTimer = undefined;
-        const latest = this._statusPending;
-        this._statusPending = undefined;
-        if (latest !== undefined) void this._publish(latest);
-      }, interval);
-    }
+    const publish = this._o.publish;
+    const inflight = (async (): Promise<void> => {
+      try {
+        // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
+        await publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
+        this._published = key;
+      } catch (e) {
+        this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
+        // retried at the end of the interval (with the latest state by then), not only on the next apply
+        if (!this._stopped) {
+          this._statusPending ??= rec;
+          this._armStatus(interval);
+        }
+      } finally {
+        this._statusInflight = undefined;
+        const next = this._statusPending;
+        if (next !== undefined && this._statusTimer === undefined && !this._stopped) {
+          this._statusPending = undefined;
+          void this._publish(next);
+        }
+      }
+    })();
+    this._statusInflight = inflight;
+    // The apply waits for its publication, but not for long: a write stuck on a dead connection
+    // (a partition) must not hold back applying what arrives next.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([inflight, new Promise<void>((r) => (timer = setTimeout(r, STATUS_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** Publishes the pending state in `ms` (one timer at a time). */
+  private _armStatus(ms: number): void {
+    this._statusTimer ??= setTimeout(() => {
+      this._statusTimer = undefined;
+      const latest = this._statusPending;
+      this._statusPending = undefined;
+      if (latest !== undefined) void this._publish(latest);
+    }, ms);
   }
 
   /** The driver heard of a kernel change: verify now (no sooner than the spacing allows). */

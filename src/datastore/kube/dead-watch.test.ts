@@ -6,18 +6,21 @@
  * grown past the partition's length — and holds the bytes of connections made during it until
  * the heal. The watch must notice the silence (the server sends bookmarks when idle), drop its
  * connection and resume on a fresh one from its last revision: the change made during the cut
- * arrives after the heal, with no event lost or repeated. Without the option the watch stays on
- * its dead connection and the change never arrives (the first test then fails).
+ * arrives after the heal, with no event lost or repeated — straight to the server, and through the
+ * fan-out tier. Without the option the watch stays on its dead connection and the change never
+ * arrives (the first two tests then fail).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer, type RunningServer } from '../../apiserver/main.js';
 import type { WatchEvent } from '../datastore.js';
 import { KubeDatastore } from './kube-datastore.js';
+import { runFanout } from '../../fanout/server.js';
+import { fanoutTypes } from '../../cli/commands/server.js';
 
 const GNP = { group: 'projectcalico.org', plural: 'globalnetworkpolicies' };
 const gnp = (name: string) => ({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name }, spec: { order: 1, selector: 'all()' } });
@@ -104,32 +107,34 @@ describe('a watch on a dead connection', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('is dropped once silent, and resumes from its last revision on a fresh connection after the heal', async () => {
-    const proxy = await cuttableProxy(new URL(server!.url).port === '' ? 443 : Number(new URL(server!.url).port));
+  /** Watches through a cuttable proxy in front of `target`; cuts, changes, heals, and checks what arrived. */
+  const cutAndHeal = async (target: string): Promise<void> => {
+    const proxy = await cuttableProxy(Number(new URL(target).port));
     const ds = new KubeDatastore({ server: proxy.url, token: server!.adminToken, caPem: server!.caPem, timeoutMs: 1_000, watchIdleTimeoutMs: 500 });
     const ac = new AbortController();
     const seen: WatchEvent[] = [];
+    const names = ['before-cut', 'during-cut', 'after-heal'].map((n) => `${n}-${new URL(target).port}`);
     try {
       const { revision } = await ds.list(GNP);
       const watching = (async () => {
         for await (const ev of ds.watch(GNP, revision, ac.signal)) seen.push(ev);
       })();
-      await direct!.create(GNP, gnp('before-cut'));
+      await direct!.create(GNP, gnp(names[0]!));
       await until('the first change', 5_000, () => seen.length === 1);
       // a bookmark has shown the server heartbeats (100 ms idle interval)
       await new Promise((r) => setTimeout(r, 300));
       proxy.cut();
-      await direct!.create(GNP, gnp('during-cut'));
+      await direct!.create(GNP, gnp(names[1]!));
       await new Promise((r) => setTimeout(r, 1_000));
       assert.equal(seen.length, 1, 'nothing arrives while the path is cut');
       assert.ok(ds.watchStats.idle >= 1, 'the silent connection was dropped during the cut');
       proxy.heal();
       await until('the change made during the cut, after the heal', 5_000, () => seen.length >= 2);
-      await direct!.create(GNP, gnp('after-heal'));
+      await direct!.create(GNP, gnp(names[2]!));
       await until('a later change', 5_000, () => seen.length >= 3);
       assert.deepEqual(
         seen.map((e) => `${e.type} ${e.object.metadata.name}`),
-        ['ADDED before-cut', 'ADDED during-cut', 'ADDED after-heal'],
+        names.map((n) => `ADDED ${n}`),
         'resumed from the last revision: nothing lost, nothing repeated',
       );
       ac.abort();
@@ -138,7 +143,29 @@ describe('a watch on a dead connection', () => {
       ac.abort();
       await ds.close();
       await proxy.close();
-      for (const n of ['before-cut', 'during-cut', 'after-heal']) await direct!.delete({ ...GNP, namespace: '', name: n }).catch(() => undefined);
+      for (const n of names) await direct!.delete({ ...GNP, namespace: '', name: n }).catch(() => undefined);
+    }
+  };
+
+  test('is dropped once silent, and resumes from its last revision on a fresh connection after the heal', () => cutAndHeal(server!.url));
+
+  test('the same through the fan-out tier, which sends bookmarks too', async () => {
+    const pki = join(dir, 'data', 'pki');
+    const fan = await runFanout({
+      urls: [server!.url],
+      token: server!.readOnlyToken,
+      caPem: server!.caPem,
+      certPem: await readFile(join(pki, 'server.crt'), 'utf8'),
+      keyPem: await readFile(join(pki, 'server.key'), 'utf8'),
+      port: 0,
+      types: fanoutTypes(),
+      bookmarkIntervalMs: 100,
+    });
+    try {
+      await fan.ready;
+      await cutAndHeal(fan.url);
+    } finally {
+      await fan.stop();
     }
   });
 

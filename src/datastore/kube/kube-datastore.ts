@@ -23,12 +23,16 @@
  * Tabby server does when idle, every `--watch-bookmark-interval`; a server that does not is never
  * held to it), a watch on that server that receives nothing for `watchIdleTimeoutMs` is taken for
  * dead: its socket is destroyed and the watch resumes from the last revision delivered (bookmarks
- * advance it) on a fresh connection, with no re-list. In this mode a watch whose connection fails
+ * advance it) on a fresh connection, with no re-list; the other watches on that server silent for
+ * half as long share its path and are dropped with it. In this mode a watch whose connection fails
  * or ends keeps resuming by itself, one server per attempt in turn, attempts spaced by a jittered
- * backoff (100 ms doubling to 1 s); only a Status (410 → TooOldError, 401, 403…) reaches the
- * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 1 s: a SYN lost in
- * a partition is retried on a new socket instead of waiting out the kernel's SYN backoff), and a
- * watch's response headers by `timeoutMs`.
+ * backoff (100 ms doubling to 750 ms); only a Status (410 → TooOldError, 401, 403…) reaches the
+ * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 500 ms: a SYN lost
+ * in a partition is sent again on a new socket within about half a second, instead of after the
+ * kernel's SYN backoff of 1, 3, 7… s; connecting is all it bounds, not TLS or the answer), and a
+ * watch's response headers by `timeoutMs`. The first TCP connection that succeeds after a connect
+ * timed out (the partition healed) wakes every watch waiting to reconnect, so they go at once
+ * instead of each waiting out its own connect timeout or pause.
  *
  * Objects come back without `metadata.managedFields`: that is the API server's own bookkeeping
  * (server-side apply), not part of the resource the Datastore port stores.
@@ -72,7 +76,7 @@ export interface KubeDatastoreOptions {
    * resume by themselves. Default: off (a watch's failure reaches the caller, as before).
    */
   readonly watchIdleTimeoutMs?: number;
-  /** Bound on each TCP connect (default 1,000 ms, at most `timeoutMs`). */
+  /** Bound on each TCP connect (default 500 ms, at most `timeoutMs`). */
   readonly connectTimeoutMs?: number;
   /** Told of watch reconnections (dead connection found, resumed on another server). */
   readonly log?: (msg: string) => void;
@@ -189,13 +193,19 @@ export class KubeDatastore implements Datastore {
   private readonly heartbeats: boolean[];
   /** Watch connections dropped for silence, and watch resumptions after a failure (tests, logs). */
   readonly watchStats = { idle: 0, resumed: 0 };
+  /** A TCP connect timed out since the last one succeeded (a partition, as far as this client can tell). */
+  private pathDown = false;
+  /** Watches waiting to reconnect (connecting, or pausing between attempts): woken when a new TCP connection succeeds after `pathDown`. */
+  private readonly retrying = new Set<() => void>();
+  /** Open watch streams: their server, when they last received a frame, and how to drop them. */
+  private readonly streams = new Set<{ readonly server: number; lastFrame: number; drop(why: string): void }>();
 
   constructor(private readonly o: KubeDatastoreOptions) {
     const list = [...new Set([o.server, ...(o.servers ?? [])])];
     this.urls = list.map((s) => new URL(s));
     this.description = `kubernetes at ${list.join(', ')}`;
     this.timeoutMs = o.timeoutMs ?? 5_000;
-    this.connectTimeoutMs = Math.min(o.connectTimeoutMs ?? 1_000, this.timeoutMs);
+    this.connectTimeoutMs = Math.min(o.connectTimeoutMs ?? 500, this.timeoutMs);
     this.agents = this.urls.map((u) => kubeAgent(u, o));
     this.heartbeats = this.urls.map(() => false);
   }
@@ -216,7 +226,7 @@ export class KubeDatastore implements Datastore {
   }
 
   /** Sends one request to server I; the response stream is returned. Network failures reject as _NetFailure. */
-  private _sendTo(i: number, method: string, path: string, payload: string | undefined, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
+  private _sendTo(i: number, method: string, path: string, payload: string | undefined, stream: boolean, signal?: AbortSignal, onConnected?: () => void): Promise<IncomingMessage> {
     const url = this.urls[i]!;
     const target = new URL(path, url);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'calicoctl/tabby' };
@@ -240,9 +250,24 @@ export class KubeDatastore implements Datastore {
       signal?.addEventListener('abort', abort, { once: true });
       // A new connection gets connectTimeoutMs for its TCP handshake (a kept-alive one is connected already).
       req.on('socket', (sock) => {
-        if (!sock.connecting) return;
-        const t = setTimeout(() => fail('CONNECT_TIMEOUT', `no TCP connection within ${this.connectTimeoutMs / 1000}s`), this.connectTimeoutMs);
-        sock.once('connect', () => clearTimeout(t));
+        if (!sock.connecting) {
+          onConnected?.();
+          return;
+        }
+        const t = setTimeout(() => {
+          this.pathDown = true;
+          fail('CONNECT_TIMEOUT', `no TCP connection within ${this.connectTimeoutMs / 1000}s`);
+        }, this.connectTimeoutMs);
+        sock.once('connect', () => {
+          clearTimeout(t);
+          onConnected?.();
+          // the network answers again after connects timed out: watches waiting to reconnect go
+          // at once (once per such episode: a server that accepts and then fails wakes no one)
+          if (this.pathDown) {
+            this.pathDown = false;
+            for (const w of [...this.retrying]) w();
+          }
+        });
         sock.once('close', () => clearTimeout(t));
       });
       req.on('timeout', () => fail('TIMEOUT', 'timeout'));
@@ -414,17 +439,31 @@ export class KubeDatastore implements Datastore {
       const startedAt = performance.now();
       let res: IncomingMessage;
       let serving = this.current;
+      // After a failure, an attempt still connecting is started again at once when another
+      // connection succeeds (the partition healed): no waiting out its connect timeout.
+      const attempt = new AbortController();
+      let woken = false;
+      const wake = (): void => {
+        woken = true;
+        attempt.abort();
+      };
+      if (resilient && failures > 0) this.retrying.add(wake);
       try {
         // resilient: one server per attempt (a partitioned one costs at most a connect timeout)
-        res = resilient ? await this._sendTo(serving, 'GET', path, undefined, true, both) : await this._send('GET', path, undefined, true, both);
+        res = resilient
+          ? await this._sendTo(serving, 'GET', path, undefined, true, AbortSignal.any([both, attempt.signal]), () => this.retrying.delete(wake))
+          : await this._send('GET', path, undefined, true, both);
         if (!resilient) serving = this.current;
       } catch (e) {
         if (both.aborted) return;
         if (!resilient || !(e instanceof _NetFailure)) throw e;
+        if (woken) continue;
         failures++;
         this._watchRetry(what, serving, describeNetError(e.cause, this.timeoutMs), failures);
         if (!(await this._pause(failures, startedAt, both))) return;
         continue;
+      } finally {
+        this.retrying.delete(wake);
       }
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
@@ -456,15 +495,30 @@ export class KubeDatastore implements Datastore {
       // Silence on a server that sends bookmarks: the connection is dead (see the module doc).
       let idle: ReturnType<typeof setTimeout> | undefined;
       let lastFrame = performance.now();
+      const stream = {
+        server: serving,
+        lastFrame,
+        drop: (why: string): void => {
+          this.watchStats.idle++;
+          res.destroy(Object.assign(new Error(why), { code: 'WATCH_IDLE' }));
+        },
+      };
       const arm = (): void => {
+        stream.lastFrame = performance.now();
         if (idleMs === undefined || !this.heartbeats[serving]) return;
         if (idle !== undefined) idle.refresh();
         else
           idle = setTimeout(() => {
-            this.watchStats.idle++;
-            res.destroy(Object.assign(new Error(`nothing received for ${idleMs / 1000}s (dead connection)`), { code: 'WATCH_IDLE' }));
+            stream.drop(`nothing received for ${idleMs / 1000}s (dead connection)`);
+            // the same path carries the other watches on this server: those silent for half as
+            // long are dropped too (they would be found dead a moment later, one by one)
+            const now = performance.now();
+            for (const other of [...this.streams])
+              if (other !== stream && other.server === serving && now - other.lastFrame >= idleMs / 2)
+                other.drop(`nothing received for ${((now - other.lastFrame) / 1000).toFixed(1)}s while another watch on the server was found dead`);
           }, idleMs);
       };
+      if (resilient) this.streams.add(stream);
       arm();
       try {
         for await (const chunk of res) {
@@ -521,6 +575,7 @@ export class KubeDatastore implements Datastore {
         broken = e;
       } finally {
         clearTimeout(idle);
+        this.streams.delete(stream);
         res.destroy();
       }
       if (both.aborted) return;
@@ -551,16 +606,22 @@ export class KubeDatastore implements Datastore {
 
   /**
    * Waits before the next watch attempt: attempts start at least a jittered backoff apart (100 ms
-   * doubling per consecutive failure to 1 s, times 0.5–1). False when aborted.
+   * doubling per consecutive failure to 750 ms, times 0.5–1). False when aborted.
    */
   private async _pause(failures: number, startedAt: number, signal: AbortSignal): Promise<boolean> {
-    const backoff = Math.min(1_000, 100 * 2 ** Math.max(0, failures - 1)) * (0.5 + Math.random() / 2);
+    const backoff = Math.min(750, 100 * 2 ** Math.max(0, failures - 1)) * (0.5 + Math.random() / 2);
     const wait = backoff - (performance.now() - startedAt);
     if (wait > 0) {
+      // a new connection succeeding elsewhere ends the pause early
+      const woke = new AbortController();
+      const wake = (): void => woke.abort();
+      this.retrying.add(wake);
       try {
-        await sleep(wait, undefined, { signal });
+        await sleep(wait, undefined, { signal: AbortSignal.any([signal, woke.signal]) });
       } catch {
-        return false;
+        // woken or aborted
+      } finally {
+        this.retrying.delete(wake);
       }
     }
     return !signal.aborted;
