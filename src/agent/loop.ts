@@ -18,10 +18,12 @@
  *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
- *   called (best effort; a failure is retried at the end of the interval), at most once per
+ *   called (one at a time, so they land in order; a failure is logged and retried with the
+ *   latest state after the interval, at least 250 ms, until one goes through or the loop
+ *   stops), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
  *   once (and the apply waits for it, at most 1 s: a write stuck on a dead connection does not
- *   hold back the next apply; publications never overlap), later ones are coalesced into one publication of the
+ *   hold back the next apply), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
  *   status writes per interval, not one per change.
  * - Agent-side filtering (issue 19): when every change since the last apply is a Pod change
@@ -137,12 +139,9 @@ export class AgentLoop {
   private _lastApplyAt = -Infinity;
   private _published: string | undefined;
   private _publishedAt = -Infinity;
+  private _publishing = false;
   private _statusPending: ApplyRecord | undefined;
   private _statusTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Set when `run` ends: no status retry is scheduled after that. */
-  private _stopped = false;
-  /** The status publication in flight (one at a time). */
-  private _statusInflight: Promise<void> | undefined;
   /** Status publications made (writes attempted). */
   publications = 0;
   private readonly _waiters: { rev: bigint; resolve: () => void }[] = [];
@@ -261,7 +260,6 @@ export class AgentLoop {
         }
       }
     } finally {
-      this._stopped = true;
       signal.removeEventListener('abort', onAbort);
       clearTimeout(this._statusTimer);
       this._statusTimer = undefined;
@@ -316,7 +314,7 @@ export class AgentLoop {
     if (this._o.filterChanges !== false && this._o.ipv6 !== true && source.takeChanges !== undefined && fp !== undefined) this._basis = { snapshot, fp };
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
     this._o.onApply?.(rec);
-    await this._publish(rec);
+    await this._publishBounded(rec);
     this._resolveWaiters(revision);
     return rec;
   }
@@ -352,7 +350,7 @@ export class AgentLoop {
     this.last = rec;
     this.skipped++;
     this._o.onApply?.(rec);
-    await this._publish(rec);
+    await this._publishBounded(rec);
     this._resolveWaiters(revision);
     return rec;
   }
@@ -361,9 +359,10 @@ export class AgentLoop {
     if (this._o.publish === undefined) return;
     const key = `${rec.revision}|${rec.policies.join(',')}`;
     if (key === this._published) return;
-    // One publication at a time (an older one finishing last would overwrite a newer state): the
-    // latest state waits for the one in flight, and goes out when it ends.
-    if (this._statusInflight !== undefined) {
+    // One publication at a time: two in flight could land out of order, an older revision last,
+    // and stand there until the next apply (a slow write through a loaded API server took longer
+    // than the interval). The latest state goes out when the one in flight is done.
+    if (this._publishing) {
       this._statusPending = rec;
       return;
     }
@@ -372,43 +371,42 @@ export class AgentLoop {
     if (wait > 0) {
       // coalesced: the latest state goes out at the end of the interval
       this._statusPending = rec;
-      this._armStatus(wait);
+      this._publishLater(wait);
       return;
     }
     this._publishedAt = this._o.clock.now();
     this.publications++;
-    const publish = this._o.publish;
-    const inflight = (async (): Promise<void> => {
-      try {
-        // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
-        await publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
-        this._published = key;
-      } catch (e) {
-        this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
-        // retried at the end of the interval (with the latest state by then), not only on the next apply
-        if (!this._stopped) {
-          this._statusPending ??= rec;
-          this._armStatus(interval);
-        }
-      } finally {
-        this._statusInflight = undefined;
-        const next = this._statusPending;
-        if (next !== undefined && this._statusTimer === undefined && !this._stopped) {
-          this._statusPending = undefined;
-          void this._publish(next);
-        }
-      }
-    })();
-    this._statusInflight = inflight;
-    // The apply waits for its publication, but not for long: a write stuck on a dead connection
-    // (a partition) must not hold back applying what arrives next.
+    this._publishing = true;
+    let retryMs = 0;
+    try {
+      // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
+      await this._o.publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
+      this._published = key;
+    } catch (e) {
+      // Retried (with the latest state by then) after the interval, not only with the next apply:
+      // a quiet datastore brings none, and whoever waits for this revision would wait forever.
+      retryMs = Math.max(interval, 250);
+      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}; retrying in ${retryMs} ms`);
+      this._statusPending ??= rec;
+    } finally {
+      this._publishing = false;
+    }
+    if (this._statusPending !== undefined) this._publishLater(Math.max(retryMs, this._publishedAt + interval - this._o.clock.now(), 0));
+  }
+
+  /**
+   * The apply waits for its publication, but at most STATUS_WAIT_MS: a write stuck on a dead
+   * connection (a partition, until the request times out) must not hold back applying what
+   * arrives next. The publication goes on in the background (and publications stay one at a time).
+   */
+  private async _publishBounded(rec: ApplyRecord): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([inflight, new Promise<void>((r) => (timer = setTimeout(r, STATUS_WAIT_MS)))]);
+    await Promise.race([this._publish(rec), new Promise<void>((r) => (timer = setTimeout(r, STATUS_WAIT_MS)))]);
     clearTimeout(timer);
   }
 
-  /** Publishes the pending state in `ms` (one timer at a time). */
-  private _armStatus(ms: number): void {
+  /** Publishes the pending status (the latest by then) in MS, unless a publication is already due. */
+  private _publishLater(ms: number): void {
     this._statusTimer ??= setTimeout(() => {
       this._statusTimer = undefined;
       const latest = this._statusPending;
