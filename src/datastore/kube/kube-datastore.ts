@@ -30,9 +30,10 @@
  * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 500 ms: a SYN lost
  * in a partition is sent again on a new socket within about half a second, instead of after the
  * kernel's SYN backoff of 1, 3, 7… s; connecting is all it bounds, not TLS or the answer), and a
- * watch's response headers by `timeoutMs`. The first TCP connection that succeeds after a connect
- * timed out (the partition healed) wakes every watch waiting to reconnect, so they go at once
- * instead of each waiting out its own connect timeout or pause.
+ * watch's response headers by `timeoutMs`. When a TCP connection succeeds (the partition healed),
+ * watch attempts stuck connecting for over 100 ms start again at once, and so, after connects
+ * timed out, do the watches pausing between attempts: they go together instead of each waiting out
+ * its own connect timeout or pause. A watch that resumes after failing logs when and where.
  *
  * Objects come back without `metadata.managedFields`: that is the API server's own bookkeeping
  * (server-side apply), not part of the resource the Datastore port stores.
@@ -88,6 +89,9 @@ export interface KubeDatastoreOptions {
  * for a dead connection, while a partition is noticed within 2.5 s.
  */
 export const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 2_500;
+
+/** A watch attempt connecting for longer than this when another connection succeeds is started again. */
+const STUCK_CONNECTING_MS = 100;
 
 /** A Status the API server answered that has no datastore error class (Invalid, Forbidden...). */
 export class KubeApiError extends Error {
@@ -195,8 +199,10 @@ export class KubeDatastore implements Datastore {
   readonly watchStats = { idle: 0, resumed: 0 };
   /** A TCP connect timed out since the last one succeeded (a partition, as far as this client can tell). */
   private pathDown = false;
-  /** Watches waiting to reconnect (connecting, or pausing between attempts): woken when a new TCP connection succeeds after `pathDown`. */
+  /** Watches pausing between attempts: woken when a new TCP connection succeeds after `pathDown`. */
   private readonly retrying = new Set<() => void>();
+  /** Watch attempts not yet connected, with when they started: woken when another connection succeeds. */
+  private readonly connecting = new Map<() => void, number>();
   /** Open watch streams: their server, when they last received a frame, and how to drop them. */
   private readonly streams = new Set<{ readonly server: number; lastFrame: number; drop(why: string): void }>();
 
@@ -261,8 +267,12 @@ export class KubeDatastore implements Datastore {
         sock.once('connect', () => {
           clearTimeout(t);
           onConnected?.();
-          // the network answers again after connects timed out: watches waiting to reconnect go
-          // at once (once per such episode: a server that accepts and then fails wakes no one)
+          // The network answers: watch attempts stuck connecting (their SYN lost in a partition
+          // that has now healed) start again at once; after connects timed out, so do the watches
+          // pausing between attempts (once per such episode: a server that accepts and then fails
+          // wakes no one, and attempts that connect quickly are never stuck).
+          const now = performance.now();
+          for (const [w, since] of [...this.connecting]) if (now - since > STUCK_CONNECTING_MS) w();
           if (this.pathDown) {
             this.pathDown = false;
             for (const w of [...this.retrying]) w();
@@ -432,8 +442,9 @@ export class KubeDatastore implements Datastore {
     // With several servers, a stream that breaks or ends is resumed on the next one from `from`.
     const maxResumes = this.urls.length > 1 ? 2 * this.urls.length : 0;
     let resumes = 0;
-    /** Resilient mode: consecutive attempts that delivered nothing (spaces the next one out). */
+    /** Resilient mode: consecutive attempts that delivered nothing (spaces the next one out), and since when. */
     let failures = 0;
+    let downSince: number | undefined;
     for (;;) {
       const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=${resilient}&resourceVersion=${encodeURIComponent(from)}`;
       const startedAt = performance.now();
@@ -447,11 +458,11 @@ export class KubeDatastore implements Datastore {
         woken = true;
         attempt.abort();
       };
-      if (resilient && failures > 0) this.retrying.add(wake);
+      if (resilient) this.connecting.set(wake, startedAt);
       try {
         // resilient: one server per attempt (a partitioned one costs at most a connect timeout)
         res = resilient
-          ? await this._sendTo(serving, 'GET', path, undefined, true, AbortSignal.any([both, attempt.signal]), () => this.retrying.delete(wake))
+          ? await this._sendTo(serving, 'GET', path, undefined, true, AbortSignal.any([both, attempt.signal]), () => this.connecting.delete(wake))
           : await this._send('GET', path, undefined, true, both);
         if (!resilient) serving = this.current;
       } catch (e) {
@@ -459,11 +470,12 @@ export class KubeDatastore implements Datastore {
         if (!resilient || !(e instanceof _NetFailure)) throw e;
         if (woken) continue;
         failures++;
+        downSince ??= performance.now();
         this._watchRetry(what, serving, describeNetError(e.cause, this.timeoutMs), failures);
         if (!(await this._pause(failures, startedAt, both))) return;
         continue;
       } finally {
-        this.retrying.delete(wake);
+        this.connecting.delete(wake);
       }
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
@@ -481,6 +493,7 @@ export class KubeDatastore implements Datastore {
         const code = res.statusCode ?? 0;
         if (resilient && (code === 502 || code === 503 || code === 504)) {
           failures++;
+          downSince ??= performance.now();
           this._watchRetry(what, serving, `HTTP ${code}`, failures);
           if (!(await this._pause(failures, startedAt, both))) return;
           continue;
@@ -536,7 +549,9 @@ export class KubeDatastore implements Datastore {
             const now = performance.now();
             const gap = now - lastFrame;
             lastFrame = now;
+            if (failures > 0 && downSince !== undefined) this.o.log?.(`${what}: resumed on ${this.urls[serving]!.origin} from revision ${from}, ${Math.round(now - downSince)} ms after it failed`);
             failures = 0;
+            downSince = undefined;
             if (type === 'ERROR') {
               const st = _obj(object);
               if (st['code'] === 410) throw new TooOldError(from);
@@ -582,7 +597,10 @@ export class KubeDatastore implements Datastore {
       if (resilient) {
         // resumed from `from` on a fresh connection: at once after a clean end of a watch that
         // delivered something, else (failed, or ended empty) on the next server after a pause
-        if (broken !== undefined || failures > 0) failures++;
+        if (broken !== undefined || failures > 0) {
+          failures++;
+          downSince ??= performance.now();
+        }
         this._watchRetry(what, serving, broken === undefined ? 'the server ended the watch' : describeNetError(broken, this.timeoutMs), failures);
         if (failures > 0 && !(await this._pause(failures, startedAt, both))) return;
         continue;
@@ -621,7 +639,7 @@ export class KubeDatastore implements Datastore {
       } catch {
         // woken or aborted
       } finally {
-        this.retrying.delete(wake);
+        this.connecting.delete(wake);
       }
     }
     return !signal.aborted;
