@@ -23,8 +23,7 @@
  * Tabby server does when idle, every `--watch-bookmark-interval`; a server that does not is never
  * held to it), a watch on that server that receives nothing for `watchIdleTimeoutMs` is taken for
  * dead: its socket is destroyed and the watch resumes from the last revision delivered (bookmarks
- * advance it) on a fresh connection, with no re-list; the other watches on that server silent for
- * half as long share its path and are dropped with it. In this mode a watch whose connection fails
+ * advance it) on a fresh connection, with no re-list. In this mode a watch whose connection fails
  * or ends keeps resuming by itself, one server per attempt in turn, attempts spaced by a jittered
  * backoff (100 ms doubling to 750 ms); only a Status (410 → TooOldError, 401, 403…) reaches the
  * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 500 ms: a SYN lost
@@ -203,8 +202,6 @@ export class KubeDatastore implements Datastore {
   private readonly retrying = new Set<() => void>();
   /** Watch attempts not yet connected, with when they started: woken when another connection succeeds. */
   private readonly connecting = new Map<() => void, number>();
-  /** Open watch streams: their server, when they last received a frame, and how to drop them. */
-  private readonly streams = new Set<{ readonly server: number; lastFrame: number; drop(why: string): void }>();
 
   constructor(private readonly o: KubeDatastoreOptions) {
     const list = [...new Set([o.server, ...(o.servers ?? [])])];
@@ -509,29 +506,17 @@ export class KubeDatastore implements Datastore {
       let idle: ReturnType<typeof setTimeout> | undefined;
       let lastFrame = performance.now();
       const stream = {
-        server: serving,
-        lastFrame,
         drop: (why: string): void => {
           this.watchStats.idle++;
           res.destroy(Object.assign(new Error(why), { code: 'WATCH_IDLE' }));
         },
       };
       const arm = (): void => {
-        stream.lastFrame = performance.now();
         if (idleMs === undefined || !this.heartbeats[serving]) return;
         if (idle !== undefined) idle.refresh();
         else
-          idle = setTimeout(() => {
-            stream.drop(`nothing received for ${idleMs / 1000}s (dead connection)`);
-            // the same path carries the other watches on this server: those silent for half as
-            // long are dropped too (they would be found dead a moment later, one by one)
-            const now = performance.now();
-            for (const other of [...this.streams])
-              if (other !== stream && other.server === serving && now - other.lastFrame >= idleMs / 2)
-                other.drop(`nothing received for ${((now - other.lastFrame) / 1000).toFixed(1)}s while another watch on the server was found dead`);
-          }, idleMs);
+          idle = setTimeout(() => stream.drop(`nothing received for ${idleMs / 1000}s (dead connection)`), idleMs);
       };
-      if (resilient) this.streams.add(stream);
       arm();
       try {
         for await (const chunk of res) {
@@ -590,7 +575,6 @@ export class KubeDatastore implements Datastore {
         broken = e;
       } finally {
         clearTimeout(idle);
-        this.streams.delete(stream);
         res.destroy();
       }
       if (both.aborted) return;
