@@ -36,9 +36,10 @@
  * figure (the same in both phases), so the ratio understates the kernel's share of the
  * difference: the absolute rates are reported too.
  *
- * On nft the pod's chain dispatches by (address, protocol, port) class through one verdict map
- * (render/classes.ts); the log line says how many entries it has and how many policy chains the
- * measured flow's class chain jumps into.
+ * The pod's chain dispatches by (address, protocol, port) class (render/classes.ts): on nft
+ * through one verdict map, on iptables through a search tree of goto chains
+ * (render/class-tree.ts); the log line says how big the map or trees are, how many tree rules
+ * the measured flow walks, and how many policy chains its class chain jumps into.
  *
  * Each dataplane backend is measured in its own fresh namespaces: `connrate:` is the default
  * (iptables through the system's `iptables`, which on Debian is iptables-nft, plus ipsets),
@@ -50,6 +51,7 @@ import { once } from 'node:events';
 import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
 import { createDriver } from '../src/dataplane/driver-factory.js';
 import type { DataplaneDriver } from '../src/dataplane/driver.js';
+import type { Chain, MatchCriterion } from '../src/dataplane/model.js';
 import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
 import { PREFIX, workloadChainName } from '../src/dataplane/render/index.js';
 import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
@@ -166,6 +168,37 @@ function snapshotOf(objs: unknown[]): Snapshot {
 }
 
 const _ip4 = (s: string): number => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+
+/** Walks an iptables class tree (render/class-tree.ts) for the measured flow (TCP from the client to PORT): its end and the rules evaluated. */
+function _walkTree(chains: ReadonlyMap<string, Chain>, root: string): { end: string; rules: number; chains: number } {
+  const holds = (m: MatchCriterion): boolean => {
+    switch (m.kind) {
+      case 'protocol':
+        return m.protocol === 'tcp';
+      case 'dstPorts':
+        return m.ports.some((r) => r.first <= PORT && PORT <= r.last);
+      case 'srcNet': {
+        const [a, len] = m.cidr.split('/');
+        const bits = 32 - Number(len ?? 32);
+        return Math.floor(_ip4(a!) / 2 ** bits) === Math.floor(_ip4(CLIENT_IP) / 2 ** bits);
+      }
+      case 'addrRange':
+        return _ip4(m.first) <= _ip4(CLIENT_IP) && _ip4(CLIENT_IP) <= _ip4(m.last);
+      default:
+        throw new Error(`unexpected ${m.kind} in a class tree`);
+    }
+  };
+  let at = root;
+  let rules = 0;
+  let n = 0;
+  while (at.startsWith(PREFIX.classTree) && n < 100) {
+    n++;
+    const hit = (chains.get(at)?.rules ?? []).find((r) => (rules++, r.match.every(holds)));
+    if (hit?.action.kind !== 'goto') throw new Error(`class tree chain ${at} has no goto for the flow`);
+    at = hit.action.chain;
+  }
+  return { end: at, rules, chains: n };
+}
 
 /** A node script: the TCP server (in the pod) or a client loop (in the client namespace). */
 const SERVER_JS = `
@@ -309,12 +342,20 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
       const jumps = (tw?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound));
       const prefiltered = jumps.filter((x) => x.match.some((m) => m.kind !== 'mark')).length;
       const map = tw?.rules.find((x) => x.action.kind === 'classMap')?.action;
-      let classes = 'no class map';
+      const policyJumps = (c: Chain | undefined): number => (c?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound)).length;
+      let classes = 'no class dispatch';
       if (map?.kind === 'classMap') {
         const hit = map.entries.find((e) => e.protocol === 'tcp' && e.ports.first <= PORT && PORT <= e.ports.last && _ip4(e.first) <= _ip4(CLIENT_IP) && _ip4(CLIENT_IP) <= _ip4(e.last));
         const cc = hit === undefined ? tw : d.filter.chains.find((c) => c.name === hit.chain);
-        const inClass = (cc?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound)).length;
-        classes = `class map of ${map.entries.length} entries; the measured flow's class chain jumps into ${inClass} policy chain(s)`;
+        classes = `class map of ${map.entries.length} entries; the measured flow's class chain jumps into ${policyJumps(cc)} policy chain(s)`;
+      }
+      const toTree = tw?.rules.find((x) => x.action.kind === 'goto' && x.action.chain.startsWith(PREFIX.classTree))?.action;
+      if (toTree?.kind === 'goto') {
+        // iptables: the class tree (render/class-tree.ts), walked for the measured flow.
+        const byName = new Map(d.filter.chains.map((c) => [c.name, c]));
+        const walked = _walkTree(byName, toTree.chain);
+        const trees = d.filter.chains.filter((c) => c.name.startsWith(PREFIX.classTree));
+        classes = `class trees: ${trees.length} chains, ${trees.reduce((n, c) => n + c.rules.length, 0)} rules (all endpoints); the measured flow walks ${walked.rules} tree rules in ${walked.chains} chains to a class chain that jumps into ${policyJumps(byName.get(walked.end))} policy chain(s)`;
       }
       return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length, jumps: jumps.length, prefiltered, classes };
     };
