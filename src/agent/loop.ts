@@ -18,7 +18,9 @@
  *   it is due (FelixConfiguration's refresh intervals, given with `configure`).
  * - Failure: logged, the loop stays dirty and retries with backoff (up to 5 s).
  * - Status: after an apply, if the revision or the programmed policies changed, `publish` is
- *   called (best effort; a failure is retried on the next apply), at most once per
+ *   called (one at a time, so they land in order; a failure is logged and retried with the
+ *   latest state after the interval, at least 250 ms, until one goes through or the loop
+ *   stops), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
  *   once (and the apply waits for it), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
@@ -133,6 +135,7 @@ export class AgentLoop {
   private _lastApplyAt = -Infinity;
   private _published: string | undefined;
   private _publishedAt = -Infinity;
+  private _publishing = false;
   private _statusPending: ApplyRecord | undefined;
   private _statusTimer: ReturnType<typeof setTimeout> | undefined;
   /** Status publications made (writes attempted). */
@@ -352,28 +355,49 @@ export class AgentLoop {
     if (this._o.publish === undefined) return;
     const key = `${rec.revision}|${rec.policies.join(',')}`;
     if (key === this._published) return;
+    // One publication at a time: two in flight could land out of order, an older revision last,
+    // and stand there until the next apply (a slow write through a loaded API server took longer
+    // than the interval). The latest state goes out when the one in flight is done.
+    if (this._publishing) {
+      this._statusPending = rec;
+      return;
+    }
     const interval = this._o.statusIntervalMs ?? 1000;
     const wait = this._publishedAt + interval - this._o.clock.now();
     if (wait > 0) {
       // coalesced: the latest state goes out at the end of the interval
       this._statusPending = rec;
-      this._statusTimer ??= setTimeout(() => {
-        this._statusTimer = undefined;
-        const latest = this._statusPending;
-        this._statusPending = undefined;
-        if (latest !== undefined) void this._publish(latest);
-      }, wait);
+      this._publishLater(wait);
       return;
     }
     this._publishedAt = this._o.clock.now();
     this.publications++;
+    this._publishing = true;
+    let retryMs = 0;
     try {
       // The apply's own time, not the publication's (a coalesced publication goes out up to an interval later).
       await this._o.publish({ revision: rec.revision, policies: rec.policies, at: rec.at ?? (this._o.now ?? ((): Date => new Date()))() });
       this._published = key;
     } catch (e) {
-      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}`);
+      // Retried (with the latest state by then) after the interval, not only with the next apply:
+      // a quiet datastore brings none, and whoever waits for this revision would wait forever.
+      retryMs = Math.max(interval, 250);
+      this._log(`status not published: ${e instanceof Error ? e.message : String(e)}; retrying in ${retryMs} ms`);
+      this._statusPending ??= rec;
+    } finally {
+      this._publishing = false;
     }
+    if (this._statusPending !== undefined) this._publishLater(Math.max(retryMs, this._publishedAt + interval - this._o.clock.now(), 0));
+  }
+
+  /** Publishes the pending status (the latest by then) in MS, unless a publication is already due. */
+  private _publishLater(ms: number): void {
+    this._statusTimer ??= setTimeout(() => {
+      this._statusTimer = undefined;
+      const latest = this._statusPending;
+      this._statusPending = undefined;
+      if (latest !== undefined) void this._publish(latest);
+    }, ms);
   }
 
   /** The driver heard of a kernel change: verify now (no sooner than the spacing allows). */

@@ -36,3 +36,65 @@ test('agent status: 20 applies within the interval publish twice, the second tim
   }
   assert.equal(each.length, 3);
 });
+
+test('agent status: a failed publication is retried without another apply (a quiet datastore brings none)', async () => {
+  const snapshot = loadSnapshot([]).snapshot;
+  const source = { inSync: true, revision: '7', snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const published: string[] = [];
+  let failures = 2;
+  const logs: string[] = [];
+  const loop = new AgentLoop({
+    node: 'w1',
+    source,
+    driver: new RecordingDriver(),
+    clock: realClock,
+    statusIntervalMs: 100,
+    publish: async (s) => {
+      if (failures-- > 0) throw new Error('503 from the API server');
+      published.push(s.revision);
+    },
+    log: (m) => logs.push(m),
+  });
+  await loop.applyOnce();
+  assert.deepEqual(published, [], 'the first attempt failed');
+  const deadline = Date.now() + 5000;
+  while (published.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(published, ['7'], 'published on a later attempt, with no apply in between');
+  assert.equal(logs.filter((l) => l.startsWith('status not published: 503 from the API server; retrying in 250 ms')).length, 2, logs.join('\n'));
+  assert.equal(loop.publications, 3);
+});
+
+test('agent status: publications never overlap, so a slow older one cannot land after a newer one', async () => {
+  const snapshot = loadSnapshot([]).snapshot;
+  let rev = 2;
+  const source = { inSync: true, get revision(): string { return String(rev); }, snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  let stored: string | undefined; // what the Node says: the last write to land
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let calls = 0;
+  const loop = new AgentLoop({
+    node: 'w1',
+    source,
+    driver: new RecordingDriver(),
+    clock: realClock,
+    statusIntervalMs: 100,
+    publish: async (s) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // the first write is slow (a loaded API server), the later ones quick
+      await new Promise((r) => setTimeout(r, calls++ === 0 ? 500 : 5));
+      stored = s.revision;
+      inFlight--;
+    },
+  });
+  const first = loop.applyOnce(); // publishes revision 2 at once (slow)
+  await new Promise((r) => setTimeout(r, 20));
+  rev = 3;
+  await loop.applyOnce(); // revision 3 while 2 is in flight
+  await first;
+  const deadline = Date.now() + 5000;
+  while ((stored !== '3' || inFlight > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(stored, '3', 'the Node ends at the latest revision');
+  assert.equal(maxInFlight, 1, 'one publication at a time');
+});

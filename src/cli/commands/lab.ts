@@ -409,7 +409,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       const l = distributed
         ? await Lab.up({ stateDir: dir, workers: o.workers, distributed: distributedOptions(o.etcdMembers, o.apiservers), dataplane: o.dataplane, log: (line) => ctx.io.stderr(`${line}\n`) })
         : await Lab.up({ stateDir: dir, workers: o.workers, datastore: await openMemoryDatastore(), dataplane: o.dataplane, iptablesBackend: o.iptablesBackend, dualStack });
-      let code: number;
+      let code: number = EXIT.failed;
       try {
         const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, manyPolicies: flag(opts, 'manyPolicies'), includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
         if (r.classDispatch !== undefined) ctx.io.stderr(`verify: class dispatch in ${r.classDispatch.cases} of ${r.cases} cases (${r.classDispatch.chains} endpoint chains)\n`);
@@ -418,7 +418,9 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       } finally {
         const errors = await l.down();
         for (const e of errors) ctx.io.stderr(`${e}\n`);
-        if (errors.length === 0) rmSync(dir, { recursive: true, force: true });
+        // A failed run keeps its logs (the lab itself is gone): the agents' and members' logs say why.
+        if (errors.length === 0 && code === EXIT.ok) rmSync(dir, { recursive: true, force: true });
+        else if (errors.length === 0) ctx.io.stderr(`verify: the lab is down; its logs are kept in ${dir}\n`);
       }
       ctx.exit(code);
     });

@@ -16,14 +16,14 @@
  */
 import { request } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNodeStatus } from '../../agent/status.js';
 import type { Datastore } from '../../datastore/index.js';
 import { openKubeDatastore } from '../../datastore/kube/index.js';
 import { nodeRunner, type CommandRunner } from '../../sys/index.js';
 import type { HostPlan, LabPlan, WorkerPlan } from '../topology.js';
-import { isMemberProcess, readMembers, spawnMember, withMembers, writeMembers, type MemberList, type MemberRecord } from './members.js';
+import { isMemberProcess, procStat, readMembers, setSpawned, spawnMember, withMembers, writeMembers, type MemberList, type MemberRecord } from './members.js';
 import { HostForwarder, relayArgs, type RelayRoute } from './relay.js';
 import { StatusWritingDatastore } from './status-writes.js';
 
@@ -304,9 +304,9 @@ export class ControlPlane {
 
   private async _start(name: string): Promise<void> {
     await withMembers(this.o.stateDir, (list: MemberList) => {
-      const pid = spawnMember(list.members.find((m) => m.name === name)!);
-      this.o.log(`lab: started ${name} (pid ${pid})`);
-      return { list: { ...list, members: list.members.map((m) => (m.name === name ? { ...m, pid } : m)) }, result: undefined };
+      const spawned = spawnMember(list.members.find((m) => m.name === name)!);
+      this.o.log(`lab: started ${name} (pid ${spawned.pid})`);
+      return { list: setSpawned(list, name, spawned), result: undefined };
     });
   }
 
@@ -367,7 +367,9 @@ export class ControlPlane {
     };
     await withMembers(stateDir, (list) => ({ list: { ...list, members: [...list.members.filter((x) => x.name !== name), m] }, result: undefined }));
     await this._start(name);
-    return { node: w.name, whenProgrammed: (rev, t) => this.whenProgrammed(w.name, rev, t) };
+    // A second less than the caller's bound, so the caller sees this agent's own report (its
+    // last revision and log) rather than its own timeout.
+    return { node: w.name, whenProgrammed: (rev, t) => this.whenProgrammed(w.name, rev, t === undefined ? undefined : Math.max(1, t - 1_000)) };
   }
 
   /** Resolves once NODE's agent reports (on its Node) a programmed revision ≥ REVISION; bounded. */
@@ -413,8 +415,10 @@ function _tail(file: string): string {
 /**
  * Kills every member of the lab in STATEDIR that still runs (SIGKILL, bounded wait) and removes
  * their directories (etcd data, certificates, agent state), the relay's sockets and, when all
- * went, the member list itself. Works from
- * the files alone (another process, or after the lab's daemon died). Returns the errors.
+ * went, the member list itself. Then checks that nothing is left in the control plane's
+ * namespaces (etcd, API servers, relay: only members run there): a process found there is
+ * killed too and reported as an error. Works from the files alone (another process, or after
+ * the lab's daemon died). Returns the errors.
  */
 export async function stopMembers(stateDir: string): Promise<string[]> {
   const list = readMembers(stateDir);
@@ -431,10 +435,51 @@ export async function stopMembers(stateDir: string): Promise<string[]> {
   const deadline = Date.now() + 10_000;
   while (running.some((m) => isMemberProcess(m, m.pid!)) && Date.now() < deadline) await _sleep(50);
   for (const m of running) if (isMemberProcess(m, m.pid!)) errors.push(`${m.name} (pid ${m.pid}) did not exit`);
+  const cpNetns = [...new Set(list.members.filter((m) => m.role !== 'agent').map((m) => m.netns))];
+  for (const { pid, netns } of pidsInNetns(cpNetns)) {
+    errors.push(`pid ${pid} was still running in the control-plane namespace ${netns} after its members were stopped (killed)`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   if (errors.length === 0) {
     rmSync(join(stateDir, 'members'), { recursive: true, force: true });
     if (list.prefix !== '') rmSync(socketDirOf(list.prefix), { recursive: true, force: true });
     rmSync(join(stateDir, 'members.json'), { force: true });
   }
   return errors;
+}
+
+/**
+ * The live processes (not zombies) whose network namespace is one of NETNS (names under
+ * /run/netns), as `ip netns pids` finds them: /proc/<pid>/ns/net against the namespace file.
+ */
+export function pidsInNetns(netns: readonly string[]): { pid: number; netns: string }[] {
+  const byIno = new Map<string, string>();
+  for (const n of netns) {
+    try {
+      const s = statSync(join('/run/netns', n));
+      byIno.set(`${s.dev}:${s.ino}`, n);
+    } catch {
+      // not there (already deleted)
+    }
+  }
+  const out: { pid: number; netns: string }[] = [];
+  if (byIno.size === 0) return out;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const pid = Number(d);
+    try {
+      const s = statSync(`/proc/${d}/ns/net`);
+      const n = byIno.get(`${s.dev}:${s.ino}`);
+      if (n === undefined) continue;
+      const st = procStat(pid);
+      if (st !== undefined && st.state !== 'Z' && st.state !== 'X') out.push({ pid, netns: n });
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return out;
 }

@@ -7,6 +7,10 @@
  *
  * A member runs as `ip netns exec <netns> <program…>`: `ip` enters the namespace and execs the
  * program, so the recorded pid is the program's own and `/proc/<pid>/ns/net` is the namespace's.
+ * A member is identified by its pid and its start time (`/proc/<pid>/stat` field 22, set at fork,
+ * kept across exec): not by its command line, which is briefly empty while the kernel loads a
+ * new program (between installing the new address space and writing its arguments; a check in
+ * that window, right after a spawn, took live members for dead ones and left them running).
  * Members are detached (own process group) and log to `logFile`; they outlive the process that
  * started them, which is what a fault injector and `tabby lab down` from another shell need.
  */
@@ -30,6 +34,8 @@ export interface MemberRecord {
   readonly netns: string;
   /** The pid of the running process (undefined: not started, or stopped by stopMember). */
   readonly pid?: number;
+  /** That process's start time (`/proc/<pid>/stat` field 22, clock ticks since boot): with pid, its identity. */
+  readonly startTime?: string;
   /** The full command, `ip netns exec <netns> …` included: what startMember runs. */
   readonly argv: readonly string[];
   /** The whole environment it runs with (nothing inherited). */
@@ -104,26 +110,55 @@ export function memberNamed(list: MemberList, name: string): MemberRecord {
   return m;
 }
 
-/** Spawns a member's recorded command, detached, appending to its log; returns the pid. */
-export function spawnMember(m: MemberRecord): number {
+/**
+ * The state and start time of process PID from `/proc/<pid>/stat` (fields 3 and 22; the command
+ * name, field 2, may hold spaces and parentheses, so fields are counted after the last ')');
+ * undefined when there is no such process.
+ */
+export function procStat(pid: number): { state: string; startTime: string } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = f[0];
+  const startTime = f[19];
+  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
+  return { state, startTime };
+}
+
+/** A started member: its pid and start time. */
+export interface Spawned {
+  readonly pid: number;
+  readonly startTime?: string;
+}
+
+/** Spawns a member's recorded command, detached, appending to its log; returns its pid and start time. */
+export function spawnMember(m: MemberRecord): Spawned {
   const fd = openSync(m.logFile, 'a');
   try {
     const child = spawn(m.argv[0]!, m.argv.slice(1), { cwd: m.cwd, env: { ...m.env }, detached: true, stdio: ['ignore', fd, fd] });
     child.unref();
     if (child.pid === undefined) throw new Error(`lab member ${m.name}: ${m.argv[0]} did not start`);
-    return child.pid;
+    // Read at once: the child cannot be reaped before this process's event loop runs again.
+    const st = procStat(child.pid);
+    return st === undefined ? { pid: child.pid } : { pid: child.pid, startTime: st.startTime };
   } finally {
     closeSync(fd);
   }
 }
 
-function _setPid(list: MemberList, name: string, pid: number | undefined): MemberList {
+/** LIST with member NAME's process recorded as SPAWNED (undefined: stopped, no pid). */
+export function setSpawned(list: MemberList, name: string, spawned: Spawned | undefined): MemberList {
   return {
     ...list,
     members: list.members.map((x) => {
       if (x.name !== name) return x;
-      const { pid: _old, ...rest } = x;
-      return pid === undefined ? rest : { ...rest, pid };
+      const { pid: _old, startTime: _oldStart, ...rest } = x;
+      if (spawned === undefined) return rest;
+      return spawned.startTime === undefined ? { ...rest, pid: spawned.pid } : { ...rest, pid: spawned.pid, startTime: spawned.startTime };
     }),
   };
 }
@@ -136,23 +171,38 @@ export async function startMember(stateDir: string, name: string): Promise<Membe
   return withMembers(stateDir, (list) => {
     const m = memberNamed(list, name);
     if (m.pid !== undefined && isMemberProcess(m, m.pid)) throw new Error(`lab member ${name} is already running (pid ${m.pid})`);
-    const pid = spawnMember(m);
-    const next = _setPid(list, name, pid);
+    const next = setSpawned(list, name, spawnMember(m));
     return { list: next, result: memberNamed(next, name) };
   });
 }
 
-/** Whether PID is still this member's process (alive and running its command line). */
+/**
+ * Whether PID is still this member's process: it exists, is not a zombie (or dead), and started
+ * at the member's recorded start time (a pid reused by another process has another). A record
+ * without a start time (written before it was kept) is checked by its command line, the
+ * program's or the `ip netns exec` one; an empty command line (a program being loaded) counts
+ * as this member.
+ */
 export function isMemberProcess(m: MemberRecord, pid: number): boolean {
-  if (!isAlive(pid)) return false;
+  const st = procStat(pid);
+  if (st === undefined || st.state === 'Z' || st.state === 'X' || st.state === 'x') return false;
+  if (m.startTime !== undefined) return m.pid === pid && st.startTime === m.startTime;
+  let cmd: string[];
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    // After `ip netns exec` execs, the command line is the program's: argv minus the `ip netns exec NS` head.
-    const prog = m.argv.slice(4);
-    return prog.every((a, i) => cmd[i] === a) || m.argv.every((a, i) => cmd[i] === a);
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
     return false;
   }
+  if (cmd.length === 1 && cmd[0] === '') return true;
+  const prog = m.argv.slice(4);
+  return prog.every((a, i) => cmd[i] === a) || m.argv.every((a, i) => cmd[i] === a);
+}
+
+/** Whether member M's process PID is gone for good: no such pid, or one that started at another time. */
+function _reaped(m: MemberRecord, pid: number): boolean {
+  const st = procStat(pid);
+  if (st === undefined) return true;
+  return m.startTime !== undefined ? st.startTime !== m.startTime : !isAlive(pid);
 }
 
 /**
@@ -164,17 +214,19 @@ export async function stopMember(stateDir: string, name: string, signal: NodeJS.
   const m = memberNamed(readMembers(stateDir) ?? { version: 1, prefix: '', members: [] }, name);
   const pid = m.pid;
   if (pid === undefined || !isMemberProcess(m, pid)) {
-    await withMembers(stateDir, (list) => ({ list: _setPid(list, name, undefined), result: undefined }));
+    await withMembers(stateDir, (list) => ({ list: setSpawned(list, name, undefined), result: undefined }));
     return undefined;
   }
   process.kill(pid, signal);
   if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT') return pid;
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await _sleep(20);
-  if (isAlive(pid)) {
+  // Gone: no process any more, or another process on a reused pid. A zombie is no longer the
+  // member (it runs nothing) but is waited for too, bounded, until its parent reaps it.
+  while (!_reaped(m, pid) && Date.now() < deadline) await _sleep(20);
+  if (isMemberProcess(m, pid)) {
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && isAlive(pid); i++) await _sleep(20);
+    for (let i = 0; i < 100 && !_reaped(m, pid); i++) await _sleep(20);
   }
-  await withMembers(stateDir, (list) => ({ list: memberNamed(list, name).pid === pid ? _setPid(list, name, undefined) : list, result: undefined }));
+  await withMembers(stateDir, (list) => ({ list: memberNamed(list, name).pid === pid ? setSpawned(list, name, undefined) : list, result: undefined }));
   return pid;
 }
