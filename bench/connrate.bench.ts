@@ -31,8 +31,8 @@
  * reprogramming happens between measurements. Each pod runs a TCP server (accepts, then
  * closes); in each phase's client namespace two client processes run 48 concurrent connect →
  * close loops each (closing with RST, so no TIME_WAIT state piles up), time-sliced: the phases
- * take 100 ms turns, round robin, 20 turns each per round, 5 rounds. Turns this short put the
- * machine's background load (it is shared) on every phase alike; in a round each phase has 2 s.
+ * take 100 ms turns, round robin, 40 turns each per round, 5 rounds. Turns this short put the
+ * machine's background load (it is shared) on every phase alike; in a round each phase has 4 s.
  * The rates reported are means; the ratio is the median over rounds of b / a of the same round.
  * Node's per-connection cost is part of every figure (the same in all phases), so the ratio
  * understates the kernel's share of the difference: the absolute rates are reported too.
@@ -74,9 +74,9 @@ const POD_IP = '198.18.201.2';
 const WORKER_POD_SIDE = '198.18.201.1';
 const PORT = 8080;
 const BLOCKED_PORT = 8081;
-/** Each phase's share of a round: CYCLES slots of SLOT_MS (2 s). */
+/** Each phase's share of a round: CYCLES slots of SLOT_MS (4 s). */
 const SLOT_MS = 100;
-const CYCLES = 20;
+const CYCLES = 40;
 const ROUNDS = 5;
 const CLIENTS = 2;
 const CONCURRENCY = 48;
