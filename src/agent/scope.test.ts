@@ -2,7 +2,8 @@
  * Pod scope (scope.ts): an agent that keeps only its own Pods and the remote Pods its IP sets can
  * need programs exactly what an agent keeping every Pod programs, through random changes —
  * Pods created, relabelled, moved between nodes and deleted in several namespaces, a namespace
- * relabelled, a new policy in a namespace not yet kept, and a global policy with an unbounded
+ * relabelled, a new policy in a namespace not yet kept, a policy of a namespace where the node has
+ * no endpoint (stored, not computed, until a local pod appears there), and a global policy with an unbounded
  * selector (which widens to selector matching and, on a Namespace change, re-lists). Both run
  * the real syncer and loop against one datastore, programming RecordingDrivers.
  */
@@ -80,6 +81,23 @@ test('agent scope: a scoped agent programs exactly what an agent keeping every p
       await same(label);
     };
     await randomChanges('random pod changes', 40);
+    // a policy of a namespace where n1 has no endpoint: stored, not computed (a lookup, not a recompute)
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lone', labels: { team: 'lone' } } });
+    await same('a new namespace');
+    const appliesBefore = scoped.agent.loop.applies;
+    await client.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'lone-web', namespace: 'lone' },
+      spec: { selector: "app == 'web'", types: ['Ingress'], ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] },
+    });
+    await same('a policy of a namespace without local endpoints');
+    assert.equal(scoped.agent.loop.applies, appliesBefore, 'a policy of a namespace without local endpoints costs no computation');
+    assert.ok(!scoped.agent.syncer.resources().some((x) => x.metadata?.name === 'lone-web'), 'the policy is stored but not compiled');
+    // a local pod appears there: the policy applies to it from the next computation on
+    await client.apply({ ...pod(r, n++, 'lone'), metadata: { name: 'web-lone', namespace: 'lone', labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } });
+    await same('a local pod in the namespace of that policy');
+    assert.ok(scoped.agent.syncer.resources().some((x) => x.metadata?.name === 'lone-web'), 'the policy is compiled once a local endpoint is in its namespace');
     // a policy in a namespace n1 has no pod in, selecting a local pod there: that namespace is fetched
     await client.apply({ ...pod(r, n++, 'blog'), metadata: { name: 'web-local', namespace: 'blog', labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } });
     await client.apply({

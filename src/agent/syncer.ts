@@ -86,6 +86,20 @@ const _typeKey = (t: ResourceType): string => `${t.group}/${t.plural}`;
 const _POD: ResourceType = { group: '', plural: 'pods' };
 const _objKey = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
+/**
+ * Namespaced policy kinds (`group/plural`): each applies only to workload endpoints of its own
+ * namespace (Calico NetworkPolicy, Kubernetes NetworkPolicy and their staged forms), so a node
+ * with no endpoint in that namespace programs nothing of it (the active-rules idea of Felix's
+ * calc graph).
+ */
+const _NAMESPACED_POLICIES = new Set([
+  'networking.k8s.io/networkpolicies',
+  'projectcalico.org/networkpolicies',
+  'projectcalico.org/stagednetworkpolicies',
+  'projectcalico.org/stagedkubernetesnetworkpolicies',
+]);
+const _WEP_KEY = 'projectcalico.org/workloadendpoints';
+
 function _rev(s: string | undefined): bigint {
   try {
     return BigInt(s ?? '0');
@@ -127,6 +141,10 @@ export class Syncer {
   private _podRev = 0n;
   private _othersListed: (() => void) | undefined;
   private readonly _othersListedP: Promise<void>;
+  /** Bumped whenever the Pod map changes (keys the local-namespace cache). */
+  private _podGen = 0;
+  private _localNs: { gen: number; wepGen: number; set: Set<string> } | undefined;
+  private _wepGen = 0;
   /** Pod lists made to widen the scope (namespaced, and full re-lists). */
   scopeLists = { namespaced: 0, full: 0 };
 
@@ -193,6 +211,7 @@ export class Syncer {
           m.set(k, { obj: o, decoded: undefined });
         }
         this._gen++;
+        this._podGen++;
         this._pending = 'all';
         return;
       }
@@ -230,11 +249,38 @@ export class Syncer {
     await Promise.all(this._types.map((t) => this._runType(t, signal)));
   }
 
-  /** Every stored object, decoded (objects that fail to decode are skipped and logged once). */
+  /**
+   * The namespaces this node has workload endpoints in (scoped only): of its own Pods, and of
+   * every WorkloadEndpoint object (whatever its node: a conservative superset). Cached until a
+   * Pod or WorkloadEndpoint changes.
+   */
+  localNamespaces(): ReadonlySet<string> | undefined {
+    const node = this._scopeNode;
+    if (node === undefined) return undefined;
+    const c = this._localNs;
+    if (c !== undefined && c.gen === this._podGen && c.wepGen === this._wepGen) return c.set;
+    const set = new Set<string>();
+    for (const e of this._byType.get(_typeKey(_POD))?.values() ?? [])
+      if ((e.obj as { spec?: { nodeName?: unknown } }).spec?.nodeName === node) set.add(e.obj.metadata.namespace ?? '');
+    for (const e of this._byType.get(_WEP_KEY)?.values() ?? []) set.add(e.obj.metadata.namespace ?? '');
+    this._localNs = { gen: this._podGen, wepGen: this._wepGen, set };
+    return set;
+  }
+
+  /**
+   * Every stored object the node's computation can need, decoded (objects that fail to decode are
+   * skipped and logged once). Scoped, a namespaced policy of a namespace where this node has no
+   * workload endpoint is left out (and never decoded): it cannot select anything the node
+   * programs. The object stays stored, so a local Pod appearing there brings it back with the
+   * next computation.
+   */
   resources(): Resource[] {
     const out: Resource[] = [];
-    for (const m of this._byType.values())
+    const local = this.localNamespaces();
+    for (const [tk, m] of this._byType) {
+      const skipOthers = local !== undefined && _NAMESPACED_POLICIES.has(tk);
       for (const e of m.values()) {
+        if (skipOthers && !local.has(e.obj.metadata.namespace ?? '')) continue;
         if (e.decoded === undefined) {
           const r = decodeResource(e.obj);
           if (r.ok) e.decoded = r.value.resource;
@@ -245,6 +291,7 @@ export class Syncer {
         }
         if (e.decoded !== null) out.push(e.decoded);
       }
+    }
     return out;
   }
 
@@ -294,6 +341,9 @@ export class Syncer {
     const p = this._pending;
     if (p === 'all') return;
     if (t.group !== _POD.group || t.plural !== _POD.plural) {
+      // A namespaced policy where this node has no endpoint changes nothing it programs (resources()).
+      const local = _NAMESPACED_POLICIES.has(_typeKey(t)) ? this.localNamespaces() : undefined;
+      if (local !== undefined && !local.has(key.slice(0, key.indexOf('/')))) return;
       this._pending = 'all';
       return;
     }
@@ -334,6 +384,8 @@ export class Syncer {
         for (const o of list.items) if (!isPod || this._keepPod(o)) m.set(_objKey(o), { obj: o, decoded: undefined });
         this._byType.set(_typeKey(t), m);
         this._listed.add(_typeKey(t));
+        if (isPod) this._podGen++;
+        if (_typeKey(t) === _WEP_KEY) this._wepGen++;
         if (isPod) {
           this._podRelist = false;
           this._podRev = _rev(list.revision);
@@ -370,6 +422,8 @@ export class Syncer {
             if (ev.type === 'DELETED' || (isPod && !this._keepPod(ev.object))) map.delete(key);
             else map.set(key, { obj: ev.object, decoded: undefined });
             this._gen++;
+            if (isPod) this._podGen++;
+            else if (_typeKey(t) === _WEP_KEY) this._wepGen++;
             // Only a Node's own status annotations are exempt (the module comment): any other write,
             // even one that changes nothing (a no-op update still gets a revision), moves the
             // revision on, or a caller waiting for that revision (the lab's settle) waits forever.

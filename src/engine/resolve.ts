@@ -14,6 +14,7 @@
 import { selMatches, type Owner } from './match.js';
 import type { CompiledPolicy } from './compile-policy.js';
 import type { PolicySet, Snapshot, TierInfo } from './snapshot.js';
+import { SelectorIndex } from './selector-index.js';
 
 export type Direction = 'ingress' | 'egress';
 export type Flavour = 'normal' | 'forward' | 'preDNAT' | 'untracked';
@@ -25,6 +26,23 @@ export interface TierPlan {
 export type Plan = readonly TierPlan[];
 
 const _cache = new WeakMap<PolicySet, WeakMap<Owner, Map<string, Plan>>>();
+
+/**
+ * Per policy set, its policies' positions filed under their selectors' label restrictions
+ * (selector-index.ts): an endpoint tests only the policies that can select it, not all of them
+ * (10,000 policies × 250 local endpoints was most of an agent's computation, issue 19).
+ */
+const _index = new WeakMap<PolicySet, SelectorIndex<number>>();
+
+function _indexOf(set: PolicySet): SelectorIndex<number> {
+  let ix = _index.get(set);
+  if (ix === undefined) {
+    ix = new SelectorIndex<number>();
+    for (let i = 0; i < set.policies.length; i++) ix.add(i, set.policies[i]!.selector.sel.ast);
+    _index.set(set, ix);
+  }
+  return ix;
+}
 
 function _applies(p: CompiledPolicy, dir: Direction, flavour: Flavour, host: boolean): boolean {
   if (!(dir === 'ingress' ? p.ingress : p.egress)) return false;
@@ -69,7 +87,12 @@ export function planFor(
     const tiers: TierPlan[] = [];
     const one: Owner[] = [ep];
     let current: { tier: TierInfo; policies: CompiledPolicy[] } | undefined;
-    for (const p of set.policies) {
+    // candidates in the set's order (the index names each at most once)
+    const candidates: number[] = [];
+    _indexOf(set).forCandidates(ep.ls.labels, (i) => candidates.push(i));
+    candidates.sort((a, b) => a - b);
+    for (const i of candidates) {
+      const p = set.policies[i]!;
       if (!_applies(p, dir, flavour, host) || !selMatches(p.selector, one)) continue;
       if (current === undefined || current.tier.name !== p.tier) {
         const tier = snapshot.tiers.get(p.tier) ?? { name: p.tier, order: Infinity, defaultAction: 'Deny' as const };

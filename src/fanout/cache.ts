@@ -47,8 +47,12 @@ export interface Subscriber {
 
 interface Item {
   readonly namespace: string;
+  /** `spec.nodeName` (Pods; '' for none): lists with `fieldSelector=spec.nodeName=<node>`. */
+  readonly node: string;
   readonly json: string;
 }
+
+const _nodeOf = (o: Obj): string => _str(_obj(o['spec'])['nodeName']);
 
 type Obj = Record<string, unknown>;
 const _obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -141,10 +145,11 @@ export class TypeCache {
     const rev = _rev(_obj(body['metadata'])['resourceVersion']);
     if (rev === undefined) throw new Error('upstream list has no resourceVersion');
     this.items.clear();
+    this.bodies.clear();
     for (const o of Array.isArray(body['items']) ? (body['items'] as unknown[]) : []) {
       const meta = _obj(_obj(o)['metadata']);
       const ns = _str(meta['namespace']);
-      this.items.set(`${ns}/${_str(meta['name'])}`, { namespace: ns, json: JSON.stringify(o) });
+      this.items.set(`${ns}/${_str(meta['name'])}`, { namespace: ns, node: _nodeOf(_obj(o)), json: JSON.stringify(o) });
     }
     this.listKind = _str(body['kind']);
     this.listApiVersion = _str(body['apiVersion']);
@@ -215,8 +220,9 @@ export class TypeCache {
     if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return false;
     const ns = _str(meta['namespace']);
     const key = `${ns}/${_str(meta['name'])}`;
+    this.bodies.clear();
     if (type === 'DELETED') this.items.delete(key);
-    else this.items.set(key, { namespace: ns, json: JSON.stringify(object) });
+    else this.items.set(key, { namespace: ns, node: _nodeOf(object), json: JSON.stringify(object) });
     if (rev > this.revision) this.revision = rev;
     const frame: Frame = { rev, namespace: ns, line: Buffer.from(`${text}\n`) };
     this.buffer.push(frame);
@@ -232,13 +238,26 @@ export class TypeCache {
     return false;
   }
 
-  /** The list body (`<Kind>List` at the cache's revision), of one namespace or all. */
-  listBody(namespace: string | undefined): Buffer {
+  /**
+   * The list body (`<Kind>List` at the cache's revision), of one namespace or all, optionally of
+   * the Pods of one node. Built once per (namespace, node) and revision: a thousand agents
+   * starting together get the same Buffer (issue 19: start of day).
+   */
+  listBody(namespace: string | undefined, node?: string): Buffer {
+    const key = `${namespace ?? ''}\u0000${node ?? ''}\u0000${namespace === undefined ? 'all' : 'ns'}`;
+    const have = this.bodies.get(key);
+    if (have !== undefined) return have;
     const parts: string[] = [];
-    for (const it of this.items.values()) if (namespace === undefined || it.namespace === namespace) parts.push(it.json);
+    for (const it of this.items.values()) if ((namespace === undefined || it.namespace === namespace) && (node === undefined || it.node === node)) parts.push(it.json);
     const head = JSON.stringify({ kind: this.listKind, apiVersion: this.listApiVersion, metadata: { resourceVersion: String(this.revision) } });
-    return Buffer.from(`${head.slice(0, -1)},"items":[${parts.join(',')}]}`);
+    const body = Buffer.from(`${head.slice(0, -1)},"items":[${parts.join(',')}]}`);
+    // node lists are one per agent: not worth keeping
+    if (node === undefined) this.bodies.set(key, body);
+    return body;
   }
+
+  /** List bodies built since the objects last changed. */
+  private readonly bodies = new Map<string, Buffer>();
 
   /**
    * Starts a downstream watch. `from` undefined: ADDED events for the current objects first,

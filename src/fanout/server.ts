@@ -3,8 +3,11 @@
  * It holds ONE list + watch per cached resource type on the upstream (cache.ts) and serves the
  * agents' plain list and watch requests of those types from memory, so a thousand agents cost
  * the upstream one watcher per type. Everything else — discovery, writes (the agents' node
- * status), lists with label or field selectors, Tables, paged lists — is forwarded to the
- * upstream unchanged, with the caller's own credential.
+ * status), lists with label or field selectors (but one: a Pod list with
+ * `fieldSelector=spec.nodeName=<node>`, an agent's own Pods at start of day, is served from the
+ * cache), Tables, paged lists — is forwarded to the upstream unchanged, with the caller's own
+ * credential. A list body is built once per (namespace, node) until the objects change, so
+ * agents starting together share it.
  *
  * Served from the cache: `GET /api/v1/[namespaces/<ns>/]<plural>` and the `/apis/<group>/<version>/…`
  * form, asking for plain JSON (no `as=Table`, protobuf…), with no query parameter other than `watch`, `resourceVersion` (and
@@ -110,6 +113,8 @@ function _schedule(flush: () => void): void {
 interface Route {
   readonly cache: TypeCache;
   readonly namespace: string | undefined;
+  /** Pods of this node only (`fieldSelector=spec.nodeName=<node>` on a list). */
+  readonly node?: string;
 }
 
 export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
@@ -163,7 +168,16 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
   };
 
   const route = (pathname: string, query: URLSearchParams): Route | undefined => {
-    for (const k of query.keys()) if (!['watch', 'resourceVersion', 'resourceVersionMatch', 'allowWatchBookmarks', 'timeoutSeconds'].includes(k)) return undefined;
+    for (const k of query.keys()) if (!['watch', 'resourceVersion', 'resourceVersionMatch', 'allowWatchBookmarks', 'timeoutSeconds', 'fieldSelector'].includes(k)) return undefined;
+    // `fieldSelector=spec.nodeName=<node>` on a Pod list (an agent's own Pods at start of day) is
+    // served from the cache; any other field selector, and on a watch, goes upstream
+    const fs = query.get('fieldSelector');
+    let node: string | undefined;
+    if (fs !== null) {
+      const m = /^spec\.nodeName=([^,=!]+)$/.exec(fs);
+      if (m === null || ['1', 'true'].includes(query.get('watch') ?? '')) return undefined;
+      node = m[1]!;
+    }
     const rvm = query.get('resourceVersionMatch');
     if (rvm !== null && rvm !== 'NotOlderThan') return undefined;
     const segs = pathname.split('/');
@@ -184,7 +198,8 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
     } else return undefined;
     const cache = caches.get(`${segs.slice(0, base).join('/')}/${plural}`);
     if (cache === undefined || (namespace !== undefined && !cache.type.namespaced) || namespace === '') return undefined;
-    return { cache, namespace };
+    if (node !== undefined && !(cache.type.group === '' && cache.type.plural === 'pods')) return undefined;
+    return { cache, namespace, ...(node !== undefined ? { node } : {}) };
   };
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -278,7 +293,7 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
       if (!waited) return _status(res, 503, 'ServiceUnavailable', `the fan-out has not yet listed ${collectionPath(r.cache.type)} from the upstream (${upstream.description})`);
     }
     if (watch) return serveWatch(r, url.searchParams, req, res);
-    const body = r.cache.listBody(r.namespace);
+    const body = r.cache.listBody(r.namespace, r.node);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
     res.end(body);
   };

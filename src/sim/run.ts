@@ -57,6 +57,17 @@ export interface SimOptions {
   readonly publishStatus?: boolean;
   /** Agents keep only the Pods their IP sets can need (src/agent/scope.ts; default true, as `tabby agent`). */
   readonly scopePods?: boolean;
+  /**
+   * Agents packed into one worker process share identical received objects of the kinds other
+   * than Pod (worker.ts: interned by object and resourceVersion, deep-frozen); each agent's
+   * calculation state stays its own. Default false.
+   */
+  readonly shareObjects?: boolean;
+  /**
+   * Agents starting at once in each worker process (default: all of its nodes). The start of day
+   * of a node counts from its own start.
+   */
+  readonly startConcurrency?: number;
   /** Compare every node's recorded programming with the engine's, from the final datastore state. */
   readonly verify?: boolean;
   /** Concurrent writes while loading (default 32). */
@@ -150,6 +161,8 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     nodesPerWorker: o.nodesPerWorker ?? 25,
     publishStatus: o.publishStatus ?? false,
     scopePods: o.scopePods ?? true,
+    shareObjects: o.shareObjects ?? false,
+    startConcurrency: o.startConcurrency ?? 0,
     verify: o.verify ?? false,
     loadConcurrency: o.loadConcurrency ?? 32,
     load: o.load ?? 'api',
@@ -238,7 +251,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       const child = forkEntry('worker', [], (l) => log(`worker: ${l}`));
       children.push(child);
       const started = nextMessage<{ startOfDayMs: number[] }>(child, 'started', cfg.timeoutS * 1000);
-      child.send({ type: 'start', nodes: slice, caPem, publishStatus: cfg.publishStatus, scopePods: cfg.scopePods });
+      child.send({ type: 'start', nodes: slice, caPem, publishStatus: cfg.publishStatus, scopePods: cfg.scopePods, shareObjects: cfg.shareObjects, ...(cfg.startConcurrency > 0 ? { startConcurrency: cfg.startConcurrency } : {}) });
       return { child, startOfDayMs: (await started).startOfDayMs };
     };
     const tStart = _mono();

@@ -6,7 +6,8 @@
  * in every process): when the pods watch delivered each revision, and when each apply programmed
  * a revision. The parent asks over IPC:
  *
- *   {type:'start', nodes:[{name, token, server}], caPem, publishStatus, minApplyIntervalMs}
+ *   {type:'start', nodes:[{name, token, server}], caPem, publishStatus, scopePods, shareObjects,
+ *    startConcurrency, minApplyIntervalMs}
  *       → {type:'started', startOfDayMs:[…]} once every node did its first apply
  *   {type:'mark'}                       → {type:'mark', cpuUs, rssBytes, heapBytes, podsKept, watchBytes, applies, events}
  *   {type:'reach', revs:[…]}            → {type:'reach', recv:[…], prog:[…]}: per revision, the
@@ -18,7 +19,7 @@
  */
 import { runAgent, type AgentHandle } from '../agent/main.js';
 import { KubeDatastore, type KubeDatastoreOptions } from '../datastore/kube/index.js';
-import type { ListQuery, ListResult, WatchEvent } from '../datastore/index.js';
+import type { ListQuery, ListResult, StoredObject, WatchEvent } from '../datastore/index.js';
 import { RecordingDriver } from '../dataplane/record/driver.js';
 import type { CommandRunner } from '../sys/index.js';
 
@@ -65,12 +66,47 @@ export class StepHistory {
   }
 }
 
+/**
+ * Interning (simulation only): the agents packed into this process each list and watch every
+ * kind over their own connection and decode every event themselves, but identical immutable
+ * objects of the kinds other than Pod (the 10,000 policies, the Nodes, the Namespaces: the same
+ * object at the same resourceVersion for every agent) are kept once per process and shared,
+ * deep-frozen so no agent can change another's. Only the received objects are shared: each
+ * agent's syncer, decoded resources, snapshot and computation stay its own. A real agent holds
+ * its own copy (see docs/scale.md for the per-agent figures without interning).
+ */
+const _interned = new Map<string, StoredObject>();
+let internHits = 0;
+
+function _deepFreeze(o: unknown): void {
+  if (typeof o !== 'object' || o === null || Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) _deepFreeze(v);
+}
+
+function _intern(q: ListQuery, o: StoredObject): StoredObject {
+  const id = `${q.group}/${q.plural}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  const have = _interned.get(id);
+  const rv = o.metadata.resourceVersion;
+  if (have !== undefined && have.metadata.resourceVersion === rv) {
+    internHits++;
+    return have;
+  }
+  // the newest version is the one kept (an agent behind keeps its own copy of an older one)
+  if (have === undefined || BigInt(rv ?? '0') > BigInt(have.metadata.resourceVersion ?? '0')) {
+    _deepFreeze(o);
+    _interned.set(id, o);
+  }
+  return o;
+}
+
 /** The node's KubeDatastore, noting when its pods watch delivers each revision. */
 class MeteredKubeDatastore extends KubeDatastore {
   constructor(
     o: KubeDatastoreOptions,
     private readonly _recv: StepHistory,
     private readonly _count: () => void,
+    private readonly _share: boolean,
   ) {
     super(o);
   }
@@ -78,8 +114,10 @@ class MeteredKubeDatastore extends KubeDatastore {
   /** A (re-)list also brings the node up to the list's revision. */
   override async list(q: ListQuery): Promise<ListResult> {
     const r = await super.list(q);
-    if (q.group === '' && q.plural === 'pods') this._recv.add(monoMs(), Number(r.revision));
-    return r;
+    const pods = q.group === '' && q.plural === 'pods';
+    if (pods) this._recv.add(monoMs(), Number(r.revision));
+    if (!this._share || pods) return r;
+    return { ...r, items: r.items.map((o) => _intern(q, o)) };
   }
 
   override async *watch(q: ListQuery, fromRevision: string, signal: AbortSignal): AsyncIterable<WatchEvent> {
@@ -87,7 +125,7 @@ class MeteredKubeDatastore extends KubeDatastore {
     for await (const ev of super.watch(q, fromRevision, signal)) {
       this._count();
       if (pods) this._recv.add(monoMs(), Number(ev.revision));
-      yield ev;
+      yield this._share && !pods && ev.type !== 'DELETED' ? { ...ev, object: _intern(q, ev.object) } : ev;
     }
   }
 }
@@ -99,6 +137,10 @@ interface StartMsg {
   readonly publishStatus: boolean;
   readonly scopePods?: boolean;
   readonly minApplyIntervalMs?: number;
+  /** Share identical received non-Pod objects between this process's agents (default false). */
+  readonly shareObjects?: boolean;
+  /** Agents of this process starting at once (default: all). */
+  readonly startConcurrency?: number;
 }
 
 interface SimNode {
@@ -124,13 +166,22 @@ const send = (m: unknown): void => void process.send?.(m);
 
 async function start(m: StartMsg): Promise<void> {
   const firstApplies: Promise<void>[] = [];
+  // at most `startConcurrency` of this process's agents starting at once (the rest wait their turn:
+  // a rack of machines booting does not list in the same millisecond); each node's start of day
+  // counts from its own start
+  const limit = m.startConcurrency ?? m.nodes.length;
+  let starting = 0;
+  const turns: (() => void)[] = [];
   for (const n of m.nodes) {
+    if (starting >= limit) await new Promise<void>((go) => turns.push(go));
+    starting++;
     const recv = new StepHistory();
     const prog = new StepHistory();
     const ds = new MeteredKubeDatastore(
       { server: n.server, token: n.token, caPem: m.caPem, timeoutMs: 120_000, onWatchBytes: (b) => (watchBytes += b) },
       recv,
       () => events++,
+      m.shareObjects === true,
     );
     const driver = new RecordingDriver();
     let first: () => void = () => undefined;
@@ -154,6 +205,8 @@ async function start(m: StartMsg): Promise<void> {
         if (node.firstApplyAt < 0) {
           node.firstApplyAt = t;
           first();
+          starting--;
+          turns.shift()?.();
         }
       },
     });
@@ -217,6 +270,7 @@ process.on('message', (raw: unknown) => {
         podsKept: nodes.reduce((s, n) => s + n.agent.syncer.podCount, 0),
         watchBytes,
         events,
+        internHits,
         applies: nodes.reduce((s, n) => s + n.driver.applies, 0),
       });
       break;

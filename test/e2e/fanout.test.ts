@@ -217,6 +217,18 @@ describe('tabby server --role fanout', () => {
     for (const [path, c] of rel!.counts) if (c.watches > 0) assert.ok(types.some((t) => path.endsWith(`/${t.plural}`)), `unexpected upstream watch ${path}`);
     const stats = fan!.stats();
     assert.equal(stats['/pods']!.watchers, 4);
+    // an agent's own Pods (fieldSelector=spec.nodeName=<node>) come from the cache, as the upstream lists them
+    const names = (text: string): string[] => ((JSON.parse(text) as { items: { metadata: { namespace: string; name: string } }[] }).items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).sort();
+    const podLists = rel!.counts.get('/api/v1/pods')!.lists;
+    const q = `/api/v1/pods?fieldSelector=${encodeURIComponent('spec.nodeName=n1')}`;
+    const fromFan = await call(fan!.url, up!.caPem, admin, 'GET', q);
+    const fromUp = await call(up!.url, up!.caPem, admin, 'GET', q);
+    assert.equal(fromFan.status, 200, fromFan.text);
+    assert.deepEqual(names(fromFan.text), names(fromUp.text));
+    assert.deepEqual(names(fromFan.text), ['bank/p3', 'shop/p1']);
+    assert.equal(rel!.counts.get('/api/v1/pods')!.lists, podLists, 'the node list was served from the cache');
+    // any other field selector goes upstream (and still answers)
+    assert.equal((await call(fan!.url, up!.caPem, admin, 'GET', `/api/v1/pods?fieldSelector=${encodeURIComponent('status.phase=Running')}`)).status, 200);
   });
 
   test("the upstream decides who may read: 401, 403 and the read-only token", { timeout: 30_000 }, async () => {

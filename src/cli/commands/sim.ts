@@ -71,6 +71,8 @@ export function simCommand(ctx: CommandContext): Command {
     .option('--nodes-per-worker <n>', 'simulated nodes per worker process', intOption(1, 1000), 25)
     .addOption(new Option('--load <how>', 'load the scenario through the REST API (one request per object) or through the client write path straight into the datastore before the servers start (the server has no bulk path)').choices(['api', 'client']).default('api'))
     .option('--no-pod-scope', 'agents keep every Pod of the cluster instead of only what their IP sets can need (src/agent/scope.ts; for comparison)')
+    .option('--share-objects', 'agents packed into one worker process share identical received non-Pod objects (policies, Nodes, Namespaces; deep-frozen); each agent\'s calculation state stays its own')
+    .option('--start-concurrency <n>', 'agents starting at once in each worker process (default: all of them)', intOption(1, 1000))
     .option('--publish-status', 'agents publish their status on their Calico Node after each apply (as `tabby agent` does)')
     .option('--verify', 'check every node\'s recorded programming against the engine, from the final state')
     .option('--timeout <seconds>', 'bound on the agents\' start and on catching up after the churn', intOption(10, 86_400), 600)
@@ -117,6 +119,8 @@ async function runSimCommand(ctx: CommandContext, opts: unknown): Promise<number
           fanouts: o.fanouts,
           nodesPerWorker: o.nodesPerWorker,
           publishStatus: flag(opts, 'publishStatus'),
+          shareObjects: flag(opts, 'shareObjects'),
+          ...((opts as { startConcurrency?: number }).startConcurrency !== undefined ? { startConcurrency: (opts as { startConcurrency: number }).startConcurrency } : {}),
           scopePods: (opts as { podScope?: boolean }).podScope !== false,
           verify: flag(opts, 'verify'),
           timeoutS: o.timeout,
