@@ -287,7 +287,7 @@ export class AgentLoop {
       this.widened++;
       throw new ScopeWidened(node);
     }
-    // nft gets class dispatch (verdict maps: render/classes.ts); iptables the same chains without it.
+    // Class dispatch (render/classes.ts): nft as verdict maps, iptables as class trees (render/class-tree.ts).
     const rendered = render(desired, { target: driver.kind });
     // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
     const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 }), { target: driver.kind }) : undefined;
