@@ -2,8 +2,8 @@
  * @module New-TCP-connection rate through a worker with 1,000 policies vs with none (root only).
  * Goal (issue 6): the rate with 1,000 policies is at least 90% of the rate with none.
  *
- * Topology, in three network namespaces created here (unique names, 198.18.0.0/15 only, all
- * deleted in `finally`; nothing is added to the root namespace):
+ * Topology, per phase, in three network namespaces created here (unique names, 198.18.0.0/15
+ * only, all deleted in `finally`; nothing is added to the root namespace):
  *
  *   client ns 198.18.200.2 ──veth── worker ns (forwards) ──veth `cali…`── pod ns 198.18.201.2
  *
@@ -25,20 +25,22 @@
  * carry a prefilter (src/dataplane/render/prefilter.ts: the jump is taken only for a
  * (source, protocol, port) some rule of the policy could match).
  *
- * Measurement: the pod runs a TCP server (accepts, then closes); two client processes in the
- * client namespace run 48 concurrent connect → close loops each (closing with RST, so no
- * TIME_WAIT state piles up) for 2 s, and count completed handshakes. Phases alternate
- * (a, b5, b50, then a and b50 again with flow logs on — the NFLOG marks at each new
- * connection's verdicts, flow-log.ts — then the next round; 5 rounds) so the machine's
- * background load hits all alike; flow logs are otherwise off, as with FelixConfiguration's
- * defaults;
- * the rates reported are means, the ratio is the median over rounds of b / a of the same round. Node's per-connection cost is part of every
- * figure (the same in both phases), so the ratio understates the kernel's share of the
- * difference: the absolute rates are reported too.
+ * Measurement: each phase — (a), b5, b50, then (a) and b50 again with flow logs on (the NFLOG
+ * marks at each new connection's verdicts, flow-log.ts; otherwise off, as with
+ * FelixConfiguration's defaults) — has its own stack of namespaces, programmed once, so no
+ * reprogramming happens between measurements. Each pod runs a TCP server (accepts, then
+ * closes); in each phase's client namespace two client processes run 48 concurrent connect →
+ * close loops each (closing with RST, so no TIME_WAIT state piles up), time-sliced: the phases
+ * take 100 ms turns, round robin, 40 turns each per round, 5 rounds. Turns this short put the
+ * machine's background load (it is shared) on every phase alike; in a round each phase has 4 s.
+ * The rates reported are means; the ratio is the median over rounds of b / a of the same round.
+ * Node's per-connection cost is part of every figure (the same in all phases), so the ratio
+ * understates the kernel's share of the difference: the absolute rates are reported too.
  *
- * On nft the pod's chain dispatches by (address, protocol, port) class through one verdict map
- * (render/classes.ts); the log line says how many entries it has and how many policy chains the
- * measured flow's class chain jumps into.
+ * The pod's chain dispatches by (address, protocol, port) class (render/classes.ts): on nft
+ * through one verdict map, on iptables through a search tree of goto chains
+ * (render/class-tree.ts); the log line says how big the map or trees are, how many tree rules
+ * the measured flow walks, and how many policy chains its class chain jumps into.
  *
  * Each dataplane backend is measured in its own fresh namespaces: `connrate:` is the default
  * (iptables through the system's `iptables`, which on Debian is iptables-nft, plus ipsets),
@@ -50,6 +52,7 @@ import { once } from 'node:events';
 import { AgentLoop, type SyncSource } from '../src/agent/loop.js';
 import { createDriver } from '../src/dataplane/driver-factory.js';
 import type { DataplaneDriver } from '../src/dataplane/driver.js';
+import type { Chain, MatchCriterion } from '../src/dataplane/model.js';
 import { loadSnapshot, workloadInterfaceName, type Snapshot } from '../src/engine/index.js';
 import { PREFIX, workloadChainName } from '../src/dataplane/render/index.js';
 import { effectiveFelixConfig } from '../src/model/calico/felix-configuration.js';
@@ -71,7 +74,9 @@ const POD_IP = '198.18.201.2';
 const WORKER_POD_SIDE = '198.18.201.1';
 const PORT = 8080;
 const BLOCKED_PORT = 8081;
-const DURATION_MS = 2000;
+/** Each phase's share of a round: CYCLES slots of SLOT_MS (4 s). */
+const SLOT_MS = 100;
+const CYCLES = 40;
 const ROUNDS = 5;
 const CLIENTS = 2;
 const CONCURRENCY = 48;
@@ -167,6 +172,37 @@ function snapshotOf(objs: unknown[]): Snapshot {
 
 const _ip4 = (s: string): number => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 
+/** Walks an iptables class tree (render/class-tree.ts) for the measured flow (TCP from the client to PORT): its end and the rules evaluated. */
+function _walkTree(chains: ReadonlyMap<string, Chain>, root: string): { end: string; rules: number; chains: number } {
+  const holds = (m: MatchCriterion): boolean => {
+    switch (m.kind) {
+      case 'protocol':
+        return m.protocol === 'tcp';
+      case 'dstPorts':
+        return m.ports.some((r) => r.first <= PORT && PORT <= r.last);
+      case 'srcNet': {
+        const [a, len] = m.cidr.split('/');
+        const bits = 32 - Number(len ?? 32);
+        return Math.floor(_ip4(a!) / 2 ** bits) === Math.floor(_ip4(CLIENT_IP) / 2 ** bits);
+      }
+      case 'addrRange':
+        return _ip4(m.first) <= _ip4(CLIENT_IP) && _ip4(CLIENT_IP) <= _ip4(m.last);
+      default:
+        throw new Error(`unexpected ${m.kind} in a class tree`);
+    }
+  };
+  let at = root;
+  let rules = 0;
+  let n = 0;
+  while (at.startsWith(PREFIX.classTree) && n < 100) {
+    n++;
+    const hit = (chains.get(at)?.rules ?? []).find((r) => (rules++, r.match.every(holds)));
+    if (hit?.action.kind !== 'goto') throw new Error(`class tree chain ${at} has no goto for the flow`);
+    at = hit.action.chain;
+  }
+  return { end: at, rules, chains: n };
+}
+
 /** A node script: the TCP server (in the pod) or a client loop (in the client namespace). */
 const SERVER_JS = `
 const net = require('net');
@@ -178,19 +214,34 @@ for (const port of [${PORT}, ${BLOCKED_PORT}]) {
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
+/**
+ * A client process: CONCURRENCY connect → close (RST) loops, time-sliced: it waits for the start
+ * time on stdin, then opens connections only in its own slots (slot s is phase s mod n; round
+ * r holds the slots of cycles r·CYCLES…), counting per round the connections completed that it
+ * started in that round's slots.
+ */
 const CLIENT_JS = `
 const net = require('net');
-const [host, port, conc, ms] = process.argv.slice(1);
-let done = 0, errors = 0, stop = false;
-const t0 = Date.now();
+const [host, port, conc, k, n, slotMs, cycles, rounds] = process.argv.slice(1).map((x, i) => i === 0 ? x : Number(x));
+const done = new Array(rounds).fill(0);
+let errors = 0, t0 = 0;
+const slots = n * cycles * rounds;
+const mine = (s) => s >= 0 && s < slots && s % n === k;
 const loop = () => {
-  if (stop) return;
-  const s = net.connect({ host, port: Number(port) });
-  s.on('connect', () => { done++; s.resetAndDestroy(); loop(); });
-  s.on('error', () => { errors++; s.destroy(); if (!stop) setTimeout(loop, 5); });
+  const s = Math.floor((Date.now() - t0) / slotMs);
+  if (!mine(s)) return;
+  const round = Math.floor(s / (n * cycles));
+  const c = net.connect({ host, port });
+  c.on('connect', () => { done[round]++; c.resetAndDestroy(); loop(); });
+  c.on('error', () => { errors++; c.destroy(); setTimeout(loop, 5); });
 };
-for (let i = 0; i < Number(conc); i++) loop();
-setTimeout(() => { stop = true; console.log(JSON.stringify({ done, errors, ms: Date.now() - t0 })); process.exit(0); }, Number(ms));
+process.stdin.once('data', (b) => {
+  t0 = Number(String(b).trim());
+  for (let s = k; s < slots; s += n) setTimeout(() => { for (let i = 0; i < conc; i++) loop(); }, Math.max(0, t0 + s * slotMs - Date.now()));
+  setTimeout(() => { console.log(JSON.stringify({ done, errors })); process.exit(0); }, Math.max(0, t0 + slots * slotMs + 1000 - Date.now()));
+});
+process.stdin.resume();
+console.log('ready');
 `;
 
 /** Whether a TCP connect to POD_IP:port from the client namespace succeeds within 500 ms. */
@@ -198,20 +249,6 @@ async function canConnect(clientNs: string, port: number): Promise<boolean> {
   const js = `const s=require('net').connect({host:'${POD_IP}',port:${port}});s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',()=>{console.log('closed');process.exit(0)});setTimeout(()=>{console.log('closed');process.exit(0)},500);`;
   const out = await must(inNetns(nodeRunner, clientNs), [process.execPath, '-e', js]);
   return out.trim() === 'open';
-}
-
-async function measure(clientNs: string): Promise<number> {
-  const procs = Array.from({ length: CLIENTS }, () =>
-    inNetns(nodeRunner, clientNs).run({ argv: [process.execPath, '-e', CLIENT_JS, POD_IP, String(PORT), String(CONCURRENCY), String(DURATION_MS)], timeoutMs: DURATION_MS + 20_000 }),
-  );
-  let total = 0;
-  for (const r of await Promise.all(procs)) {
-    if (r.code !== 0) throw new Error(`client exited ${r.code}: ${r.stderr.trim()}`);
-    const o = JSON.parse(r.stdout.trim()) as { done: number; errors: number; ms: number };
-    if (o.done === 0) throw new Error(`no connection completed (${o.errors} errors)`);
-    total += (o.done * 1000) / o.ms;
-  }
-  return total;
 }
 
 /** The dataplanes measured: the default (iptables through the system's iptables, with ipsets) first. */
@@ -236,120 +273,175 @@ export async function run(): Promise<BenchResult[]> {
   return out;
 }
 
-/** One dataplane backend in its own three fresh namespaces (so no backend sees another's rules). */
+/** One phase's stack: client, worker and pod namespaces, the pod's server, and the worker's dataplane. */
+interface _Stack {
+  cli: string;
+  server?: ChildProcess;
+  driver?: DataplaneDriver;
+}
+
+/** Creates one client → worker → pod stack (namespaces recorded in `created` for cleanup) with its server running. */
+async function _stack(created: string[], st: _Stack): Promise<{ wkRunner: CommandRunner }> {
+  const cli = await createNetns('tby-cr-cli');
+  created.push(cli);
+  st.cli = cli;
+  const wk = await createNetns('tby-cr-wk');
+  created.push(wk);
+  const podNs = await createNetns('tby-cr-pod');
+  created.push(podNs);
+  const iface = workloadInterfaceName(POD_NS, POD);
+  const sfx = cli.slice(-6);
+  const ip = (...a: string[]): Promise<string> => must(nodeRunner, ['ip', ...a]);
+  // veth pairs are created in the worker namespace and one end moved: nothing in the root ns.
+  await ip('-n', wk, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `crc${sfx}`);
+  await ip('-n', wk, 'link', 'set', `crc${sfx}`, 'netns', cli, 'name', 'eth0');
+  await ip('-n', wk, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', `crp${sfx}`);
+  await ip('-n', wk, 'link', 'set', `crp${sfx}`, 'netns', podNs, 'name', 'eth0');
+  await ip('-n', cli, 'addr', 'add', `${CLIENT_IP}/24`, 'dev', 'eth0');
+  await ip('-n', cli, 'link', 'set', 'eth0', 'up');
+  await ip('-n', cli, 'route', 'add', 'default', 'via', WORKER_CLIENT_SIDE);
+  await ip('-n', wk, 'addr', 'add', `${WORKER_CLIENT_SIDE}/24`, 'dev', 'eth0');
+  await ip('-n', wk, 'addr', 'add', `${WORKER_POD_SIDE}/24`, 'dev', iface);
+  await ip('-n', wk, 'link', 'set', 'eth0', 'up');
+  await ip('-n', wk, 'link', 'set', iface, 'up');
+  await ip('-n', podNs, 'addr', 'add', `${POD_IP}/24`, 'dev', 'eth0');
+  await ip('-n', podNs, 'link', 'set', 'eth0', 'up');
+  await ip('-n', podNs, 'route', 'add', 'default', 'via', WORKER_POD_SIDE);
+  const wkRunner = inNetns(nodeRunner, wk);
+  await must(wkRunner, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  await must(inNetns(nodeRunner, cli), ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=10000 65000']);
+  const server = spawn('ip', ['netns', 'exec', podNs, process.execPath, '-e', SERVER_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
+  st.server = server;
+  await new Promise<void>((resolve, reject) => {
+    server.stdout!.on('data', (b: Buffer) => (b.toString().includes('ready') ? resolve() : undefined));
+    server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+    setTimeout(() => reject(new Error('server not ready in 10 s')), 10_000);
+  });
+  return { wkRunner };
+}
+
+/**
+ * Every phase measured in the same rounds, time-sliced: client processes in every phase's
+ * client namespace, started once; in each cycle each phase has one SLOT_MS slot in turn, and its
+ * clients open connections only in their own slots. Returns, per phase, per round, the rate
+ * (connections/s over the phase's slots of the round).
+ */
+async function _measureInterleaved(clis: readonly string[]): Promise<number[][]> {
+  const n = clis.length;
+  const procs: { proc: ChildProcess; out: string; phase: number }[] = [];
+  try {
+    for (let k = 0; k < n; k++)
+      for (let c = 0; c < CLIENTS; c++) {
+        const argv = ['netns', 'exec', clis[k]!, process.execPath, '-e', CLIENT_JS, POD_IP, String(PORT), String(CONCURRENCY), String(k), String(n), String(SLOT_MS), String(CYCLES), String(ROUNDS)];
+        const proc = spawn('ip', argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+        procs.push({ proc, out: '', phase: k });
+      }
+    const ready = procs.map(
+      (p) =>
+        new Promise<void>((resolve, reject) => {
+          p.proc.stdout!.on('data', (b: Buffer) => {
+            p.out += b.toString();
+            if (p.out.includes('ready')) resolve();
+          });
+          p.proc.on('exit', (c) => reject(new Error(`client exited ${c} before it was ready`)));
+          setTimeout(() => reject(new Error('client not ready in 30 s')), 30_000);
+        }),
+    );
+    await Promise.all(ready);
+    const totalMs = n * SLOT_MS * CYCLES * ROUNDS;
+    const t0 = Date.now() + 500;
+    const exits = procs.map((p) => once(p.proc, 'exit'));
+    for (const p of procs) p.proc.stdin!.end(`${t0}\n`);
+    const timeout = setTimeout(() => procs.forEach((p) => p.proc.kill('SIGKILL')), totalMs + 30_000);
+    await Promise.all(exits);
+    clearTimeout(timeout);
+    const rates = Array.from({ length: n }, () => new Array<number>(ROUNDS).fill(0));
+    for (const p of procs) {
+      if (p.proc.exitCode !== 0) throw new Error(`client exited ${p.proc.exitCode}`);
+      const line = p.out.split('\n').find((l) => l.startsWith('{'));
+      if (line === undefined) throw new Error(`client printed no result: ${p.out.trim()}`);
+      const o = JSON.parse(line) as { done: number[]; errors: number };
+      for (let r = 0; r < ROUNDS; r++) rates[p.phase]![r]! += (o.done[r]! * 1000) / (SLOT_MS * CYCLES);
+    }
+    for (let k = 0; k < n; k++) if (rates[k]!.some((x) => x === 0)) throw new Error(`phase ${k}: a round completed no connection`);
+    return rates;
+  } finally {
+    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+  }
+}
+
+/** One dataplane backend: each phase in its own three fresh namespaces (so no phase or backend sees another's rules). */
 async function _runBackend(backend: Backend): Promise<BenchResult[]> {
   const L = _label(backend);
   const created: string[] = [];
-  let server: ChildProcess | undefined;
-  let driver: DataplaneDriver | undefined;
+  const iface = workloadInterfaceName(POD_NS, POD);
+  // Phases: no policies, each MATCHING variant, then no policies and the largest variant with
+  // flow logs on (the NFLOG marks at each new connection's verdicts: their cost, same run).
+  const top = MATCHING[MATCHING.length - 1]!;
+  const phases: { key: string; m: number; flowLogs: boolean }[] = [
+    { key: '0', m: 0, flowLogs: false },
+    ...MATCHING.map((m) => ({ key: String(m), m, flowLogs: false })),
+    { key: '0+fl', m: 0, flowLogs: true },
+    { key: `${top}+fl`, m: top, flowLogs: true },
+  ];
+  const stacks: _Stack[] = phases.map(() => ({ cli: '' }));
   try {
-    const cli = await createNetns('tby-cr-cli');
-    created.push(cli);
-    const wk = await createNetns('tby-cr-wk');
-    created.push(wk);
-    const podNs = await createNetns('tby-cr-pod');
-    created.push(podNs);
-    const iface = workloadInterfaceName(POD_NS, POD);
-    const sfx = cli.slice(-6);
-    const ip = (...a: string[]): Promise<string> => must(nodeRunner, ['ip', ...a]);
-    // veth pairs are created in the worker namespace and one end moved: nothing in the root ns.
-    await ip('-n', wk, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `crc${sfx}`);
-    await ip('-n', wk, 'link', 'set', `crc${sfx}`, 'netns', cli, 'name', 'eth0');
-    await ip('-n', wk, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', `crp${sfx}`);
-    await ip('-n', wk, 'link', 'set', `crp${sfx}`, 'netns', podNs, 'name', 'eth0');
-    await ip('-n', cli, 'addr', 'add', `${CLIENT_IP}/24`, 'dev', 'eth0');
-    await ip('-n', cli, 'link', 'set', 'eth0', 'up');
-    await ip('-n', cli, 'route', 'add', 'default', 'via', WORKER_CLIENT_SIDE);
-    await ip('-n', wk, 'addr', 'add', `${WORKER_CLIENT_SIDE}/24`, 'dev', 'eth0');
-    await ip('-n', wk, 'addr', 'add', `${WORKER_POD_SIDE}/24`, 'dev', iface);
-    await ip('-n', wk, 'link', 'set', 'eth0', 'up');
-    await ip('-n', wk, 'link', 'set', iface, 'up');
-    await ip('-n', podNs, 'addr', 'add', `${POD_IP}/24`, 'dev', 'eth0');
-    await ip('-n', podNs, 'link', 'set', 'eth0', 'up');
-    await ip('-n', podNs, 'route', 'add', 'default', 'via', WORKER_POD_SIDE);
-    const wkRunner = inNetns(nodeRunner, wk);
-    await must(wkRunner, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-    const cliRunner = inNetns(nodeRunner, cli);
-    await must(cliRunner, ['sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=10000 65000']);
-
-    server = spawn('ip', ['netns', 'exec', podNs, process.execPath, '-e', SERVER_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const ready = new Promise<void>((resolve, reject) => {
-      server!.stdout!.on('data', (b: Buffer) => (b.toString().includes('ready') ? resolve() : undefined));
-      server!.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-      setTimeout(() => reject(new Error('server not ready in 10 s')), 10_000);
-    });
-    await ready;
-
-    // The agent's apply, in the worker namespace, through the backend being measured.
-    const clock = realClock;
-    driver = createDriver({ kind: backend === 'nft' ? 'nft' : 'iptables', runner: wkRunner, clock, ...(backend === 'iptables-legacy' ? { iptablesBackend: 'legacy' as const } : {}) });
     const none = snapshotOf(baseObjects());
-    const snaps = new Map<number, Snapshot>();
+    const snaps = new Map<number, Snapshot>([[0, none]]);
     for (const m of MATCHING) {
       const pols = policies(m);
       if (pols.length !== 1000) throw new Error(`expected 1,000 policies, built ${pols.length}`);
       snaps.set(m, snapshotOf([...baseObjects(), ...pols]));
     }
-    let current = none;
-    let rev = 1;
-    const source: SyncSource = { inSync: true, get revision() { return String(rev); }, snapshot: () => current, felixConfig: () => effectiveFelixConfig() };
-    // Flow logs (Felix FlowLogsEnabled) are off unless FelixConfiguration turns them on; a second
-    // loop on the same driver renders with them on (NFLOG marks at every verdict of a new connection).
-    const loop = new AgentLoop({ node: NODE, source, driver, clock });
-    const loopFlowLogs = new AgentLoop({ node: NODE, source, driver, clock, flowLogsDefault: true });
-    const program = async (s: Snapshot, flowLogs = false): Promise<{ policies: number; chains: number; sets: number; jumps: number; prefiltered: number; classes: string }> => {
-      current = s;
-      rev++;
-      const l = flowLogs ? loopFlowLogs : loop;
-      const r = await l.applyOnce();
-      const d = l.lastRendered!;
+    const clock = realClock;
+    for (const [k, p] of phases.entries()) {
+      const st = stacks[k]!;
+      const { wkRunner } = await _stack(created, st);
+      // The agent's apply, in the phase's worker namespace, through the backend being measured.
+      // Flow logs (Felix FlowLogsEnabled) are off unless FelixConfiguration turns them on.
+      st.driver = createDriver({ kind: backend === 'nft' ? 'nft' : 'iptables', runner: wkRunner, clock, ...(backend === 'iptables-legacy' ? { iptablesBackend: 'legacy' as const } : {}) });
+      const snap = snaps.get(p.m)!;
+      const source: SyncSource = { inSync: true, revision: '1', snapshot: () => snap, felixConfig: () => effectiveFelixConfig() };
+      const loop = new AgentLoop({ node: NODE, source, driver: st.driver, clock, ...(p.flowLogs ? { flowLogsDefault: true } : {}) });
+      const r = await loop.applyOnce();
+      const d = loop.lastRendered!;
+      const open = await canConnect(st.cli, PORT);
+      const blocked = !(await canConnect(st.cli, BLOCKED_PORT));
+      if (p.m === 0) {
+        if (!open || blocked) throw new Error(`phase (a)${p.flowLogs ? ' with flow logs' : ''}: the pod is not reachable on both ports`);
+        continue;
+      }
+      if (!open) throw new Error(`phase (b, ${p.m} matching): the allowed port is not reachable`);
+      if (!blocked) throw new Error(`phase (b, ${p.m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
+      if (r.policies.length < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${r.policies.length}`);
       // The pod's ingress chain: how many jumps into policy chains carry a prefilter (render/prefilter.ts),
-      // and (nft) its class map (render/classes.ts): entries, and the policies the flow's class chain holds.
+      // and its class dispatch (render/classes.ts): the nft map, or the iptables trees and the flow's path through them.
       const tw = d.filter.chains.find((c) => c.name === workloadChainName('ingress', iface));
       const jumps = (tw?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound));
       const prefiltered = jumps.filter((x) => x.match.some((m) => m.kind !== 'mark')).length;
       const map = tw?.rules.find((x) => x.action.kind === 'classMap')?.action;
-      let classes = 'no class map';
+      const policyJumps = (c: Chain | undefined): number => (c?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound)).length;
+      let classes = 'no class dispatch';
       if (map?.kind === 'classMap') {
         const hit = map.entries.find((e) => e.protocol === 'tcp' && e.ports.first <= PORT && PORT <= e.ports.last && _ip4(e.first) <= _ip4(CLIENT_IP) && _ip4(CLIENT_IP) <= _ip4(e.last));
         const cc = hit === undefined ? tw : d.filter.chains.find((c) => c.name === hit.chain);
-        const inClass = (cc?.rules ?? []).filter((x) => x.action.kind === 'jump' && x.action.chain.startsWith(PREFIX.policyInbound)).length;
-        classes = `class map of ${map.entries.length} entries; the measured flow's class chain jumps into ${inClass} policy chain(s)`;
+        classes = `class map of ${map.entries.length} entries; the measured flow's class chain jumps into ${policyJumps(cc)} policy chain(s)`;
       }
-      return { policies: r.policies.length, chains: d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length, sets: d.ipSets.length, jumps: jumps.length, prefiltered, classes };
-    };
-
-    const a0 = await program(none);
-    if (!(await canConnect(cli, PORT)) || !(await canConnect(cli, BLOCKED_PORT))) throw new Error('phase (a): the pod is not reachable on both ports');
-    for (const [m, snap] of snaps) {
-      const b0 = await program(snap);
-      if (!(await canConnect(cli, PORT))) throw new Error(`phase (b, ${m} matching): the allowed port is not reachable`);
-      if (await canConnect(cli, BLOCKED_PORT)) throw new Error(`phase (b, ${m} matching): port ${BLOCKED_PORT} is reachable: the policies are not enforced`);
-      if (b0.policies < 450) throw new Error(`expected at least 450 policies programmed on the worker, got ${b0.policies}`);
+      const toTree = tw?.rules.find((x) => x.action.kind === 'goto' && x.action.chain.startsWith(PREFIX.classTree))?.action;
+      if (toTree?.kind === 'goto') {
+        const byName = new Map(d.filter.chains.map((c) => [c.name, c]));
+        const walked = _walkTree(byName, toTree.chain);
+        const trees = d.filter.chains.filter((c) => c.name.startsWith(PREFIX.classTree));
+        classes = `class trees: ${trees.length} chains, ${trees.reduce((n, c) => n + c.rules.length, 0)} rules (all endpoints); the measured flow walks ${walked.rules} tree rules in ${walked.chains} chains to a class chain that jumps into ${policyJumps(byName.get(walked.end))} policy chain(s)`;
+      }
+      const chains = d.filter.chains.length + d.raw.chains.length + d.mangle.chains.length;
       process.stderr.write(
-        `${L}: (a) ${a0.policies} policies, ${a0.chains} chains; (b) 1,000 policies, ${m} selecting the pod, ${b0.policies} programmed on the worker (the rest select no local pod), ${b0.chains} chains, ${b0.sets} IP sets; the pod's ingress chain jumps into ${b0.jumps} policy chains, ${b0.prefiltered} of them behind a prefilter; ${b0.classes}\n`,
+        `${L}: (b${p.flowLogs ? ', flow logs on' : ''}) 1,000 policies, ${p.m} selecting the pod, ${r.policies.length} programmed on the worker (the rest select no local pod), ${chains} chains, ${d.ipSets.length} IP sets; the pod's ingress chain jumps into ${jumps.length} policy chains, ${prefiltered} of them behind a prefilter; ${classes}\n`,
       );
     }
 
-    // Phases, alternating within each round: no policies, each MATCHING variant, then the largest
-    // variant and no policies again with flow logs on (the NFLOG marks' cost, same run).
-    const top = MATCHING[MATCHING.length - 1]!;
-    const phases: { key: string; m: number; flowLogs: boolean }[] = [
-      { key: '0', m: 0, flowLogs: false },
-      ...MATCHING.map((m) => ({ key: String(m), m, flowLogs: false })),
-      { key: '0+fl', m: 0, flowLogs: true },
-      { key: `${top}+fl`, m: top, flowLogs: true },
-    ];
-    const rates = new Map<string, number[]>(phases.map((p) => [p.key, []]));
-    for (let k = 0; k < ROUNDS; k++) {
-      for (const p of phases) {
-        await program(p.m === 0 ? none : snaps.get(p.m)!, p.flowLogs);
-        rates.get(p.key)!.push(await measure(cli));
-      }
-    }
-    const flInfo = await program(snaps.get(top)!, true);
-    if (!(await canConnect(cli, PORT)) || (await canConnect(cli, BLOCKED_PORT))) throw new Error(`phase (b, ${top} matching, flow logs): not enforced`);
-    process.stderr.write(`${L}: with flow logs on, ${top} selecting: ${flInfo.chains} chains; ${flInfo.classes}\n`);
+    const all = await _measureInterleaved(stacks.map((st) => st.cli));
+    const rates = new Map<string, number[]>(phases.map((p, k) => [p.key, all[k]!]));
     for (const p of phases)
       process.stderr.write(`${L}: ${p.m === 0 ? 'no policies' : `${p.m} selecting the pod`}${p.flowLogs ? ' (flow logs on)' : ''}: ${rates.get(p.key)!.map(Math.round).join(', ')} connections/s\n`);
     const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
@@ -381,12 +473,15 @@ async function _runBackend(backend: Backend): Promise<BenchResult[]> {
     results.push({ name: `${L}: flow logs on: rate with 1,000 policies (${top} selecting) / rate with none, median of ${ROUNDS} rounds`, value: Math.round(10 * median(r3)) / 10, unit: '%', goal: 'informational' });
     return results;
   } finally {
-    await driver?.close();
-    if (server !== undefined && server.exitCode === null) {
-      server.stdin?.end();
-      const t = setTimeout(() => server?.kill('SIGKILL'), 2000);
-      await once(server, 'exit').catch(() => undefined);
-      clearTimeout(t);
+    for (const st of stacks) {
+      await st.driver?.close();
+      const server = st.server;
+      if (server !== undefined && server.exitCode === null) {
+        server.stdin?.end();
+        const t = setTimeout(() => server.kill('SIGKILL'), 2000);
+        await once(server, 'exit').catch(() => undefined);
+        clearTimeout(t);
+      }
     }
     for (const ns of created.reverse()) await deleteNetns(ns);
   }

@@ -22,7 +22,8 @@
  *   latest state after the interval, at least 250 ms, until one goes through or the loop
  *   stops), at most once per
  *   `statusIntervalMs` (default 1 s): the first change after a quiet interval is published at
- *   once (and the apply waits for it), later ones are coalesced into one publication of the
+ *   once (and the apply waits for it, at most 1 s: a write stuck on a dead connection does not
+ *   hold back the next apply), later ones are coalesced into one publication of the
  *   latest state at the end of the interval — so a cluster-wide change costs N agents at most N
  *   status writes per interval, not one per change.
  * - Agent-side filtering (issue 19): when every change since the last apply is a Pod change
@@ -115,6 +116,9 @@ export interface RepairRecord {
   readonly startedAt: number;
   readonly endedAt: number;
 }
+
+/** How long an apply waits for its status publication before going on (it completes in the background). */
+const STATUS_WAIT_MS = 1_000;
 
 /** How long `whenProgrammed` waits by default. */
 export const DEFAULT_PROGRAMMED_TIMEOUT_MS = 60_000;
@@ -283,7 +287,7 @@ export class AgentLoop {
       this.widened++;
       throw new ScopeWidened(node);
     }
-    // nft gets class dispatch (verdict maps: render/classes.ts); iptables the same chains without it.
+    // Class dispatch (render/classes.ts): nft as verdict maps, iptables as class trees (render/class-tree.ts).
     const rendered = render(desired, { target: driver.kind });
     // Dual stack: the IPv6 dataplane is computed and rendered the same way (Felix's v6 rule renderer).
     const rendered6 = this._o.ipv6 === true ? render(computeDesiredState(snapshot, node, felix, { ...opts, family: 6 }), { target: driver.kind }) : undefined;
@@ -310,7 +314,7 @@ export class AgentLoop {
     if (this._o.filterChanges !== false && this._o.ipv6 !== true && source.takeChanges !== undefined && fp !== undefined) this._basis = { snapshot, fp };
     if (changed) this._log(`programmed revision ${revision}: ${policies.length} policies, ${rendered.ipSets.length} IP sets (${rec.latencyMs.toFixed(1)} ms)`);
     this._o.onApply?.(rec);
-    await this._publish(rec);
+    await this._publishBounded(rec);
     this._resolveWaiters(revision);
     return rec;
   }
@@ -346,7 +350,7 @@ export class AgentLoop {
     this.last = rec;
     this.skipped++;
     this._o.onApply?.(rec);
-    await this._publish(rec);
+    await this._publishBounded(rec);
     this._resolveWaiters(revision);
     return rec;
   }
@@ -388,6 +392,17 @@ export class AgentLoop {
       this._publishing = false;
     }
     if (this._statusPending !== undefined) this._publishLater(Math.max(retryMs, this._publishedAt + interval - this._o.clock.now(), 0));
+  }
+
+  /**
+   * The apply waits for its publication, but at most STATUS_WAIT_MS: a write stuck on a dead
+   * connection (a partition, until the request times out) must not hold back applying what
+   * arrives next. The publication goes on in the background (and publications stay one at a time).
+   */
+  private async _publishBounded(rec: ApplyRecord): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this._publish(rec), new Promise<void>((r) => (timer = setTimeout(r, STATUS_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Publishes the pending status (the latest by then) in MS, unless a publication is already due. */

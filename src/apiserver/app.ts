@@ -38,6 +38,7 @@ export interface AppDeps {
   readonly now?: () => Date;
   /** `host:port` advertised in `/api` (serverAddressByClientCIDRs). */
   readonly serverAddress?: string;
+  /** A watch with allowWatchBookmarks gets a BOOKMARK after this long with nothing sent (watch.ts; default DEFAULT_BOOKMARK_INTERVAL_MS). */
   readonly bookmarkIntervalMs?: number;
   /** Aborting it ends every open watch (server shutdown). */
   readonly shutdown?: AbortSignal;
@@ -61,6 +62,14 @@ export interface AppDeps {
   /** The flow collector behind `/apis/tabby.dev/v1/flows` (flows.ts); default: one over `datastore` with the default windows. */
   readonly flows?: FlowCollector | Omit<FlowCollectorOptions, 'datastore' | 'shutdown'> | undefined;
 }
+
+/**
+ * How long a watch that asked for bookmarks may go without a frame (`tabby server
+ * --watch-bookmark-interval`): 1 s, so agents (kube-datastore.ts `watchIdleTimeoutMs`, 2.5 s by
+ * default) find a dead connection within seconds. Bookmarks go only to watches that ask and only
+ * when nothing else was sent, so a busy or a bookmark-less watch costs nothing more.
+ */
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 1_000;
 
 const FLOWS_PATH = new RegExp(`^/apis/${FLOWS_GROUP.replace('.', '\\.')}/${FLOWS_VERSION}/(?:namespaces/([^/]+)/)?(flows|flowevents)(?:/([^/]+))?$`);
 
@@ -93,7 +102,7 @@ export function createApp(deps: AppDeps): Hono {
     datastore: deps.datastore,
     now,
     randomSuffix: deps.randomSuffix ?? _randomSuffix,
-    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
     shutdown,
     hub: new WatchHub(deps.datastore),
     watchDelivery: deps.watchDelivery,

@@ -39,7 +39,7 @@ export interface RunServerOptions {
   /** Default: SQLite at DATA_DIR/tabby.db (closed on stop; a passed-in datastore is not). */
   readonly datastore?: Datastore;
   readonly log?: (line: string) => void;
-  /** For tests: the bookmark interval of watches (default 60 s). */
+  /** A watch with allowWatchBookmarks gets a BOOKMARK after this long with nothing sent (default 1 s: app.ts DEFAULT_BOOKMARK_INTERVAL_MS). */
   readonly bookmarkIntervalMs?: number;
   /** The dashboard bundle served at /ui (default: dist/ui of this package). */
   readonly uiDir?: string;

@@ -10,7 +10,12 @@
  *   the annotation `k8s.io/initial-events-end: "true"` at the list's revision, then changes.
  *   sendInitialEvents=false with no resourceVersion: changes from now, no synthetic events.
  * - allowWatchBookmarks=true: a BOOKMARK event (only kind, apiVersion and
- *   metadata.resourceVersion) every `bookmarkIntervalMs` and before the watch times out.
+ *   metadata.resourceVersion) whenever nothing else was sent for `bookmarkIntervalMs` (`tabby
+ *   server --watch-bookmark-interval`), and before the watch times out. So such a watch is never
+ *   silent for longer than the interval, which is how a client tells a dead connection (a
+ *   partition) from a quiet one (kube-datastore.ts `watchIdleTimeoutMs`). Its resourceVersion is
+ *   the last revision of this watch's feed (of both feeds, the lower, when a derived view is
+ *   merged in): every event up to it has been sent, so the client may resume from it.
  * - timeoutSeconds bounds the watch; so do the client going away and server shutdown.
  * - With `as=Table`, each event's object is a one-row Table.
  *
@@ -106,10 +111,13 @@ async function* _merge<T>(a: AsyncIterable<T>, b: AsyncIterable<T>): AsyncGenera
 }
 
 /** The derived type's events, converted; objects that do not convert are left out. */
-async function* _converted(events: AsyncIterable<WatchEvent>, convert: (o: StoredObject) => StoredObject | undefined): AsyncGenerator<WatchEvent> {
+async function* _converted(events: AsyncIterable<WatchEvent>, convert: (o: StoredObject) => StoredObject | undefined, mark: WeakSet<WatchEvent>): AsyncGenerator<WatchEvent> {
   for await (const ev of events) {
     const object = convert(ev.object);
-    if (object !== undefined) yield { type: ev.type, object, revision: ev.revision };
+    if (object === undefined) continue;
+    const out = { type: ev.type, object, revision: ev.revision };
+    mark.add(out);
+    yield out;
   }
 }
 
@@ -176,8 +184,11 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
   let lastRevision = p.resourceVersion;
   const body = new ReadableStream<Uint8Array>({
     start: (controller) => {
+      /** Fires a bookmark when nothing was written for the interval (allowWatchBookmarks). */
+      let idle: ReturnType<typeof setTimeout> | undefined;
       // (a frame sent before the watch stopped, such as the closing bookmark, still goes out)
       const write = (bytes: Uint8Array): void => {
+        if (!abort.signal.aborted) idle?.refresh();
         try {
           controller.enqueue(bytes);
           if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) stop();
@@ -221,9 +232,13 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
         stop();
       }, p.timeoutMs);
       cleanups.push(() => clearTimeout(timeout));
+      // a bookmark after every interval with nothing sent (each frame written re-arms the timer)
       if (p.bookmarks) {
-        const t = setInterval(bookmark, env.bookmarkIntervalMs);
-        cleanups.push(() => clearInterval(t));
+        idle = setTimeout(() => bookmark(), env.bookmarkIntervalMs);
+        cleanups.push(() => {
+          clearTimeout(idle);
+          idle = undefined;
+        });
       }
 
       const run = async (): Promise<void> => {
@@ -240,9 +255,20 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
           from = (await env.list()).revision;
           lastRevision = from;
         }
+        // the bookmark's revision: with a derived view merged in, the lower of the two feeds' last
+        // revisions (each feed is in order, but one may run ahead of the other)
+        let ownRev = from;
+        let derivedRev = from;
+        const seen = (rev: string, derived: boolean): void => {
+          if (derived) {
+            if (_revAfter(rev, derivedRev)) derivedRev = rev;
+          } else if (_revAfter(rev, ownRev)) ownRev = rev;
+          const low = env.derived === undefined || _revAfter(derivedRev, ownRev) ? ownRev : derivedRev;
+          if (_revAfter(low, lastRevision)) lastRevision = low;
+        };
         if (p.labels === undefined && (env.delivery ?? 'push') === 'push') {
-          const pushed = await _push(p, env, from, abort.signal, (ev) => {
-            if (_revAfter(ev.revision, lastRevision)) lastRevision = ev.revision;
+          const pushed = await _push(p, env, from, abort.signal, (ev, derived) => {
+            seen(ev.revision, derived);
             if (p.namespace !== undefined && ev.object.metadata.namespace !== p.namespace) return;
             if (p.fields !== undefined && !p.fields(ev.object)) return;
             enqueue(p.table === undefined ? _encode(ev.type, ev) : _tableFrame(ev, p.table.include, () => render(ev.object)));
@@ -254,10 +280,11 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
             ? env.hub.watch(type, from, abort.signal)
             : env.datastore.watch({ ...type, ...(p.namespace === undefined ? {} : { namespace: p.namespace }), labels: p.labels }, from, abort.signal);
         const own = feed({ group: p.info.group, plural: p.info.plural });
-        const events = env.derived === undefined ? own : _merge(own, _converted(feed(env.derived.type), env.derived.convert));
+        const fromDerived = new WeakSet<WatchEvent>();
+        const events = env.derived === undefined ? own : _merge(own, _converted(feed(env.derived.type), env.derived.convert, fromDerived));
         for await (const ev of events) {
           if (abort.signal.aborted) break;
-          if (BigInt(ev.revision) > BigInt(lastRevision || '0')) lastRevision = ev.revision;
+          seen(ev.revision, fromDerived.has(ev));
           if (p.namespace !== undefined && ev.object.metadata.namespace !== p.namespace) continue;
           if (p.fields !== undefined && !p.fields(ev.object)) continue;
           send(ev.type, p.table === undefined ? ev : render(ev.object));
@@ -296,7 +323,7 @@ export function watchResponse(p: WatchParams, env: WatchEnv, requestSignal: Abor
  * at once, having delivered nothing, when a feed cannot replay from `from`: the caller then
  * watches the datastore itself.
  */
-function _push(p: WatchParams, env: WatchEnv, from: string, signal: AbortSignal, deliver: (ev: WatchEvent) => void): Promise<boolean> {
+function _push(p: WatchParams, env: WatchEnv, from: string, signal: AbortSignal, deliver: (ev: WatchEvent, derived: boolean) => void): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     const unsubs: (() => void)[] = [];
     let settled = false;
@@ -311,13 +338,13 @@ function _push(p: WatchParams, env: WatchEnv, from: string, signal: AbortSignal,
     };
     const onAbort = (): void => finish(null);
     // Events replayed while subscribing wait until every subscription exists (or one refused).
-    const early: WatchEvent[] = [];
+    const early: [WatchEvent, boolean][] = [];
     const sub = (convert?: (ev: WatchEvent) => WatchEvent | undefined) => ({
       onEvent: (ev: WatchEvent): void => {
         const out = convert === undefined ? ev : convert(ev);
         if (out === undefined || settled) return;
-        if (started) deliver(out);
-        else early.push(out);
+        if (started) deliver(out, convert !== undefined);
+        else early.push([out, convert !== undefined]);
       },
       onEnd: (err: Error | null): void => finish(err),
     });
@@ -337,7 +364,7 @@ function _push(p: WatchParams, env: WatchEnv, from: string, signal: AbortSignal,
     }
     if (settled) return;
     started = true;
-    for (const ev of early) deliver(ev);
+    for (const [ev, derived] of early) deliver(ev, derived);
     if (signal.aborted) return finish(null);
     signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -30,6 +30,8 @@ export interface OpenOptions {
   readonly env: Env;
   /** Bound on connecting and on each call (etcd, kubernetes); default 5,000 ms. */
   readonly timeoutMs?: number;
+  /** More options for a kubernetes datastore (the agent's dead-watch detection). */
+  readonly kube?: Pick<KubeDatastoreOptions, 'watchIdleTimeoutMs' | 'log'>;
 }
 
 const _set = (v: string | undefined): v is string => v !== undefined && v !== '';
@@ -163,7 +165,7 @@ export async function openDatastoreFromConfig(spec: CalicoAPIConfigSpec, opts: O
       });
     }
     case 'kubernetes':
-      return openKubeDatastore(kubeOptionsFor(spec, opts.timeoutMs));
+      return openKubeDatastore({ ...kubeOptionsFor(spec, opts.timeoutMs), ...opts.kube });
     default:
       throw new UnavailableError(type, '(config)', `unsupported datastoreType "${type}" (supported: embedded, etcdv3, kubernetes)`, `unsupported datastoreType "${type}" (supported: embedded, etcdv3, kubernetes)`);
   }

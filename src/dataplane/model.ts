@@ -51,6 +51,11 @@ export type MatchCriterion =
    * prefilters, render/prefilter.ts).
    */
   | { readonly kind: 'addrDstPortSet'; readonly set: string; readonly addr: 'src' | 'dst'; readonly negated?: boolean }
+  /**
+   * `-m iprange --src-range <first>-<last>` (`side: 'src'`) or `--dst-range`: the address in an
+   * inclusive range (the class dispatch trees, render/class-tree.ts).
+   */
+  | { readonly kind: 'addrRange'; readonly side: 'src' | 'dst'; readonly first: string; readonly last: string; readonly negated?: boolean }
   | { readonly kind: 'srcPorts'; readonly ports: readonly PortRange[]; readonly negated?: boolean }
   | { readonly kind: 'dstPorts'; readonly ports: readonly PortRange[]; readonly negated?: boolean }
   /** ICMP (family 4) or ICMPv6 (family 6) type, optionally with a code. */

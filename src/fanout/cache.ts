@@ -108,6 +108,15 @@ export class TypeCache {
     return this.subs.size;
   }
 
+  /**
+   * A BOOKMARK at the cache's revision (every change up to it has gone to each subscriber, in
+   * order, before this frame): what a downstream watch that allows bookmarks gets when idle.
+   */
+  bookmarkFrame(): Buffer {
+    const kind = this.listKind.endsWith('List') ? this.listKind.slice(0, -4) : this.listKind;
+    return Buffer.from(`${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion: this.listApiVersion, metadata: { resourceVersion: String(this.revision) } } })}\n`);
+  }
+
   /** Lists and watches the upstream until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     let backoff = 100;

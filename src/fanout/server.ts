@@ -33,7 +33,9 @@
  * as a node). A certificate the CA did not sign, or one naming no node, is 401.
  *
  * Watch frames are the upstream's event lines, shared by every watcher; each watcher's frames of
- * one burst are written as one chunk. A watcher whose socket holds more than 64 MiB unsent is
+ * one burst are written as one chunk. A watch with `allowWatchBookmarks=true` gets a BOOKMARK at
+ * the cache's revision whenever nothing else was written to it for `bookmarkIntervalMs` (as the
+ * API server's watches: apiserver/watch.ts), so agents can tell a dead connection from a quiet one. A watcher whose socket holds more than 64 MiB unsent is
  * disconnected (it re-watches from its last resourceVersion).
  */
 import { createHash } from 'node:crypto';
@@ -59,6 +61,8 @@ export interface FanoutOptions extends UpstreamOptions {
   readonly authTtlMs?: number;
   /** Accept node client certificates signed by `caPem`, impersonating the node upstream with `token` (the admin's). */
   readonly clientCerts?: { readonly caPem: string; readonly token: string };
+  /** Idle time after which a watch that allows bookmarks gets one (default 1 s, as `tabby server`'s). */
+  readonly bookmarkIntervalMs?: number;
 }
 
 /** The credential headers the fan-out uses upstream for one caller; undefined: unauthenticated. */
@@ -225,10 +229,13 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
     let pending: Buffer[] = [];
     let closed = false;
+    // a bookmark after every interval with nothing written (each write re-arms the timer)
+    const idle = query.get('allowWatchBookmarks') === 'true' ? setTimeout(() => sub.frame(r.cache.bookmarkFrame()), o.bookmarkIntervalMs ?? 1_000) : undefined;
     const flush = (): void => {
       const chunks = pending;
       pending = [];
       if (closed || chunks.length === 0) return;
+      idle?.refresh();
       res.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       if (res.writableLength > MAX_UNSENT) finish(undefined);
     };
@@ -251,12 +258,14 @@ export async function runFanout(o: FanoutOptions): Promise<RunningFanout> {
       flush();
       closed = true;
       clearTimeout(timer);
+      clearTimeout(idle);
       unsubscribe();
       res.end();
     };
     req.on('close', () => {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(idle);
       unsubscribe();
     });
     unsubscribe = r.cache.subscribe(sub, rv === '' || rv === '0' ? undefined : BigInt(rv));

@@ -31,7 +31,8 @@
 import type { Lab, PodRecord } from './controller.js';
 import { snapshotOf } from './controller.js';
 import { engineInput, runProbe, type ProbeFlow, type ProbeRow } from './probe.js';
-import { runVerdicts } from '../engine/index.js';
+import { computeDesiredState, runVerdicts, type Snapshot } from '../engine/index.js';
+import { PREFIX, render } from '../dataplane/render/index.js';
 import type { ResourceType, StoredObject } from '../datastore/index.js';
 import { mulberry32 } from '../lib/prng.js';
 
@@ -253,7 +254,7 @@ const _MANY_UDP_PORTS: readonly (number | string)[] = [53, 54, '50:60', 123];
 
 function _calicoRule(g: Gen, ips: readonly string[], dir: 'ingress' | 'egress', many = false): unknown {
   const rule: Record<string, unknown> = { action: g.pick(['Allow', 'Allow', 'Deny', 'Pass', 'Log']) };
-  // Many policies: mostly port-bounded rules (their policies then get class dispatch on nft).
+  // Many policies: mostly port-bounded rules (their policies then get class dispatch).
   const proto = many ? g.pick([undefined, 'TCP', 'TCP', 'TCP', 'UDP', 'UDP', 'ICMP']) : g.pick([undefined, 'TCP', 'UDP', 'ICMP']);
   if (proto !== undefined) rule['protocol'] = proto;
   const peer: Record<string, unknown> = {};
@@ -293,8 +294,8 @@ export interface VerifyOptions {
   /**
    * 10-16 Calico policies per case instead of 1-4, with mostly port-bounded rules over many
    * ports (most of them probed by no flow), so many policies select each pod and fall in
-   * different (address, protocol, port) classes: nft's class dispatch (render/classes.ts) is
-   * exercised with real packets.
+   * different (address, protocol, port) classes: the class dispatch (render/classes.ts; nft
+   * verdict maps, iptables class trees) is exercised with real packets.
    */
   readonly manyPolicies?: boolean;
   readonly log?: (line: string) => void;
@@ -306,6 +307,12 @@ export interface VerifyResult {
   readonly agree: number;
   readonly total: number;
   readonly cases: number;
+  /**
+   * With `manyPolicies`: endpoint chains (summed over cases and workers) that dispatch by class
+   * (render/classes.ts: an nft verdict map, an iptables class tree), as the workers' agents
+   * render them, and the cases with at least one, so a run shows the dispatch was exercised.
+   */
+  readonly classDispatch?: { readonly chains: number; readonly cases: number };
   readonly disagreements: readonly string[];
   readonly ms: number;
 }
@@ -420,6 +427,22 @@ function _describe(row: ProbeRow, trace: string): string {
   return `${f.from} → ${f.toLabel} ${f.ip}${f.proto === 'icmp' ? '' : `:${f.port}`}/${f.proto}: engine ${row.engine}, real ${row.real}${trace ? ` (${trace})` : ''}`;
 }
 
+/**
+ * Endpoint chains of the lab's workers that dispatch by class for `snapshot`, rendered as the
+ * agents render them (the lab's dataplane: a `classMap` rule on nft, a goto into a class tree on iptables).
+ */
+export function classDispatchChains(lab: Lab, snapshot: Snapshot): number {
+  const target = lab.opts.dataplane ?? 'iptables';
+  let n = 0;
+  for (const w of lab.plan.workers) {
+    const r = render(computeDesiredState(snapshot, w.name, snapshot.felixConfig(w.name), {}), { target });
+    for (const t of [r.filter, r.raw, r.mangle])
+      for (const c of t.chains)
+        if (c.rules.some((x) => x.action.kind === 'classMap' || (x.action.kind === 'goto' && x.action.chain.startsWith(PREFIX.classTree)))) n++;
+  }
+  return n;
+}
+
 /** Runs the differential test on a lab that is up; prints one line per disagreement. */
 export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResult> {
   const log = o.log ?? ((): void => undefined);
@@ -435,6 +458,7 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
   let agree = 0;
   let total = 0;
   const disagreements: string[] = [];
+  const classDispatch = { chains: 0, cases: 0 };
   for (let i = 0; i < o.cases; i++) {
     const c = generateCase(o.seed, i, pool, o.ipFamily ?? 4, o.manyPolicies === true);
     const rev = await applyCase(lab, c);
@@ -444,6 +468,11 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
     const svcIp = snapshot.services.find((s) => s.namespace === 'va' && s.name === 'vsvc')?.clusterIPs[0]?.text;
     const rows = await runProbe(lab, snapshot, caseFlows(lab, pool, svcIp, o.includeHostLocal ?? true, o.ipFamily ?? 4), o.timeoutMs ?? 300);
     total += rows.length;
+    if (o.manyPolicies === true) {
+      const n = classDispatchChains(lab, snapshot);
+      classDispatch.chains += n;
+      if (n > 0) classDispatch.cases++;
+    }
     for (const r of rows) {
       if (r.agree) {
         agree++;
@@ -456,7 +485,8 @@ export async function runVerify(lab: Lab, o: VerifyOptions): Promise<VerifyResul
       log(line);
     }
     if ((i + 1) % 50 === 0) log(`… ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree`);
-    if ((i + 1) % every === 0) progress(`verify: ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const cd = o.manyPolicies === true ? `, class dispatch in ${classDispatch.cases} case(s)` : '';
+    if ((i + 1) % every === 0) progress(`verify: ${i + 1}/${o.cases} cases, ${agree}/${total} flows agree${cd}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  return { agree, total, cases: o.cases, disagreements, ms: performance.now() - t0 };
+  return { agree, total, cases: o.cases, disagreements, ms: performance.now() - t0, ...(o.manyPolicies === true ? { classDispatch } : {}) };
 }

@@ -13,10 +13,15 @@
  *    the worker's fabric address to an API server's fabric address on 6443 — none over loopback;
  *    the API servers' connections to etcd likewise go over the fabric to port 2379.
  * 4. The seed's corrected policies (examples/seed: the pod policies, deny-nodeports and the
- *    default Calico policies; not the reconstructed host endpoints, whose expectedIPs are
- *    made-up 10.176.48.x addresses — with them, real packets to the workers' eth0 time out where
- *    the engine says Allow, a disagreement to look into apart from this lab) and the
- *    walkthrough's pods, applied with the real kubectl through
+ *    default Calico policies; not the reconstructed host endpoints,
+ *    examples/seed/defaults/public-hostendpoints.yaml: interfaceName eth1 but expectedIPs
+ *    198.18.10.x, while the cluster's address plan, which every lab shape realizes, puts the
+ *    workers' eth1 at 198.18.1.1x. The agent programs a host endpoint on its named interface,
+ *    as Felix does, so eth1 is policed; the engine places a host endpoint by its expectedIPs
+ *    (it knows no node's interface names) and finds none for eth1, so it says "host traffic not
+ *    policed: Allow" — e.g. `tabby verdict` for 198.18.1.250 → 198.18.1.11 TCP/9999 says Allow
+ *    with the seed's file and Deny with expectedIPs 198.18.1.11. Not particular to this lab; an
+ *    engine gap) and the walkthrough's pods, applied with the real kubectl through
  *    the lab's kubeconfig; `tabby lab probe -o json` (real packets vs the engine) agrees on
  *    every flow, and access → nginx:80 is open while other → nginx:80 is not.
  * 5. apiserver-1 killed (stopMember, SIGKILL): kubectl still answers (relay failover) and a

@@ -22,11 +22,18 @@ import { EXIT, collect, dataplaneOption, intOption, stringList, stringOpt, type 
 import { JoinError, joinCluster, joinedKubeconfig } from '../join.js';
 import { kubeOptionsFor } from '../datastore-config.js';
 import { AlreadyExistsError, type Datastore, type StoredObject } from '../../datastore/index.js';
-import { openKubeDatastore } from '../../datastore/kube/index.js';
+import { DEFAULT_WATCH_IDLE_TIMEOUT_MS, openKubeDatastore, type KubeDatastoreOptions } from '../../datastore/kube/index.js';
 import { isNodeName } from '../../apiserver/bootstrap-tokens.js';
 
 /** Joins when STATEDIR holds no credential yet, then opens the API servers with the node's certificate and registers its Node. */
-async function _joinedDatastore(node: string, servers: readonly string[], stateDir: string, readToken: () => Promise<string | undefined>, hashes: readonly string[]): Promise<Datastore> {
+async function _joinedDatastore(
+  node: string,
+  servers: readonly string[],
+  stateDir: string,
+  readToken: () => Promise<string | undefined>,
+  hashes: readonly string[],
+  kube: Pick<KubeDatastoreOptions, 'watchIdleTimeoutMs' | 'log'>,
+): Promise<Datastore> {
   let kc = await joinedKubeconfig(stateDir);
   if (kc === undefined) {
     if (servers.length === 0) throw new JoinError(`${stateDir} holds no credential: give --server, --token and --ca-cert-hash to join`);
@@ -34,7 +41,7 @@ async function _joinedDatastore(node: string, servers: readonly string[], stateD
     if (token === undefined || hashes.length === 0) throw new JoinError(`${stateDir} holds no credential yet: the first start needs --token and --ca-cert-hash (from tabby token create)`);
     kc = await joinCluster({ servers, node, token, caCertHashes: hashes, stateDir });
   }
-  const o = kubeOptionsFor({ kubeconfig: kc });
+  const o = { ...kubeOptionsFor({ kubeconfig: kc }), ...kube };
   const ds = await openKubeDatastore(servers.length > 0 ? { ...o, server: servers[0]!, servers: servers.slice(1) } : o);
   // register: the node's projectcalico.org Node (the agent's status reports update it later)
   try {
@@ -80,8 +87,18 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('--token-file <file>', 'read the bootstrap token from this file instead (a mounted Secret; first line, surrounding blanks ignored)')
     .option('--ca-cert-hash <sha256:hex>', "the cluster CA's public key hash to pin at the first join (repeatable)", collect)
     .option('--state-dir <dir>', 'where the node keeps its key, certificate and kubeconfig (default <data dir>/agent/<node>)')
+    .option(
+      '--watch-idle-timeout <ms>',
+      'Kubernetes datastore: a watch on a server that sends bookmarks (tabby server --watch-bookmark-interval) and that receives nothing for this long is a dead connection (a partition): it is dropped and resumed from its last revision on a fresh connection; 0 turns this off',
+      intOption(0, 3_600_000),
+      DEFAULT_WATCH_IDLE_TIMEOUT_MS,
+    )
     .action(async (opts: unknown) => {
-      const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft' };
+      const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft'; watchIdleTimeout: number };
+      const kube = {
+        ...(o.watchIdleTimeout > 0 ? { watchIdleTimeoutMs: o.watchIdleTimeout } : {}),
+        log: (line: string) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
+      };
       const node = stringOpt(opts, 'node') ?? '';
       const servers = (stringOpt(opts, 'server') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
       const stateDir = stringOpt(opts, 'stateDir');
@@ -101,7 +118,7 @@ export function agentCommand(ctx: CommandContext): Command {
         try {
           const dir = stateDir ?? join(resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env), 'agent', node);
           const token = tokenFile !== undefined ? () => _readTokenFile(tokenFile) : async () => stringOpt(opts, 'token');
-          datastore = await _joinedDatastore(node, servers, dir, token, stringList(opts, 'caCertHash'));
+          datastore = await _joinedDatastore(node, servers, dir, token, stringList(opts, 'caCertHash'), kube);
         } catch (e) {
           ctx.io.stderr(`tabby agent: ${e instanceof Error ? e.message : String(e)}\n`);
           ctx.exit(EXIT.failed);
@@ -119,7 +136,7 @@ export function agentCommand(ctx: CommandContext): Command {
       if (cfg.value.note !== undefined) ctx.io.stderr(`tabby agent: ${cfg.value.note}\n`);
       let datastore;
       try {
-        datastore = await openDatastoreFromConfig(cfg.value.spec, { env: ctx.io.env });
+        datastore = await openDatastoreFromConfig(cfg.value.spec, { env: ctx.io.env, kube });
       } catch (e) {
         ctx.io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
         ctx.exit(EXIT.failed);

@@ -385,7 +385,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
     .option('--dataplane <kind>', 'the agents\' dataplane: iptables (iptables + ipset) or nft (native nftables)', dataplaneOption, 'iptables')
     .option('--ip-family <f>', 'which flows: 4 (IPv4), 6 (IPv6) or dual (both); 6 and dual bring up a dual-stack lab (IPv6 from 2001:db8::/32)', ipFamilyOption, 4)
     .option('--iptables-backend <b>', 'with --dataplane iptables, which iptables: default (the system\'s iptables, iptables-nft on Debian), nft or legacy', iptablesBackendOption, 'default')
-    .option('--many-policies', '10-16 Calico policies per case (instead of 1-4), mostly port-bounded over many ports: exercises the nft class dispatch')
+    .option('--many-policies', '10-16 Calico policies per case (instead of 1-4), mostly port-bounded over many ports: exercises the class dispatch (nft verdict maps, iptables class trees)')
     .option('--distributed', 'verify on a distributed lab (etcd members, API servers and agents as processes in their own namespaces; see tabby lab up --help)')
     .option('--etcd-members <n>', 'with --distributed: etcd members', intOption(1, 7), 3)
     .option('--apiservers <n>', 'with --distributed: API servers', intOption(1, 5), 2)
@@ -412,6 +412,7 @@ A distributed lab (--distributed) stores through its API servers; the host reach
       let code: number = EXIT.failed;
       try {
         const r = await runVerify(l, { cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ipFamily: o.ipFamily, manyPolicies: flag(opts, 'manyPolicies'), includeHostLocal: (opts as { hostLocal?: boolean }).hostLocal !== false, log: (line) => ctx.io.stdout(`${line}\n`), progress: (line) => ctx.io.stderr(`${line}\n`) });
+        if (r.classDispatch !== undefined) ctx.io.stderr(`verify: class dispatch in ${r.classDispatch.cases} of ${r.cases} cases (${r.classDispatch.chains} endpoint chains)\n`);
         ctx.io.stdout(`${r.cases} cases, seed ${o.seed}, ${(r.ms / 1000).toFixed(1)} s\n${r.agree}/${r.total} flows agree\n`);
         code = r.agree === r.total ? EXIT.ok : EXIT.failed;
       } finally {

@@ -37,7 +37,8 @@ import { loadCalicoctlConfig } from '../calicoctl/config.js';
 import { openDatastoreFromConfig } from '../datastore-config.js';
 import type { Io } from '../io.js';
 import { resolveDataDir } from '../paths.js';
-import { EXIT, collect, stringList, stringOpt, type CommandContext } from './context.js';
+import { EXIT, collect, intOption, stringList, stringOpt, type CommandContext } from './context.js';
+import { DEFAULT_BOOKMARK_INTERVAL_MS } from '../../apiserver/app.js';
 
 export function parsePort(v: string): number {
   const n = Number(v);
@@ -168,7 +169,7 @@ async function _readCluster(dataDir: string): Promise<{ caPem: string; certPem: 
   return { caPem, certPem, keyPem, token: t['readOnly'], admin: t['admin'] };
 }
 
-async function _runFanoutRole(ctx: CommandContext, dataDir: string, host: string, port: number, upstream: readonly string[]): Promise<void> {
+async function _runFanoutRole(ctx: CommandContext, dataDir: string, host: string, port: number, upstream: readonly string[], bookmarkIntervalMs: number): Promise<void> {
   let cluster;
   try {
     cluster = await _readCluster(dataDir);
@@ -188,6 +189,7 @@ async function _runFanoutRole(ctx: CommandContext, dataDir: string, host: string
     host,
     port,
     types: fanoutTypes(),
+    bookmarkIntervalMs,
     log: (line) => ctx.io.stderr(`${new Date().toISOString()} ${line}\n`),
   });
   const kubeconfigPath = join(dataDir, 'fanout.kubeconfig');
@@ -233,9 +235,15 @@ export function serverCommand(ctx: CommandContext): Command {
         .default('server'),
     )
     .option('--upstream <urls>', 'with --role fanout: the API server(s) to watch, comma-separated (https://127.0.0.1:6443)', parseUpstreams)
+    .option(
+      '--watch-bookmark-interval <ms>',
+      'a watch that asked for bookmarks (allowWatchBookmarks=true) gets a BOOKMARK whenever nothing else was sent for this long, so its client can tell a dead connection from a quiet one (agents: --watch-idle-timeout)',
+      intOption(10, 600_000),
+      DEFAULT_BOOKMARK_INTERVAL_MS,
+    )
     .action(async (opts: unknown, cmd: Command) => {
       const dataDir = resolveDataDir(stringOpt(opts, 'dataDir'), ctx.io.env);
-      const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd'; role: 'server' | 'fanout'; upstream?: string[] };
+      const o = opts as { port: number; maxRequestBytes?: number; calicoApi: 'v3' | 'crd'; role: 'server' | 'fanout'; upstream?: string[]; watchBookmarkInterval: number };
       if (o.role === 'fanout' || o.upstream !== undefined) {
         if (o.role !== 'fanout' || o.upstream === undefined) {
           ctx.io.stderr(`tabby server: ${o.role === 'fanout' ? '--role fanout needs --upstream <url>' : '--upstream is only for --role fanout'}\n`);
@@ -243,7 +251,7 @@ export function serverCommand(ctx: CommandContext): Command {
           return;
         }
         const port = cmd.getOptionValueSource('port') === 'default' ? 5473 : o.port;
-        await _runFanoutRole(ctx, dataDir, stringOpt(opts, 'host') ?? stringOpt(opts, 'bind') ?? '127.0.0.1', port, o.upstream);
+        await _runFanoutRole(ctx, dataDir, stringOpt(opts, 'host') ?? stringOpt(opts, 'bind') ?? '127.0.0.1', port, o.upstream, o.watchBookmarkInterval);
         return;
       }
       const etcd: EtcdFlags = {
@@ -275,6 +283,7 @@ export function serverCommand(ctx: CommandContext): Command {
           ...(datastore !== undefined ? { datastore } : {}),
           ...(o.maxRequestBytes !== undefined ? { maxRequestBytes: o.maxRequestBytes } : {}),
           calicoApi: o.calicoApi,
+          bookmarkIntervalMs: o.watchBookmarkInterval,
           log: (line) => ctx.io.stderr(`${line}\n`),
         });
       } catch (e) {

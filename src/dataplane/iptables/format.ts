@@ -96,6 +96,8 @@ export function formatMatch(m: MatchCriterion): string {
       return `-m set ${_not(m.negated)}--match-set ${_word(m.set, 'IP set name')} ${m.withPort === true ? 'dst,dst' : 'dst'}`;
     case 'addrDstPortSet':
       return `-m set ${_not(m.negated)}--match-set ${_word(m.set, 'IP set name')} ${m.addr},dst`;
+    case 'addrRange':
+      return `-m iprange ${_not(m.negated)}--${m.side}-range ${_word(m.first, 'address')}-${_word(m.last, 'address')}`;
     case 'srcPorts':
       return `-m multiport ${_not(m.negated)}--sports ${_ports(m.ports)}`;
     case 'dstPorts':

@@ -118,6 +118,8 @@ export function nftMatch(m: MatchCriterion, family: IpFamily = 4): string {
       return `${m.withPort === true ? `${ip} daddr . meta l4proto . th dport` : `${ip} daddr`} ${_op(m.negated)}@${nftSetName(m.set)}`;
     case 'addrDstPortSet':
       return `${ip} ${m.addr === 'src' ? 'saddr' : 'daddr'} . meta l4proto . th dport ${_op(m.negated)}@${nftSetName(m.set)}`;
+    case 'addrRange':
+      return `${ip} ${m.side === 'src' ? 'saddr' : 'daddr'} ${_op(m.negated)}${m.first}-${m.last}`;
     case 'srcPorts':
       return `th sport ${_op(m.negated)}${_ports(m.ports)}`;
     case 'dstPorts':

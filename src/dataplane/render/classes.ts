@@ -2,11 +2,12 @@
  * @module Class dispatch for an endpoint chain (issue 19 item 4): the packets an endpoint chain
  * sees are split by (remote address, protocol, destination port) into classes, each class being
  * the set of policies whose match domain (prefilter.ts `policyDomain`) contains those packets.
- * The endpoint chain then looks the packet up once (an nft verdict map, `classMap` in the model)
- * and goes to its class's chain, which holds the endpoint's tiers with only that class's
- * policies, in the original order, plus every policy whose domain is unbounded. A packet outside
- * every bounded domain falls through to the endpoint chain's own copy with only the unbounded
- * policies. A new connection then walks one lookup and the policies that could match it,
+ * The endpoint chain then looks the packet up once (an nft verdict map, `classMap` in the model;
+ * on iptables a search tree of goto chains, class-tree.ts) and goes to its class's chain, which
+ * holds the endpoint's tiers with only that class's policies, in the original order, plus every
+ * policy whose domain is unbounded. A packet outside every bounded domain falls through to a
+ * copy with only the unbounded policies (nft: the endpoint chain's own rules after the map;
+ * iptables: a fall-through class chain). A new connection then walks one lookup and the policies that could match it,
  * however many others select the endpoint.
  *
  * Same verdicts: a policy left out of a class chain could not have matched any packet of the

@@ -22,9 +22,14 @@
  * With flow logs on, each of those drops is preceded by its NFLOG mark for new connections
  * (Felix `endpoints.go`): `DP<I|E>|<tier>` before an end-of-tier drop, `DR<I|E>` before the
  * no-profile drop (flow-log.ts).
+ *
+ * With enough port-bounded policies, steps 4-5 move to class chains, one per (address,
+ * protocol, port) class, holding only the policies that can match the class (classes.ts); the
+ * chain dispatches to them after step 3 (see `renderEndpointChains`).
  */
 import type { DesiredTier } from '../../engine/index.js';
-import type { Chain, MatchCriterion, Rule } from '../model.js';
+import type { Chain, IpFamily, MatchCriterion, Rule } from '../model.js';
+import { renderClassTree } from './class-tree.js';
 import type { ClassPlan } from './classes.js';
 import { endOfTierFlowLogPrefix, flowLogGroup, noProfileFlowLogPrefix } from './flow-log.js';
 import { chainName, PREFIX, type MarkBits } from './names.js';
@@ -45,8 +50,16 @@ export interface EndpointChainSpec {
   readonly prefilter?: (policyKey: string) => readonly MatchCriterion[] | undefined;
   /** Flow-log NFLOG marks at the end-of-tier drop and the no-profile drop (normal and forward chains). */
   readonly flowLogs?: boolean;
-  /** Class dispatch (classes.ts; the nft dataplane only: a verdict map has no iptables form). */
+  /** Class dispatch (classes.ts). */
   readonly classes?: ClassPlan;
+  /**
+   * How the class dispatch is programmed: `map`, one `classMap` rule (an nft verdict map), or
+   * `tree`, a goto into a search tree of chains (class-tree.ts: iptables, which has no verdict
+   * maps; needs `family`). Default `map`.
+   */
+  readonly classForm?: 'map' | 'tree';
+  /** The IP family of the class map's addresses (for `classForm: 'tree'`); default 4. */
+  readonly family?: IpFamily;
 }
 
 export function renderEndpointChain(s: EndpointChainSpec): Chain {
@@ -55,10 +68,13 @@ export function renderEndpointChain(s: EndpointChainSpec): Chain {
 
 /**
  * The endpoint chain, then (with `classes`) its class chains: the chain looks the packet's class
- * up (`classMap`) and goes to that class's chain, whose tiers hold only the class's policies;
- * what no entry matches continues in the chain itself, whose tiers hold only the policies with
- * an unbounded domain (classes.ts). Class chains are named by their content, so endpoints with
- * the same tiers share them.
+ * up and goes to that class's chain, whose tiers hold only the class's policies (classes.ts).
+ * - `map` (nft): one `classMap` rule; what no entry matches continues in the chain itself, whose
+ *   tiers hold only the policies with an unbounded domain;
+ * - `tree` (iptables): a goto into a class tree (class-tree.ts) whose leaves go to the class
+ *   chains, and whose misses go to a fall-through class chain holding what the nft chain has
+ *   after its map. The tree and fall-through chains follow the class chains.
+ * Class and tree chains are named by their content, so endpoints with the same tiers share them.
  */
 export function renderEndpointChains(s: EndpointChainSpec): Chain[] {
   const { marks } = s;
@@ -86,13 +102,26 @@ export function renderEndpointChains(s: EndpointChainSpec): Chain[] {
     const id = `${shape} ${s.tiers.map((t) => `${t.name} ${t.defaultAction} ${t.policies.filter(include).join(',')}`).join(';')}`;
     return { name: chainName(PREFIX.classChain, id), rules: _tiersAndTail(noPrefilter, include) };
   });
+  const unbounded = (k: string): boolean => !plan.bounded.has(k);
   // No entry (every bounded domain is empty, e.g. a selector with no member yet): no lookup at all.
-  if (plan.entries.length > 0) {
-    const entries = plan.entries.map(({ cls, ...e }) => ({ ...e, chain: classChains[cls]!.name }));
-    rules.push({ match: [], action: { kind: 'classMap', addr: s.direction === 'ingress' ? 'src' : 'dst', entries } });
+  if (plan.entries.length === 0) {
+    rules.push(..._tiersAndTail(noPrefilter, unbounded));
+    return [{ name: s.name, rules }, ...classChains];
   }
-  rules.push(..._tiersAndTail(noPrefilter, (k) => !plan.bounded.has(k)));
-  return [{ name: s.name, rules }, ...classChains];
+  const entries = plan.entries.map(({ cls, ...e }) => ({ ...e, chain: classChains[cls]!.name }));
+  const addr = s.direction === 'ingress' ? 'src' : 'dst';
+  if (s.classForm !== 'tree') {
+    rules.push({ match: [], action: { kind: 'classMap', addr, entries } });
+    rules.push(..._tiersAndTail(noPrefilter, unbounded));
+    return [{ name: s.name, rules }, ...classChains];
+  }
+  // The tree's leaves go to the class chains, and what no entry holds to the fall-through chain:
+  // the endpoint's tiers with only the unbounded policies (the nft chain's own rules after its map).
+  const ftId = `${shape} ${s.tiers.map((t) => `${t.name} ${t.defaultAction} ${t.policies.filter(unbounded).join(',')}`).join(';')}`;
+  const fallthrough: Chain = { name: chainName(PREFIX.classChain, ftId), rules: _tiersAndTail(noPrefilter, unbounded) };
+  const tree = renderClassTree(entries, addr, fallthrough.name, s.family ?? 4);
+  rules.push({ match: [], action: { kind: 'goto', chain: tree.root } });
+  return [{ name: s.name, rules }, ...classChains, fallthrough, ...tree.chains];
 }
 
 /** Everything after the mark clearing: the tiers (with the policies `include` admits) and the profiles or default. */

@@ -48,7 +48,7 @@ class _TableBuilder {
     private readonly marks: MarkBits,
     private readonly prefilters: _Prefilters,
     private readonly flowLogs = false,
-    private readonly classDispatch = false,
+    private readonly classForm: 'map' | 'tree',
   ) {}
 
   endpoint(
@@ -61,7 +61,7 @@ class _TableBuilder {
     for (const t of tiers) for (const p of t.policies) this.policies[direction].add(p);
     for (const p of extra.profiles ?? []) this.profiles[direction].add(p);
     const prefilter = (key: string): readonly MatchCriterion[] | undefined => this.prefilters.get(direction, key)?.match;
-    const classes = this.classDispatch ? planClasses(tiers.flatMap((t) => t.policies), (key) => this.prefilters.domain(direction, key), this.prefilters.family) : undefined;
+    const classes = planClasses(tiers.flatMap((t) => t.policies), (key) => this.prefilters.domain(direction, key), this.prefilters.family);
     const [chain, ...classChains] = renderEndpointChains({
       name,
       direction,
@@ -71,10 +71,10 @@ class _TableBuilder {
       prefilter,
       ...extra,
       ...(this.flowLogs ? { flowLogs: true } : {}),
-      ...(classes !== undefined ? { classes } : {}),
+      ...(classes !== undefined ? { classes, classForm: this.classForm, family: this.prefilters.family } : {}),
     });
     this.chains.push(chain!);
-    // Class chains are named by their content: endpoints with the same tiers share them.
+    // Class (and class tree) chains are named by their content: endpoints with the same tiers share them.
     for (const c of classChains) this.classChains.set(c.name, c);
   }
 
@@ -141,19 +141,23 @@ class _Prefilters {
 
 const _target = (h: DesiredHostEndpoint, prefix: string): DispatchTarget => ({ iface: h.iface, chain: hostChainName(prefix, h.iface) });
 
-/** What the rendering is for: `nft` adds class dispatch (verdict maps, classes.ts), which iptables cannot program. */
+/**
+ * What the rendering is for (default iptables). Both dispatch an endpoint chain's policies by
+ * class (classes.ts): nft with one verdict map, iptables, which has none, with a search tree of
+ * goto chains (class-tree.ts).
+ */
 export interface RenderOptions {
   readonly target?: 'iptables' | 'nft';
 }
 
 export function render(d: DesiredState, opts: RenderOptions = {}): RenderedDataplane {
-  const classDispatch = opts.target === 'nft';
+  const classForm = opts.target === 'nft' ? 'map' : 'tree';
   const marks = markBits(d.markMask);
   const ctx: PolicyRenderContext = { marks, log: d.log, family: d.family };
   const prefilters = new _Prefilters(d);
 
   // ---- filter (the only table with flow-log marks: Felix logs neither untracked nor preDNAT verdicts)
-  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true, classDispatch);
+  const filter = new _TableBuilder(marks, prefilters, d.flowLogs === true, classForm);
   filter.chains.push(...renderFilterStatic(d, marks));
   for (const w of d.workloads) {
     filter.endpoint(workloadChainName('ingress', w.iface), 'ingress', 'normal', w.ingress, { profiles: w.profiles });
@@ -177,7 +181,7 @@ export function render(d: DesiredState, opts: RenderOptions = {}): RenderedDatap
   );
 
   // ---- raw (untracked)
-  const raw = new _TableBuilder(marks, prefilters, false, classDispatch);
+  const raw = new _TableBuilder(marks, prefilters, false, classForm);
   raw.chains.push(...renderRawStatic(d, marks));
   for (const h of d.hostEndpoints) {
     raw.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'untracked', h.untracked.ingress, { failsafe: CHAIN.failsafeIn });
@@ -189,7 +193,7 @@ export function render(d: DesiredState, opts: RenderOptions = {}): RenderedDatap
   );
 
   // ---- mangle (preDNAT)
-  const mangle = new _TableBuilder(marks, prefilters, false, classDispatch);
+  const mangle = new _TableBuilder(marks, prefilters, false, classForm);
   mangle.chains.push(...renderMangleStatic(d, marks));
   for (const h of d.hostEndpoints)
     mangle.endpoint(hostChainName(PREFIX.fromHostEndpoint, h.iface), 'ingress', 'preDNAT', h.preDNAT.ingress, { failsafe: CHAIN.failsafeIn });
@@ -209,6 +213,7 @@ export type { MarkBits } from './names.js';
 export { renderPolicyChain, renderProfileChain, renderRule, splitPorts, expandLogPrefix } from './policy.js';
 export { renderEndpointChain, renderEndpointChains, workloadChainName, hostChainName } from './endpoint.js';
 export { planClasses, MIN_CLASS_POLICIES, MAX_CLASS_ENTRIES, MAX_CLASSES, type ClassPlan } from './classes.js';
+export { renderClassTree, TREE_FANOUT, type ClassTree } from './class-tree.js';
 export { renderDispatchChain } from './dispatch.js';
 export * from './flow-log.js';
 export { renderIpSets } from './ipsets.js';

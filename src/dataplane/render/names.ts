@@ -44,8 +44,10 @@ export const PREFIX = {
   policyOutbound: 'cali-po-',
   profileInbound: 'cali-pri-',
   profileOutbound: 'cali-pro-',
-  /** An endpoint chain's class chain (nft class dispatch, render/classes.ts). */
+  /** An endpoint chain's class chain (class dispatch, render/classes.ts). */
   classChain: 'cali-cl-',
+  /** A chain of an iptables class dispatch tree (render/class-tree.ts). */
+  classTree: 'cali-ct-',
 } as const;
 
 /** A host endpoint with `interfaceName: "*"` (Felix's all-interfaces endpoint). */

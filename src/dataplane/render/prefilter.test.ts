@@ -226,7 +226,7 @@ test('IPv6: every address is ::/1 and 8000::/1; nft renders a concatenated inter
   assert.ok(renderNftSet(pf4.set!).elements.includes('10.0.0.0/16 . tcp . 6003'));
 });
 
-test('nft class dispatch: one lookup to a class chain holding, in order and with the tiers kept, only the policies that can match', () => {
+test('class dispatch (nft: one lookup; iptables: a class tree) to a class chain holding, in order and with the tiers kept, only the policies that can match', () => {
   const unbounded = P([R({ action: 'Log' })], [], 'default/log-all');
   const pols = [benchLike(0), benchLike(1), unbounded, benchLike(2), benchLike(3)];
   const base = D(pols, benchSets);
@@ -236,8 +236,11 @@ test('nft class dispatch: one lookup to a class chain holding, in order and with
     { name: 'default', defaultAction: 'Deny' as const, policies: pols.map((p) => p.key) },
   ];
   const d: DesiredState = { ...base, flowLogs: true, workloads: [{ ...w, ingress: tiers }] };
-  // iptables: no class map anywhere (it has no iptables form).
-  assert.ok(render(d).filter.chains.every((c) => c.rules.every((x) => x.action.kind !== 'classMap')));
+  // iptables: no class map anywhere (it has no iptables form); the same class chains behind a class tree instead.
+  const ipt = render(d);
+  assert.ok(ipt.filter.chains.every((c) => c.rules.every((x) => x.action.kind !== 'classMap')));
+  const iptTw = ipt.filter.chains.find((c) => c.name === 'cali-tw-cali0123456789a')!;
+  assert.match(formatRuleSpec(iptTw.rules[iptTw.rules.length - 1]!), /^-g cali-ct-/);
   const r = render(d, { target: 'nft' });
   const tw = r.filter.chains.find((c) => c.name === 'cali-tw-cali0123456789a')!;
   const map = tw.rules.find((x) => x.action.kind === 'classMap')!;
@@ -286,4 +289,17 @@ test('nft class dispatch: one lookup to a class chain holding, in order and with
   assert.equal(r.ipSets.filter((s) => s.name.startsWith('cali40f:')).length, 0);
   const nft = nftRule(map, (c) => `filter-${c}`);
   assert.match(nft, /^ip saddr \. meta l4proto \. th dport vmap \{ .*198\.19\.0\.1 \. tcp \. 8080 : goto filter-cali-cl-/);
+  // iptables: the class chains are nft's; what nft's endpoint chain does after its map (no entry)
+  // is the fall-through class chain; the endpoint chain keeps its conntrack and mark-clearing start.
+  const iptNames = new Set(ipt.filter.chains.map((c) => c.name));
+  for (const c of r.filter.chains.filter((x) => x.name.startsWith('cali-cl-'))) {
+    assert.ok(iptNames.has(c.name), `${c.name} is rendered for iptables too`);
+    assert.deepEqual(ipt.filter.chains.find((x) => x.name === c.name)!.rules, c.rules);
+  }
+  const afterMap = tw.rules.slice(tw.rules.indexOf(map) + 1);
+  const fall = ipt.filter.chains.find((c) => c.name.startsWith('cali-cl-') && JSON.stringify(c.rules) === JSON.stringify(afterMap));
+  assert.ok(fall !== undefined, 'the fall-through chain holds what follows the nft map');
+  assert.ok(ipt.filter.chains.filter((c) => c.name.startsWith('cali-ct-')).every((c) => c.rules.at(-1)!.action.kind === 'goto' && (c.rules.at(-1)!.action as { chain: string }).chain === fall.name));
+  assert.deepEqual(iptTw.rules.slice(0, -1), tw.rules.slice(0, tw.rules.indexOf(map)));
+  assert.equal(ipt.ipSets.filter((s) => s.name.startsWith('cali40f:')).length, 0);
 });

@@ -36,8 +36,9 @@
  * (egress). A set larger than MAX_PREFILTER_MEMBERS, or a policy with fewer than
  * MIN_PREFILTER_RULES programmed rules (where a prefilter saves nothing), gets no prefilter.
  *
- * The same domain (`policyDomain`, without the size limits) drives nft's class dispatch
- * (classes.ts), which replaces the prefilters of a chain it applies to.
+ * The same domain (`policyDomain`, without the size limits) drives the class dispatch
+ * (classes.ts; nft verdict maps, iptables class trees), which replaces the prefilters of a chain
+ * it applies to: prefilters remain for chains with too few bounded policies or too many classes.
  */
 import type { DesiredPolicy, DesiredRule, DesiredState } from '../../engine/index.js';
 import { base64UrlEncode, sha256 } from '../../lib/sha2.js';

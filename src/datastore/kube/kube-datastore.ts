@@ -15,6 +15,25 @@
  * at most two rounds over the servers per failure, then the error reaches the caller (which
  * re-lists).
  *
+ * Dead connections (`watchIdleTimeoutMs`, the agent's; client-go's HTTP/2 health check and
+ * Typha's ping in spirit): a partition leaves a watch's TCP connection open but silent, and once
+ * the partition heals TCP retransmits only after its exponential backoff (seconds, minutes after a
+ * long partition). So watches ask for BOOKMARK events (standard, `allowWatchBookmarks=true`), and
+ * once a server has shown that it sends them within the idle timeout of the previous frame (a
+ * Tabby server does when idle, every `--watch-bookmark-interval`; a server that does not is never
+ * held to it), a watch on that server that receives nothing for `watchIdleTimeoutMs` is taken for
+ * dead: its socket is destroyed and the watch resumes from the last revision delivered (bookmarks
+ * advance it) on a fresh connection, with no re-list. In this mode a watch whose connection fails
+ * or ends keeps resuming by itself, one server per attempt in turn, attempts spaced by a jittered
+ * backoff (100 ms doubling to 750 ms); only a Status (410 → TooOldError, 401, 403…) reaches the
+ * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 500 ms: a SYN lost
+ * in a partition is sent again on a new socket within about half a second, instead of after the
+ * kernel's SYN backoff of 1, 3, 7… s; connecting is all it bounds, not TLS or the answer), and a
+ * watch's response headers by `timeoutMs`. When a TCP connection succeeds (the partition healed),
+ * watch attempts stuck connecting for over 100 ms start again at once, and so, after connects
+ * timed out, do the watches pausing between attempts: they go together instead of each waiting out
+ * its own connect timeout or pause. A watch that resumes after failing logs when and where.
+ *
  * Objects come back without `metadata.managedFields`: that is the API server's own bookkeeping
  * (server-side apply), not part of the resource the Datastore port stores.
  *
@@ -25,6 +44,7 @@
  * WorkloadEndpoints): they are not stored, and the client above derives them again.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Datastore, DeletePrecondition, ListQuery, ListResult, ObjectKey, ResourceType, StoredObject, WatchEvent } from '../datastore.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, TooOldError, UnavailableError } from '../errors.js';
@@ -50,7 +70,27 @@ export interface KubeDatastoreOptions {
   readonly timeoutMs?: number;
   /** Told the size of every chunk of watch body received (the scale simulation counts bytes per change). */
   readonly onWatchBytes?: (n: number) => void;
+  /**
+   * Dead-watch detection (see the module doc): a watch on a server that sends bookmarks and that
+   * receives nothing for this long is dropped and resumed on a fresh connection; failed watches
+   * resume by themselves. Default: off (a watch's failure reaches the caller, as before).
+   */
+  readonly watchIdleTimeoutMs?: number;
+  /** Bound on each TCP connect (default 500 ms, at most `timeoutMs`). */
+  readonly connectTimeoutMs?: number;
+  /** Told of watch reconnections (dead connection found, resumed on another server). */
+  readonly log?: (msg: string) => void;
 }
+
+/**
+ * The agent's default `watchIdleTimeoutMs` (`tabby agent --watch-idle-timeout`): 2.5 × the
+ * Tabby server's default bookmark interval (1 s), so a server stalled for a moment is not taken
+ * for a dead connection, while a partition is noticed within 2.5 s.
+ */
+export const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 2_500;
+
+/** A watch attempt connecting for longer than this when another connection succeeds is started again. */
+const STUCK_CONNECTING_MS = 100;
 
 /** A Status the API server answered that has no datastore error class (Invalid, Forbidden...). */
 export class KubeApiError extends Error {
@@ -117,6 +157,9 @@ export function describeNetError(e: unknown, timeoutMs: number): string {
     case 'ETIMEDOUT':
     case 'TIMEOUT':
       return `no answer within ${timeoutMs / 1000}s`;
+    case 'CONNECT_TIMEOUT':
+    case 'WATCH_IDLE':
+      return e instanceof Error ? e.message : code;
     case 'EHOSTUNREACH':
       return 'no route to host';
     case 'TOO_LARGE':
@@ -127,7 +170,7 @@ export function describeNetError(e: unknown, timeoutMs: number): string {
 }
 
 /** Network failures that prove the request never reached the server (safe to send elsewhere, even a write). */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const NOT_SENT = new Set(['CONNECT_TIMEOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 const _code = (e: unknown): string => (typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '');
 
 class _NetFailure extends Error {
@@ -146,15 +189,28 @@ export class KubeDatastore implements Datastore {
   /** The server that answered last: requests start there. */
   private current = 0;
   private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly closer = new AbortController();
   private closed = false;
+  /** Per server: it has sent a bookmark within the idle timeout of the frame before (so silence means a dead connection). */
+  private readonly heartbeats: boolean[];
+  /** Watch connections dropped for silence, and watch resumptions after a failure (tests, logs). */
+  readonly watchStats = { idle: 0, resumed: 0 };
+  /** A TCP connect timed out since the last one succeeded (a partition, as far as this client can tell). */
+  private pathDown = false;
+  /** Watches pausing between attempts: woken when a new TCP connection succeeds after `pathDown`. */
+  private readonly retrying = new Set<() => void>();
+  /** Watch attempts not yet connected, with when they started: woken when another connection succeeds. */
+  private readonly connecting = new Map<() => void, number>();
 
   constructor(private readonly o: KubeDatastoreOptions) {
     const list = [...new Set([o.server, ...(o.servers ?? [])])];
     this.urls = list.map((s) => new URL(s));
     this.description = `kubernetes at ${list.join(', ')}`;
     this.timeoutMs = o.timeoutMs ?? 5_000;
+    this.connectTimeoutMs = Math.min(o.connectTimeoutMs ?? 500, this.timeoutMs);
     this.agents = this.urls.map((u) => kubeAgent(u, o));
+    this.heartbeats = this.urls.map(() => false);
   }
 
   /** The servers, in order of preference. */
@@ -173,7 +229,7 @@ export class KubeDatastore implements Datastore {
   }
 
   /** Sends one request to server I; the response stream is returned. Network failures reject as _NetFailure. */
-  private _sendTo(i: number, method: string, path: string, payload: string | undefined, stream: boolean, signal?: AbortSignal): Promise<IncomingMessage> {
+  private _sendTo(i: number, method: string, path: string, payload: string | undefined, stream: boolean, signal?: AbortSignal, onConnected?: () => void): Promise<IncomingMessage> {
     const url = this.urls[i]!;
     const target = new URL(path, url);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'calicoctl/tabby' };
@@ -184,11 +240,49 @@ export class KubeDatastore implements Datastore {
     }
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(target, { method, headers, agent: this.agents[i]!, ...(stream ? {} : { timeout: this.timeoutMs }) }, resolve);
-      const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
+      // a stream's headers are bounded here; its body by the watch's idle timeout
+      let headerTimer: ReturnType<typeof setTimeout> | undefined;
+      const req = send(target, { method, headers, agent: this.agents[i]!, ...(stream ? {} : { timeout: this.timeoutMs }) }, (res) => {
+        clearTimeout(headerTimer);
+        res.once('close', () => signal?.removeEventListener('abort', abort));
+        resolve(res);
+      });
+      const fail = (code: string, message: string): void => void req.destroy(Object.assign(new Error(message), { code }));
+      if (stream) headerTimer = setTimeout(() => fail('TIMEOUT', 'timeout'), this.timeoutMs);
+      const abort = (): void => fail('ABORTED', 'aborted');
       signal?.addEventListener('abort', abort, { once: true });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => reject(new _NetFailure(e, url.origin)));
+      // A new connection gets connectTimeoutMs for its TCP handshake (a kept-alive one is connected already).
+      req.on('socket', (sock) => {
+        if (!sock.connecting) {
+          onConnected?.();
+          return;
+        }
+        const t = setTimeout(() => {
+          this.pathDown = true;
+          fail('CONNECT_TIMEOUT', `no TCP connection within ${this.connectTimeoutMs / 1000}s`);
+        }, this.connectTimeoutMs);
+        sock.once('connect', () => {
+          clearTimeout(t);
+          onConnected?.();
+          // The network answers: watch attempts stuck connecting (their SYN lost in a partition
+          // that has now healed) start again at once; after connects timed out, so do the watches
+          // pausing between attempts (once per such episode: a server that accepts and then fails
+          // wakes no one, and attempts that connect quickly are never stuck).
+          const now = performance.now();
+          for (const [w, since] of [...this.connecting]) if (now - since > STUCK_CONNECTING_MS) w();
+          if (this.pathDown) {
+            this.pathDown = false;
+            for (const w of [...this.retrying]) w();
+          }
+        });
+        sock.once('close', () => clearTimeout(t));
+      });
+      req.on('timeout', () => fail('TIMEOUT', 'timeout'));
+      req.on('error', (e) => {
+        clearTimeout(headerTimer);
+        signal?.removeEventListener('abort', abort);
+        reject(new _NetFailure(e, url.origin));
+      });
       req.end(payload);
     });
   }
@@ -338,35 +432,95 @@ export class KubeDatastore implements Datastore {
     const matching = new Set<string>();
     const keyOf = (o: StoredObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     if (q.labels !== undefined) for (const o of (await this.list(q)).items) matching.add(keyOf(o));
+    const idleMs = this.o.watchIdleTimeoutMs;
+    const resilient = idleMs !== undefined;
+    const what = `watch of ${q.group === '' ? q.plural : `${q.plural}.${q.group}`}`;
     let from = fromRevision;
     // With several servers, a stream that breaks or ends is resumed on the next one from `from`.
     const maxResumes = this.urls.length > 1 ? 2 * this.urls.length : 0;
     let resumes = 0;
+    /** Resilient mode: consecutive attempts that delivered nothing (spaces the next one out), and since when. */
+    let failures = 0;
+    let downSince: number | undefined;
     for (;;) {
-      const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(from)}`;
+      const path = `${this._path(q, q.namespace)}?watch=1&allowWatchBookmarks=${resilient}&resourceVersion=${encodeURIComponent(from)}`;
+      const startedAt = performance.now();
       let res: IncomingMessage;
+      let serving = this.current;
+      // After a failure, an attempt still connecting is started again at once when another
+      // connection succeeds (the partition healed): no waiting out its connect timeout.
+      const attempt = new AbortController();
+      let woken = false;
+      const wake = (): void => {
+        woken = true;
+        attempt.abort();
+      };
+      if (resilient) this.connecting.set(wake, startedAt);
       try {
-        res = await this._send('GET', path, undefined, true, both);
+        // resilient: one server per attempt (a partitioned one costs at most a connect timeout)
+        res = resilient
+          ? await this._sendTo(serving, 'GET', path, undefined, true, AbortSignal.any([both, attempt.signal]), () => this.connecting.delete(wake))
+          : await this._send('GET', path, undefined, true, both);
+        if (!resilient) serving = this.current;
       } catch (e) {
         if (both.aborted) return;
-        throw e;
+        if (!resilient || !(e instanceof _NetFailure)) throw e;
+        if (woken) continue;
+        failures++;
+        downSince ??= performance.now();
+        this._watchRetry(what, serving, describeNetError(e.cause, this.timeoutMs), failures);
+        if (!(await this._pause(failures, startedAt, both))) return;
+        continue;
+      } finally {
+        this.connecting.delete(wake);
       }
-      const serving = this.current;
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
+        try {
+          for await (const c of res) chunks.push(c as Buffer);
+        } catch {
+          // the status body is best effort
+        }
         let body: unknown;
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
           body = undefined;
         }
-        throw this._error({ status: res.statusCode ?? 0, body }, { ...q, namespace: q.namespace ?? '', name: '' });
+        const code = res.statusCode ?? 0;
+        if (resilient && (code === 502 || code === 503 || code === 504)) {
+          failures++;
+          downSince ??= performance.now();
+          this._watchRetry(what, serving, `HTTP ${code}`, failures);
+          if (!(await this._pause(failures, startedAt, both))) return;
+          continue;
+        }
+        throw this._error({ status: code, body }, { ...q, namespace: q.namespace ?? '', name: '' });
       }
+      if (resilient) this.current = serving;
+      // stays above 0 unless a frame arrives on this connection
+      failures = Math.max(failures, 1);
       let buf = '';
       let broken: unknown;
+      // Silence on a server that sends bookmarks: the connection is dead (see the module doc).
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      let lastFrame = performance.now();
+      const stream = {
+        drop: (why: string): void => {
+          this.watchStats.idle++;
+          res.destroy(Object.assign(new Error(why), { code: 'WATCH_IDLE' }));
+        },
+      };
+      const arm = (): void => {
+        if (idleMs === undefined || !this.heartbeats[serving]) return;
+        if (idle !== undefined) idle.refresh();
+        else
+          idle = setTimeout(() => stream.drop(`nothing received for ${idleMs / 1000}s (dead connection)`), idleMs);
+      };
+      arm();
       try {
         for await (const chunk of res) {
+          arm();
           this.o.onWatchBytes?.((chunk as Buffer).length);
           buf += (chunk as Buffer).toString('utf8');
           let nl: number;
@@ -377,13 +531,28 @@ export class KubeDatastore implements Datastore {
             const ev = _obj(JSON.parse(line));
             const type = ev['type'];
             const object = _clean(ev['object']);
+            const now = performance.now();
+            const gap = now - lastFrame;
+            lastFrame = now;
+            if (failures > 0 && downSince !== undefined) this.o.log?.(`${what}: resumed on ${this.urls[serving]!.origin} from revision ${from}, ${Math.round(now - downSince)} ms after it failed`);
+            failures = 0;
+            downSince = undefined;
             if (type === 'ERROR') {
               const st = _obj(object);
               if (st['code'] === 410) throw new TooOldError(from);
               throw new KubeApiError(String(st['message'] ?? 'watch failed'), String(st['reason'] ?? ''), Number(st['code'] ?? 500));
             }
-            if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') continue;
             const revision = object.metadata.resourceVersion ?? '';
+            if (type === 'BOOKMARK') {
+              // every event up to the bookmark's revision has been delivered: resume from there
+              if (/^\d{1,20}$/.test(revision) && (from === '' || BigInt(revision) > BigInt(from))) from = revision;
+              if (idleMs !== undefined && gap <= idleMs && !this.heartbeats[serving]) {
+                this.heartbeats[serving] = true;
+                arm();
+              }
+              continue;
+            }
+            if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') continue;
             if (revision !== '') from = revision;
             resumes = 0;
             if (this._derived(q, object)) continue;
@@ -393,10 +562,10 @@ export class KubeDatastore implements Datastore {
             }
             const k = keyOf(object);
             const was = matching.has(k);
-            const now = type !== 'DELETED' && q.labels(object.metadata.labels ?? {});
-            if (now) matching.add(k);
+            const now$ = type !== 'DELETED' && q.labels(object.metadata.labels ?? {});
+            if (now$) matching.add(k);
             else matching.delete(k);
-            if (now) yield { type: was ? 'MODIFIED' : 'ADDED', object, revision };
+            if (now$) yield { type: was ? 'MODIFIED' : 'ADDED', object, revision };
             else if (was) yield { type: 'DELETED', object, revision };
           }
         }
@@ -405,9 +574,21 @@ export class KubeDatastore implements Datastore {
         if (e instanceof TooOldError || e instanceof KubeApiError) throw e;
         broken = e;
       } finally {
+        clearTimeout(idle);
         res.destroy();
       }
       if (both.aborted) return;
+      if (resilient) {
+        // resumed from `from` on a fresh connection: at once after a clean end of a watch that
+        // delivered something, else (failed, or ended empty) on the next server after a pause
+        if (broken !== undefined || failures > 0) {
+          failures++;
+          downSince ??= performance.now();
+        }
+        this._watchRetry(what, serving, broken === undefined ? 'the server ended the watch' : describeNetError(broken, this.timeoutMs), failures);
+        if (failures > 0 && !(await this._pause(failures, startedAt, both))) return;
+        continue;
+      }
       if (resumes >= maxResumes) {
         if (broken === undefined) return;
         throw this._unavailable(describeNetError(broken, this.timeoutMs), this.urls[serving]!.origin);
@@ -416,6 +597,36 @@ export class KubeDatastore implements Datastore {
       resumes++;
       if (this.current === serving) this.current = (serving + 1) % this.urls.length;
     }
+  }
+
+  /** Logs one watch resumption (the first failure of a series, then every 10th). */
+  private _watchRetry(what: string, server: number, why: string, failures: number): void {
+    this.watchStats.resumed++;
+    if (failures <= 1 || failures % 10 === 0) this.o.log?.(`${what} on ${this.urls[server]!.origin}: ${why}; resuming${failures > 1 ? ` (attempt ${failures})` : ''}`);
+    if (failures > 0) this.current = (server + 1) % this.urls.length;
+  }
+
+  /**
+   * Waits before the next watch attempt: attempts start at least a jittered backoff apart (100 ms
+   * doubling per consecutive failure to 750 ms, times 0.5–1). False when aborted.
+   */
+  private async _pause(failures: number, startedAt: number, signal: AbortSignal): Promise<boolean> {
+    const backoff = Math.min(750, 100 * 2 ** Math.max(0, failures - 1)) * (0.5 + Math.random() / 2);
+    const wait = backoff - (performance.now() - startedAt);
+    if (wait > 0) {
+      // a new connection succeeding elsewhere ends the pause early
+      const woke = new AbortController();
+      const wake = (): void => woke.abort();
+      this.retrying.add(wake);
+      try {
+        await sleep(wait, undefined, { signal: AbortSignal.any([signal, woke.signal]) });
+      } catch {
+        // woken or aborted
+      } finally {
+        this.connecting.delete(wake);
+      }
+    }
+    return !signal.aborted;
   }
 
   async close(): Promise<void> {

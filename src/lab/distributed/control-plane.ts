@@ -19,11 +19,12 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNodeStatus } from '../../agent/status.js';
+import { engineResourceTypes } from '../../agent/syncer.js';
 import type { Datastore } from '../../datastore/index.js';
 import { openKubeDatastore } from '../../datastore/kube/index.js';
 import { nodeRunner, type CommandRunner } from '../../sys/index.js';
 import type { HostPlan, LabPlan, WorkerPlan } from '../topology.js';
-import { isMemberProcess, procStat, readMembers, setSpawned, spawnMember, withMembers, writeMembers, type MemberList, type MemberRecord } from './members.js';
+import { isMemberProcess, procStat, readMembers, setSpawned, signalMember, spawnMember, withMembers, writeMembers, type MemberList, type MemberRecord } from './members.js';
 import { HostForwarder, relayArgs, type RelayRoute } from './relay.js';
 import { StatusWritingDatastore } from './status-writes.js';
 
@@ -389,10 +390,22 @@ export class ControlPlane {
       }
       if (Date.now() > deadline) {
         const m = readMembers(this.o.stateDir)?.members.find((x) => x.name === `agent-${node}`);
-        throw new Error(`agent ${node}: revision ${revision} not programmed within ${timeoutMs} ms (last reported ${last}${m === undefined ? '' : `; log ${m.logFile}: ${_tail(m.logFile)}`})`);
+        const what = await this._writtenAt(revision).catch((e: unknown) => `(not found: ${e instanceof Error ? e.message : String(e)})`);
+        throw new Error(`agent ${node}: revision ${revision} (${what}) not programmed within ${timeoutMs} ms (last reported ${last}${m === undefined ? '' : `; log ${m.logFile}: ${_tail(m.logFile)}`})`);
       }
       await _sleep(50);
     }
+  }
+
+  /** What holds REVISION now, for a report: `<plural>.<group> <ns>/<name>`, or that nothing does. */
+  private async _writtenAt(revision: string): Promise<string> {
+    const types = [...engineResourceTypes(), { group: '', plural: 'services' }, { group: '', plural: 'events' }];
+    for (const t of types) {
+      const { items } = await this.datastore.list(t);
+      const o = items.find((x) => x.metadata.resourceVersion === revision);
+      if (o !== undefined) return `${t.plural}${t.group === '' ? '' : `.${t.group}`} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name ?? ''}`;
+    }
+    return 'no object holds it now: overwritten or deleted since';
   }
 
   /** Stops the host port and the datastore (the members: stopMembers). */
@@ -427,7 +440,7 @@ export async function stopMembers(stateDir: string): Promise<string[]> {
   const running = list.members.filter((m) => m.pid !== undefined && isMemberProcess(m, m.pid));
   for (const m of running) {
     try {
-      process.kill(m.pid!, 'SIGKILL');
+      signalMember(m.pid!, 'SIGKILL');
     } catch (e) {
       errors.push(`kill ${m.name} (pid ${m.pid}): ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -436,6 +449,8 @@ export async function stopMembers(stateDir: string): Promise<string[]> {
   while (running.some((m) => isMemberProcess(m, m.pid!)) && Date.now() < deadline) await _sleep(50);
   for (const m of running) if (isMemberProcess(m, m.pid!)) errors.push(`${m.name} (pid ${m.pid}) did not exit`);
   const cpNetns = [...new Set(list.members.filter((m) => m.role !== 'agent').map((m) => m.netns))];
+  // (a process killed with its member's group may take a moment to be gone)
+  for (let i = 0; i < 40 && pidsInNetns(cpNetns).length > 0; i++) await _sleep(50);
   for (const { pid, netns } of pidsInNetns(cpNetns)) {
     errors.push(`pid ${pid} was still running in the control-plane namespace ${netns} after its members were stopped (killed)`);
     try {

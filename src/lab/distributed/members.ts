@@ -115,7 +115,7 @@ export function memberNamed(list: MemberList, name: string): MemberRecord {
  * name, field 2, may hold spaces and parentheses, so fields are counted after the last ')');
  * undefined when there is no such process.
  */
-export function procStat(pid: number): { state: string; startTime: string } | undefined {
+export function procStat(pid: number): { state: string; startTime: string; pgrp: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -126,7 +126,16 @@ export function procStat(pid: number): { state: string; startTime: string } | un
   const state = f[0];
   const startTime = f[19];
   if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
-  return { state, startTime };
+  return { state, startTime, pgrp: Number(f[2]) };
+}
+
+/**
+ * Sends SIGNAL to member process PID and, when it leads its own process group (members are
+ * started detached), to the whole group: what a member started (tsx's esbuild service under a
+ * `node --import tsx` member) goes with it instead of staying behind in the namespace.
+ */
+export function signalMember(pid: number, signal: NodeJS.Signals): void {
+  process.kill(procStat(pid)?.pgrp === pid ? -pid : pid, signal);
 }
 
 /** A started member: its pid and start time. */
@@ -217,14 +226,14 @@ export async function stopMember(stateDir: string, name: string, signal: NodeJS.
     await withMembers(stateDir, (list) => ({ list: setSpawned(list, name, undefined), result: undefined }));
     return undefined;
   }
-  process.kill(pid, signal);
+  signalMember(pid, signal);
   if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT') return pid;
   const deadline = Date.now() + timeoutMs;
   // Gone: no process any more, or another process on a reused pid. A zombie is no longer the
   // member (it runs nothing) but is waited for too, bounded, until its parent reaps it.
   while (!_reaped(m, pid) && Date.now() < deadline) await _sleep(20);
   if (isMemberProcess(m, pid)) {
-    process.kill(pid, 'SIGKILL');
+    signalMember(pid, 'SIGKILL');
     for (let i = 0; i < 100 && !_reaped(m, pid); i++) await _sleep(20);
   }
   await withMembers(stateDir, (list) => ({ list: memberNamed(list, name).pid === pid ? setSpawned(list, name, undefined) : list, result: undefined }));
