@@ -8,12 +8,15 @@
  * Default: a scaled-down run that finishes in a few minutes (20 nodes, 20 pods per node, 100
  * policies, 10 changes/s for 20 s). `TABBY_SCALE=full` runs the issue's acceptance scenario:
  * 1,000 nodes, 250,000 pods, 10,000 policies over 100 namespaces, 100 changes/s for 5 minutes
- * (loaded through the client write path: the server has no bulk API). `TABBY_SCALE_NODES`,
+ * (loaded through the client write path: the server has no bulk API; one fan-out server; the
+ * agents packed into a worker process share identical received non-Pod objects — `shared
+ * objects` in the row names — while each keeps its own calculation state). `TABBY_SCALE_NODES`,
  * `_ENDPOINTS`, `_POLICIES`, `_CHURN`, `_DURATION`, `_DATASTORE` (sqlite|etcd) override each.
  * `TABBY_SCALE=curve` runs the curve instead: each size of `TABBY_SCALE_SIZES` (default
- * 100,300,1000 nodes) with 250 pods per node, 10 policies per node over 100 namespaces, 100
- * changes/s for `TABBY_SCALE_DURATION` (default 60) s, `TABBY_SCALE_FANOUTS` fan-out servers
- * (default 0); a size that fails ends the curve (its error is a result). The default `npm run
+ * 100,300,1000 nodes) with 250 pods per node, 10,000 policies over 100 namespaces,
+ * `TABBY_SCALE_CHURN` (default 100) changes/s for `TABBY_SCALE_DURATION` (default 60) s,
+ * `TABBY_SCALE_FANOUTS` fan-out servers (default 1), shared objects, 5 agents starting at once
+ * per worker; a size that fails ends the curve (its error is a result). The default `npm run
  * bench` runs only the scaled-down run.
  */
 import { runSim, type SimOptions } from '../src/sim/index.js';
@@ -38,6 +41,7 @@ function _opts(): SimOptions {
     durationS: num('DURATION', full ? 300 : 20),
     datastore: ds,
     load: full ? 'client' : 'api',
+    ...(full ? { fanouts: 1, shareObjects: true, nodesPerWorker: 50, startConcurrency: 5 } : {}),
     timeoutS: full ? 1800 : 300,
   };
 }
@@ -51,10 +55,11 @@ async function _curve(): Promise<BenchResult[]> {
   const sizes = (process.env['TABBY_SCALE_SIZES'] ?? '100,300,1000').split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('TABBY_SCALE_SIZES must be a comma-separated list of node counts');
   const durationS = Number(process.env['TABBY_SCALE_DURATION'] ?? '60');
-  const fanouts = Number(process.env['TABBY_SCALE_FANOUTS'] ?? '0');
+  const fanouts = Number(process.env['TABBY_SCALE_FANOUTS'] ?? '1');
+  const churn = Number(process.env['TABBY_SCALE_CHURN'] ?? '100');
   const out: BenchResult[] = [];
   for (const nodes of sizes) {
-    const o: SimOptions = { nodes, endpoints: 250 * nodes, policies: 10 * nodes, namespaces: 100, churn: 100, durationS, datastore: 'sqlite', load: 'client', fanouts, nodesPerWorker: 50, timeoutS: 1800 };
+    const o: SimOptions = { nodes, endpoints: 250 * nodes, policies: 10_000, namespaces: 100, churn, durationS, datastore: 'sqlite', load: 'client', fanouts, nodesPerWorker: 50, shareObjects: true, startConcurrency: 5, timeoutS: 1800 };
     try {
       out.push(...(await _results(o)));
     } catch (e) {
@@ -67,7 +72,7 @@ async function _curve(): Promise<BenchResult[]> {
 
 async function _results(o: SimOptions): Promise<BenchResult[]> {
   const r = await runSim(o);
-  const at = `${o.nodes} nodes, ${o.endpoints} pods, ${o.policies} policies, ${o.churn}/s`;
+  const at = `${o.nodes} nodes, ${o.endpoints} pods, ${o.policies} policies, ${o.churn}/s${(o.fanouts ?? 0) > 0 ? `, ${o.fanouts} fan-out` : ''}${o.shareObjects === true ? ', shared objects' : ''}`;
   const mib = (b: number): number => Math.round(b / 1024 ** 2);
   const ms = (x: number): number => (Number.isNaN(x) ? -1 : Math.round(x));
   const load = `${r.machine.loadavgStart.map((x) => x.toFixed(1)).join(' ')} → ${r.machine.loadavgEnd.map((x) => x.toFixed(1)).join(' ')}`;
@@ -79,7 +84,8 @@ async function _results(o: SimOptions): Promise<BenchResult[]> {
     { name: `scale (${at}): watcher lag max, write → last node's watch delivered it`, value: ms(r.watchLagMs.max), unit: 'ms', goal: '<= 1000' },
     { name: `scale (${at}): start of day, one node alone into the loaded cluster`, value: ms(r.startOfDayMs.singleNodeMs), unit: 'ms', goal: '< 2000' },
     { name: `scale (${at}): start of day p50, all nodes starting together`, value: ms(r.startOfDayMs.p50), unit: 'ms', goal: 'informational' },
-    { name: `scale (${at}): API server peak RSS`, value: mib(r.servers.peakRssBytes), unit: 'MiB', goal: '< 4096' },
+    { name: `scale (${at}): API + fan-out servers peak RSS`, value: mib(r.servers.peakRssBytes + (r.fanout?.peakRssBytes ?? 0)), unit: 'MiB', goal: '< 4096' },
+    ...(r.fanout !== undefined ? [{ name: `scale (${at}): fan-out server CPU during churn`, value: Math.round(r.fanout.cpuPercent), unit: '% of a core', goal: 'informational' }] : []),
     { name: `scale (${at}): API server CPU during churn`, value: Math.round(r.servers.cpuPercent), unit: '% of a core', goal: 'informational' },
     { name: `scale (${at}): API server CPU per change`, value: Math.round(r.servers.cpuUsPerChange), unit: 'CPU-µs', goal: 'informational' },
     { name: `scale (${at}): watch bytes per change per node`, value: Math.round(r.watch.bytesPerChangePerNode), unit: 'B', goal: 'informational' },

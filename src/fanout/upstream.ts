@@ -38,16 +38,33 @@ export class UpstreamError extends Error {
 /** Hop-by-hop headers a proxy must not forward (RFC 9110 §7.6.1), and ones Node sets itself. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
 
+/** Concurrent non-stream requests per upstream server. */
+const MAX_REQUEST_SOCKETS = 32;
+
 export class Upstream {
   private readonly urls: URL[];
+  /** Connections for streams (the caches' and forwarded watches: long-lived, unlimited). */
   private readonly agents: HttpAgent[];
+  /**
+   * Connections for everything else (access reviews, forwarded reads and writes), at most
+   * `MAX_REQUEST_SOCKETS` per upstream: a thousand agents starting together ask thousands of
+   * access reviews at once, and that many TLS handshakes at once had the upstream reset them
+   * (issue 19); queued here, they go through a bounded set of kept-alive connections.
+   */
+  private readonly requestAgents: HttpAgent[];
   private current = 0;
   private readonly timeoutMs: number;
 
   constructor(private readonly o: UpstreamOptions) {
     if (o.urls.length === 0) throw new UpstreamError('no upstream API server given', 0);
     this.urls = o.urls.map((u) => new URL(u));
-    this.agents = this.urls.map((u) => kubeAgent(u, { ...(o.caPem !== undefined ? { caPem: o.caPem } : {}), ...(o.insecureSkipTlsVerify === true ? { insecureSkipTlsVerify: true } : {}) }));
+    const tls = { ...(o.caPem !== undefined ? { caPem: o.caPem } : {}), ...(o.insecureSkipTlsVerify === true ? { insecureSkipTlsVerify: true } : {}) };
+    this.agents = this.urls.map((u) => kubeAgent(u, tls));
+    this.requestAgents = this.urls.map((u) => {
+      const a = kubeAgent(u, tls);
+      a.maxSockets = MAX_REQUEST_SOCKETS;
+      return a;
+    });
     this.timeoutMs = o.timeoutMs ?? 10_000;
   }
 
@@ -91,7 +108,7 @@ export class Upstream {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers = opts.headers ?? { accept: 'application/json', authorization: `Bearer ${this.o.token}`, 'user-agent': 'tabby-fanout' };
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, { method, headers, agent: this.agents[at]!, ...(opts.stream === true ? {} : { timeout: this.timeoutMs }) }, resolve);
+      const req = send(url, { method, headers, agent: (opts.stream === true ? this.agents : this.requestAgents)[at]!, ...(opts.stream === true ? {} : { timeout: this.timeoutMs }) }, resolve);
       const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ABORTED' }));
       if (opts.signal !== undefined) {
         if (opts.signal.aborted) abort();
@@ -131,7 +148,7 @@ export class Upstream {
   }
 
   close(): void {
-    for (const a of this.agents) a.destroy();
+    for (const a of [...this.agents, ...this.requestAgents]) a.destroy();
   }
 }
 

@@ -89,9 +89,9 @@ export function agentCommand(ctx: CommandContext): Command {
     .option('--state-dir <dir>', 'where the node keeps its key, certificate and kubeconfig (default <data dir>/agent/<node>)')
     .option(
       '--watch-idle-timeout <ms>',
-      'Kubernetes datastore: a watch on a server that sends bookmarks (tabby server --watch-bookmark-interval) and that receives nothing for this long is a dead connection (a partition): it is dropped and resumed from its last revision on a fresh connection; 0 turns this off',
+      `Kubernetes datastore: a watch on a server that sends bookmarks (tabby server --watch-bookmark-interval) and that receives nothing for this long is a dead connection (a partition): it is dropped and resumed from its last revision on a fresh connection (default 0: off; ${DEFAULT_WATCH_IDLE_TIMEOUT_MS} suits the server's default bookmark interval)`,
       intOption(0, 3_600_000),
-      DEFAULT_WATCH_IDLE_TIMEOUT_MS,
+      0,
     )
     .action(async (opts: unknown) => {
       const o = opts as { nflogGroup?: number; minApplyInterval: number; dataplane: 'iptables' | 'nft'; watchIdleTimeout: number };

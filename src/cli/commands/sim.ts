@@ -32,7 +32,7 @@ const _mib = (b: number): string => (b / 1024 ** 2).toFixed(0);
 
 /** One row per run: what an operator asks. */
 export function simTable(rs: readonly SimResult[]): string {
-  const head = ['nodes', 'endpoints', 'policies', 'churn/s', 'load s', 'SoD p50 ms', 'SoD 1 node ms', 'prop p50 ms', 'prop p99 ms', 'prop max ms', 'lag p99 ms', 'server CPU %', 'server RSS MiB', 'watch B/change', 'agent CPU-µs/change/node', 'agent RSS MiB/node'];
+  const head = ['nodes', 'endpoints', 'policies', 'churn/s', 'load s', 'SoD p50 ms', 'SoD 1 node ms', 'prop p50 ms', 'prop p99 ms', 'prop max ms', 'lag p99 ms', 'server CPU %', 'server RSS MiB', 'fan-out RSS MiB', 'watch B/change', 'agent CPU-µs/change/node', 'agent RSS MiB/node'];
   const rows = rs.map((r) => [
     String(r.config.nodes),
     String(r.config.endpoints),
@@ -47,6 +47,7 @@ export function simTable(rs: readonly SimResult[]): string {
     _ms(r.watchLagMs.p99),
     r.servers.cpuPercent.toFixed(0),
     _mib(r.servers.peakRssBytes),
+    r.fanout === undefined ? '-' : _mib(r.fanout.peakRssBytes),
     r.watch.bytesPerChange.toFixed(0),
     r.agents.cpuUsPerChangePerNode.toFixed(0),
     _mib(r.agents.rssBytesPerNode),

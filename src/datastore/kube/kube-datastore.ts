@@ -83,7 +83,8 @@ export interface KubeDatastoreOptions {
 }
 
 /**
- * The agent's default `watchIdleTimeoutMs` (`tabby agent --watch-idle-timeout`): 2.5 × the
+ * The suggested `watchIdleTimeoutMs` (`tabby agent --watch-idle-timeout`, off by default until
+ * measured on a quiet machine: the fault bench under load 20-30 did not show it helping): 2.5 × the
  * Tabby server's default bookmark interval (1 s), so a server stalled for a moment is not taken
  * for a dead connection, while a partition is noticed within 2.5 s.
  */
