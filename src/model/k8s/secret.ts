@@ -28,11 +28,18 @@ export interface Secret {
 
 export const secretDecoder: Decoder<Secret> = typedResource('Secret', { type: str, data: record(str), stringData: record(str), immutable: bool });
 
+/** V's UTF-8 bytes in standard base64 (btoa, not Buffer: the dashboard bundles this module for the browser). */
+function _base64Utf8(v: string): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(v)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
 /** stringData merged into data (its keys win), as the API server converts it; type Opaque by default. */
 export function defaultSecret(s: Secret): Secret {
   const { stringData, ...rest } = s;
   const data: Record<string, string> = { ...(s.data ?? {}) };
-  for (const [k, v] of Object.entries(stringData ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  for (const [k, v] of Object.entries(stringData ?? {})) data[k] = _base64Utf8(v);
   return { ...rest, type: s.type === undefined || s.type === '' ? 'Opaque' : s.type, ...(Object.keys(data).length > 0 || s.data !== undefined ? { data } : {}) };
 }
 
