@@ -9,10 +9,16 @@
  * arrives after the heal, with no event lost or repeated — straight to the server, and through the
  * fan-out tier. Without the option the watch stays on its dead connection and the change never
  * arrives (the first two tests then fail).
+ *
+ * Then a server on its way out (an API server killed under the agents): it ends its watches
+ * cleanly and still accepts connections it never answers. A resilient watch resumes on the next
+ * server after a clean end (not on the same one), and gives up on a server that accepted but sends
+ * no response headers within WATCH_HEADER_TIMEOUT_MS (1.5 s), not the request timeout (5 s).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +172,86 @@ describe('a watch on a dead connection', () => {
       await cutAndHeal(fan.url);
     } finally {
       await fan.stop();
+    }
+  });
+
+  /** An HTTP server that never answers (accepts, reads, holds): counts the requests it got. */
+  async function exitingServer(first?: (res: ServerResponse) => void): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+    let n = 0;
+    const held: ServerResponse[] = [];
+    const srv = createHttpServer((_req, res) => {
+      n++;
+      if (n === 1 && first !== undefined) first(res);
+      else held.push(res);
+    });
+    await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      requests: () => n,
+      close: () =>
+        new Promise<void>((ok) => {
+          for (const r of held) r.destroy();
+          srv.closeAllConnections();
+          srv.close(() => ok());
+        }),
+    };
+  }
+
+  test('after a server ends a watch cleanly, the watch resumes on the next server, not the same one', async () => {
+    const created = await direct!.create(GNP, gnp('exit-a'));
+    // the exiting server delivers that event (same object, same revision) and ends the watch cleanly
+    const exiting = await exitingServer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: created })}\n`);
+      setTimeout(() => res.end(), 50);
+    });
+    const ds = new KubeDatastore({ server: exiting.url, servers: [server!.url], token: server!.adminToken, caPem: server!.caPem, watchIdleTimeoutMs: 500 });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    try {
+      const from = String(BigInt(created.metadata.resourceVersion!) - 1n);
+      const watching = (async () => {
+        for await (const ev of ds.watch(GNP, from, ac.signal)) seen.push(`${ev.type} ${ev.object.metadata.name}`);
+      })();
+      await until('the exiting server\'s event', 5_000, () => seen.length === 1);
+      await direct!.create(GNP, gnp('exit-b'));
+      await until('the next change, from the other server', 5_000, () => seen.length >= 2);
+      assert.deepEqual(seen, ['ADDED exit-a', 'ADDED exit-b'], 'resumed from the last revision: nothing lost, nothing repeated');
+      assert.equal(exiting.requests(), 1, 'no second watch request to the server that ended the watch');
+      ac.abort();
+      await watching;
+    } finally {
+      ac.abort();
+      await ds.close();
+      await exiting.close();
+      for (const n of ['exit-a', 'exit-b']) await direct!.delete({ ...GNP, namespace: '', name: n }).catch(() => undefined);
+    }
+  });
+
+  test('a server that accepts a watch and never answers is left after the header bound, not the request timeout', async () => {
+    const silent = await exitingServer();
+    const lines: string[] = [];
+    const ds = new KubeDatastore({ server: silent.url, servers: [server!.url], token: server!.adminToken, caPem: server!.caPem, watchIdleTimeoutMs: 500, log: (l) => lines.push(l) });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    try {
+      const { revision } = await direct!.list(GNP);
+      const watching = (async () => {
+        for await (const ev of ds.watch(GNP, revision, ac.signal)) seen.push(`${ev.type} ${ev.object.metadata.name}`);
+      })();
+      await direct!.create(GNP, gnp('silent-a'));
+      // the default request timeout is 5 s; the header bound is 1.5 s
+      await until('the change, from the server that answers', 4_000, () => seen.length >= 1);
+      assert.deepEqual(seen, ['ADDED silent-a']);
+      assert.equal(silent.requests(), 1);
+      assert.ok(lines.some((l) => l.includes(`${silent.url}: no response headers within 1.5s`)), lines.join('\n'));
+      ac.abort();
+      await watching;
+    } finally {
+      ac.abort();
+      await ds.close();
+      await silent.close();
+      await direct!.delete({ ...GNP, namespace: '', name: 'silent-a' }).catch(() => undefined);
     }
   });
 

@@ -29,7 +29,9 @@
  * caller. Every request's TCP connect is bounded by `connectTimeoutMs` (default 500 ms: a SYN lost
  * in a partition is sent again on a new socket within about half a second, instead of after the
  * kernel's SYN backoff of 1, 3, 7… s; connecting is all it bounds, not TLS or the answer), and a
- * watch's response headers by `timeoutMs`. When a TCP connection succeeds (the partition healed),
+ * watch's response headers by WATCH_HEADER_TIMEOUT_MS (1.5 s; `timeoutMs` when not resilient). A
+ * watch that ended, cleanly or not, resumes on the next server: a server on its way out ends its
+ * watches and may still accept connections it never answers. When a TCP connection succeeds (the partition healed),
  * watch attempts stuck connecting for over 100 ms start again at once, and so, after connects
  * timed out, do the watches pausing between attempts: they go together instead of each waiting out
  * its own connect timeout or pause. A watch that resumes after failing logs when and where.
@@ -89,6 +91,13 @@ export interface KubeDatastoreOptions {
  * for a dead connection, while a partition is noticed within 2.5 s.
  */
 export const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 2_500;
+
+/**
+ * Resilient watches (`watchIdleTimeoutMs` set): bound on waiting for a watch's response headers
+ * (a Tabby server sends them at once). A server that is exiting may still accept a connection and
+ * never answer it; the watch then moves on to the next server after this, not after `timeoutMs`.
+ */
+export const WATCH_HEADER_TIMEOUT_MS = 1_500;
 
 /** A watch attempt connecting for longer than this when another connection succeeds is started again. */
 const STUCK_CONNECTING_MS = 100;
@@ -159,6 +168,7 @@ export function describeNetError(e: unknown, timeoutMs: number): string {
     case 'TIMEOUT':
       return `no answer within ${timeoutMs / 1000}s`;
     case 'CONNECT_TIMEOUT':
+    case 'HEADER_TIMEOUT':
     case 'WATCH_IDLE':
       return e instanceof Error ? e.message : code;
     case 'EHOSTUNREACH':
@@ -249,7 +259,11 @@ export class KubeDatastore implements Datastore {
         resolve(res);
       });
       const fail = (code: string, message: string): void => void req.destroy(Object.assign(new Error(message), { code }));
-      if (stream) headerTimer = setTimeout(() => fail('TIMEOUT', 'timeout'), this.timeoutMs);
+      if (stream) {
+        // a resilient watch moves on to the next server sooner (WATCH_HEADER_TIMEOUT_MS)
+        const headerMs = this.o.watchIdleTimeoutMs === undefined ? this.timeoutMs : Math.min(this.timeoutMs, WATCH_HEADER_TIMEOUT_MS);
+        headerTimer = setTimeout(() => fail(headerMs === this.timeoutMs ? 'TIMEOUT' : 'HEADER_TIMEOUT', `no response headers within ${headerMs / 1000}s`), headerMs);
+      }
       const abort = (): void => fail('ABORTED', 'aborted');
       signal?.addEventListener('abort', abort, { once: true });
       // A new connection gets connectTimeoutMs for its TCP handshake (a kept-alive one is connected already).
@@ -581,11 +595,13 @@ export class KubeDatastore implements Datastore {
       if (both.aborted) return;
       if (resilient) {
         // resumed from `from` on a fresh connection: at once after a clean end of a watch that
-        // delivered something, else (failed, or ended empty) on the next server after a pause
+        // delivered something, else (failed, or ended empty) after a pause; on the next server
+        // either way (a server that ends its watches may be exiting, and still accept a
+        // connection it never answers)
         if (broken !== undefined || failures > 0) {
           failures++;
           downSince ??= performance.now();
-        }
+        } else this.current = (serving + 1) % this.urls.length;
         this._watchRetry(what, serving, broken === undefined ? 'the server ended the watch' : describeNetError(broken, this.timeoutMs), failures);
         if (failures > 0 && !(await this._pause(failures, startedAt, both))) return;
         continue;

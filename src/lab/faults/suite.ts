@@ -6,7 +6,10 @@
  *   it) and acknowledged writes lost (the writer checks every one, see writer.ts);
  * - convergence, in ms: for `kill`, each write acknowledged while the member is down, from
  *   sending it until every agent programmed it ("new policy after a kill"); for `partition`,
- *   from heal until every agent programmed the last write acknowledged before the heal; for
+ *   from when the heal took effect (its `heal()` returned: the partition's nft table is deleted
+ *   by then) until every agent programmed the last write acknowledged before the heal (the
+ *   figure from when the heal command started, which adds the command's own 50-650 ms, is kept
+ *   as `sinceCommand…`); programmed-at is each agent's apply time (src/agent/loop.ts); for
  *   `restart`, from the restart until every agent (the restarted one after its restart) programmed
  *   the last write acknowledged before it;
  * - denied-port connections accepted and allowed connections dropped in that window.
@@ -36,6 +39,8 @@ export interface FaultRun {
   readonly start: number;
   readonly end: number;
   readonly samplesMs: readonly number[];
+  /** partition: from when the heal command started (samplesMs: from when it took effect). */
+  readonly sinceCommandMs?: readonly number[];
 }
 
 export interface FaultRow {
@@ -48,6 +53,9 @@ export interface FaultRow {
   readonly convergenceSamples: number;
   readonly convergeP50Ms: number;
   readonly convergeP99Ms: number;
+  /** partition: the same from when the heal command started (undefined for other kinds). */
+  readonly sinceCommandP50Ms?: number;
+  readonly sinceCommandP99Ms?: number;
   readonly deniedAccepted: number;
   readonly deniedProbes: number;
   readonly allowedDropped: number;
@@ -131,11 +139,15 @@ export async function runFaultOnce(h: SuiteHarness, c: FaultCase, o: SuiteOption
     log(`${c.name}: ${samples.length} writes while down, every agent programmed each within ${Math.round(Math.max(...samples))} ms`);
   } else {
     const before = await _lastAcked(h.writer, timeout);
-    const tHeal = _now();
+    const tCommand = _now();
     await c.heal?.();
+    // the partition is gone once heal() returns (its nft table deleted): the clock starts here
+    const tHeal = _now();
     const at = await h.watch.waitConverged(before.resourceVersion, timeout);
     samples.push(Math.max(0, at - tHeal));
-    log(`${c.name}: every agent programmed revision ${before.resourceVersion} ${Math.round(at - tHeal)} ms after heal`);
+    const sinceCommand = [Math.max(0, at - tCommand)];
+    log(`${c.name}: every agent programmed revision ${before.resourceVersion} ${Math.round(at - tHeal)} ms after the heal took effect (the heal command took ${Math.round(tHeal - tCommand)} ms)`);
+    return { fault: c.name, start, end: _now(), samplesMs: samples, sinceCommandMs: sinceCommand };
   }
   return { fault: c.name, start, end: _now(), samplesMs: samples };
 }
@@ -158,6 +170,7 @@ export function summarise(h: Pick<SuiteHarness, 'writer' | 'prober'>, cases: rea
     const mine = runs.filter((r) => r.fault === c.name);
     const inside = (t: number): boolean => mine.some((r) => t >= r.start && t < r.end);
     const samples = mine.flatMap((r) => r.samplesMs);
+    const sinceCommand = mine.flatMap((r) => r.sinceCommandMs ?? []);
     let allowedOpen = 0;
     let allowedDropped = 0;
     let deniedAccepted = 0;
@@ -182,6 +195,7 @@ export function summarise(h: Pick<SuiteHarness, 'writer' | 'prober'>, cases: rea
       convergenceSamples: samples.length,
       convergeP50Ms: Math.round(percentile(samples, 50)),
       convergeP99Ms: Math.round(percentile(samples, 99)),
+      ...(sinceCommand.length === 0 ? {} : { sinceCommandP50Ms: Math.round(percentile(sinceCommand, 50)), sinceCommandP99Ms: Math.round(percentile(sinceCommand, 99)) }),
       deniedAccepted,
       deniedProbes: deniedAccepted + deniedClosed,
       allowedDropped,
@@ -193,7 +207,7 @@ export function summarise(h: Pick<SuiteHarness, 'writer' | 'prober'>, cases: rea
 
 /** The per-fault table (plain text). */
 export function formatFaultTable(rows: readonly FaultRow[]): string {
-  const head = ['fault', 'runs', 'writes acked', 'lost', 'failed', 'converge p50 ms', 'p99 ms', 'denied accepted', 'allowed dropped', 'probe errors'];
+  const head = ['fault', 'runs', 'writes acked', 'lost', 'failed', 'converge p50 ms', 'p99 ms', 'from heal cmd p50/p99', 'denied accepted', 'allowed dropped', 'probe errors'];
   const body = rows.map((r) => [
     r.fault,
     String(r.runs),
@@ -202,6 +216,7 @@ export function formatFaultTable(rows: readonly FaultRow[]): string {
     String(r.writesFailed),
     String(r.convergeP50Ms),
     String(r.convergeP99Ms),
+    r.sinceCommandP50Ms === undefined ? '-' : `${r.sinceCommandP50Ms}/${r.sinceCommandP99Ms}`,
     `${r.deniedAccepted}/${r.deniedProbes}`,
     `${r.allowedDropped}/${r.allowedProbes}`,
     String(r.probeErrors),
