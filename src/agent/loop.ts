@@ -374,6 +374,12 @@ export class AgentLoop {
       this._publishLater(wait);
       return;
     }
+    // This state supersedes any coalesced one still waiting for its timer (a timer fires late
+    // under load, after the interval has ended by the clock): published after this one, the
+    // older state would stay on the Node until the next apply, for good in a quiet datastore.
+    this._statusPending = undefined;
+    clearTimeout(this._statusTimer);
+    this._statusTimer = undefined;
     this._publishedAt = this._o.clock.now();
     this.publications++;
     this._publishing = true;

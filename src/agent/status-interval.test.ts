@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadSnapshot } from '../engine/index.js';
 import { effectiveFelixConfig } from '../model/calico/felix-configuration.js';
 import { RecordingDriver } from '../dataplane/record/driver.js';
-import { realClock } from '../sys/index.js';
+import { FakeClock, realClock } from '../sys/index.js';
 import { AgentLoop } from './loop.js';
 import type { NodeStatus } from './status.js';
 
@@ -97,4 +97,28 @@ test('agent status: publications never overlap, so a slow older one cannot land 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(stored, '3', 'the Node ends at the latest revision');
   assert.equal(maxInFlight, 1, 'one publication at a time');
+});
+
+test('agent status: a coalesced older state whose timer fires late never lands after a newer one published at once', async () => {
+  // Seen in tabby lab verify --distributed under load: the status timer for a coalesced revision
+  // (1437) fired after the interval had ended by the loop's clock, when the next apply (1438)
+  // had already been published at once; 1437 went out after it and the Node kept it for good.
+  const snapshot = loadSnapshot([]).snapshot;
+  let rev = 2;
+  const source = { inSync: true, get revision(): string { return String(rev); }, snapshot: () => snapshot, felixConfig: () => effectiveFelixConfig() };
+  const clock = new FakeClock(0);
+  const writes: string[] = []; // every status write, in the order it landed
+  const loop = new AgentLoop({ node: 'w1', source, driver: new RecordingDriver(), clock, statusIntervalMs: 100, publish: async (s) => void writes.push(s.revision) });
+  await loop.applyOnce(); // revision 2: published at once (clock 0)
+  clock.advance(99);
+  rev = 3;
+  await loop.applyOnce(); // revision 3: coalesced, its timer due in 1 ms (real time)
+  clock.advance(901); // the interval is over by the loop's clock, the (late) timer has not fired yet
+  rev = 4;
+  await loop.applyOnce(); // revision 4: published at once; it supersedes the coalesced 3
+  clock.advance(1000); // and another interval passes
+  // let the timer of revision 3 (1 ms) fire, and anything it schedules
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(writes.at(-1), '4', `the Node ends at the latest revision (writes: ${writes.join(', ')})`);
+  assert.deepEqual(writes, [...writes].sort((a, b) => Number(a) - Number(b)), `status writes in revision order (writes: ${writes.join(', ')})`);
 });
