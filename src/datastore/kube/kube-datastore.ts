@@ -640,7 +640,7 @@ export class KubeDatastore implements Datastore {
       } catch {
         // woken or aborted
       } finally {
-        this.connecting.delete(wake);
+        this.retrying.delete(wake);
       }
     }
     return !signal.aborted;
